@@ -1,0 +1,30 @@
+# Tsunagu. `make run` and `make test` install what is missing (Debian packages, .venv) first.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: run test test-unit test-integration bench lint install install-test clean
+
+install:
+	@deploy/local/bootstrap.sh run
+
+install-test:
+	@deploy/local/bootstrap.sh test
+
+run: install
+	@$(VENV)/bin/tsunagu run
+
+test: install-test
+	@$(PY) -m pytest -q -p no:cacheprovider tests
+
+test-unit: install-test
+	@$(PY) -m pytest -q -p no:cacheprovider tests -m "not integration"
+
+test-integration: install-test
+	@$(PY) -m pytest -q -p no:cacheprovider tests -m integration
+
+bench: install-test
+	@$(PY) -m bench
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install what Tsunagu needs on a Debian machine, only what is missing, then the project into .venv.
+#   bootstrap.sh run    the broker and the Python environment
+#   bootstrap.sh test   the same, plus PostgreSQL server binaries and docker-compose (to validate the
+#                       compose file without a Docker engine)
+# Safe to run again: it does nothing when everything is already there.
+set -euo pipefail
+mode=${1:-run}
+cd "$(dirname "$0")/../.."
+
+packages=()
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || packages+=(rabbitmq-server)
+python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv)
+if [ "$mode" = test ]; then
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages+=(postgresql)
+  command -v docker-compose >/dev/null 2>&1 || packages+=(docker-compose)
+fi
+if [ ${#packages[@]} -gt 0 ]; then
+  echo "Installing Debian packages: ${packages[*]}"
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; else sudo=; fi
+  $sudo apt-get update -qq
+  # --no-install-recommends: docker-compose would otherwise pull in a whole Docker engine.
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+fi
+
+stamp=.venv/.installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "Installing the project into .venv"
+  [ -x .venv/bin/python ] || python3 -m venv .venv
+  .venv/bin/pip install -q -e ".[test]"
+  touch "$stamp"
+fi

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Start or stop a private RabbitMQ node on 127.0.0.1, everything under one directory, without systemd.
+#   rabbitmq.sh start DIR AMQP_PORT [MANAGEMENT_PORT]   returns once the node accepts connections
+#   rabbitmq.sh stop  DIR                                 stops the node and its own epmd
+# Every node gets its own epmd and distribution port, so several nodes (a developer's stack and the
+# tests' brokers) run side by side.
+set -euo pipefail
+
+cmd=${1:?usage: rabbitmq.sh start|stop DIR [AMQP_PORT] [MANAGEMENT_PORT]}
+dir=$(mkdir -p "${2:?DIR}" && cd "$2" && pwd)
+rmq=/usr/lib/rabbitmq/bin
+
+node_env() {
+  local port=$1
+  export HOME="$dir"
+  export RABBITMQ_NODENAME="tsunagu${port}@localhost"
+  export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1
+  export RABBITMQ_NODE_PORT="$port"
+  export RABBITMQ_DIST_PORT=$((port + 20000))
+  export RABBITMQ_MNESIA_BASE="$dir/mnesia"
+  export RABBITMQ_LOG_BASE="$dir/log"
+  export RABBITMQ_PID_FILE="$dir/pid"
+  export RABBITMQ_CONFIG_FILE="$dir/rabbitmq"
+  export RABBITMQ_ENABLED_PLUGINS_FILE="$dir/enabled_plugins"
+  export RABBITMQ_CONF_ENV_FILE=/dev/null
+  export ERL_EPMD_PORT=$((port + 21000))
+  export ERL_EPMD_ADDRESS=127.0.0.1
+  # Erlang distribution on loopback only: nothing of the node is reachable from the network.
+  export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+}
+
+case "$cmd" in
+  start)
+    port=${3:?AMQP_PORT}
+    mgmt=${4:-}
+    [ -x "$rmq/rabbitmq-server" ] || { echo "rabbitmq-server is not installed (deploy/local/bootstrap.sh installs it)" >&2; exit 1; }
+    echo "$port" > "$dir/port"
+    node_env "$port"
+    if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+      echo "RabbitMQ already running in $dir" >&2; exit 0
+    fi
+    {
+      echo "listeners.tcp.1 = 127.0.0.1:$port"
+      echo "loopback_users = none"
+      # Persist every message to disk even under memory pressure; never page the node out of service.
+      echo "vm_memory_high_watermark.relative = 0.6"
+      echo "disk_free_limit.absolute = 50MB"
+      if [ -n "$mgmt" ]; then
+        echo "management.tcp.port = $mgmt"
+        echo "management.tcp.ip = 127.0.0.1"
+      fi
+    } > "$dir/rabbitmq.conf"
+    if [ -n "$mgmt" ]; then echo "[rabbitmq_management]." > "$dir/enabled_plugins"; else echo "[]." > "$dir/enabled_plugins"; fi
+    mkdir -p "$dir/log"
+    # setsid: the node must not receive the terminal's Ctrl-C; the supervisor stops it in order.
+    setsid "$rmq/rabbitmq-server" >> "$dir/log/console.log" 2>&1 < /dev/null &
+    "$rmq/rabbitmqctl" -q wait --timeout 90 "$dir/pid" >/dev/null 2>&1 || {
+      echo "RabbitMQ did not start; see $dir/log" >&2; tail -n 20 "$dir/log/console.log" >&2; exit 1; }
+    ;;
+  stop)
+    [ -f "$dir/port" ] || exit 0
+    port=$(cat "$dir/port")
+    node_env "$port"
+    if [ -f "$dir/pid" ] && kill -0 "$(cat "$dir/pid")" 2>/dev/null; then
+      pid=$(cat "$dir/pid")
+      "$rmq/rabbitmqctl" -q stop "$dir/pid" >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
+      for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$dir/pid"
+    /usr/lib/erlang/bin/epmd -port "$ERL_EPMD_PORT" -kill >/dev/null 2>&1 || true
+    ;;
+  *) echo "usage: rabbitmq.sh start|stop DIR [AMQP_PORT] [MANAGEMENT_PORT]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,1 @@
+"""Tsunagu's services. Each package is one nameko service; none imports another."""

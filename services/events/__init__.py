@@ -1,0 +1,1 @@
+"""Events: forums, workshops, Migrants Day events, registrations and calendar feeds."""

@@ -1,0 +1,46 @@
+"""The gateway's FastAPI application. Resources (RPC pools) live in the lifespan, never at import."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+
+from services.gateway import problems
+from services.gateway.routers import events, health
+from shared.rpc import RpcPool
+from shared.settings import Settings, load_settings
+
+
+def create_app(settings: Settings | None = None, rpc_pool: RpcPool | None = None,
+               health_pool: RpcPool | None = None) -> FastAPI:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.settings = settings
+        app.state.rpc_pool = rpc_pool or RpcPool(settings.amqp_uri, settings.rpc_pool_size,
+                                                 settings.rpc_timeout)
+        # /health has its own short-timeout proxies so a dead service is reported in seconds.
+        app.state.health_pool = health_pool or RpcPool(settings.amqp_uri, 3, settings.health_timeout)
+        try:
+            yield
+        finally:
+            app.state.rpc_pool.close()
+            app.state.health_pool.close()
+
+    app = FastAPI(title="Tsunagu", version="0.1.0", lifespan=lifespan,
+                  description="Events, members and mail for a network of migrant-support groups.")
+    problems.install(app)
+    app.include_router(health.router)
+    app.include_router(events.router)
+
+    @app.get("/", tags=["about"], summary="What is here")
+    def index(request: Request) -> dict:
+        return {"name": "Tsunagu", "health": "/health", "events": "/events", "api_docs": "/docs"}
+
+    return app
+
+
+def app_factory() -> FastAPI:
+    """For `uvicorn --factory services.gateway.app:app_factory`."""
+    return create_app()

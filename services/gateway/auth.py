@@ -1,0 +1,37 @@
+"""Organizer authentication: a bearer token from TSUNAGU_ORGANIZER_TOKEN (real accounts come later)."""
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+_bearer = HTTPBearer(auto_error=False, description="The organizer token (var/organizer-token)")
+
+
+def _token_matches(request: Request, credentials: HTTPAuthorizationCredentials | None) -> bool:
+    expected = request.app.state.settings.organizer_token
+    return bool(expected and credentials and credentials.scheme.lower() == "bearer"
+                and hmac.compare_digest(credentials.credentials.encode(), expected.encode()))
+
+
+def require_organizer(request: Request,
+                      credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+    if not _token_matches(request, credentials):
+        detail = ("organizer endpoints need 'Authorization: Bearer <token>'" if credentials is None
+                  else "the organizer token is not valid")
+        raise HTTPException(401, detail, headers={"WWW-Authenticate": 'Bearer realm="tsunagu"'})
+
+
+def is_organizer(request: Request,
+                 credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> bool:
+    """For public routes that show organizers more (drafts); a wrong token is still refused."""
+    if credentials is None:
+        return False
+    require_organizer(request, credentials)
+    return True
+
+
+Organizer = Annotated[None, Depends(require_organizer)]
+MaybeOrganizer = Annotated[bool, Depends(is_organizer)]

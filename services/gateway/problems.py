@@ -1,0 +1,95 @@
+"""RFC 9457 problem details for every error the gateway answers.
+
+Each error body is `application/problem+json` with `type`, `title`, `status`, `detail` and `instance`;
+field errors add `errors: [{field, message}]`, so a program can point at the field and a person can
+read what was wrong.
+"""
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.errors import TsunaguError
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger(__name__)
+
+
+class ServiceUnavailable(Exception):
+    """A service did not answer over the bus (down, overloaded, or the broker is away)."""
+
+    def __init__(self, service: str, reason: str):
+        super().__init__(service, reason)
+        self.service = service
+        self.reason = reason
+
+
+class ServiceFailed(Exception):
+    """A service answered with an unexpected error (a bug, not bad input)."""
+
+    def __init__(self, service: str, error_type: str):
+        super().__init__(service, error_type)
+        self.service = service
+        self.error_type = error_type
+
+
+def problem(request: Request, status: int, detail: str, headers: dict | None = None,
+            **extensions) -> JSONResponse:
+    body = {"type": "about:blank", "title": HTTPStatus(status).phrase, "status": status,
+            "detail": detail, "instance": request.url.path, **extensions}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_name(location: tuple) -> str:
+    # ("body", "title") → "title"; ("query", "status") → "status"; ("path", "event_id") → "event_id"
+    parts = [str(part) for part in location[1:]] if location and location[0] in (
+        "body", "query", "path", "header") else [str(part) for part in location]
+    return ".".join(parts) or "body"
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        errors = [{"field": _field_name(tuple(err.get("loc", ()))),
+                   "message": str(err.get("msg", "")).removeprefix("Value error, ")}
+                  for err in exc.errors()]
+        first = errors[0] if errors else {"field": "body", "message": "invalid"}
+        detail = f"{first['field']}: {first['message']}"
+        if len(errors) > 1:
+            detail += f" (and {len(errors) - 1} more)"
+        return problem(request, 422, detail, errors=errors)
+
+    @app.exception_handler(TsunaguError)
+    async def _domain(request: Request, exc: TsunaguError):
+        extensions = {"errors": [{"field": exc.field, "message": exc.detail}]} if exc.field else {}
+        return problem(request, exc.status, exc.detail, **extensions)
+
+    @app.exception_handler(ServiceUnavailable)
+    async def _unavailable(request: Request, exc: ServiceUnavailable):
+        return problem(request, 503, f"the {exc.service} service did not answer: {exc.reason}",
+                       headers={"Retry-After": "5"}, service=exc.service)
+
+    @app.exception_handler(ServiceFailed)
+    async def _failed(request: Request, exc: ServiceFailed):
+        return problem(request, 500, f"the {exc.service} service failed ({exc.error_type}); "
+                                     "nothing was changed by this request unless it says otherwise",
+                       service=exc.service)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"nothing at {request.url.path}"
+        elif exc.status_code == 405:
+            detail = f"{request.method} is not allowed on {request.url.path}"
+        return problem(request, exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem(request, 500, "an unexpected error occurred; it has been logged")

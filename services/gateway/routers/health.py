@@ -1,0 +1,37 @@
+"""GET /health: each service's state, learned by pinging it over the bus."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from services.gateway.problems import ServiceFailed, ServiceUnavailable, problem
+from services.gateway.rpc import call_service
+from shared.settings import SERVICE_NAMES
+
+router = APIRouter(tags=["health"])
+
+
+def _ping(pool, service: str) -> dict:
+    try:
+        answer = call_service(pool, service, "ping")
+        return {"status": "ok", **{k: v for k, v in answer.items() if k not in ("service", "status")}}
+    except ServiceUnavailable as exc:
+        return {"status": "unavailable", "reason": exc.reason}
+    except ServiceFailed as exc:
+        return {"status": "failing", "reason": exc.error_type}
+
+
+@router.get("/health", summary="Each service's state, as learned over the bus",
+            responses={503: {"description": "A service does not answer (named in the body)"}})
+def health(request: Request):
+    pool = request.app.state.health_pool
+    with ThreadPoolExecutor(len(SERVICE_NAMES)) as executor:
+        states = dict(zip(SERVICE_NAMES, executor.map(lambda name: _ping(pool, name), SERVICE_NAMES)))
+    failing = [name for name, state in states.items() if state["status"] != "ok"]
+    if failing:
+        reasons = "; ".join(f"{name}: {states[name].get('reason', states[name]['status'])}" for name in failing)
+        return problem(request, 503, f"not answering: {', '.join(failing)} ({reasons})",
+                       services=states, failing=failing)
+    return JSONResponse({"status": "ok", "services": states})

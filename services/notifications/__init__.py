@@ -1,0 +1,1 @@
+"""Notifications: mailing lists, announcements and transactional mail, each sent exactly once."""

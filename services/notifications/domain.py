@@ -1,0 +1,61 @@
+"""The notifications service's rules, free of frameworks: what a mail is keyed by, how dates read in
+each language, and what to do when an SMTP server says no."""
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from enum import Enum
+from zoneinfo import ZoneInfo
+
+MAX_TEMPORARY_ATTEMPTS = 8
+_WEEKDAYS_JA = "月火水木金土日"
+
+
+def announcement_key(event_id: str, revision: int) -> str:
+    """One announcement per event revision: a redelivered or replayed event finds it already made."""
+    return f"event_published:{event_id}:r{revision}"
+
+
+def message_id_header(message_id: str, recipient: str, domain: str) -> str:
+    """The same Message-ID for the same (message, recipient), so that a resend after a crash can be
+    recognised as a duplicate by any mail system downstream."""
+    digest = hashlib.sha256(recipient.lower().encode()).hexdigest()[:16]
+    return f"<{message_id}.{digest}@{domain}>"
+
+
+def format_when(starts_at: datetime, ends_at: datetime, zone_name: str, language: str) -> str:
+    zone = ZoneInfo(zone_name)
+    start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    same_day = start.date() == end.date()
+    if language.startswith("ja"):
+        def day(moment: datetime) -> str:
+            return f"{moment.year}年{moment.month}月{moment.day}日({_WEEKDAYS_JA[moment.weekday()]})"
+        if same_day:
+            return f"{day(start)} {start:%H:%M}〜{end:%H:%M}"
+        return f"{day(start)} {start:%H:%M} 〜 {day(end)} {end:%H:%M}"
+    if same_day:
+        return f"{start:%a %d %B %Y, %H:%M}–{end:%H:%M} ({zone_name})"
+    return f"{start:%a %d %B %Y, %H:%M} – {end:%a %d %B %Y, %H:%M} ({zone_name})"
+
+
+class SmtpOutcome(Enum):
+    SENT = "sent"
+    RETRY = "retry"      # 4xx, connection trouble: try again later
+    BOUNCED = "bounced"  # 5xx: the address or the message is refused for good
+
+
+def classify_smtp_code(code: int | None) -> SmtpOutcome:
+    if code is None or 400 <= code < 500:
+        return SmtpOutcome.RETRY
+    if code >= 500:
+        return SmtpOutcome.BOUNCED
+    return SmtpOutcome.SENT
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min … capped at one hour."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def gives_up(attempts: int) -> bool:
+    return attempts >= MAX_TEMPORARY_ATTEMPTS

@@ -1,0 +1,159 @@
+"""Sending: compose each due delivery, hand it to SMTP, record the outcome in the ledger at once.
+
+The mailer is a managed thread of the notifications service. A commit that wrote deliveries wakes it;
+otherwise it looks every few seconds for retries that came due. It holds no database connection
+while it talks to the SMTP server, and it marks each delivery sent right after the server accepted
+it, so a crash can repeat at most the one mail in flight (with the same Message-ID).
+"""
+from __future__ import annotations
+
+import logging
+import smtplib
+import threading
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, getaddresses
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import event
+
+from services.notifications import domain, operations
+from services.notifications.rendering import render_event_announcement
+from shared.contracts.base import utcnow
+from shared.db import SETTINGS_KEY, Database, find_dependency
+from shared.i18n import choose_text
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+BATCH = 100
+POLL_SECONDS = 5.0
+
+
+def _sender_domain(mail_from: str) -> str:
+    address = getaddresses([mail_from])[0][1]
+    return address.rpartition("@")[2] or "tsunagu.localhost"
+
+
+def compose(delivery: operations.DueDelivery, list_names: dict[str, dict], settings: Settings) -> EmailMessage:
+    if delivery.template != "event_announcement":
+        raise ValueError(f"no template {delivery.template!r}")
+    event_view = delivery.context["event"]
+    list_name = list_names.get(delivery.list_slug or "", {"en": delivery.list_slug or ""})
+    rendered = render_event_announcement(
+        event_view, list_name, delivery.name, delivery.language,
+        f"{settings.gateway_url}/events/{event_view['id']}")
+    domain_name = _sender_domain(settings.mail_from)
+    message = EmailMessage()
+    message["From"] = settings.mail_from
+    # Address() validates and encodes: a name or address cannot smuggle in another header.
+    local, _, host = delivery.email.partition("@")
+    message["To"] = Address(display_name=delivery.name or "", username=local, domain=host)
+    message["Subject"] = rendered.subject
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = domain.message_id_header(delivery.message_id, delivery.email, domain_name)
+    if delivery.list_slug:
+        message["List-Id"] = f"{choose_text(list_name, 'en')} <{delivery.list_slug}.lists.{domain_name}>"
+        message["Precedence"] = "list"
+    if settings.mail_reply_to:
+        message["Reply-To"] = settings.mail_reply_to
+    message.set_content(rendered.body, charset="utf-8")
+    message["Content-Language"] = rendered.language  # after set_content, which resets Content-* headers
+    return message
+
+
+class SmtpConnection:
+    """One SMTP session reused for a batch; reopened after any error."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._smtp: smtplib.SMTP | None = None
+
+    def send(self, message: EmailMessage) -> None:
+        if self._smtp is None:
+            smtp = smtplib.SMTP(self.settings.smtp_host, self.settings.smtp_port, timeout=30)
+            if self.settings.smtp_starttls:
+                smtp.starttls()
+            if self.settings.smtp_user:
+                smtp.login(self.settings.smtp_user, self.settings.smtp_password)
+            self._smtp = smtp
+        self._smtp.send_message(message)
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                pass
+            self._smtp = None
+
+
+def smtp_failure(exc: Exception) -> tuple[str, bool]:
+    """(reason, permanent) for an SMTP error."""
+    code = getattr(exc, "smtp_code", None)
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code = min((c for c, _ in exc.recipients.values()), default=None)
+    outcome = domain.classify_smtp_code(code)
+    return f"{type(exc).__name__}: {exc}", outcome is domain.SmtpOutcome.BOUNCED
+
+
+class Mailer(DependencyProvider):
+    def setup(self):
+        self.settings: Settings = self.container.config[SETTINGS_KEY]
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+
+    def start(self):
+        self.sessionmaker = find_dependency(self.container, Database).sessionmaker
+        event.listen(self.sessionmaker, "after_commit", self._after_commit)
+        self._wake.set()  # finish a send that a restart interrupted
+        self.container.spawn_managed_thread(self._run, identifier="mailer")
+
+    def stop(self):
+        self._stopped.set()
+        self._wake.set()
+
+    def kill(self):
+        self.stop()
+
+    def _after_commit(self, session):
+        if session.info.pop(operations.DELIVERIES_WRITTEN, False):
+            self._wake.set()
+
+    def _run(self):
+        smtp = SmtpConnection(self.settings)
+        while not self._stopped.is_set():
+            self._wake.wait(POLL_SECONDS)
+            self._wake.clear()
+            try:
+                while not self._stopped.is_set() and self.send_due(smtp) == BATCH:
+                    pass
+            except Exception:  # database away: log and look again at the next wake
+                log.exception("mailer could not read the ledger")
+            smtp.close()
+
+    def send_due(self, smtp: SmtpConnection) -> int:
+        with self.sessionmaker() as session:
+            due = operations.due_deliveries(session, BATCH)
+            names = operations.list_names(session) if due else {}
+        for delivery in due:
+            if self._stopped.is_set():
+                break
+            try:
+                smtp.send(compose(delivery, names, self.settings))
+            except (smtplib.SMTPException, OSError) as exc:
+                smtp.close()
+                reason, permanent = smtp_failure(exc)
+                log.warning("delivery %s to %s failed (%s)", delivery.delivery_id, delivery.email, reason)
+                with self.sessionmaker.begin() as session:
+                    operations.mark_failed_attempt(session, delivery, reason, permanent)
+                if not permanent:
+                    return 0  # the server is unwell: leave the rest of the batch for the backoff
+                continue
+            except Exception as exc:  # a message that cannot be composed: record it, never loop on it
+                log.exception("delivery %s cannot be composed", delivery.delivery_id)
+                with self.sessionmaker.begin() as session:
+                    operations.mark_failed_attempt(session, delivery, repr(exc), permanent=True)
+                continue
+            with self.sessionmaker.begin() as session:
+                operations.mark_sent(session, delivery.delivery_id)
+        return len(due)

@@ -1,0 +1,76 @@
+"""The notifications service's tables (its own database file or schema).
+
+`deliveries` is the delivery ledger: one row per (message, recipient). A recipient can never be sent
+the same message twice because the row exists once and is marked sent right after the SMTP server
+accepts the mail.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shared.bus.tables import InboxTable
+from shared.db import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData()
+
+
+class MailingListRow(Base):
+    __tablename__ = "mailing_lists"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[dict] = mapped_column(JSON)
+    description: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SubscriptionRow(Base):
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("list_id", "email"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("mailing_lists.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(120))
+    language: Mapped[str] = mapped_column(String(35))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending, confirmed, unsubscribed
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MessageRow(Base):
+    """One mail to many recipients; `key` says what it is for, so a second copy cannot be made."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    template: Mapped[str] = mapped_column(String(64))
+    list_slug: Mapped[str | None] = mapped_column(String(64))
+    context: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DeliveryRow(Base):
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("message_id", "email"),
+                      Index("ix_deliveries_due", "status", "next_attempt_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(120))
+    language: Mapped[str] = mapped_column(String(35))
+    status: Mapped[str] = mapped_column(String(16))  # pending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+metadata = Base.metadata
+inbox = InboxTable(metadata)

@@ -1,0 +1,1 @@
+"""The bus: outbox and relay (publishing), inbox (idempotent consuming), dead letters, topology."""

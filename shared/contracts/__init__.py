@@ -1,0 +1,13 @@
+"""Every message that crosses the bus, as frozen pydantic models.
+
+`EVENT_TYPES` maps each event's name to its contract: the one registry consumers parse against.
+"""
+from shared.contracts.base import Contract, Event
+from shared.contracts.events import EventPublished
+from shared.contracts.members import MemberJoined
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    contract.event_type: contract for contract in (EventPublished, MemberJoined)
+}
+
+__all__ = ["Contract", "Event", "EVENT_TYPES", "EventPublished", "MemberJoined"]

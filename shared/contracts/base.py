@@ -1,0 +1,83 @@
+"""Base classes of every message on the bus.
+
+`Contract` is any payload (RPC argument or result); `Event` is a fact that happened, with the envelope
+every consumer relies on: `event_id` (unique, the idempotency key), `occurred_at` (UTC) and
+`schema_version` (raised when a field changes meaning or disappears; adding an optional field is not a
+new version).
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Annotated, ClassVar, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+
+from shared.errors import Invalid
+
+from shared.i18n import is_language_tag, normalise_tag
+
+C = TypeVar("C", bound=BaseModel)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Contract(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def to_wire(self) -> dict:
+        """JSON-safe dict: what goes on the bus (never datetimes or enums, whatever the serializer does)."""
+        return self.model_dump(mode="json")
+
+
+def parse_contract(model: type[C], data) -> C:
+    """`data` as `model`, or Invalid naming the first offending field and why."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or None
+        raise Invalid(error["msg"].removeprefix("Value error, "), field) from None
+
+
+class Event(Contract):
+    event_type: ClassVar[str]
+    source: ClassVar[str]  # the service that publishes it (its nameko name)
+
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    occurred_at: datetime = Field(default_factory=utcnow)
+    schema_version: int = 1
+
+
+def _language_map(value: dict[str, str]) -> dict[str, str]:
+    cleaned: dict[str, str] = {}
+    for tag, text in value.items():
+        if not is_language_tag(tag):
+            raise ValueError(f"{tag!r} is not a language tag (use BCP 47: ja, en, vi, pt-BR, ja-x-easy…)")
+        text = text.strip()
+        if text:
+            cleaned[normalise_tag(tag)] = text
+    return cleaned
+
+
+def _non_empty(value: dict[str, str]) -> dict[str, str]:
+    if not value:
+        raise ValueError("needs the text in at least one language, e.g. {\"ja\": \"…\"}")
+    return value
+
+
+LanguageTag = Annotated[str, AfterValidator(lambda t: _checked_tag(t))]
+
+
+def _checked_tag(tag: str) -> str:
+    if not is_language_tag(tag):
+        raise ValueError(f"{tag!r} is not a language tag (use BCP 47: ja, en, vi, pt-BR, ja-x-easy…)")
+    return normalise_tag(tag)
+
+
+LocalizedText = Annotated[dict[str, str], AfterValidator(_language_map)]
+"""Text an organizer writes, per language: {"ja": "…", "en": "…"}; empty strings are dropped."""
+
+RequiredLocalizedText = Annotated[dict[str, str], AfterValidator(_language_map), AfterValidator(_non_empty)]

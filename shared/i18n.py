@@ -1,0 +1,61 @@
+"""Languages: BCP 47 tags and the fallback chain every reader of `{language: text}` maps uses."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+DEFAULT_CHAIN = ("ja", "en")
+EASY_JAPANESE = "ja-x-easy"  # やさしい日本語
+
+_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
+
+
+def is_language_tag(tag: str) -> bool:
+    return bool(_TAG.match(tag))
+
+
+def normalise_tag(tag: str) -> str:
+    """`pt-br` → `pt-BR`, `zh-hans` → `zh-Hans`, `JA` → `ja`; private-use subtags stay lower case."""
+    parts = tag.strip().replace("_", "-").split("-")
+    out = [parts[0].lower()]
+    private = False
+    for part in parts[1:]:
+        if private or part.lower() == "x":
+            private = True
+            out.append(part.lower())
+        elif len(part) == 2:
+            out.append(part.upper())
+        elif len(part) == 4:
+            out.append(part.title())
+        else:
+            out.append(part.lower())
+    return "-".join(out)
+
+
+def language_chain(wanted: str | None) -> list[str]:
+    """Requested tag, then its broader forms (`pt-BR` → `pt`), then Japanese, then English."""
+    chain: list[str] = []
+    if wanted:
+        parts = normalise_tag(wanted).split("-")
+        for end in range(len(parts), 0, -1):
+            if parts[end - 1] == "x":
+                continue
+            chain.append("-".join(parts[:end]))
+    for tag in DEFAULT_CHAIN:
+        if tag not in chain:
+            chain.append(tag)
+    return chain
+
+
+def choose_language(available: Iterable[str], wanted: str | None) -> str | None:
+    """The first language of the chain that `available` has; else any available one, else None."""
+    available = list(available)
+    for tag in language_chain(wanted):
+        if tag in available:
+            return tag
+    return available[0] if available else None
+
+
+def choose_text(texts: Mapping[str, str], wanted: str | None) -> str:
+    tag = choose_language(texts.keys(), wanted)
+    return texts[tag] if tag else ""

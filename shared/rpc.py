@@ -1,0 +1,80 @@
+"""Calling services over RPC from outside nameko (the gateway, the command line, tests).
+
+Importing this module registers the domain errors with nameko, so a NotFound raised in a service is
+caught as NotFound by the caller. `RpcPool` keeps started standalone proxies: one proxy must never be
+shared by two threads at once, and starting one per call is three times slower.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from nameko.exceptions import RemoteError, deserialize_to_instance
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from shared.errors import DOMAIN_ERRORS, TsunaguError
+
+for _error in DOMAIN_ERRORS:
+    deserialize_to_instance(_error)
+
+log = logging.getLogger(__name__)
+
+
+class RpcPool:
+    def __init__(self, amqp_uri: str, size: int = 8, timeout: float = 10.0):
+        self._config = {"AMQP_URI": amqp_uri, "serializer": "json", "ACCEPT": ["json"]}
+        self._timeout = timeout
+        self._idle: queue.LifoQueue[ClusterRpcProxy] = queue.LifoQueue()
+        self._size = size
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _new(self) -> ClusterRpcProxy:
+        proxy = ClusterRpcProxy(self._config, timeout=self._timeout)
+        proxy.start()
+        return proxy
+
+    @contextmanager
+    def services(self) -> Iterator:
+        """`with pool.services() as rpc: rpc.events.get_event(id)` — a proxy for this thread alone."""
+        try:
+            proxy = self._idle.get_nowait()
+        except queue.Empty:
+            proxy = self._new()
+        try:
+            yield proxy._proxy  # the ServiceProxy namespace ClusterRpcProxy.start() returns
+        except (TsunaguError, RemoteError):
+            self._give_back(proxy)  # the service answered: the proxy is healthy
+            raise
+        except BaseException:
+            # Timeouts, lost connections: a late reply could reach the next caller; throw it away.
+            self._discard(proxy)
+            raise
+        else:
+            self._give_back(proxy)
+
+    def _give_back(self, proxy: ClusterRpcProxy) -> None:
+        with self._lock:
+            if not self._closed and self._idle.qsize() < self._size:
+                self._idle.put(proxy)
+                return
+        self._discard(proxy)
+
+    @staticmethod
+    def _discard(proxy: ClusterRpcProxy) -> None:
+        try:
+            proxy.stop()
+        except Exception:  # noqa: BLE001 — a broken proxy may fail to stop; it is dropped anyway
+            log.debug("could not stop a broken RPC proxy", exc_info=True)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+        while True:
+            try:
+                self._discard(self._idle.get_nowait())
+            except queue.Empty:
+                return

@@ -1,0 +1,99 @@
+"""Every setting Tsunagu reads, with its default and why. Environment variables are prefixed TSUNAGU_."""
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from urllib.parse import quote
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SERVICE_NAMES = ("events", "members", "notifications")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TSUNAGU_", extra="ignore")
+
+    environment: str = Field("development", description="development, test or production")
+    var_dir: Path = Field(Path("var"), description="Where local state lives: SQLite files, broker data, mail")
+
+    http_host: str = Field("127.0.0.1", description="Address the HTTP gateway listens on")
+    http_port: int = Field(8000, description="Port of the HTTP gateway")
+    public_url: str = Field("", description="The gateway's URL as people reach it (links in mail); "
+                                            "default http://HTTP_HOST:HTTP_PORT")
+
+    amqp_host: str = Field("127.0.0.1", description="RabbitMQ host")
+    amqp_port: int = Field(5672, description="RabbitMQ AMQP port")
+    amqp_management_port: int = Field(0, description="RabbitMQ management UI port of the local broker; "
+                                                     "0: AMQP_PORT + 10000")
+    amqp_user: str = Field("guest", description="RabbitMQ user")
+    amqp_password: str = Field("guest", description="RabbitMQ password")
+    amqp_vhost: str = Field("/", description="RabbitMQ virtual host")
+
+    smtp_host: str = Field("127.0.0.1", description="SMTP server that delivers Tsunagu's mail")
+    smtp_port: int = Field(8025, description="SMTP port (the local sink listens here in development)")
+    smtp_user: str = Field("", description="SMTP login, when the server wants one")
+    smtp_password: str = Field("", description="SMTP password")
+    smtp_starttls: bool = Field(False, description="Use STARTTLS before login")
+    mail_from: str = Field("Tsunagu <noreply@tsunagu.localhost>", description="From address of all mail")
+    mail_reply_to: str = Field("", description="Reply-To of list mail (the secretariat), empty for none")
+
+    database_url: str = Field("", description="PostgreSQL URL shared by all services (each its own "
+                                              "schema); empty: one SQLite file per service under VAR_DIR")
+
+    organizer_token: str = Field("", description="Bearer token organizers use; make run generates one")
+    rpc_timeout: float = Field(10.0, description="Seconds the gateway waits for a service's answer")
+    rpc_pool_size: int = Field(8, description="Started RPC proxies the gateway keeps")
+    health_timeout: float = Field(3.0, description="Seconds /health waits for each service's ping")
+    max_workers: int = Field(10, description="Concurrent workers per service (also the AMQP prefetch)")
+    outbox_poll_seconds: float = Field(1.0, description="How often the outbox relay looks for rows it "
+                                                        "was not told about")
+
+    @model_validator(mode="after")
+    def _derived_ports(self) -> "Settings":
+        if not self.amqp_management_port:
+            self.amqp_management_port = self.amqp_port + 10000
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> "Settings":
+        if self.environment == "production":
+            if len(self.organizer_token) < 24:
+                raise ValueError("TSUNAGU_ORGANIZER_TOKEN must be set to a long random value in production")
+            if self.amqp_password == "guest":
+                raise ValueError("TSUNAGU_AMQP_PASSWORD must not be the default in production")
+        return self
+
+    @cached_property
+    def amqp_uri(self) -> str:
+        vhost = quote(self.amqp_vhost, safe="")
+        return (f"amqp://{quote(self.amqp_user)}:{quote(self.amqp_password)}"
+                f"@{self.amqp_host}:{self.amqp_port}/{vhost}")
+
+    @property
+    def gateway_url(self) -> str:
+        return (self.public_url or f"http://{self.http_host}:{self.http_port}").rstrip("/")
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.var_dir / "mail"
+
+    def database_url_for(self, service: str) -> str:
+        """The URL a service stores its tables at: the shared PostgreSQL, or its own SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / f'{service}.db').resolve()}"
+
+    def nameko_config(self) -> dict:
+        return {
+            "AMQP_URI": self.amqp_uri,
+            "max_workers": self.max_workers,
+            "parent_calls_tracked": 10,
+            "serializer": "json",
+            "ACCEPT": ["json"],
+        }
+
+
+def load_settings(**overrides) -> Settings:
+    """Settings from the environment; built on demand, never at import."""
+    return Settings(**overrides)

@@ -1,0 +1,1 @@
+"""The `tsunagu` command: runs the whole system locally, or one part of it."""

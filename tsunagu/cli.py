@@ -1,0 +1,107 @@
+"""The `tsunagu` command.
+
+    tsunagu run              the whole system in the foreground, with demo data on first start
+    tsunagu service NAME     one service (events, members, notifications)
+    tsunagu gateway          the HTTP gateway
+    tsunagu smtp-sink        the local mail sink (writes .eml files)
+    tsunagu declare          declare the bus's exchanges and queues
+    tsunagu dead-letters     list the messages no consumer could apply (--replay to retry them)
+    tsunagu demo-data        load the demo data into a running system
+
+Imports happen inside each command: `service` must let eventlet patch the standard library first.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+
+# nameko 2 depends on eventlet, which warns on import that it is in maintenance mode; we know.
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+
+def _run_all(args) -> int:
+    from tsunagu.supervisor import run_foreground
+    return run_foreground(load_demo=not args.no_demo)
+
+
+def _service(args) -> int:
+    from tsunagu.service_runner import run
+    run(args.name)
+    return 0
+
+
+def _gateway(args) -> int:
+    import uvicorn
+
+    from shared.settings import load_settings
+    settings = load_settings()
+    uvicorn.run("services.gateway.app:app_factory", factory=True, host=settings.http_host,
+                port=settings.http_port, log_level="info", access_log=False)
+    return 0
+
+
+def _smtp_sink(args) -> int:
+    from shared.settings import load_settings
+    from tsunagu.smtp_sink import run
+    settings = load_settings()
+    run(settings.smtp_host, settings.smtp_port, settings.mail_dir.resolve())
+    return 0
+
+
+def _declare(args) -> int:
+    from shared.settings import load_settings
+    from tsunagu.stack import Stack
+    Stack(load_settings()).declare_topology()
+    print("declared the event exchanges, subscriber queues and the dead-letter queue")
+    return 0
+
+
+def _dead_letters(args) -> int:
+    from shared.bus.dead_letters import list_dead_letters, replay_dead_letters
+    from shared.settings import load_settings
+    uri = load_settings().amqp_uri
+    if args.replay:
+        print(f"replayed {replay_dead_letters(uri)} dead letters")
+        return 0
+    letters = list_dead_letters(uri)
+    for letter in letters:
+        print(f"{letter.failed_at}  {letter.source}.{letter.event_type} → {letter.consumer}: {letter.reason}")
+    print(f"{len(letters)} dead letters")
+    return 0
+
+
+def _demo_data(args) -> int:
+    from shared.rpc import RpcPool
+    from shared.settings import load_settings
+    from tsunagu import demo
+    pool = RpcPool(load_settings().amqp_uri, 1)
+    try:
+        print(demo.load(pool))
+    finally:
+        pool.close()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tsunagu", description="Events, members and mail for a network")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="the whole system in the foreground")
+    run.add_argument("--no-demo", action="store_true", help="do not load the demo data")
+    run.set_defaults(handler=_run_all)
+    service = commands.add_parser("service", help="run one service")
+    service.add_argument("name", choices=["events", "members", "notifications"])
+    service.set_defaults(handler=_service)
+    commands.add_parser("gateway", help="run the HTTP gateway").set_defaults(handler=_gateway)
+    commands.add_parser("smtp-sink", help="run the local SMTP sink").set_defaults(handler=_smtp_sink)
+    commands.add_parser("declare", help="declare the bus topology").set_defaults(handler=_declare)
+    dead = commands.add_parser("dead-letters", help="list (or --replay) dead letters")
+    dead.add_argument("--replay", action="store_true")
+    dead.set_defaults(handler=_dead_letters)
+    commands.add_parser("demo-data", help="load the demo data").set_defaults(handler=_demo_data)
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""The whole system on one machine: a private RabbitMQ, the SMTP sink, the three services and the
+gateway, each a child process, started in order and stopped in reverse order.
+
+`tsunagu run` uses it in the foreground; the integration tests use it with their own ports and
+directory, and stop, kill and restart its parts to prove nothing is lost.
+"""
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from shared.settings import SERVICE_NAMES, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+RABBITMQ_SCRIPT = ROOT / "deploy" / "local" / "rabbitmq.sh"
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:  # runs in the child before exec
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The settings as the TSUNAGU_ environment variables a child process reads back."""
+    env = {}
+    for name, value in settings.model_dump().items():
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        env[f"TSUNAGU_{name.upper()}"] = str(value)
+    return env
+
+
+def wait_for_port(host: str, port: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nothing listens on {host}:{port} after {timeout:.0f}s") from None
+            time.sleep(0.1)
+
+
+class Stack:
+    def __init__(self, settings: Settings, python: str = sys.executable):
+        self.settings = settings
+        self.python = python
+        self.var = settings.var_dir.resolve()
+        self.log_dir = self.var / "log"
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    # --- the broker -------------------------------------------------------------------------
+    @property
+    def broker_dir(self) -> Path:
+        return self.var / "rabbitmq"
+
+    def start_broker(self) -> None:
+        self.broker_dir.mkdir(parents=True, exist_ok=True)
+        subprocess.run([str(RABBITMQ_SCRIPT), "start", str(self.broker_dir), str(self.settings.amqp_port),
+                        str(self.settings.amqp_management_port)], check=True)
+
+    def stop_broker(self) -> None:
+        subprocess.run([str(RABBITMQ_SCRIPT), "stop", str(self.broker_dir)], check=False)
+
+    def declare_topology(self) -> None:
+        from kombu import Connection
+
+        from shared.bus.topology import declare_all
+        with Connection(self.settings.amqp_uri, connect_timeout=10) as connection:
+            declare_all(connection)
+
+    # --- child processes ---------------------------------------------------------------------
+    def _spawn(self, name: str, *args: str) -> subprocess.Popen:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **settings_env(self.settings), "PYTHONUNBUFFERED": "1"}
+        with open(self.log_dir / f"{name}.log", "ab") as log:
+            process = subprocess.Popen([self.python, "-m", "tsunagu.cli", *args], env=env, cwd=ROOT,
+                                       stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       start_new_session=True, preexec_fn=_die_with_parent)
+        self.processes[name] = process
+        return process
+
+    def start_sink(self) -> None:
+        self._spawn("smtp-sink", "smtp-sink")
+        wait_for_port(self.settings.smtp_host, self.settings.smtp_port, 30)
+
+    def start_service(self, name: str) -> None:
+        self._spawn(name, "service", name)
+
+    def start_gateway(self) -> None:
+        self._spawn("gateway", "gateway")
+        wait_for_port(self.settings.http_host, self.settings.http_port, 60)
+
+    def stop_process(self, name: str, timeout: float = 20) -> None:
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def kill_process(self, name: str) -> None:
+        """SIGKILL: no chance to finish anything (fault tests)."""
+        process = self.processes.pop(name)
+        process.kill()
+        process.wait()
+
+    def exited(self) -> dict[str, int]:
+        return {name: p.returncode for name, p in self.processes.items() if p.poll() is not None}
+
+    # --- the whole --------------------------------------------------------------------------
+    def health(self, timeout: float = 10) -> tuple[int, dict]:
+        try:
+            with urllib.request.urlopen(f"{self.settings.gateway_url}/health", timeout=timeout) as answer:
+                return answer.status, json.load(answer)
+        except urllib.error.HTTPError as error:
+            return error.code, json.load(error)
+
+    def wait_healthy(self, timeout: float = 90) -> dict:
+        deadline = time.monotonic() + timeout
+        last: object = None
+        while time.monotonic() < deadline:
+            try:
+                status, body = self.health()
+                if status == 200:
+                    return body
+                last = body
+            except OSError as exc:
+                last = exc
+            if self.exited():
+                raise RuntimeError(f"a part of the system exited: {self.exited()}; see {self.log_dir}")
+            time.sleep(0.5)
+        raise TimeoutError(f"the system did not become healthy in {timeout:.0f}s: {last}")
+
+    def start(self) -> None:
+        self.start_broker()
+        self.declare_topology()
+        self.start_sink()
+        for name in SERVICE_NAMES:
+            self.start_service(name)
+        self.start_gateway()
+        self.wait_healthy()
+
+    def stop(self) -> None:
+        # The gateway first (no new requests), then the services (finish their work), then the rest.
+        for group in (["gateway"], list(SERVICE_NAMES), ["smtp-sink"]):
+            for name in group:
+                process = self.processes.get(name)
+                if process is not None and process.poll() is None:
+                    process.terminate()
+            for name in group:
+                self.stop_process(name)
+        self.stop_broker()
+
+    def __enter__(self) -> "Stack":
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

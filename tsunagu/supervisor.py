@@ -1,0 +1,82 @@
+"""`tsunagu run`: start everything, load the demo once, print where things are, stay in the foreground,
+restart a part that dies, and on Ctrl-C or SIGTERM stop everything it started."""
+from __future__ import annotations
+
+import secrets
+import signal
+import threading
+import time
+
+from shared.rpc import RpcPool
+from shared.settings import SERVICE_NAMES, Settings, load_settings
+from tsunagu import demo
+from tsunagu.stack import Stack
+
+
+def organizer_token(settings: Settings) -> str:
+    """TSUNAGU_ORGANIZER_TOKEN, else the one saved in var/organizer-token, else a new one saved there."""
+    if settings.organizer_token:
+        return settings.organizer_token
+    path = settings.var_dir / "organizer-token"
+    if path.exists() and path.read_text().strip():
+        return path.read_text().strip()
+    token = secrets.token_urlsafe(32)
+    path.touch(mode=0o600)
+    path.write_text(token + "\n")
+    return token
+
+
+def _load_demo_once(settings: Settings) -> None:
+    marker = settings.var_dir / "demo-data.loaded"
+    if marker.exists():
+        return
+    pool = RpcPool(settings.amqp_uri, 1, timeout=30)
+    try:
+        loaded = demo.load(pool)
+    finally:
+        pool.close()
+    marker.write_text(f"{loaded}\n")
+    print(f"  demo data loaded: {len(loaded['groups'])} member groups, {len(loaded['events'])} events "
+          f"(announced to the general list)")
+
+
+def run_foreground(load_demo: bool = True) -> int:
+    settings = load_settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    settings = settings.model_copy(update={"organizer_token": organizer_token(settings)})
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    stack = Stack(settings)
+    print("Starting Tsunagu: RabbitMQ, SMTP sink, events, members, notifications, gateway…", flush=True)
+    try:
+        stack.start()
+        if load_demo:
+            _load_demo_once(settings)
+        url = settings.gateway_url
+        print(f"""
+Tsunagu is running.
+  Gateway            {url}
+  API documentation  {url}/docs
+  Health             {url}/health
+  RabbitMQ admin     http://127.0.0.1:{settings.amqp_management_port}  (guest / guest)
+  Mail sink          smtp://{settings.smtp_host}:{settings.smtp_port} → {settings.mail_dir.resolve()}
+  Logs               {stack.log_dir}
+  Organizer token    {settings.organizer_token}   (also in {settings.var_dir / 'organizer-token'})
+Press Ctrl-C to stop.""", flush=True)
+        while not stop.wait(1.0):
+            for name, code in stack.exited().items():
+                print(f"{name} exited with {code}; restarting it (log: {stack.log_dir / (name + '.log')})",
+                      flush=True)
+                restart = {"gateway": stack.start_gateway, "smtp-sink": stack.start_sink}.get(name)
+                restart() if restart else stack.start_service(name) if name in SERVICE_NAMES else None
+                time.sleep(1)
+    except Exception as exc:  # noqa: BLE001 — say what failed, then clean up below
+        print(f"Tsunagu could not start: {exc}", flush=True)
+        return 1
+    finally:
+        print("Stopping Tsunagu…", flush=True)
+        stack.stop()
+        print("Stopped.", flush=True)
+    return 0
