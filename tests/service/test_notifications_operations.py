@@ -1,0 +1,103 @@
+import pytest
+from sqlalchemy import func, select
+
+from services.notifications import domain, models, operations
+from shared.contracts.events import EventPublished, EventView
+from shared.contracts.notifications import GENERAL_LIST, ConfirmedSubscriber, MailingListDraft
+from shared.errors import Conflict, NotFound
+
+EVENT = EventView.model_validate({
+    "id": "5ffdb028-9100-4430-b1ea-194cefe628ec", "status": "published", "revision": 1,
+    "kind": "migrants_day", "title": {"ja": "国際移住者デー 東京", "en": "Migrants Day Tokyo"},
+    "description": {}, "region": "kanto", "prefecture": "東京都", "city": "千代田区", "venue": "日比谷",
+    "starts_at": "2026-12-18T09:30:00+00:00", "ends_at": "2026-12-18T11:30:00+00:00",
+    "timezone": "Asia/Tokyo", "networks": [], "created_at": "2026-11-01T00:00:00+00:00",
+    "updated_at": "2026-11-01T00:00:00+00:00", "published_at": "2026-11-01T00:00:00+00:00"})
+
+
+@pytest.fixture
+def db(make_sessionmaker):
+    db = make_sessionmaker(models.metadata)
+    with db.begin() as session:
+        operations.create_list(session, MailingListDraft(slug=GENERAL_LIST, name={"ja": "全体"}))
+        operations.add_confirmed_subscribers(session, GENERAL_LIST, [
+            ConfirmedSubscriber(email="A@example.org", language="vi"),
+            ConfirmedSubscriber(email="b@example.org", language="en", name="B"),
+        ])
+    return db
+
+
+def deliveries(db):
+    with db() as session:
+        return session.execute(select(models.DeliveryRow).order_by(models.DeliveryRow.email)).scalars().all()
+
+
+def test_an_announcement_gets_one_ledger_row_per_confirmed_subscriber(db):
+    with db.begin() as session:
+        made = operations.announce_event(session, EventPublished(event=EVENT))
+    assert made.created and made.recipients == 2
+    rows = deliveries(db)
+    assert [(r.email, r.language, r.status) for r in rows] == [
+        ("a@example.org", "vi", "pending"), ("b@example.org", "en", "pending")]
+
+
+def test_the_same_event_revision_is_announced_once_even_with_a_new_event_id(db):
+    with db.begin() as session:
+        first = operations.announce_event(session, EventPublished(event=EVENT))
+    with db.begin() as session:
+        again = operations.announce_event(session, EventPublished(event=EVENT))
+    assert not again.created and again.message_id == first.message_id
+    assert len(deliveries(db)) == 2
+
+
+def test_unconfirmed_and_duplicate_addresses_get_nothing(db):
+    with db.begin() as session:
+        added = operations.add_confirmed_subscribers(session, GENERAL_LIST, [
+            ConfirmedSubscriber(email="a@EXAMPLE.org"), ConfirmedSubscriber(email="c@example.org")])
+        session.add(models.SubscriptionRow(list_id=1, email="pending@example.org", language="ja",
+                                           status="pending", created_at=EVENT.created_at))
+    assert added == 1
+    with db.begin() as session:
+        operations.announce_event(session, EventPublished(event=EVENT))
+    assert [r.email for r in deliveries(db)] == ["a@example.org", "b@example.org", "c@example.org"]
+
+
+def test_ledger_outcomes_are_counted(db):
+    with db.begin() as session:
+        operations.announce_event(session, EventPublished(event=EVENT))
+    with db() as session:
+        due = operations.due_deliveries(session, 10)
+    assert len(due) == 2
+    with db.begin() as session:
+        operations.mark_sent(session, due[0].delivery_id)
+        operations.mark_failed_attempt(session, due[1], "550 no such user", permanent=True)
+    with db() as session:
+        counts = operations.delivery_counts(session, domain.announcement_key(EVENT.id, 1))
+        assert operations.due_deliveries(session, 10) == []
+    assert (counts.pending, counts.sent, counts.failed) == (0, 1, 1)
+
+
+def test_a_temporary_failure_is_retried_later_not_now(db):
+    with db.begin() as session:
+        operations.announce_event(session, EventPublished(event=EVENT))
+    with db() as session:
+        first = operations.due_deliveries(session, 1)[0]
+    with db.begin() as session:
+        operations.mark_failed_attempt(session, first, "421 try later", permanent=False)
+    with db() as session:
+        still_due = operations.due_deliveries(session, 10)
+        pending = session.scalar(select(func.count()).select_from(models.DeliveryRow)
+                                 .where(models.DeliveryRow.status == "pending"))
+    assert [d.delivery_id for d in still_due] != [] and first.delivery_id not in [d.delivery_id for d in still_due]
+    assert pending == 2
+
+
+def test_lists_are_unique_and_must_exist(db):
+    with pytest.raises(Conflict):
+        with db.begin() as session:
+            operations.create_list(session, MailingListDraft(slug=GENERAL_LIST, name={"en": "again"}))
+    with pytest.raises(NotFound):
+        with db.begin() as session:
+            operations.add_confirmed_subscribers(session, "nope", [])
+    with db() as session:
+        assert [(v.slug, v.confirmed_subscribers) for v in operations.list_lists(session)] == [(GENERAL_LIST, 2)]

@@ -1,0 +1,62 @@
+from datetime import datetime, timezone
+
+import pytest
+from pydantic import ValidationError
+
+from shared.contracts import EVENT_TYPES, EventPublished, MemberJoined
+from shared.contracts.base import parse_contract
+from shared.contracts.events import EventDraft
+from shared.errors import Invalid
+
+DRAFT = {"kind": "migrants_day", "title": {"ja": "国際移住者デー"}, "region": "kanto",
+         "starts_at": "2026-12-18T18:30:00", "ends_at": "2026-12-18T20:30:00"}
+
+
+def test_times_without_offset_are_read_in_the_event_zone():
+    draft = EventDraft.model_validate(DRAFT)
+    assert draft.starts_at.astimezone(timezone.utc) == datetime(2026, 12, 18, 9, 30, tzinfo=timezone.utc)
+    other = EventDraft.model_validate({**DRAFT, "timezone": "Europe/Lisbon"})
+    assert other.starts_at.astimezone(timezone.utc).hour == 18
+
+
+@pytest.mark.parametrize("change, field, words", [
+    ({"ends_at": "2026-12-18T18:00:00"}, "ends_at", "ends before it starts"),
+    ({"region": "mars"}, "region", "hokkaido"),
+    ({"kind": "party"}, "kind", "national_forum"),
+    ({"title": {}}, "title", "at least one language"),
+    ({"title": {"not a tag!": "x"}}, "title", "language tag"),
+    ({"timezone": "Tokyo"}, "timezone", "IANA"),
+    ({"surprise": 1}, "surprise", "Extra inputs"),
+])
+def test_bad_drafts_are_refused_naming_the_field(change, field, words):
+    with pytest.raises(Invalid) as caught:
+        parse_contract(EventDraft, {**DRAFT, **change})
+    assert caught.value.field.startswith(field)
+    assert words in caught.value.detail
+
+
+def test_language_keys_are_normalised_and_empty_texts_dropped():
+    draft = EventDraft.model_validate({**DRAFT, "title": {"JA": "デー", "en": "  "}})
+    assert draft.title == {"ja": "デー"}
+
+
+def test_events_carry_the_envelope_and_survive_the_wire():
+    event = MemberJoined(member_id="m1", member_kind="group", region="kanto", networks=["medical"])
+    wire = event.to_wire()
+    assert set(wire) >= {"event_id", "occurred_at", "schema_version"}
+    assert isinstance(wire["occurred_at"], str)
+    assert MemberJoined.model_validate(wire) == event
+
+
+def test_contracts_are_frozen():
+    event = MemberJoined(member_id="m1", member_kind="group", region="kanto", networks=[])
+    with pytest.raises(ValidationError):
+        event.member_id = "m2"
+
+
+def test_every_event_is_registered_under_its_past_tense_name():
+    assert EVENT_TYPES["event_published"] is EventPublished
+    assert EVENT_TYPES["member_joined"] is MemberJoined
+    for name, contract in EVENT_TYPES.items():
+        assert name.split("_")[-1].endswith("ed")
+        assert contract.__doc__ and "Published by" in contract.__doc__
