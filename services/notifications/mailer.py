@@ -34,6 +34,11 @@ def _sender_domain(mail_from: str) -> str:
     return address.rpartition("@")[2] or "tsunagu.localhost"
 
 
+def single_line(text: str | None) -> str:
+    """A display name on one line: control characters (CR, LF, tab…) become spaces."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in (text or "")).split())
+
+
 def compose(delivery: operations.DueDelivery, list_names: dict[str, dict], settings: Settings) -> EmailMessage:
     if delivery.template != "event_announcement":
         raise ValueError(f"no template {delivery.template!r}")
@@ -47,7 +52,7 @@ def compose(delivery: operations.DueDelivery, list_names: dict[str, dict], setti
     message["From"] = settings.mail_from
     # Address() validates and encodes: a name or address cannot smuggle in another header.
     local, _, host = delivery.email.partition("@")
-    message["To"] = Address(display_name=delivery.name or "", username=local, domain=host)
+    message["To"] = Address(display_name=single_line(delivery.name), username=local, domain=host)
     message["Subject"] = rendered.subject
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = domain.message_id_header(delivery.message_id, delivery.email, domain_name)

@@ -1,0 +1,51 @@
+"""docker-compose.yml stays valid and speaks only of settings that exist."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from shared.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+
+
+def test_it_parses_and_has_every_part():
+    document = yaml.safe_load(COMPOSE.read_text())
+    assert {"rabbitmq", "postgres", "mail", "events", "members", "notifications", "gateway"} <= set(
+        document["services"])
+    assert "management" in document["services"]["rabbitmq"]["image"]
+
+
+def test_its_environment_names_are_settings():
+    names = set(re.findall(r"\bTSUNAGU_[A-Z_]+\b", COMPOSE.read_text()))
+    known = {f"TSUNAGU_{field.upper()}" for field in Settings.model_fields}
+    assert names and names <= known, names - known
+
+
+def test_its_settings_are_accepted_by_the_settings_class():
+    document = yaml.safe_load(COMPOSE.read_text())
+    environment = dict(document["services"]["gateway"]["environment"])
+    environment["TSUNAGU_ORGANIZER_TOKEN"] = "x" * 32
+    settings = Settings(**{k.removeprefix("TSUNAGU_").lower(): v for k, v in environment.items()})
+    assert settings.amqp_host == "rabbitmq" and settings.database_url.startswith("postgresql")
+    assert settings.http_host == "0.0.0.0"
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose is installed by make test")
+def test_docker_compose_validates_it():
+    env = {**os.environ, "TSUNAGU_ORGANIZER_TOKEN": "x" * 32}
+    result = subprocess.run(["docker-compose", "-f", str(COMPOSE), "config", "-q"], env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    # and it refuses to run without an organizer token
+    env.pop("TSUNAGU_ORGANIZER_TOKEN")
+    refused = subprocess.run(["docker-compose", "-f", str(COMPOSE), "config", "-q"], env=env,
+                             capture_output=True, text=True)
+    assert refused.returncode != 0 and "TSUNAGU_ORGANIZER_TOKEN" in refused.stderr

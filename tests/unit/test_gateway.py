@@ -1,0 +1,184 @@
+"""The gateway's HTTP contract, with hand-written fake services behind the RPC pool (no broker)."""
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+
+import pytest
+from fastapi.testclient import TestClient
+from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
+
+from services.gateway.app import create_app
+from shared.contracts.base import parse_contract, utcnow
+from shared.contracts.events import EventDraft, EventView
+from shared.errors import Conflict, NotFound
+from shared.settings import Settings
+
+TOKEN = "organizer-secret-token-for-tests"
+ORGANIZER = {"Authorization": f"Bearer {TOKEN}"}
+DRAFT = {"kind": "workshop", "title": {"ja": "ワークショップ"}, "region": "kinki-kansai",
+         "starts_at": "2027-06-12T10:00:00", "ends_at": "2027-06-12T17:00:00"}
+
+
+class FakeEvents:
+    def __init__(self):
+        self.events: dict[str, dict] = {}
+
+    def ping(self):
+        return {"service": "events", "status": "ok", "database": "ok"}
+
+    def create_event(self, draft):
+        now = utcnow()
+        view = EventView(id=str(uuid.uuid4()), status="draft", revision=0, created_at=now, updated_at=now,
+                         published_at=None, **parse_contract(EventDraft, draft).model_dump())
+        self.events[view.id] = view.to_wire()
+        return self.events[view.id]
+
+    def publish_event(self, event_id):
+        event = self.get_event(event_id)
+        if event["status"] != "draft":
+            raise Conflict("only a draft can be published", "status")
+        event.update(status="published", revision=1)
+        return event
+
+    def get_event(self, event_id):
+        if event_id not in self.events:
+            raise NotFound(f"no event {event_id}", "event_id")
+        return self.events[event_id]
+
+    def list_events(self, status=None):
+        return [e for e in self.events.values() if status in (None, e["status"])]
+
+
+class Down:
+    """A service that is not running: the RPC layer raises what nameko raises."""
+
+    def __init__(self, error: Exception):
+        self.error = error
+
+    def __getattr__(self, method):
+        def call(*args, **kwargs):
+            raise self.error
+        return call
+
+
+class Pinging:
+    def __init__(self, name):
+        self.name = name
+
+    def ping(self):
+        return {"service": self.name, "status": "ok", "database": "ok"}
+
+
+class FakeServices:
+    def __init__(self):
+        self.events = FakeEvents()
+        self.members = Pinging("members")
+        self.notifications = Pinging("notifications")
+
+
+class FakePool:
+    def __init__(self, services: FakeServices):
+        self._services = services
+
+    @contextmanager
+    def services(self):
+        yield self._services
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def services():
+    return FakeServices()
+
+
+@pytest.fixture
+def client(services):
+    pool = FakePool(services)
+    app = create_app(Settings(organizer_token=TOKEN), rpc_pool=pool, health_pool=pool)
+    with TestClient(app) as client:
+        yield client
+
+
+def assert_problem(response, status: int, *words: str) -> dict:
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status and body["title"] and body["type"] == "about:blank"
+    for word in words:
+        assert word in body["detail"]
+    return body
+
+
+def test_organizer_endpoints_need_the_token(client):
+    response = client.post("/events", json=DRAFT)
+    assert_problem(response, 401, "Authorization: Bearer")
+    assert response.headers["www-authenticate"].startswith("Bearer")
+    assert_problem(client.post("/events", json=DRAFT, headers={"Authorization": "Bearer wrong"}), 401, "not valid")
+    assert_problem(client.post("/events/x/publish"), 401)
+
+
+def test_validation_errors_name_every_field(client):
+    body = assert_problem(client.post("/events", headers=ORGANIZER,
+                                      json={**DRAFT, "region": "atlantis", "ends_at": "2027-06-11T10:00:00"}),
+                          422, "region")
+    assert {e["field"] for e in body["errors"]} == {"region", "ends_at"}
+    assert any("ends before it starts" in e["message"] for e in body["errors"])
+    assert_problem(client.post("/events", headers=ORGANIZER, content=b"{not json",
+                               ), 422)
+
+
+def test_create_publish_and_read(client):
+    created = client.post("/events", json=DRAFT, headers=ORGANIZER)
+    assert created.status_code == 201
+    event = created.json()
+    assert created.headers["location"] == f"/events/{event['id']}"
+    assert event["status"] == "draft" and event["starts_at"] == "2027-06-12T10:00:00+09:00"
+    # a draft is invisible to the public, even its existence
+    assert_problem(client.get(f"/events/{event['id']}"), 404)
+    assert client.get("/events").json() == []
+    assert client.get(f"/events/{event['id']}", headers=ORGANIZER).json()["status"] == "draft"
+    published = client.post(f"/events/{event['id']}/publish", headers=ORGANIZER)
+    assert published.status_code == 200 and published.json()["revision"] == 1
+    assert client.get(f"/events/{event['id']}").json()["status"] == "published"
+    assert [e["id"] for e in client.get("/events").json()] == [event["id"]]
+    body = assert_problem(client.post(f"/events/{event['id']}/publish", headers=ORGANIZER), 409, "only a draft")
+    assert body["errors"] == [{"field": "status", "message": "only a draft can be published"}]
+
+
+def test_unknown_paths_and_methods_are_problems_too(client):
+    assert_problem(client.get("/nowhere"), 404, "/nowhere")
+    assert_problem(client.delete("/events"), 405, "DELETE")
+    assert_problem(client.get("/events/unknown-id"), 404, "unknown-id")
+
+
+@pytest.mark.parametrize("error, words", [(UnknownService("events"), "not running"),
+                                          (RpcTimeout(10), "no answer in time"),
+                                          (ConnectionResetError(), "unreachable")])
+def test_a_service_that_does_not_answer_is_a_503_naming_it(client, services, error, words):
+    services.events = Down(error)
+    response = client.get("/events")
+    body = assert_problem(response, 503, "events", words)
+    assert body["service"] == "events" and response.headers["retry-after"]
+
+
+def test_a_failing_service_is_a_500_that_does_not_leak_its_message(client, services):
+    services.events = Down(RemoteError("KeyError", "secret internals"))
+    body = assert_problem(client.get("/events"), 500, "events", "KeyError")
+    assert "secret internals" not in body["detail"]
+
+
+def test_health_lists_every_service(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert {name: s["status"] for name, s in response.json()["services"].items()} == {
+        "events": "ok", "members": "ok", "notifications": "ok"}
+
+
+def test_health_names_the_service_that_does_not_answer(client, services):
+    services.notifications = Down(UnknownService("notifications"))
+    body = assert_problem(client.get("/health"), 503, "notifications")
+    assert body["failing"] == ["notifications"]
+    assert body["services"]["events"]["status"] == "ok"
