@@ -1,0 +1,117 @@
+"""The real system for integration tests: a private RabbitMQ, the SMTP sink, the three services and
+the gateway as separate processes on free ports, in a directory of their own."""
+from __future__ import annotations
+
+import email
+import time
+import uuid
+from collections import Counter
+from email import policy
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shared.contracts.notifications import GENERAL_LIST
+from shared.rpc import RpcPool
+from shared.settings import Settings
+from tests.conftest import free_amqp_port, free_port
+from tsunagu.stack import Stack
+
+TOKEN = "integration-organizer-token-0123456789"
+SUBSCRIBERS = [
+    {"email": "ja@example.org", "language": "ja", "name": "山田 太郎"},
+    {"email": "en@example.org", "language": "en", "name": "Alex"},
+    {"email": "vi@example.org", "language": "vi", "name": "Nguyen"},
+    {"email": "easy@example.org", "language": "ja-x-easy", "name": None},
+]
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/integration/" in str(item.fspath):
+            item.add_marker(pytest.mark.integration)
+
+
+def stack_settings(var_dir: Path, **overrides) -> Settings:
+    return Settings(var_dir=var_dir, environment="test", organizer_token=TOKEN,
+                    http_port=free_port(), amqp_port=free_amqp_port(), smtp_port=free_port(),
+                    outbox_poll_seconds=0.5, rpc_timeout=8, **overrides)
+
+
+def seed_general_list(settings: Settings) -> None:
+    pool = RpcPool(settings.amqp_uri, 1, timeout=20)
+    try:
+        with pool.services() as rpc:
+            rpc.notifications.create_list({"slug": GENERAL_LIST, "name": {"ja": "全体", "en": "General"}})
+            rpc.notifications.add_confirmed_subscribers(GENERAL_LIST, SUBSCRIBERS)
+    finally:
+        pool.close()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    settings = stack_settings(tmp_path_factory.mktemp("stack"))
+    with Stack(settings) as running:
+        seed_general_list(settings)
+        yield running
+
+
+class Gateway:
+    def __init__(self, settings: Settings):
+        self.http = httpx.Client(base_url=settings.gateway_url, timeout=30,
+                                 headers={"Authorization": f"Bearer {settings.organizer_token}"})
+
+    def new_event(self, **overrides) -> dict:
+        draft = {"kind": "migrants_day", "title": {"ja": f"国際移住者デー {uuid.uuid4().hex[:6]}",
+                                                   "en": "International Migrants Day"},
+                 "region": "chubu-tokai", "city": "名古屋市", "venue": "久屋大通公園",
+                 "starts_at": "2026-12-18T12:00:00", "ends_at": "2026-12-18T14:00:00", **overrides}
+        response = self.http.post("/events", json=draft)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def publish(self, event_id: str) -> httpx.Response:
+        return self.http.post(f"/events/{event_id}/publish")
+
+
+class MailBox:
+    """Reads the SMTP sink's .eml files."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+
+    def messages(self) -> list[email.message.EmailMessage]:
+        if not self.directory.exists():
+            return []
+        return [email.message_from_bytes(path.read_bytes(), policy=policy.default)
+                for path in sorted(self.directory.glob("*.eml"))]
+
+    def for_event(self, event_id: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages() if f"/events/{event_id}" in m.get_content()]
+
+    def recipients_for(self, event_id: str) -> Counter:
+        return Counter(m["X-Sink-Envelope-To"] for m in self.for_event(event_id))
+
+    def wait_for(self, event_ids: list[str], per_event: int, timeout: float) -> dict[str, Counter]:
+        """Wait until every event has mail for `per_event` recipients; return what arrived."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = {event_id: self.recipients_for(event_id) for event_id in event_ids}
+            if all(len(counter) >= per_event for counter in found.values()) or time.monotonic() > deadline:
+                return found
+            time.sleep(0.25)
+
+
+@pytest.fixture(scope="session")
+def gateway(stack) -> Gateway:
+    return Gateway(stack.settings)
+
+
+@pytest.fixture(scope="session")
+def mailbox(stack) -> MailBox:
+    return MailBox(stack.settings.mail_dir)
+
+
+def expected_recipients() -> Counter:
+    return Counter({subscriber["email"]: 1 for subscriber in SUBSCRIBERS})
