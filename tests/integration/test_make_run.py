@@ -1,0 +1,77 @@
+"""`tsunagu run` as a person uses it: starts everything with demo data, prints the URLs and the token,
+and Ctrl-C leaves no process behind."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import free_amqp_port, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def processes_mentioning(text: str) -> list[str]:
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            environ = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmdline or text in environ:
+            found.append(f"{pid}: {cmdline[:120]}")
+    return found
+
+
+def test_run_starts_everything_with_demo_data_and_ctrl_c_stops_it_all(tmp_path):
+    var = tmp_path / "var"
+    http_port = free_port()
+    env = {**os.environ, "TSUNAGU_VAR_DIR": str(var), "TSUNAGU_HTTP_PORT": str(http_port),
+           "TSUNAGU_AMQP_PORT": str(free_amqp_port()), "TSUNAGU_SMTP_PORT": str(free_port())}
+    env.pop("TSUNAGU_ORGANIZER_TOKEN", None)
+    process = subprocess.Popen([sys.executable, "-m", "tsunagu.cli", "run"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            output.append(line)
+            if "Press Ctrl-C" in line:
+                break
+        text = "".join(output)
+        assert "Press Ctrl-C" in text, text
+        token = (var / "organizer-token").read_text().strip()
+        assert len(token) >= 32 and token in text
+        assert f"http://127.0.0.1:{http_port}" in text
+
+        health = httpx.get(f"http://127.0.0.1:{http_port}/health", timeout=10)
+        assert health.status_code == 200
+        events = httpx.get(f"http://127.0.0.1:{http_port}/events", timeout=10).json()
+        assert {"national_forum", "workshop", "migrants_day"} <= {e["kind"] for e in events}
+        assert any("中京大学" in (e["venue"] or "") for e in events)
+        # the demo's published events were announced to the demo subscribers: 4 events × 5 people
+        deadline = time.monotonic() + 15
+        while len(list((var / "mail").glob("*.eml"))) < 20 and time.monotonic() < deadline:
+            time.sleep(0.25)
+        assert len(list((var / "mail").glob("*.eml"))) == 20
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(90)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+    assert process.returncode == 0
+    assert processes_mentioning(str(var)) == []
+    assert not (var / "rabbitmq" / "pid").exists()
