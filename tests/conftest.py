@@ -1,40 +1,16 @@
-"""Fixtures shared by every kind of test: free ports, a throwaway PostgreSQL, databases to test on."""
+"""Fixtures shared by every kind of test: a throwaway PostgreSQL cluster."""
 from __future__ import annotations
 
-import random
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
 import pytest
 
+from tsunagu.ports import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
-
-
-def free_port(*offsets: int) -> int:
-    """A free port below the kernel's ephemeral range (so no client socket takes it meanwhile);
-    with `offsets`, port+offset must be free too (RabbitMQ derives ports from its AMQP port)."""
-    rng = random.Random()
-    for _ in range(1000):
-        port = rng.randint(10000, 19999)
-        if all(_bindable(port + offset) for offset in (0, *offsets)):
-            return port
-    raise RuntimeError("no free port found")
-
-
-def free_amqp_port() -> int:
-    return free_port(10000, 20000, 21000, 30000)
 
 
 @pytest.fixture(scope="session")

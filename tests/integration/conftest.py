@@ -15,7 +15,7 @@ import pytest
 from shared.contracts.notifications import GENERAL_LIST
 from shared.rpc import RpcPool
 from shared.settings import Settings
-from tests.conftest import free_amqp_port, free_port
+from tsunagu.ports import free_amqp_port, free_port
 from tsunagu.stack import Stack
 
 TOKEN = "integration-organizer-token-0123456789"

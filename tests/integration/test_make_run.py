@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import free_amqp_port, free_port
+from tsunagu.ports import free_amqp_port, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -19,7 +19,8 @@ from shared.bus.topology import subscription_queue
 from shared.contracts.events import EventPublished
 from shared.db import create_tables, make_engine
 from shared.settings import Settings
-from tests.conftest import ROOT, free_amqp_port
+from tests.conftest import ROOT
+from tsunagu.ports import free_amqp_port
 from tests.integration.test_faults import event_view
 
 SCRIPT = ROOT / "deploy" / "local" / "rabbitmq.sh"
