@@ -1,7 +1,7 @@
 """Sending: compose each due delivery, hand it to SMTP, record the outcome in the ledger at once.
 
-The mailer is a managed thread of the notifications service. A commit that wrote deliveries wakes it;
-otherwise it looks every few seconds for retries that came due. It holds no database connection
+The mailer is a managed thread of the notifications service (a WokenWorker): a commit that wrote
+deliveries wakes it; otherwise it looks every few seconds for retries that came due. It holds no database connection
 while it talks to the SMTP server, and it marks each delivery sent right after the server accepted
 it, so a crash can repeat at most the one mail in flight (with the same Message-ID).
 """
@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import threading
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 
-from nameko.extensions import DependencyProvider
-from sqlalchemy import event
-
 from services.notifications import domain, operations
 from services.notifications.rendering import render_event_announcement
+from shared.background import WokenWorker
 from shared.contracts.base import utcnow
-from shared.db import SETTINGS_KEY, Database, find_dependency
 from shared.i18n import choose_text
 from shared.settings import Settings
 
@@ -101,47 +97,30 @@ def smtp_failure(exc: Exception) -> tuple[str, bool]:
     return f"{type(exc).__name__}: {exc}", outcome is domain.SmtpOutcome.BOUNCED
 
 
-class Mailer(DependencyProvider):
-    def setup(self):
-        self.settings: Settings = self.container.config[SETTINGS_KEY]
-        self._wake = threading.Event()
-        self._stopped = threading.Event()
+class Mailer(WokenWorker):
+    wake_flag = operations.DELIVERIES_WRITTEN
 
-    def start(self):
-        self.sessionmaker = find_dependency(self.container, Database).sessionmaker
-        event.listen(self.sessionmaker, "after_commit", self._after_commit)
-        self._wake.set()  # finish a send that a restart interrupted
-        self.container.spawn_managed_thread(self._run, identifier="mailer")
+    def poll_seconds(self) -> float:
+        return POLL_SECONDS
 
-    def stop(self):
-        self._stopped.set()
-        self._wake.set()
+    def begin(self, sessionmaker) -> None:
+        self.sessionmaker = sessionmaker
+        self.smtp = SmtpConnection(self.settings)
 
-    def kill(self):
-        self.stop()
+    def work(self) -> None:
+        while not self.stopping and self.send_due(self.smtp) == BATCH:
+            pass
+        self.smtp.close()  # do not hold an idle SMTP session between rounds
 
-    def _after_commit(self, session):
-        if session.info.pop(operations.DELIVERIES_WRITTEN, False):
-            self._wake.set()
-
-    def _run(self):
-        smtp = SmtpConnection(self.settings)
-        while not self._stopped.is_set():
-            self._wake.wait(POLL_SECONDS)
-            self._wake.clear()
-            try:
-                while not self._stopped.is_set() and self.send_due(smtp) == BATCH:
-                    pass
-            except Exception:  # database away: log and look again at the next wake
-                log.exception("mailer could not read the ledger")
-            smtp.close()
+    def end(self) -> None:
+        self.smtp.close()
 
     def send_due(self, smtp: SmtpConnection) -> int:
         with self.sessionmaker() as session:
             due = operations.due_deliveries(session, BATCH)
             names = operations.list_names(session) if due else {}
         for delivery in due:
-            if self._stopped.is_set():
+            if self.stopping:
                 break
             try:
                 smtp.send(compose(delivery, names, self.settings))

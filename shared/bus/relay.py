@@ -1,28 +1,22 @@
 """The outbox relay: publishes committed outbox rows with publisher confirms, then marks them sent.
 
-It runs as a managed thread of the publishing service. A commit that wrote outbox rows wakes it at
-once; otherwise it looks every `outbox_poll_seconds`. Broker down: rows wait and the relay retries with
-backoff. Process killed: the rows are still there and the next start publishes them. A row can be
+It runs as a managed thread of the publishing service (a WokenWorker): a commit that wrote outbox rows
+wakes it at once; otherwise it looks every `outbox_poll_seconds`. Broker down: rows wait and the relay
+retries with backoff. Process killed: the rows are still there and the next start publishes them. A row can be
 published twice (killed between confirm and mark, or two instances of a service on SQLite): delivery
 is at-least-once and every consumer is idempotent.
 """
 from __future__ import annotations
 
-import logging
-import threading
-
 from kombu import Connection, Producer
-from nameko.extensions import DependencyProvider
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
+from shared.background import WokenWorker
 from shared.bus.tables import OUTBOX_WRITTEN, Outbox
 from shared.bus.topology import PERSISTENT, declare_for_source, event_exchange
 from shared.contracts.base import utcnow
-from shared.db import SETTINGS_KEY, Database, find_dependency
 
-log = logging.getLogger(__name__)
 BATCH = 200
-MAX_BACKOFF = 15.0
 
 
 class OutboxPublisher:
@@ -80,54 +74,23 @@ class OutboxPublisher:
         return total + count
 
 
-class OutboxRelay(DependencyProvider):
+class OutboxRelay(WokenWorker):
     """Runs an OutboxPublisher in the background of a nameko service."""
+
+    wake_flag = OUTBOX_WRITTEN
 
     def __init__(self, outbox: Outbox):
         self.outbox = outbox
 
-    def setup(self):
-        self.settings = self.container.config[SETTINGS_KEY]
-        self._wake = threading.Event()
-        self._stopped = threading.Event()
-        self._running = False
+    def poll_seconds(self) -> float:
+        return self.settings.outbox_poll_seconds
 
-    def start(self):
-        database = find_dependency(self.container, Database)  # set up by now: setup() precedes start()
-        self.publisher = OutboxPublisher(self.outbox, database.sessionmaker, self.settings.amqp_uri,
+    def begin(self, sessionmaker) -> None:
+        self.publisher = OutboxPublisher(self.outbox, sessionmaker, self.settings.amqp_uri,
                                          self.container.service_name)
-        event.listen(database.sessionmaker, "after_commit", self._after_commit)
-        self._running = True
-        self._wake.set()  # publish whatever an earlier run left behind
-        self.container.spawn_managed_thread(self._run, identifier="outbox_relay")
 
-    def stop(self):
-        self._running = False
-        self._stopped.set()
-        self._wake.set()
+    def work(self) -> None:
+        self.publisher.publish_all()
 
-    def kill(self):
-        self.stop()
-
-    def _after_commit(self, session):
-        if session.info.pop(OUTBOX_WRITTEN, False):
-            self._wake.set()
-
-    def _run(self):
-        backoff = 0.5
-        while self._running:
-            self._wake.wait(self.settings.outbox_poll_seconds)
-            self._wake.clear()
-            if not self._running:
-                break
-            try:
-                self.publisher.publish_all()
-                backoff = 0.5
-            except Exception as exc:  # broker or database away: keep the rows, try again later
-                log.warning("outbox relay of %s could not publish (%s); retrying in %.1fs",
-                            self.container.service_name, exc, backoff)
-                self.publisher.close()
-                self._stopped.wait(backoff)  # not time.sleep: stop() ends the backoff at once
-                backoff = min(backoff * 2, MAX_BACKOFF)
-                self._wake.set()
+    def end(self) -> None:
         self.publisher.close()

@@ -62,54 +62,75 @@ def test_a_message_that_breaks_the_contract_is_dead_lettered_not_dropped(stack):
     assert any(d.payload.get("not_an_event") == marker for d in list_dead_letters(stack.settings.amqp_uri))
 
 
-def test_broker_restart_while_publishing_loses_and_duplicates_nothing(stack, gateway, mailbox):
-    created: list[str] = []
-    outcomes: list[int] = []
-    stop = threading.Event()
+class OrganizerBurst:
+    """An organizer creating and publishing events in a loop on its own thread, noting every answer."""
 
-    def organizer_keeps_publishing():
-        client = httpx.Client(base_url=stack.settings.gateway_url, timeout=15, headers=gateway.http.headers)
-        while not stop.is_set():
+    def __init__(self, settings, kind: str):
+        self.settings, self.kind = settings, kind
+        self.created: list[str] = []
+        self.outcomes: list[int] = []  # HTTP statuses; 0 for a request that got no answer
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop)
+
+    def _loop(self) -> None:
+        client = httpx.Client(base_url=self.settings.gateway_url, timeout=20,
+                              headers={"Authorization": f"Bearer {self.settings.organizer_token}"})
+        while not self._stop.is_set():
             try:
                 response = client.post("/events", json={
-                    "kind": "workshop", "title": {"ja": "再接続テスト"}, "region": "kanto",
-                    "starts_at": "2027-01-10T10:00:00", "ends_at": "2027-01-10T12:00:00"})
-                if response.status_code != 201:
-                    outcomes.append(response.status_code)
+                    "kind": self.kind, "title": {"ja": "障害テスト", "en": "Fault test"}, "region": "online",
+                    "starts_at": "2027-02-01T10:00:00", "ends_at": "2027-02-01T11:00:00"})
+                self.outcomes.append(response.status_code)
+                if response.status_code == 201:
+                    self.created.append(response.json()["id"])
+                    self.outcomes.append(client.post(f"/events/{self.created[-1]}/publish").status_code)
+                else:
                     time.sleep(0.3)
-                    continue
-                created.append(response.json()["id"])
-                outcomes.append(client.post(f"/events/{created[-1]}/publish").status_code)
             except httpx.HTTPError:
-                outcomes.append(0)
-            time.sleep(0.1)
+                self.outcomes.append(0)
+            time.sleep(0.05)
 
-    worker = threading.Thread(target=organizer_keeps_publishing)
-    worker.start()
-    try:
-        while len(created) < 3:
-            time.sleep(0.1)
-        stack.stop_broker()
-        time.sleep(2)
-        stack.start_broker()
-        stack.wait_healthy(60)
-        settled = len(created)
-        while len(created) < settled + 3:
-            time.sleep(0.1)
-    finally:
-        stop.set()
-        worker.join(30)
+    def wait_for_more(self, count: int, timeout: float = 60) -> None:
+        target, deadline = len(self.created) + count, time.monotonic() + timeout
+        while len(self.created) < target:
+            assert time.monotonic() < deadline, "the organizer could not create events any more"
+            time.sleep(0.05)
 
-    assert any(code in (503, 0) for code in outcomes), "the outage was never noticed; nothing was tested"
-    statuses = {event_id: gateway.http.get(f"/events/{event_id}").json()["status"] for event_id in created}
-    published = [event_id for event_id, status in statuses.items() if status == "published"]
-    drafts = [event_id for event_id, status in statuses.items() if status == "draft"]
-    assert len(published) >= 6
+    def __enter__(self) -> "OrganizerBurst":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(60)
+
+    def published_and_drafts(self, gateway) -> tuple[list[str], list[str]]:
+        statuses = {event_id: gateway.http.get(f"/events/{event_id}").json()["status"]
+                    for event_id in self.created}
+        return ([e for e, status in statuses.items() if status == "published"],
+                [e for e, status in statuses.items() if status == "draft"])
+
+
+def assert_announced_exactly_once(mailbox, published: list[str], drafts: list[str]) -> None:
     arrived = mailbox.wait_for(published, len(SUBSCRIBERS), timeout=60)
     for event_id in published:
         assert arrived[event_id] == expected_recipients(), (event_id, arrived[event_id])
     for event_id in drafts:
         assert mailbox.recipients_for(event_id) == {}
+
+
+def test_broker_restart_while_publishing_loses_and_duplicates_nothing(stack, gateway, mailbox):
+    with OrganizerBurst(stack.settings, "workshop") as organizer:
+        organizer.wait_for_more(3)
+        stack.stop_broker()
+        time.sleep(2)
+        stack.start_broker()
+        stack.wait_healthy(60)
+        organizer.wait_for_more(3)
+    assert any(code in (503, 0) for code in organizer.outcomes), "the outage was never noticed"
+    published, drafts = organizer.published_and_drafts(gateway)
+    assert len(published) >= 6
+    assert_announced_exactly_once(mailbox, published, drafts)
 
 
 def test_notifications_killed_then_restarted_loses_nothing(stack, gateway, mailbox):
@@ -129,44 +150,16 @@ def test_notifications_killed_then_restarted_loses_nothing(stack, gateway, mailb
 
 
 def test_events_service_killed_mid_burst_then_restarted_loses_nothing(stack, gateway, mailbox):
-    created: list[str] = []
-    stop = threading.Event()
-
-    def burst():
-        client = httpx.Client(base_url=stack.settings.gateway_url, timeout=20, headers=gateway.http.headers)
-        while not stop.is_set():
-            try:
-                response = client.post("/events", json={
-                    "kind": "symposium", "title": {"en": "Kill test"}, "region": "online",
-                    "starts_at": "2027-02-01T10:00:00", "ends_at": "2027-02-01T11:00:00"})
-                if response.status_code == 201:
-                    created.append(response.json()["id"])
-                    client.post(f"/events/{created[-1]}/publish")
-            except httpx.HTTPError:
-                pass
-
-    worker = threading.Thread(target=burst)
-    worker.start()
-    try:
-        while len(created) < 5:
-            time.sleep(0.05)
+    with OrganizerBurst(stack.settings, "symposium") as organizer:
+        organizer.wait_for_more(5)
         stack.kill_process("events")
         time.sleep(1)
         stack.start_service("events")
         stack.wait_healthy(60)
-        settled = len(created)
-        while len(created) < settled + 3:
-            time.sleep(0.05)
-    finally:
-        stop.set()
-        worker.join(60)
-
-    statuses = {event_id: gateway.http.get(f"/events/{event_id}").json()["status"] for event_id in created}
-    published = [event_id for event_id, status in statuses.items() if status == "published"]
+        organizer.wait_for_more(3)
+    published, drafts = organizer.published_and_drafts(gateway)
     assert len(published) >= 5
-    arrived = mailbox.wait_for(published, len(SUBSCRIBERS), timeout=60)
-    for event_id in published:
-        assert arrived[event_id] == expected_recipients(), (event_id, arrived[event_id])
+    assert_announced_exactly_once(mailbox, published, drafts)
 
 
 def test_health_names_a_service_that_stopped_answering(stack, gateway):
