@@ -61,6 +61,7 @@ class Stack:
         self.var = settings.var_dir.resolve()
         self.log_dir = self.var / "log"
         self.processes: dict[str, subprocess.Popen] = {}
+        self.broker_started = False  # stop only a broker this stack started, never someone else's
 
     # --- the broker -------------------------------------------------------------------------
     @property
@@ -71,9 +72,12 @@ class Stack:
         self.broker_dir.mkdir(parents=True, exist_ok=True)
         subprocess.run([str(RABBITMQ_SCRIPT), "start", str(self.broker_dir), str(self.settings.amqp_port),
                         str(self.settings.amqp_management_port)], check=True)
+        self.broker_started = True
 
     def stop_broker(self) -> None:
-        subprocess.run([str(RABBITMQ_SCRIPT), "stop", str(self.broker_dir)], check=False)
+        if self.broker_started:
+            subprocess.run([str(RABBITMQ_SCRIPT), "stop", str(self.broker_dir)], check=False)
+            self.broker_started = False
 
     def declare_topology(self) -> None:
         from kombu import Connection
@@ -148,7 +152,21 @@ class Stack:
             time.sleep(0.5)
         raise TimeoutError(f"the system did not become healthy in {timeout:.0f}s: {last}")
 
+    def check_ports_free(self) -> None:
+        """Fail early and clearly when something else holds one of our ports."""
+        wanted = {"TSUNAGU_AMQP_PORT": (self.settings.amqp_host, self.settings.amqp_port),
+                  "TSUNAGU_HTTP_PORT": (self.settings.http_host, self.settings.http_port),
+                  "TSUNAGU_SMTP_PORT": (self.settings.smtp_host, self.settings.smtp_port)}
+        for variable, (host, port) in wanted.items():
+            with socket.socket() as sock:
+                try:
+                    sock.bind((host, port))
+                except OSError:
+                    raise RuntimeError(f"{host}:{port} is already in use (another Tsunagu, or a system "
+                                       f"service?); choose another port with {variable}") from None
+
     def start(self) -> None:
+        self.check_ports_free()
         self.start_broker()
         self.declare_topology()
         self.start_sink()

@@ -2,6 +2,7 @@
 restart a part that dies, and on Ctrl-C or SIGTERM stop everything it started."""
 from __future__ import annotations
 
+import fcntl
 import secrets
 import signal
 import threading
@@ -43,6 +44,13 @@ def _load_demo_once(settings: Settings) -> None:
 def run_foreground(load_demo: bool = True) -> int:
     settings = load_settings()
     settings.var_dir.mkdir(parents=True, exist_ok=True)
+    lock = open(settings.var_dir / "tsunagu.lock", "w")  # noqa: SIM115 — held for the whole run
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"Tsunagu is already running with {settings.var_dir.resolve()}; stop it first, or give this "
+              "copy its own TSUNAGU_VAR_DIR and ports.", flush=True)
+        return 1
     settings = settings.model_copy(update={"organizer_token": organizer_token(settings)})
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())

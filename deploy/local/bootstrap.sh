@@ -21,6 +21,13 @@ if [ ${#packages[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   # --no-install-recommends: docker-compose would otherwise pull in a whole Docker engine.
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+  # Tsunagu runs its own RabbitMQ node; the system-wide one Debian starts under systemd would only
+  # hold port 5672. Stop it when this script is what installed it.
+  if [[ " ${packages[*]} " == *" rabbitmq-server "* ]] && command -v systemctl >/dev/null \
+      && systemctl is-active --quiet rabbitmq-server 2>/dev/null; then
+    echo "Disabling the system-wide rabbitmq-server service (Tsunagu starts its own node)"
+    $sudo systemctl disable --now rabbitmq-server >/dev/null 2>&1 || true
+  fi
 fi
 
 stamp=.venv/.installed
