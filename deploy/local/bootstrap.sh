@@ -34,6 +34,7 @@ stamp=.venv/.installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "Installing the project into .venv"
   [ -x .venv/bin/python ] || python3 -m venv .venv
-  .venv/bin/pip install -q -e ".[test]"
+  # pip's own log, shown only when it fails (this machine's extra indexes make it chatty)
+  if ! .venv/bin/pip install -q -e ".[test]" > .venv/pip.log 2>&1; then cat .venv/pip.log >&2; exit 1; fi
   touch "$stamp"
 fi

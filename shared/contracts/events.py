@@ -1,57 +1,213 @@
 """What the events service accepts, answers and announces."""
 from __future__ import annotations
 
-from datetime import datetime
-from typing import ClassVar
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+from typing import ClassVar, Literal
 from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import EmailStr, Field, ValidationInfo, field_validator, model_validator
 
-from shared.contracts.base import Contract, Event, LocalizedText, RequiredLocalizedText
+from shared.contracts.base import Contract, Event, LanguageTag, LocalizedText, RequiredLocalizedText
 from shared.contracts.vocabulary import EventKind, EventStatus, Region
 
 DEFAULT_TIMEZONE = "Asia/Tokyo"
 
 
+def _zone(value: str) -> str:
+    if value not in available_timezones():
+        raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Tokyo)")
+    return value
+
+
+def _local(value: datetime | date, zone_name: str | None) -> datetime:
+    """A moment in the event's zone: dates are local midnight, naive times are local times."""
+    zone = ZoneInfo(zone_name or DEFAULT_TIMEZONE)
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, time.min)
+    return value.replace(tzinfo=zone) if value.tzinfo is None else value
+
+
+class Venue(Contract):
+    name: str | None = Field(None, max_length=200)
+    address: str | None = Field(None, max_length=300)
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    online_url: str | None = Field(None, max_length=500, pattern=r"^https?://\S+$")
+
+    @model_validator(mode="after")
+    def _both_coordinates(self) -> "Venue":
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("give both latitude and longitude, or neither")
+        return self
+
+
+class InterpretationPair(Contract):
+    """Interpretation from one language into another, e.g. ja → vi."""
+
+    source: LanguageTag
+    target: LanguageTag
+
+
+class SessionKind(StrEnum):
+    PLENARY = "plenary"          # 全体会
+    SUB_SESSION = "sub_session"  # 分科会
+    OTHER = "other"
+
+
+class SessionDraft(Contract):
+    """A session inside an event. Times without an offset are read in the event's zone."""
+
+    id: str | None = Field(None, description="Only in PATCH, to change an existing session")
+    kind: SessionKind = SessionKind.SUB_SESSION
+    title: RequiredLocalizedText
+    starts_at: datetime
+    ends_at: datetime
+    room: str | None = Field(None, max_length=120)
+    capacity: int | None = Field(None, ge=0)
+    languages: list[LanguageTag] = Field(default_factory=list, description="Working languages")
+    interpretation: list[InterpretationPair] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "SessionDraft":
+        if self.starts_at.tzinfo is not None and self.ends_at.tzinfo is not None and self.ends_at <= self.starts_at:
+            raise ValueError("a session ends after it starts")
+        return self
+
+    def in_zone(self, zone_name: str) -> "SessionDraft":
+        return self.model_copy(update={"starts_at": _local(self.starts_at, zone_name),
+                                       "ends_at": _local(self.ends_at, zone_name)})
+
+
 class EventDraft(Contract):
     """An organizer's description of an event, as sent to `create_event`.
 
-    Times without an offset are read in `timezone`; all times are stored in UTC with that zone.
+    Times without an offset are read in `timezone`. A whole-day event (`all_day`) takes dates: its
+    `ends_at` is the last day, inclusive, as people write it; it is stored as the next midnight.
     """
 
     kind: EventKind
+    series: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9-]{0,62}$",
+                               description="e.g. national-forum; with `edition`, the 8th National Forum")
+    edition: int | None = Field(None, ge=1)
     title: RequiredLocalizedText
     description: LocalizedText = Field(default_factory=dict)
     region: Region
     prefecture: str | None = Field(None, max_length=20)
     city: str | None = Field(None, max_length=80)
-    venue: str | None = Field(None, max_length=200, description="Venue name and address")
-    timezone: str = DEFAULT_TIMEZONE  # before the times: they are read in it
-    starts_at: datetime
-    ends_at: datetime
+    venue: Venue | None = None
     networks: list[str] = Field(default_factory=list, description="Thematic networks, as slugs")
+    timezone: str = DEFAULT_TIMEZONE  # before the times: they are read in it
+    all_day: bool = False
+    starts_at: datetime | date
+    ends_at: datetime | date
+    sessions: list[SessionDraft] = Field(default_factory=list)
+    capacity: int | None = Field(None, ge=0, description="Places in all; none: unlimited")
+    requires_approval: bool = False
+    registration_opens_at: datetime | None = None
+    registration_closes_at: datetime | None = None
+    attendee_names_deadline: datetime | None = Field(
+        None, description="Until when delegations may name or rename their attendees")
+    group_quota: int | None = Field(None, ge=1, description="Most places one member group may hold")
 
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        if value not in available_timezones():
-            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Tokyo)")
-        return value
+        return _zone(value)
 
     @field_validator("networks")
     @classmethod
     def _slugs(cls, value: list[str]) -> list[str]:
         return sorted({slug.strip().lower() for slug in value if slug.strip()})
 
-    @field_validator("starts_at", "ends_at")
+    @field_validator("starts_at", "ends_at", "registration_opens_at", "registration_closes_at",
+                     "attendee_names_deadline")
     @classmethod
-    def _in_event_zone(cls, value: datetime, info: ValidationInfo) -> datetime:
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=ZoneInfo(info.data.get("timezone") or DEFAULT_TIMEZONE))
-        starts_at = info.data.get("starts_at")
-        if info.field_name == "ends_at" and starts_at is not None and value < starts_at:
-            raise ValueError("the event ends before it starts")
-        return value
+    def _in_event_zone(cls, value, info: ValidationInfo):
+        if value is None:
+            return None
+        if info.field_name in ("starts_at", "ends_at") and info.data.get("all_day"):
+            day = value.date() if isinstance(value, datetime) else value
+            if info.field_name == "ends_at":
+                day += timedelta(days=1)  # the stored end is exclusive: the midnight after the last day
+            return _local(day, info.data.get("timezone"))
+        return _local(value, info.data.get("timezone"))
+
+    @field_validator("sessions")
+    @classmethod
+    def _sessions_in_zone(cls, value: list[SessionDraft], info: ValidationInfo) -> list[SessionDraft]:
+        zone = info.data.get("timezone") or DEFAULT_TIMEZONE
+        localised = [session.in_zone(zone) for session in value]
+        for index, session in enumerate(localised):
+            if session.ends_at <= session.starts_at:
+                raise ValueError(f"session {index + 1} ends before it starts")
+        return localised
+
+    @model_validator(mode="after")
+    def _coherent(self) -> "EventDraft":
+        check_event_rules(self)
+        return self
+
+
+def check_event_rules(event) -> None:
+    """Rules across fields, for a draft and for an event after a patch alike."""
+    if event.ends_at <= event.starts_at:
+        raise ValueError("ends_at: the event ends before it starts")
+    for index, session in enumerate(event.sessions):
+        if session.starts_at < event.starts_at or session.ends_at > event.ends_at:
+            raise ValueError(f"sessions: session {index + 1} lies outside the event's dates")
+    opens, closes = event.registration_opens_at, event.registration_closes_at
+    if opens and closes and closes <= opens:
+        raise ValueError("registration_closes_at: registration closes before it opens")
+    if event.edition is not None and event.series is None:
+        raise ValueError("edition: an edition belongs to a series")
+
+
+class EventPatch(Contract):
+    """Fields to change; those left out stay as they are. Sessions listed with an `id` are changed,
+    those without are added, and existing sessions not listed are removed (if nobody chose them)."""
+
+    kind: EventKind | None = None
+    series: str | None = None
+    edition: int | None = Field(None, ge=1)
+    title: RequiredLocalizedText | None = None
+    description: LocalizedText | None = None
+    region: Region | None = None
+    prefecture: str | None = Field(None, max_length=20)
+    city: str | None = Field(None, max_length=80)
+    venue: Venue | None = None
+    networks: list[str] | None = None
+    timezone: str | None = None
+    all_day: bool | None = None
+    starts_at: datetime | date | None = None
+    ends_at: datetime | date | None = None
+    sessions: list[SessionDraft] | None = None
+    capacity: int | None = Field(None, ge=0)
+    requires_approval: bool | None = None
+    registration_opens_at: datetime | None = None
+    registration_closes_at: datetime | None = None
+    attendee_names_deadline: datetime | None = None
+    group_quota: int | None = Field(None, ge=1)
+
+
+class ClashKind(StrEnum):
+    NATIONAL_OVERLAP = "national_overlap"
+    VENUE_DOUBLE_BOOKED = "venue_double_booked"
+    NETWORK_OVERLAP = "network_overlap"
+
+
+class Clash(Contract):
+    """Another event this one clashes with, and why."""
+
+    kind: ClashKind
+    event_id: str
+    title: dict[str, str]
+    detail: str
+
+
+class SessionView(SessionDraft):
+    id: str
+    confirmed_places: int = 0
 
 
 class EventView(Contract):
@@ -60,21 +216,182 @@ class EventView(Contract):
     id: str
     status: EventStatus
     revision: int
+    sequence: int = Field(0, description="Rises with changes an attendee must know: time, place, status")
     kind: EventKind
+    series: str | None = None
+    edition: int | None = None
+    occasion_id: str | None = None
     title: dict[str, str]
     description: dict[str, str]
     region: Region
     prefecture: str | None
     city: str | None
-    venue: str | None
+    venue: Venue | None = None
+    networks: list[str]
+    timezone: str
+    all_day: bool = False
     starts_at: datetime
     ends_at: datetime
-    timezone: str
-    networks: list[str]
+    sessions: list[SessionView] = Field(default_factory=list)
+    capacity: int | None = None
+    requires_approval: bool = False
+    registration_opens_at: datetime | None = None
+    registration_closes_at: datetime | None = None
+    attendee_names_deadline: datetime | None = None
+    group_quota: int | None = None
+    confirmed_places: int = 0
+    waitlisted_places: int = 0
+    places_left: int | None = None
+    cancel_reason: str | None = None
+    conflicts: list[Clash] = Field(default_factory=list,
+                                   description="Clashes found when the event was created or changed")
     created_at: datetime
     updated_at: datetime
     published_at: datetime | None
 
+
+class EventFilter(Contract):
+    kind: EventKind | None = None
+    region: Region | None = None
+    network: str | None = None
+    status: EventStatus | None = None
+    starts_from: datetime | None = None  # events that end after this
+    starts_to: datetime | None = None    # events that start before this
+    q: str | None = Field(None, max_length=100)
+    include_drafts: bool = False
+
+
+class LocalEvent(Contract):
+    """One city's event of a Migrants Day occasion."""
+
+    region: Region
+    prefecture: str | None = Field(None, max_length=20)
+    city: str = Field(max_length=80)
+    venue: Venue | None = None
+    starts_at: datetime
+    ends_at: datetime
+    title: LocalizedText = Field(default_factory=dict, description="Defaults to the occasion's title + city")
+    capacity: int | None = Field(None, ge=0)
+
+
+class MigrantsDayDraft(Contract):
+    """International Migrants Day (18 December): one occasion, local events in many cities."""
+
+    year: int = Field(ge=2000, le=2100)
+    title: RequiredLocalizedText
+    description: LocalizedText = Field(default_factory=dict)
+    networks: list[str] = Field(default_factory=list)
+    timezone: str = DEFAULT_TIMEZONE
+    local_events: list[LocalEvent] = Field(min_length=1, max_length=100)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return _zone(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Registrations
+
+class AttendeeNeeds(Contract):
+    interpretation: list[InterpretationPair] = Field(default_factory=list)
+    sign_language: str | None = Field(None, max_length=40, description="e.g. JSL (日本手話)")
+    step_free_access: bool = False
+    childcare: int = Field(0, ge=0, le=10, description="Children to be looked after")
+    note: str | None = Field(None, max_length=500)
+
+
+class Attendee(Contract):
+    name: str | None = Field(None, max_length=120, description="A display name; a real name is not required")
+    needs: AttendeeNeeds = Field(default_factory=AttendeeNeeds)
+
+
+class RegistrationKind(StrEnum):
+    INDIVIDUAL = "individual"
+    DELEGATION = "delegation"
+
+
+class RegistrationStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    PENDING = "pending"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+
+
+class RegistrationRequest(Contract):
+    """An individual registering themselves, or a member group's delegation of `places` places whose
+    attendees may be named later (until the event's attendee_names_deadline)."""
+
+    kind: RegistrationKind = RegistrationKind.INDIVIDUAL
+    display_name: str = Field(min_length=1, max_length=120)
+    email: EmailStr
+    language: LanguageTag = "ja"
+    member_group_id: str | None = None
+    places: int = Field(1, ge=1, le=500)
+    session_ids: list[str] = Field(default_factory=list)
+    needs: AttendeeNeeds = Field(default_factory=AttendeeNeeds, description="An individual's own needs")
+    attendees: list[Attendee] = Field(default_factory=list, description="A delegation's named attendees")
+
+    @model_validator(mode="after")
+    def _shape(self) -> "RegistrationRequest":
+        if self.kind is RegistrationKind.INDIVIDUAL:
+            if self.places != 1:
+                raise ValueError("places: an individual registers one place; groups register a delegation")
+            if self.member_group_id or self.attendees:
+                raise ValueError("kind: a registration for a group is a delegation")
+        else:
+            if not self.member_group_id:
+                raise ValueError("member_group_id: a delegation is registered by a member group")
+            if len(self.attendees) > self.places:
+                raise ValueError("attendees: more attendees than places")
+        return self
+
+    def attendee_list(self) -> list[Attendee]:
+        if self.kind is RegistrationKind.INDIVIDUAL:
+            return [Attendee(name=self.display_name, needs=self.needs)]
+        return list(self.attendees)
+
+
+class AttendeesUpdate(Contract):
+    attendees: list[Attendee] = Field(max_length=500)
+
+
+class RegistrationView(Contract):
+    id: str
+    event_id: str
+    kind: RegistrationKind
+    status: RegistrationStatus
+    display_name: str
+    email: str
+    language: str
+    member_group_id: str | None
+    places: int
+    session_ids: list[str]
+    attendees: list[Attendee]
+    waitlist_position: int | None = Field(None, description="1 for the next to be promoted")
+    created_at: datetime
+    updated_at: datetime
+
+
+class RegistrationReceipt(RegistrationView):
+    """What the registrant gets back once: the secret that lets them see, change and cancel it."""
+
+    manage_token: str
+
+
+class SessionNeeds(Contract):
+    session_id: str | None  # None: the event as a whole
+    attendees: int
+    interpretation: dict[str, int]  # "ja>vi": 3
+    sign_language: dict[str, int]
+    step_free_access: int
+    childcare: int
+    notes: list[str]
+
+
+# ---------------------------------------------------------------------------------------------
+# Events on the bus
 
 class EventPublished(Event):
     """Published by the events service when an organizer publishes an event.
@@ -87,3 +404,95 @@ class EventPublished(Event):
     source: ClassVar[str] = "events"
 
     event: EventView
+
+
+class EventUpdated(Event):
+    """Published by the events service when a published event changes (not its status).
+
+    Promises: `event` is the new state with a higher `revision`; `changed` names the fields.
+    """
+
+    event_type: ClassVar[str] = "event_updated"
+    source: ClassVar[str] = "events"
+
+    event: EventView
+    changed: list[str]
+
+
+class EventPostponed(Event):
+    """Published by the events service when an organizer postpones a published event.
+
+    Promises: `event` carries the new dates (or the old ones, if none are set yet) and status
+    `postponed`; `previous_starts_at`/`previous_ends_at` are the dates people had noted.
+    """
+
+    event_type: ClassVar[str] = "event_postponed"
+    source: ClassVar[str] = "events"
+
+    event: EventView
+    previous_starts_at: datetime
+    previous_ends_at: datetime
+
+
+class EventCancelled(Event):
+    """Published by the events service when an organizer cancels an event.
+
+    Promises: `event` has status `cancelled` and stays readable (feeds keep it with STATUS:CANCELLED).
+    """
+
+    event_type: ClassVar[str] = "event_cancelled"
+    source: ClassVar[str] = "events"
+
+    event: EventView
+    reason: str | None
+
+
+class Registrant(Contract):
+    display_name: str
+    email: str
+    language: str
+
+
+class RegistrationChanged(Event):
+    """Base of the registration events: where a registration stands now and how to reach its holder."""
+
+    source: ClassVar[str] = "events"
+
+    registration_id: str
+    event_id: str
+    status: RegistrationStatus
+    previous_status: RegistrationStatus | None
+    places: int
+    registrant: Registrant
+
+
+def _registration_event(name: str, doc: str) -> type[RegistrationChanged]:
+    return type(name, (RegistrationChanged,), {"__doc__": doc, "event_type": _snake(name),
+                                                "__annotations__": {"event_type": ClassVar[str]}})
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+RegistrationConfirmed = _registration_event(
+    "RegistrationConfirmed", "Published by the events service when a registration holds its places at once.")
+RegistrationWaitlisted = _registration_event(
+    "RegistrationWaitlisted", "Published by the events service when a registration joins the waiting list.")
+RegistrationPromoted = _registration_event(
+    "RegistrationPromoted", "Published by the events service when a waiting registration gets its places.")
+RegistrationPending = _registration_event(
+    "RegistrationPending", "Published by the events service when a registration awaits an organizer's approval.")
+RegistrationApproved = _registration_event(
+    "RegistrationApproved", "Published by the events service when an organizer approves a registration; "
+                            "`status` says whether it got places (confirmed) or waits (waitlisted).")
+RegistrationRejected = _registration_event(
+    "RegistrationRejected", "Published by the events service when an organizer rejects a registration.")
+RegistrationCancelled = _registration_event(
+    "RegistrationCancelled", "Published by the events service when a registrant or an organizer cancels.")
+
+REGISTRATION_EVENTS: tuple[type[RegistrationChanged], ...] = (
+    RegistrationConfirmed, RegistrationWaitlisted, RegistrationPromoted, RegistrationPending,
+    RegistrationApproved, RegistrationRejected, RegistrationCancelled)
+
+RegistrationScope = Literal["registrant", "organizer"]
