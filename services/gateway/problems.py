@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared.contracts.base import field_and_message
 from shared.errors import TsunaguError
 
 PROBLEM_JSON = "application/problem+json"
@@ -45,19 +46,19 @@ def problem(request: Request, status: int, detail: str, headers: dict | None = N
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _field_name(location: tuple) -> str:
+def _field_error(error: dict) -> dict:
     # ("body", "title") → "title"; ("query", "status") → "status"; ("path", "event_id") → "event_id"
-    parts = [str(part) for part in location[1:]] if location and location[0] in (
-        "body", "query", "path", "header") else [str(part) for part in location]
-    return ".".join(parts) or "body"
+    location = tuple(error.get("loc", ()))
+    if location and location[0] in ("body", "query", "path", "header"):
+        location = location[1:]
+    field, message = field_and_message(location, str(error.get("msg", "")))
+    return {"field": field or "body", "message": message}
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
-        errors = [{"field": _field_name(tuple(err.get("loc", ()))),
-                   "message": str(err.get("msg", "")).removeprefix("Value error, ")}
-                  for err in exc.errors()]
+        errors = [_field_error(err) for err in exc.errors()]
         first = errors[0] if errors else {"field": "body", "message": "invalid"}
         detail = f"{first['field']}: {first['message']}"
         if len(errors) > 1:

@@ -7,6 +7,7 @@ new version).
 """
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timezone
 from typing import Annotated, ClassVar, TypeVar
@@ -32,14 +33,29 @@ class Contract(BaseModel):
         return self.model_dump(mode="json")
 
 
+_NAMED_FIELD = re.compile(r"^([a-z_][a-z0-9_.]*): (.+)$", re.DOTALL)
+
+
+def field_and_message(location: tuple, message: str) -> tuple[str | None, str]:
+    """Where an error is and what it says. Rules across fields raise "field: why" from a model
+    validator (whose location is the model itself); the field is taken from that prefix."""
+    message = message.removeprefix("Value error, ")
+    parts = [str(part) for part in location]
+    named = _NAMED_FIELD.match(message)
+    if named:
+        parts.append(named.group(1))
+        message = named.group(2)
+    return (".".join(parts) or None), message
+
+
 def parse_contract(model: type[C], data) -> C:
     """`data` as `model`, or Invalid naming the first offending field and why."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         error = exc.errors()[0]
-        field = ".".join(str(part) for part in error["loc"]) or None
-        raise Invalid(error["msg"].removeprefix("Value error, "), field) from None
+        field, message = field_and_message(error["loc"], error["msg"])
+        raise Invalid(message, field) from None
 
 
 class Event(Contract):
