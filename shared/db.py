@@ -48,12 +48,21 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record):
+            # Let SQLAlchemy, not the driver, begin transactions (see _begin_immediate).
+            dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(connection):
+            # Take the write lock when the transaction starts, not when it first writes: two processes
+            # (two instances of a service) then queue for it instead of one failing with "database is
+            # locked" halfway, and a decision made on what was read holds until commit.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)

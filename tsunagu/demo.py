@@ -34,24 +34,40 @@ GROUPS = [
 ]
 
 EVENTS = [
-    {"kind": "national_forum",
+    {"kind": "national_forum", "series": "national-forum", "edition": 8,
      "title": {"ja": "第8回 移住者と連帯する全国フォーラム・東海2011", "en": "8th National Forum, Tokai 2011"},
      "description": {"ja": "全体会と分科会。会場：中京大学", "en": "Plenary and sub-sessions at Chukyo University."},
-     "region": "chubu-tokai", "prefecture": "愛知県", "city": "名古屋市", "venue": "中京大学 名古屋キャンパス",
+     "region": "chubu-tokai", "prefecture": "愛知県", "city": "名古屋市", "venue": {"name": "中京大学 名古屋キャンパス", "address": "名古屋市昭和区八事本町101-2",
+               "latitude": 35.1330, "longitude": 136.9620},
      "starts_at": "2011-06-18T13:00:00", "ends_at": "2011-06-19T16:00:00",
-     "networks": ["technical-interns", "migrant-women"]},
-    {"kind": "workshop", "title": {"ja": "移住者ワークショップ 関西 2027", "en": "Migrants Workshop Kansai 2027"},
-     "region": "kinki-kansai", "prefecture": "大阪府", "city": "大阪市", "venue": "大阪市立社会福祉センター",
+     "networks": ["technical-interns", "migrant-women"],
+     "sessions": [
+         {"kind": "plenary", "title": {"ja": "全体会", "en": "Plenary"}, "room": "大講義室",
+          "starts_at": "2011-06-18T13:00:00", "ends_at": "2011-06-18T17:00:00", "languages": ["ja"],
+          "interpretation": [{"source": "ja", "target": "en"}, {"source": "ja", "target": "pt-BR"}]},
+         {"title": {"ja": "第1分科会 移住女性", "en": "Sub-session 1: Migrant women"}, "room": "A201",
+          "capacity": 60, "starts_at": "2011-06-19T09:30:00", "ends_at": "2011-06-19T12:30:00"},
+         {"title": {"ja": "第2分科会 技能実習生", "en": "Sub-session 2: Technical intern trainees"},
+          "room": "A202", "capacity": 60, "starts_at": "2011-06-19T09:30:00", "ends_at": "2011-06-19T12:30:00"},
+     ]},
+    {"kind": "workshop", "series": "workshop", "capacity": 120, "group_quota": 10,
+     "title": {"ja": "移住者ワークショップ 関西 2027", "en": "Migrants Workshop Kansai 2027"},
+     "region": "kinki-kansai", "prefecture": "大阪府", "city": "大阪市", "venue": {"name": "大阪市立社会福祉センター"},
      "starts_at": "2027-06-12T10:00:00", "ends_at": "2027-06-12T17:00:00", "networks": ["migrant-women"]},
-    {"kind": "migrants_day",
-     "title": {"ja": "国際移住者デー 東京集会", "en": "International Migrants Day, Tokyo",
-               "ja-x-easy": "こくさい いじゅうしゃ デー とうきょう"},
-     "region": "kanto", "prefecture": "東京都", "city": "千代田区", "venue": "日比谷図書文化館",
-     "starts_at": "2026-12-18T18:30:00", "ends_at": "2026-12-18T20:30:00", "networks": []},
-    {"kind": "migrants_day", "title": {"ja": "国際移住者デー 名古屋アクション", "en": "International Migrants Day, Nagoya"},
-     "region": "chubu-tokai", "prefecture": "愛知県", "city": "名古屋市", "venue": "栄 久屋大通公園",
-     "starts_at": "2026-12-18T12:00:00", "ends_at": "2026-12-18T14:00:00", "networks": []},
 ]
+
+MIGRANTS_DAY = {
+    "year": 2026,
+    "title": {"ja": "国際移住者デー", "en": "International Migrants Day", "ja-x-easy": "こくさい いじゅうしゃ デー"},
+    "description": {"ja": "移住者の権利を求めて、全国各地で同時に行動します。",
+                    "en": "Actions for migrants' rights in many cities on the same day."},
+    "local_events": [
+        {"region": "kanto", "prefecture": "東京都", "city": "東京", "venue": {"name": "日比谷図書文化館"},
+         "starts_at": "2026-12-18T18:30:00", "ends_at": "2026-12-18T20:30:00", "capacity": 200},
+        {"region": "chubu-tokai", "prefecture": "愛知県", "city": "名古屋", "venue": {"name": "栄 久屋大通公園"},
+         "starts_at": "2026-12-18T12:00:00", "ends_at": "2026-12-18T14:00:00"},
+    ],
+}
 
 
 def load(pool: RpcPool) -> dict:
@@ -61,8 +77,7 @@ def load(pool: RpcPool) -> dict:
             rpc.notifications.create_list(mailing_list)
         rpc.notifications.add_confirmed_subscribers(GENERAL_LIST, SUBSCRIBERS)
         groups = [rpc.members.create_group(group)["id"] for group in GROUPS]
-        events = []
-        for draft in EVENTS:
-            event = rpc.events.create_event(draft)
-            events.append(rpc.events.publish_event(event["id"])["id"])
+        drafts = [rpc.events.create_event(draft) for draft in EVENTS]
+        drafts += rpc.events.create_migrants_day(MIGRANTS_DAY)
+        events = [rpc.events.publish_event(draft["id"])["id"] for draft in drafts]
     return {"groups": groups, "events": events}

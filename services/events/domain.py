@@ -1,16 +1,222 @@
-"""The events service's rules, free of frameworks: what may happen to an event, and when."""
+"""The events service's rules, free of frameworks: an event's lifecycle, clashes between events, and
+who gets a place."""
 from __future__ import annotations
 
-from shared.contracts.vocabulary import EventStatus
-from shared.errors import Conflict
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from shared.contracts.events import Clash, ClashKind, RegistrationStatus
+from shared.contracts.vocabulary import EventKind, EventStatus
+from shared.errors import Conflict, Invalid
+from shared.i18n import choose_text
+
+# Network-wide gatherings: two of them at once split the network, wherever they are.
+NATIONAL_KINDS = frozenset({EventKind.NATIONAL_FORUM, EventKind.WORKSHOP, EventKind.NEGOTIATION})
+
+TRANSITIONS: dict[EventStatus, frozenset[EventStatus]] = {
+    EventStatus.DRAFT: frozenset({EventStatus.PUBLISHED, EventStatus.CANCELLED}),
+    EventStatus.PUBLISHED: frozenset({EventStatus.POSTPONED, EventStatus.CANCELLED, EventStatus.COMPLETED}),
+    EventStatus.POSTPONED: frozenset({EventStatus.PUBLISHED, EventStatus.CANCELLED}),
+    EventStatus.CANCELLED: frozenset(),
+    EventStatus.COMPLETED: frozenset(),
+}
+
+# Changes an attendee must know about: they raise the calendar SEQUENCE (RFC 5545).
+SEQUENCE_FIELDS = frozenset({"starts_at", "ends_at", "all_day", "timezone", "venue", "city", "prefecture",
+                             "region", "sessions", "status"})
+
+
+def check_transition(current: EventStatus, target: EventStatus) -> None:
+    if target not in TRANSITIONS[current]:
+        allowed = ", ".join(sorted(s.value for s in TRANSITIONS[current])) or "nothing"
+        raise Conflict(f"a {current.value} event cannot become {target.value} (it can become: {allowed})",
+                       "status")
 
 
 def check_can_publish(status: EventStatus) -> None:
-    """Only a draft is published; publishing twice would announce the event twice."""
-    if status is not EventStatus.DRAFT:
+    """Only a draft is published (or a postponed event published again with its new dates)."""
+    if status not in (EventStatus.DRAFT, EventStatus.POSTPONED):
         raise Conflict(f"only a draft can be published; this event is {status.value}", "status")
 
 
-def revision_after_publication(revision: int) -> int:
-    """Publication is revision 1; every later change that matters raises it (feeds and mail rely on it)."""
-    return max(revision, 0) + 1
+def next_revision(status_before: EventStatus, revision: int) -> int:
+    """Publication is revision 1; every later change raises it. Drafts stay at 0."""
+    if status_before is EventStatus.DRAFT:
+        return revision
+    return revision + 1
+
+
+# --- clashes --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Slot:
+    """What clash detection needs to know of an event."""
+
+    event_id: str
+    title: dict[str, str]
+    kind: EventKind
+    status: EventStatus
+    starts_at: datetime
+    ends_at: datetime
+    venue_key: str | None
+    networks: frozenset[str]
+    occasion_id: str | None = None
+
+
+def venue_key(name: str | None, address: str | None) -> str | None:
+    """Two venues are the same place when their names (or addresses) match, case and spaces aside."""
+    text = " ".join(part for part in (name, address) if part)
+    return " ".join(text.lower().split()) or None
+
+
+def overlaps(a: Slot, b: Slot) -> bool:
+    return a.starts_at < b.ends_at and b.starts_at < a.ends_at
+
+
+def find_clashes(candidate: Slot, others: Iterable[Slot]) -> list[Clash]:
+    found: list[Clash] = []
+    for other in others:
+        if other.event_id == candidate.event_id or other.status is EventStatus.CANCELLED:
+            continue
+        if candidate.occasion_id and other.occasion_id == candidate.occasion_id:
+            continue  # Migrants Day's local events happen at the same time on purpose
+        if not overlaps(candidate, other):
+            continue
+        title = choose_text(other.title, "en")
+        if candidate.kind in NATIONAL_KINDS and other.kind in NATIONAL_KINDS:
+            found.append(Clash(kind=ClashKind.NATIONAL_OVERLAP, event_id=other.event_id, title=other.title,
+                               detail=f"two network-wide events at once: {title}"))
+        if candidate.venue_key and candidate.venue_key == other.venue_key:
+            found.append(Clash(kind=ClashKind.VENUE_DOUBLE_BOOKED, event_id=other.event_id, title=other.title,
+                               detail=f"the venue is booked for {title}"))
+        shared_networks = sorted(candidate.networks & other.networks)
+        if shared_networks:
+            found.append(Clash(kind=ClashKind.NETWORK_OVERLAP, event_id=other.event_id, title=other.title,
+                               detail=f"{', '.join(shared_networks)} also meets at {title}"))
+    return found
+
+
+def check_no_clash(clashes: Sequence[Clash], force: bool) -> None:
+    if clashes and not force:
+        summary = "; ".join(clash.detail for clash in clashes)
+        raise Conflict(f"the event clashes with others ({summary}); publish with force=true to go ahead",
+                       "force")
+
+
+# --- places --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Occupancy:
+    """Places of an event or a session: how many there are (None: no limit) and how many are taken."""
+
+    capacity: int | None
+    confirmed: int
+
+    def fits(self, places: int) -> bool:
+        return self.capacity is None or self.confirmed + places <= self.capacity
+
+    def left(self) -> int | None:
+        return None if self.capacity is None else max(self.capacity - self.confirmed, 0)
+
+
+def initial_status(requires_approval: bool, places: int, occupancies: Sequence[Occupancy],
+                   someone_waiting: bool) -> RegistrationStatus:
+    """Approval first if the event wants it; otherwise a place if every limit has room and nobody
+    arrived earlier and is still waiting; otherwise the waiting list."""
+    if requires_approval:
+        return RegistrationStatus.PENDING
+    if not someone_waiting and all(o.fits(places) for o in occupancies):
+        return RegistrationStatus.CONFIRMED
+    return RegistrationStatus.WAITLISTED
+
+
+@dataclass(frozen=True)
+class Waiting:
+    registration_id: str
+    places: int
+    session_ids: tuple[str, ...]
+
+
+def promotions(waiting: Sequence[Waiting], event: Occupancy, sessions: dict[str, Occupancy]) -> list[str]:
+    """Who moves from the waiting list to a place, strictly in arrival order: the first who does not fit
+    stops the line, so a large delegation is not overtaken for ever by later single registrations."""
+    promoted: list[str] = []
+    event_taken = event.confirmed
+    session_taken = {sid: occ.confirmed for sid, occ in sessions.items()}
+    for entry in waiting:
+        limits = [Occupancy(event.capacity, event_taken)] + [
+            Occupancy(sessions[sid].capacity, session_taken[sid]) for sid in entry.session_ids if sid in sessions]
+        if not all(limit.fits(entry.places) for limit in limits):
+            break
+        promoted.append(entry.registration_id)
+        event_taken += entry.places
+        for sid in entry.session_ids:
+            if sid in session_taken:
+                session_taken[sid] += entry.places
+    return promoted
+
+
+def check_registration_open(status: EventStatus, now: datetime, opens_at: datetime | None,
+                            closes_at: datetime | None) -> None:
+    if status is not EventStatus.PUBLISHED:
+        raise Conflict(f"registration is not open: the event is {status.value}", "event_id")
+    if opens_at and now < opens_at:
+        raise Conflict(f"registration opens at {opens_at.isoformat()}", "registration_opens_at")
+    if closes_at and now >= closes_at:
+        raise Conflict(f"registration closed at {closes_at.isoformat()}", "registration_closes_at")
+
+
+def check_group_quota(quota: int | None, already_held: int, places: int) -> None:
+    if quota is not None and already_held + places > quota:
+        raise Invalid(f"a member group may hold at most {quota} places for this event "
+                      f"(this group holds {already_held} already)", "places")
+
+
+def check_attendees_editable(now: datetime, deadline: datetime | None, status: RegistrationStatus) -> None:
+    if status in (RegistrationStatus.CANCELLED, RegistrationStatus.REJECTED):
+        raise Conflict(f"the registration is {status.value}", "status")
+    if deadline and now >= deadline:
+        raise Conflict(f"attendee names could be changed until {deadline.isoformat()}", "attendees")
+
+
+ACTIVE_STATUSES = (RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED, RegistrationStatus.PENDING)
+
+
+def check_can_cancel(status: RegistrationStatus) -> None:
+    if status not in ACTIVE_STATUSES:
+        raise Conflict(f"the registration is {status.value} already", "status")
+
+
+def check_pending(status: RegistrationStatus) -> None:
+    if status is not RegistrationStatus.PENDING:
+        raise Conflict(f"only a pending registration is approved or rejected; this one is {status.value}",
+                       "status")
+
+
+# --- secrets and exports ---------------------------------------------------------------------------
+
+def new_manage_token() -> tuple[str, str]:
+    """A secret for the registrant's manage link, and the hash we keep (never the secret itself)."""
+    token = secrets.token_urlsafe(24)
+    return token, hash_token(token)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_matches(token: str | None, stored_hash: str) -> bool:
+    return bool(token) and hmac.compare_digest(hash_token(token), stored_hash)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: object) -> str:
+    """A CSV cell that a spreadsheet will show as text, never run as a formula (CSV injection)."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text

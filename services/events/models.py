@@ -1,10 +1,15 @@
-"""The events service's tables (its own database file or schema)."""
+"""The events service's tables (its own database file or schema).
+
+Places are counted twice on purpose: `confirmed_places` on the event and on each session are counters
+kept under the event's row lock, so deciding whether a registration fits reads one row, not every
+registration; the registrations themselves remain the record (a test checks the two agree).
+"""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Integer, MetaData, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.bus.tables import InboxTable, Outbox
 from shared.db import UTCDateTime
@@ -21,19 +26,88 @@ class EventRow(Base):
     kind: Mapped[str] = mapped_column(String(32), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     revision: Mapped[int] = mapped_column(Integer, default=0)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    series: Mapped[str | None] = mapped_column(String(64), index=True)
+    edition: Mapped[int | None] = mapped_column(Integer)
+    occasion_id: Mapped[str | None] = mapped_column(String(36), index=True)
     title: Mapped[dict] = mapped_column(JSON)
     description: Mapped[dict] = mapped_column(JSON)
     region: Mapped[str] = mapped_column(String(32), index=True)
     prefecture: Mapped[str | None] = mapped_column(String(20))
     city: Mapped[str | None] = mapped_column(String(80))
-    venue: Mapped[str | None] = mapped_column(Text)
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    timezone: Mapped[str] = mapped_column(String(64))
+    venue: Mapped[dict | None] = mapped_column(JSON)
+    venue_key: Mapped[str | None] = mapped_column(String(500), index=True)
     networks: Mapped[list] = mapped_column(JSON)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    timezone: Mapped[str] = mapped_column(String(64))
+    all_day: Mapped[bool] = mapped_column(Boolean, default=False)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attendee_names_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    group_quota: Mapped[int | None] = mapped_column(Integer)
+    confirmed_places: Mapped[int] = mapped_column(Integer, default=0)
+    waitlisted_places: Mapped[int] = mapped_column(Integer, default=0)
+    next_arrival: Mapped[int] = mapped_column(Integer, default=1)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    sessions: Mapped[list["SessionRow"]] = relationship(
+        back_populates="event", order_by="SessionRow.starts_at", cascade="all, delete-orphan", lazy="selectin")
+
+
+class SessionRow(Base):
+    __tablename__ = "event_sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[dict] = mapped_column(JSON)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    room: Mapped[str | None] = mapped_column(String(120))
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    languages: Mapped[list] = mapped_column(JSON)
+    interpretation: Mapped[list] = mapped_column(JSON)
+    confirmed_places: Mapped[int] = mapped_column(Integer, default=0)
+
+    event: Mapped[EventRow] = relationship(back_populates="sessions")
+
+
+class RegistrationRow(Base):
+    __tablename__ = "registrations"
+    __table_args__ = (Index("ix_registrations_event_status", "event_id", "status", "arrival"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    arrival: Mapped[int] = mapped_column(Integer)  # order of arrival within the event: the waiting line
+    display_name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str] = mapped_column(String(320))
+    language: Mapped[str] = mapped_column(String(35))
+    member_group_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    places: Mapped[int] = mapped_column(Integer)
+    session_ids: Mapped[list] = mapped_column(JSON)
+    attendees: Mapped[list] = mapped_column(JSON)
+    manage_token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class MemberGroupSeen(Base):
+    """Read model of the members service's groups, fed by its events: who may register a delegation."""
+
+    __tablename__ = "member_groups_seen"
+
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    current: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 metadata = Base.metadata

@@ -1,27 +1,27 @@
-"""Use cases of the events service: a session and a command in, a contract out.
-
-Each write commits its change and its outbox rows together; nothing is published from here.
-"""
+"""Use cases on events: a session and a command in, a contract out. Each write commits its change and
+its outbox rows together; nothing is published from here."""
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from services.events import domain
-from services.events.models import EventRow, outbox
-from shared.contracts.base import utcnow
-from shared.contracts.events import EventDraft, EventPublished, EventView
-from shared.contracts.vocabulary import EventStatus
-from shared.errors import NotFound
+from services.events.models import EventRow, RegistrationRow, SessionRow, outbox
+from services.events.views import event_view
+from shared.contracts.base import parse_contract, utcnow
+from shared.contracts.events import (EventCancelled, EventDraft, EventFilter, EventPatch, EventPostponed,
+                                     EventPublished, EventUpdated, EventView, MigrantsDayDraft, SessionDraft)
+from shared.contracts.vocabulary import EventKind, EventStatus
+from shared.errors import Conflict, Invalid, NotFound
 
 
-def _view(row: EventRow) -> EventView:
-    return EventView.model_validate(row, from_attributes=True)
-
-
-def _load(session: Session, event_id: str, for_update: bool = False) -> EventRow:
+def load_event(session: Session, event_id: str, for_update: bool = False) -> EventRow:
+    """The event, locked for the rest of the transaction when `for_update` (PostgreSQL row lock; SQLite
+    serialises every write transaction with BEGIN IMMEDIATE)."""
     query = select(EventRow).where(EventRow.id == event_id)
     if for_update:
         query = query.with_for_update()
@@ -31,35 +31,262 @@ def _load(session: Session, event_id: str, for_update: bool = False) -> EventRow
     return row
 
 
-def create_event(session: Session, draft: EventDraft) -> EventView:
+def _slot(row: EventRow) -> domain.Slot:
+    return domain.Slot(event_id=row.id, title=row.title, kind=EventKind(row.kind), status=EventStatus(row.status),
+                       starts_at=row.starts_at, ends_at=row.ends_at, venue_key=row.venue_key,
+                       networks=frozenset(row.networks), occasion_id=row.occasion_id)
+
+
+def clashes_of(session: Session, row: EventRow):
+    others = session.execute(select(EventRow).where(
+        EventRow.starts_at < row.ends_at, EventRow.ends_at > row.starts_at, EventRow.id != row.id,
+        EventRow.status != EventStatus.CANCELLED.value)).scalars()
+    return domain.find_clashes(_slot(row), (_slot(other) for other in others))
+
+
+def _search_text(row: EventRow) -> str:
+    venue = row.venue or {}
+    parts = [*row.title.values(), *row.description.values(), row.city or "", row.prefecture or "",
+             venue.get("name") or "", venue.get("address") or ""]
+    return " ".join(parts).lower()
+
+
+def _set_fields(row: EventRow, draft: EventDraft) -> None:
+    values = draft.model_dump(mode="python", exclude={"sessions", "venue"})
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.venue = draft.venue.model_dump(mode="json") if draft.venue else None
+    row.venue_key = domain.venue_key(draft.venue.name, draft.venue.address) if draft.venue else None
+    row.search_text = _search_text(row)
+
+
+def _session_row(draft: SessionDraft, session_id: str | None = None) -> SessionRow:
+    row = SessionRow(id=session_id or str(uuid.uuid4()), confirmed_places=0)
+    _set_session_fields(row, draft)
+    return row
+
+
+def _set_session_fields(row: SessionRow, draft: SessionDraft) -> None:
+    row.kind = draft.kind.value
+    row.title = draft.title
+    row.starts_at, row.ends_at = draft.starts_at, draft.ends_at
+    row.room, row.capacity, row.languages = draft.room, draft.capacity, list(draft.languages)
+    row.interpretation = [pair.model_dump() for pair in draft.interpretation]
+
+
+def create_event(session: Session, draft: EventDraft, occasion_id: str | None = None) -> EventView:
     now = utcnow()
-    row = EventRow(id=str(uuid.uuid4()), status=EventStatus.DRAFT.value, revision=0,
-                   created_at=now, updated_at=now, published_at=None,
-                   **draft.model_dump(mode="python"))
+    row = EventRow(id=str(uuid.uuid4()), status=EventStatus.DRAFT.value, revision=0, sequence=0,
+                   occasion_id=occasion_id, confirmed_places=0, waitlisted_places=0, next_arrival=1,
+                   created_at=now, updated_at=now, published_at=None)
+    _set_fields(row, draft)
+    row.sessions = [_session_row(s) for s in draft.sessions]
     session.add(row)
     session.flush()
-    return _view(row)
+    return event_view(row, clashes_of(session, row))
 
 
-def publish_event(session: Session, event_id: str) -> EventView:
-    row = _load(session, event_id, for_update=True)
-    domain.check_can_publish(EventStatus(row.status))
+def _as_draft_values(row: EventRow) -> dict:
+    """The event as the fields of a draft, so a patch can be checked by the same rules."""
+    ends_at: datetime | date = row.ends_at
+    if row.all_day:  # stored exclusive; a draft names the last day
+        ends_at = (row.ends_at.astimezone(ZoneInfo(row.timezone)) - timedelta(days=1)).date()
+    return {
+        "kind": row.kind, "series": row.series, "edition": row.edition, "title": row.title,
+        "description": row.description, "region": row.region, "prefecture": row.prefecture, "city": row.city,
+        "venue": row.venue, "networks": row.networks, "timezone": row.timezone, "all_day": row.all_day,
+        "starts_at": row.starts_at if not row.all_day else row.starts_at.astimezone(ZoneInfo(row.timezone)).date(),
+        "ends_at": ends_at,
+        "sessions": [{"id": s.id, "kind": s.kind, "title": s.title, "starts_at": s.starts_at, "ends_at": s.ends_at,
+                      "room": s.room, "capacity": s.capacity, "languages": s.languages,
+                      "interpretation": s.interpretation} for s in row.sessions],
+        "capacity": row.capacity, "requires_approval": row.requires_approval,
+        "registration_opens_at": row.registration_opens_at, "registration_closes_at": row.registration_closes_at,
+        "attendee_names_deadline": row.attendee_names_deadline, "group_quota": row.group_quota,
+    }
+
+
+def _replace_sessions(session: Session, row: EventRow, drafts: list[SessionDraft]) -> None:
+    existing = {s.id: s for s in row.sessions}
+    unknown = [d.id for d in drafts if d.id and d.id not in existing]
+    if unknown:
+        raise Invalid(f"no session {unknown[0]} in this event", "sessions")
+    kept = {d.id for d in drafts if d.id}
+    for removed in set(existing) - kept:
+        if _session_chosen(session, row.id, removed):
+            raise Conflict(f"session {removed} has registrations; it cannot be removed", "sessions")
+    row.sessions = [existing[d.id] if d.id else _session_row(d) for d in drafts]
+    for draft in drafts:
+        if draft.id:
+            _set_session_fields(existing[draft.id], draft)
+
+
+def _session_chosen(session: Session, event_id: str, session_id: str) -> bool:
+    rows = session.execute(select(RegistrationRow.session_ids).where(RegistrationRow.event_id == event_id)).scalars()
+    return any(session_id in chosen for chosen in rows)
+
+
+def update_event(session: Session, event_id: str, patch: EventPatch) -> EventView:
+    from services.events.registrations import promote_waiting  # one module per concern; no cycle at import
+
+    row = load_event(session, event_id, for_update=True)
+    status = EventStatus(row.status)
+    if status in (EventStatus.CANCELLED, EventStatus.COMPLETED):
+        raise Conflict(f"a {status.value} event cannot be changed", "status")
+    before = _as_draft_values(row)
+    changes = patch.model_dump(mode="python", exclude_unset=True)
+    draft = parse_contract(EventDraft, {**before, **changes})
+    old_capacity = row.capacity
+    _set_fields(row, draft)
+    if "sessions" in changes:
+        _replace_sessions(session, row, draft.sessions)
+    session.flush()
+    after = _as_draft_values(row)
+    changed = sorted(name for name in after if after[name] != before[name])
+    if not changed:
+        return event_view(row, clashes_of(session, row))
+    now = utcnow()
+    row.updated_at = now
+    row.revision = domain.next_revision(status, row.revision)
+    if status is not EventStatus.DRAFT and domain.SEQUENCE_FIELDS & set(changed):
+        row.sequence += 1
+    if row.capacity is None or (old_capacity is not None and row.capacity > old_capacity) or "sessions" in changed:
+        promote_waiting(session, row, now)
+    session.flush()
+    view = event_view(row, clashes_of(session, row))
+    if status is not EventStatus.DRAFT:
+        outbox.record(session, EventUpdated(event=view, changed=changed, occurred_at=now))
+    return view
+
+
+def publish_event(session: Session, event_id: str, force: bool = False) -> EventView:
+    row = load_event(session, event_id, for_update=True)
+    status = EventStatus(row.status)
+    domain.check_can_publish(status)
+    clashes = clashes_of(session, row)
+    domain.check_no_clash(clashes, force)
     now = utcnow()
     row.status = EventStatus.PUBLISHED.value
-    row.revision = domain.revision_after_publication(row.revision)
-    row.published_at = row.updated_at = now
+    row.revision += 1
+    if status is EventStatus.POSTPONED:
+        row.sequence += 1
+    row.published_at = row.published_at or now
+    row.updated_at = now
     session.flush()
-    view = _view(row)
+    view = event_view(row, clashes)
     outbox.record(session, EventPublished(event=view, occurred_at=now))
     return view
 
 
+def cancel_event(session: Session, event_id: str, reason: str | None) -> EventView:
+    row = load_event(session, event_id, for_update=True)
+    status = EventStatus(row.status)
+    domain.check_transition(status, EventStatus.CANCELLED)
+    now = utcnow()
+    row.status = EventStatus.CANCELLED.value
+    row.cancel_reason = reason
+    row.updated_at = now
+    if status is not EventStatus.DRAFT:
+        row.revision += 1
+        row.sequence += 1
+    session.flush()
+    view = event_view(row)
+    if status is not EventStatus.DRAFT:  # a draft nobody saw goes quietly
+        outbox.record(session, EventCancelled(event=view, reason=reason, occurred_at=now))
+    return view
+
+
+def postpone_event(session: Session, event_id: str, starts_at: datetime | None,
+                   ends_at: datetime | None) -> EventView:
+    row = load_event(session, event_id, for_update=True)
+    domain.check_transition(EventStatus(row.status), EventStatus.POSTPONED)
+    previous = (row.starts_at, row.ends_at)
+    if starts_at or ends_at:
+        changes = {"starts_at": starts_at or row.starts_at, "ends_at": ends_at or row.ends_at}
+        draft = parse_contract(EventDraft, {**_as_draft_values(row), **changes})
+        row.starts_at, row.ends_at = draft.starts_at, draft.ends_at
+    now = utcnow()
+    row.status = EventStatus.POSTPONED.value
+    row.revision += 1
+    row.sequence += 1
+    row.updated_at = now
+    session.flush()
+    view = event_view(row)
+    outbox.record(session, EventPostponed(event=view, previous_starts_at=previous[0],
+                                          previous_ends_at=previous[1], occurred_at=now))
+    return view
+
+
+def complete_event(session: Session, event_id: str) -> EventView:
+    row = load_event(session, event_id, for_update=True)
+    domain.check_transition(EventStatus(row.status), EventStatus.COMPLETED)
+    now = utcnow()
+    row.status = EventStatus.COMPLETED.value
+    row.revision += 1
+    row.updated_at = now
+    session.flush()
+    view = event_view(row)
+    outbox.record(session, EventUpdated(event=view, changed=["status"], occurred_at=now))
+    return view
+
+
 def get_event(session: Session, event_id: str) -> EventView:
-    return _view(_load(session, event_id))
+    return event_view(load_event(session, event_id))
 
 
-def list_events(session: Session, status: str | None = None) -> list[EventView]:
-    query = select(EventRow).order_by(EventRow.starts_at)
-    if status:
-        query = query.where(EventRow.status == status)
-    return [_view(row) for row in session.execute(query).scalars()]
+def _filtered(query: Select, filters: EventFilter) -> Select:
+    if not filters.include_drafts:
+        query = query.where(EventRow.status != EventStatus.DRAFT.value)
+    if filters.status:
+        query = query.where(EventRow.status == filters.status.value)
+    if filters.kind:
+        query = query.where(EventRow.kind == filters.kind.value)
+    if filters.region:
+        query = query.where(EventRow.region == filters.region.value)
+    if filters.starts_from:
+        query = query.where(EventRow.ends_at > filters.starts_from)
+    if filters.starts_to:
+        query = query.where(EventRow.starts_at < filters.starts_to)
+    if filters.q:
+        for word in filters.q.lower().split():
+            query = query.where(EventRow.search_text.contains(word, autoescape=True))
+    return query
+
+
+def list_events(session: Session, filters: EventFilter) -> list[EventView]:
+    rows = session.execute(_filtered(select(EventRow), filters).order_by(EventRow.starts_at)).scalars().all()
+    if filters.network:  # JSON lists: filtered here rather than with dialect-specific operators
+        rows = [row for row in rows if filters.network in row.networks]
+    return [event_view(row) for row in rows]
+
+
+def create_migrants_day(session: Session, draft: MigrantsDayDraft) -> list[EventView]:
+    """One occasion, one event per city, all created as drafts in one transaction."""
+    occasion_id = str(uuid.uuid4())
+    zone = ZoneInfo(draft.timezone)
+    views = []
+    for index, local in enumerate(draft.local_events):
+        starts = local.starts_at if local.starts_at.tzinfo else local.starts_at.replace(tzinfo=zone)
+        if starts.astimezone(zone).date() != date(draft.year, 12, 18):
+            raise Invalid(f"International Migrants Day is 18 December {draft.year}; "
+                          f"this event starts on {starts.astimezone(zone).date()}",
+                          f"local_events.{index}.starts_at")
+        title = local.title or {lang: f"{text} {local.city}" for lang, text in draft.title.items()}
+        event = parse_contract(EventDraft, {
+            "kind": EventKind.MIGRANTS_DAY, "series": "migrants-day", "title": title,
+            "description": draft.description, "region": local.region, "prefecture": local.prefecture,
+            "city": local.city, "venue": local.venue, "networks": draft.networks, "timezone": draft.timezone,
+            "starts_at": local.starts_at, "ends_at": local.ends_at, "capacity": local.capacity})
+        views.append(create_event(session, event, occasion_id=occasion_id))
+    return views
+
+
+def events_between(session: Session, start: datetime, end: datetime, region: str | None,
+                   include_drafts: bool) -> list[EventView]:
+    """The calendar view: everything that happens in [start, end), cancelled ones flagged, not hidden."""
+    query = select(EventRow).where(EventRow.starts_at < end, EventRow.ends_at > start)
+    if region:
+        query = query.where(EventRow.region == region)
+    if not include_drafts:
+        query = query.where(EventRow.status != EventStatus.DRAFT.value)
+    return [event_view(row) for row in session.execute(query.order_by(EventRow.starts_at)).scalars()]

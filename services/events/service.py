@@ -1,16 +1,29 @@
-"""The events service's entrypoints. They only route: parse the contract, run the use case, answer."""
+"""The events service's entrypoints. They only route: parse the contract, run the use case, answer.
+
+Subscriptions (the whole list is shared/bus/subscriptions.py):
+    members.member_joined → record_member_joined: groups that may register delegations
+Publishes: event_published, event_updated, event_postponed, event_cancelled, registration_*.
+"""
 from __future__ import annotations
+
+from datetime import datetime
 
 from nameko.rpc import rpc
 
-from services.events import models, operations
+from services.events import models, operations, registrations
+from shared.bus.inbox import Inbox
 from shared.bus.relay import OutboxRelay
+from shared.bus.subscriptions import subscribe
 from shared.contracts.base import parse_contract
-from shared.contracts.events import EventDraft
+from shared.contracts.events import (AttendeesUpdate, EventDraft, EventFilter, EventPatch, MigrantsDayDraft,
+                                     RegistrationRequest)
+from shared.contracts.members import MemberJoined
 from shared.db import Database
 from shared.health import Pingable
 
-# Subscriptions: none yet (see shared/bus/subscriptions.py). Publishes: event_published.
+
+def _wire(views) -> list[dict]:
+    return [view.to_wire() for view in views]
 
 
 class EventsService(Pingable):
@@ -18,7 +31,13 @@ class EventsService(Pingable):
 
     db = Database(models.metadata)
     relay = OutboxRelay(models.outbox)
+    inbox = Inbox(models.inbox)
 
+    @subscribe(MemberJoined)
+    def record_member_joined(self, payload: dict) -> None:
+        self.inbox.apply(payload, registrations.record_member_joined)
+
+    # --- events ---------------------------------------------------------------------------------
     @rpc
     def create_event(self, draft: dict) -> dict:
         command = parse_contract(EventDraft, draft)
@@ -26,9 +45,36 @@ class EventsService(Pingable):
             return operations.create_event(session, command).to_wire()
 
     @rpc
-    def publish_event(self, event_id: str) -> dict:
+    def create_migrants_day(self, draft: dict) -> list[dict]:
+        command = parse_contract(MigrantsDayDraft, draft)
         with self.db.begin() as session:
-            return operations.publish_event(session, event_id).to_wire()
+            return _wire(operations.create_migrants_day(session, command))
+
+    @rpc
+    def update_event(self, event_id: str, patch: dict) -> dict:
+        command = parse_contract(EventPatch, patch)
+        with self.db.begin() as session:
+            return operations.update_event(session, event_id, command).to_wire()
+
+    @rpc
+    def publish_event(self, event_id: str, force: bool = False) -> dict:
+        with self.db.begin() as session:
+            return operations.publish_event(session, event_id, force).to_wire()
+
+    @rpc
+    def cancel_event(self, event_id: str, reason: str | None = None) -> dict:
+        with self.db.begin() as session:
+            return operations.cancel_event(session, event_id, reason).to_wire()
+
+    @rpc
+    def postpone_event(self, event_id: str, starts_at: str | None = None, ends_at: str | None = None) -> dict:
+        with self.db.begin() as session:
+            return operations.postpone_event(session, event_id, _moment(starts_at), _moment(ends_at)).to_wire()
+
+    @rpc
+    def complete_event(self, event_id: str) -> dict:
+        with self.db.begin() as session:
+            return operations.complete_event(session, event_id).to_wire()
 
     @rpc
     def get_event(self, event_id: str) -> dict:
@@ -36,6 +82,60 @@ class EventsService(Pingable):
             return operations.get_event(session, event_id).to_wire()
 
     @rpc
-    def list_events(self, status: str | None = None) -> list[dict]:
+    def list_events(self, filters: dict | None = None) -> list[dict]:
+        command = parse_contract(EventFilter, filters or {})
         with self.db() as session:
-            return [view.to_wire() for view in operations.list_events(session, status)]
+            return _wire(operations.list_events(session, command))
+
+    @rpc
+    def schedule(self, start: str, end: str, region: str | None = None, include_drafts: bool = False) -> list[dict]:
+        with self.db() as session:
+            return _wire(operations.events_between(session, _moment(start), _moment(end), region, include_drafts))
+
+    # --- registrations --------------------------------------------------------------------------
+    @rpc
+    def register(self, event_id: str, request: dict) -> dict:
+        command = parse_contract(RegistrationRequest, request)
+        with self.db.begin() as session:
+            return registrations.register(session, event_id, command).to_wire()
+
+    @rpc
+    def get_registration(self, registration_id: str, token: str | None = None, organizer: bool = False) -> dict:
+        with self.db() as session:
+            return registrations.get_registration(session, registration_id, token, organizer).to_wire()
+
+    @rpc
+    def cancel_registration(self, registration_id: str, token: str | None = None, organizer: bool = False) -> dict:
+        with self.db.begin() as session:
+            return registrations.cancel_registration(session, registration_id, token, organizer).to_wire()
+
+    @rpc
+    def decide_registration(self, registration_id: str, approve: bool) -> dict:
+        with self.db.begin() as session:
+            return registrations.decide_pending(session, registration_id, approve).to_wire()
+
+    @rpc
+    def update_attendees(self, registration_id: str, update: dict, token: str | None = None,
+                         organizer: bool = False) -> dict:
+        command = parse_contract(AttendeesUpdate, update)
+        with self.db.begin() as session:
+            return registrations.update_attendees(session, registration_id, token, organizer, command).to_wire()
+
+    @rpc
+    def list_registrations(self, event_id: str) -> list[dict]:
+        with self.db() as session:
+            return _wire(registrations.list_registrations(session, event_id))
+
+    @rpc
+    def registrations_csv(self, event_id: str) -> str:
+        with self.db() as session:
+            return registrations.registrations_csv(session, event_id)
+
+    @rpc
+    def needs_summary(self, event_id: str) -> list[dict]:
+        with self.db() as session:
+            return _wire(registrations.needs_summary(session, event_id))
+
+
+def _moment(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None

@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 
 from services.gateway import problems
-from services.gateway.routers import events, health
+from services.gateway.routers import events, health, registrations
 from shared.rpc import RpcPool
 from shared.settings import Settings, load_settings
 
@@ -33,10 +33,12 @@ def create_app(settings: Settings | None = None, rpc_pool: RpcPool | None = None
     problems.install(app)
     app.include_router(health.router)
     app.include_router(events.router)
+    app.include_router(registrations.router)
 
     @app.get("/", tags=["about"], summary="What is here")
     def index(request: Request) -> dict:
-        return {"name": "Tsunagu", "health": "/health", "events": "/events", "api_docs": "/docs"}
+        return {"name": "Tsunagu", "health": "/health", "events": "/events", "schedule": "/schedule",
+                "api_docs": "/docs"}
 
     return app
 

@@ -50,7 +50,8 @@ def render_event_announcement(event: dict, list_name: dict, recipient_name: str 
                               recipient_language: str, event_url: str) -> RenderedMail:
     language = choose_language(template_languages("event_announcement"), recipient_language) or "en"
     text_language = "ja" if language.startswith("ja") else "en"
-    place = ", ".join(part for part in (event.get("venue"), event.get("city")) if part)
+    venue = event.get("venue") or {}
+    place = ", ".join(part for part in (venue.get("name"), venue.get("address") or event.get("city")) if part)
     greeting = (GREETINGS.get(language, GREETINGS["en"]).format(name=recipient_name) if recipient_name
                 else GREETINGS_ANONYMOUS.get(language, GREETINGS_ANONYMOUS["en"]))
     text = _environment().get_template(f"{language}/event_announcement.txt").render(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from nameko.events import SERVICE_POOL, event_handler
 
-from shared.contracts import EventPublished
+from shared.contracts import EventPublished, MemberJoined
 from shared.contracts.base import Event
 
 
@@ -28,6 +28,7 @@ class Subscription:
 
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("notifications", EventPublished, "announce_event"),
+    Subscription("events", MemberJoined, "record_member_joined"),
 )
 
 

@@ -3,11 +3,14 @@
 `EVENT_TYPES` maps each event's name to its contract: the one registry consumers parse against.
 """
 from shared.contracts.base import Contract, Event
-from shared.contracts.events import EventPublished
+from shared.contracts.events import (REGISTRATION_EVENTS, EventCancelled, EventPostponed, EventPublished,
+                                     EventUpdated)
 from shared.contracts.members import MemberJoined
 
 EVENT_TYPES: dict[str, type[Event]] = {
-    contract.event_type: contract for contract in (EventPublished, MemberJoined)
+    contract.event_type: contract
+    for contract in (EventPublished, EventUpdated, EventPostponed, EventCancelled, *REGISTRATION_EVENTS,
+                     MemberJoined)
 }
 
 __all__ = ["Contract", "Event", "EVENT_TYPES", "EventPublished", "MemberJoined"]

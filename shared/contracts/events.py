@@ -454,12 +454,13 @@ class Registrant(Contract):
 
 
 class RegistrationChanged(Event):
-    """Base of the registration events: where a registration stands now and how to reach its holder."""
+    """Base of the registration events: where a registration stands now, for which event (its state at
+    that moment, so a mail or a calendar entry needs no further question), and how to reach its holder."""
 
     source: ClassVar[str] = "events"
 
     registration_id: str
-    event_id: str
+    event: EventView
     status: RegistrationStatus
     previous_status: RegistrationStatus | None
     places: int

@@ -9,7 +9,7 @@ from shared.errors import Conflict, NotFound
 EVENT = EventView.model_validate({
     "id": "5ffdb028-9100-4430-b1ea-194cefe628ec", "status": "published", "revision": 1,
     "kind": "migrants_day", "title": {"ja": "国際移住者デー 東京", "en": "Migrants Day Tokyo"},
-    "description": {}, "region": "kanto", "prefecture": "東京都", "city": "千代田区", "venue": "日比谷",
+    "description": {}, "region": "kanto", "prefecture": "東京都", "city": "千代田区", "venue": {"name": "日比谷"},
     "starts_at": "2026-12-18T09:30:00+00:00", "ends_at": "2026-12-18T11:30:00+00:00",
     "timezone": "Asia/Tokyo", "networks": [], "created_at": "2026-11-01T00:00:00+00:00",
     "updated_at": "2026-11-01T00:00:00+00:00", "published_at": "2026-11-01T00:00:00+00:00"})

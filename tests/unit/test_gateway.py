@@ -34,7 +34,7 @@ class FakeEvents:
         self.events[view.id] = view.to_wire()
         return self.events[view.id]
 
-    def publish_event(self, event_id):
+    def publish_event(self, event_id, force=False):
         event = self.get_event(event_id)
         if event["status"] != "draft":
             raise Conflict("only a draft can be published", "status")
@@ -46,8 +46,9 @@ class FakeEvents:
             raise NotFound(f"no event {event_id}", "event_id")
         return self.events[event_id]
 
-    def list_events(self, status=None):
-        return [e for e in self.events.values() if status in (None, e["status"])]
+    def list_events(self, filters):
+        return [e for e in self.events.values() if filters["status"] in (None, e["status"])
+                and (filters["include_drafts"] or e["status"] != "draft")]
 
 
 class Down:

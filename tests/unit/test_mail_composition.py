@@ -10,7 +10,7 @@ from shared.settings import Settings
 
 EVENT = {"id": "ev-1", "kind": "migrants_day", "title": {"ja": "国際移住者デー", "en": "Migrants Day",
                                                         "ja-x-easy": "いじゅうしゃ デー"},
-         "description": {"en": "Rally and march"}, "city": "名古屋市", "venue": "久屋大通公園",
+         "description": {"en": "Rally and march"}, "city": "名古屋市", "venue": {"name": "久屋大通公園", "address": "名古屋市中区丸の内3"},
          "starts_at": "2026-12-18T03:00:00+00:00", "ends_at": "2026-12-18T05:00:00+00:00",
          "timezone": "Asia/Tokyo"}
 LISTS = {"general": {"ja": "全体メーリングリスト", "en": "General list"}}

@@ -1,0 +1,268 @@
+"""Use cases on registrations: who gets a place, who waits, who is promoted — never more places than
+there are. Every decision runs under the event's lock (a PostgreSQL row lock; on SQLite every write
+transaction is BEGIN IMMEDIATE), and every change goes on the bus through the outbox."""
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from collections import Counter, defaultdict
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from services.events import domain
+from services.events.models import EventRow, MemberGroupSeen, RegistrationRow, outbox
+from services.events.operations import load_event
+from services.events.views import event_view, registration_view
+from shared.contracts.base import utcnow
+from shared.contracts.events import (Attendee, AttendeesUpdate, Registrant, RegistrationApproved,
+                                     RegistrationCancelled, RegistrationChanged, RegistrationConfirmed,
+                                     RegistrationKind, RegistrationPending, RegistrationPromoted,
+                                     RegistrationReceipt, RegistrationRejected, RegistrationRequest,
+                                     RegistrationStatus, RegistrationView, RegistrationWaitlisted, SessionNeeds)
+from shared.contracts.members import MemberJoined
+from shared.contracts.vocabulary import EventStatus
+from shared.errors import Invalid, NotFound
+
+S = RegistrationStatus
+ANNOUNCED_AS = {S.CONFIRMED: RegistrationConfirmed, S.WAITLISTED: RegistrationWaitlisted, S.PENDING: RegistrationPending}
+
+
+def _announce(session: Session, kind: type[RegistrationChanged], event: EventRow, row: RegistrationRow,
+              previous: S | None, now: datetime) -> None:
+    session.flush()
+    outbox.record(session, kind(
+        registration_id=row.id, event=event_view(event), status=S(row.status), previous_status=previous,
+        places=row.places, occurred_at=now,
+        registrant=Registrant(display_name=row.display_name, email=row.email, language=row.language)))
+
+
+def _occupancies(event: EventRow, session_ids: list[str]) -> list[domain.Occupancy]:
+    sessions = {s.id: s for s in event.sessions}
+    return [domain.Occupancy(event.capacity, event.confirmed_places)] + [
+        domain.Occupancy(sessions[sid].capacity, sessions[sid].confirmed_places) for sid in session_ids]
+
+
+def _count(event: EventRow, row: RegistrationRow, status: S, sign: int) -> None:
+    """Keep the event's and the sessions' counters in step with one registration's places."""
+    if status is S.CONFIRMED:
+        event.confirmed_places += sign * row.places
+        for session in event.sessions:
+            if session.id in row.session_ids:
+                session.confirmed_places += sign * row.places
+    elif status is S.WAITLISTED:
+        event.waitlisted_places += sign * row.places
+
+
+def _move(event: EventRow, row: RegistrationRow, to: S, now: datetime) -> S:
+    previous = S(row.status)
+    _count(event, row, previous, -1)
+    _count(event, row, to, +1)
+    row.status, row.updated_at = to.value, now
+    return previous
+
+
+def _waitlist_position(session: Session, row: RegistrationRow) -> int | None:
+    if row.status != S.WAITLISTED.value:
+        return None
+    ahead = session.scalar(select(func.count()).select_from(RegistrationRow).where(
+        RegistrationRow.event_id == row.event_id, RegistrationRow.status == S.WAITLISTED.value,
+        RegistrationRow.arrival < row.arrival))
+    return (ahead or 0) + 1
+
+
+def _check_group(session: Session, event: EventRow, request: RegistrationRequest) -> None:
+    seen = session.get(MemberGroupSeen, request.member_group_id)
+    if seen is None or not seen.current:
+        raise Invalid("not a current member group (a group that joined a moment ago may take a few seconds "
+                      "to be known here)", "member_group_id")
+    held = session.scalar(select(func.coalesce(func.sum(RegistrationRow.places), 0)).where(
+        RegistrationRow.event_id == event.id, RegistrationRow.member_group_id == request.member_group_id,
+        RegistrationRow.status.in_([s.value for s in domain.ACTIVE_STATUSES])))
+    domain.check_group_quota(event.group_quota, held or 0, request.places)
+
+
+def register(session: Session, event_id: str, request: RegistrationRequest) -> RegistrationReceipt:
+    event = load_event(session, event_id, for_update=True)
+    now = utcnow()
+    domain.check_registration_open(EventStatus(event.status), now,
+                                   event.registration_opens_at, event.registration_closes_at)
+    known_sessions = {s.id for s in event.sessions}
+    unknown = [sid for sid in request.session_ids if sid not in known_sessions]
+    if unknown:
+        raise Invalid(f"no session {unknown[0]} in this event", "session_ids")
+    if request.kind is RegistrationKind.DELEGATION:
+        _check_group(session, event, request)
+    status = domain.initial_status(event.requires_approval, request.places,
+                                   _occupancies(event, request.session_ids), event.waitlisted_places > 0)
+    token, token_hash = domain.new_manage_token()
+    row = RegistrationRow(
+        id=str(uuid.uuid4()), event_id=event.id, kind=request.kind.value, status=status.value,
+        arrival=event.next_arrival, display_name=request.display_name, email=request.email.lower(),
+        language=request.language, member_group_id=request.member_group_id, places=request.places,
+        session_ids=sorted(set(request.session_ids)),
+        attendees=[a.model_dump(mode="json") for a in request.attendee_list()],
+        manage_token_hash=token_hash, created_at=now, updated_at=now)
+    event.next_arrival += 1
+    _count(event, row, status, +1)
+    session.add(row)
+    session.flush()
+    _announce(session, ANNOUNCED_AS[status], event, row, None, now)
+    view = registration_view(row, _waitlist_position(session, row))
+    return RegistrationReceipt(**view.model_dump(), manage_token=token)
+
+
+def promote_waiting(session: Session, event: EventRow, now: datetime) -> list[str]:
+    """Give freed or added places to the waiting list, in arrival order."""
+    if event.waitlisted_places <= 0:
+        return []
+    waiting = session.execute(select(RegistrationRow).where(
+        RegistrationRow.event_id == event.id, RegistrationRow.status == S.WAITLISTED.value)
+        .order_by(RegistrationRow.arrival)).scalars().all()
+    by_id = {row.id: row for row in waiting}
+    sessions = {s.id: domain.Occupancy(s.capacity, s.confirmed_places) for s in event.sessions}
+    chosen = domain.promotions([domain.Waiting(r.id, r.places, tuple(r.session_ids)) for r in waiting],
+                               domain.Occupancy(event.capacity, event.confirmed_places), sessions)
+    for registration_id in chosen:
+        row = by_id[registration_id]
+        previous = _move(event, row, S.CONFIRMED, now)
+        _announce(session, RegistrationPromoted, event, row, previous, now)
+    return chosen
+
+
+def _load_registration(session: Session, registration_id: str, token: str | None, organizer: bool,
+                       for_update: bool = False) -> RegistrationRow:
+    row = session.get(RegistrationRow, registration_id)
+    if row is None or not (organizer or domain.token_matches(token, row.manage_token_hash)):
+        # The same answer for "no such registration" and "wrong token": ids cannot be probed.
+        raise NotFound(f"no registration {registration_id} for this link", "registration_id")
+    if for_update:
+        load_event(session, row.event_id, for_update=True)  # the event's lock guards its places
+        session.refresh(row)
+    return row
+
+
+def get_registration(session: Session, registration_id: str, token: str | None,
+                     organizer: bool) -> RegistrationView:
+    row = _load_registration(session, registration_id, token, organizer)
+    return registration_view(row, _waitlist_position(session, row))
+
+
+def cancel_registration(session: Session, registration_id: str, token: str | None,
+                        organizer: bool) -> RegistrationView:
+    row = _load_registration(session, registration_id, token, organizer, for_update=True)
+    domain.check_can_cancel(S(row.status))
+    event = load_event(session, row.event_id, for_update=True)
+    now = utcnow()
+    previous = _move(event, row, S.CANCELLED, now)
+    _announce(session, RegistrationCancelled, event, row, previous, now)
+    promote_waiting(session, event, now)
+    session.flush()
+    return registration_view(row)
+
+
+def decide_pending(session: Session, registration_id: str, approve: bool) -> RegistrationView:
+    row = _load_registration(session, registration_id, None, organizer=True, for_update=True)
+    domain.check_pending(S(row.status))
+    event = load_event(session, row.event_id, for_update=True)
+    now = utcnow()
+    if approve:
+        fits = all(o.fits(row.places) for o in _occupancies(event, row.session_ids))
+        to = S.CONFIRMED if fits and event.waitlisted_places == 0 else S.WAITLISTED
+        previous = _move(event, row, to, now)
+        _announce(session, RegistrationApproved, event, row, previous, now)
+    else:
+        previous = _move(event, row, S.REJECTED, now)
+        _announce(session, RegistrationRejected, event, row, previous, now)
+    session.flush()
+    return registration_view(row, _waitlist_position(session, row))
+
+
+def update_attendees(session: Session, registration_id: str, token: str | None, organizer: bool,
+                     update: AttendeesUpdate) -> RegistrationView:
+    row = _load_registration(session, registration_id, token, organizer, for_update=True)
+    event = load_event(session, row.event_id)
+    domain.check_attendees_editable(utcnow(), None if organizer else event.attendee_names_deadline,
+                                    S(row.status))
+    if len(update.attendees) > row.places:
+        raise Invalid(f"{len(update.attendees)} attendees for {row.places} places", "attendees")
+    if row.kind == RegistrationKind.INDIVIDUAL.value and len(update.attendees) != 1:
+        raise Invalid("an individual registration has exactly one attendee", "attendees")
+    row.attendees = [a.model_dump(mode="json") for a in update.attendees]
+    row.updated_at = utcnow()
+    session.flush()
+    return registration_view(row, _waitlist_position(session, row))
+
+
+def list_registrations(session: Session, event_id: str) -> list[RegistrationView]:
+    load_event(session, event_id)
+    rows = session.execute(select(RegistrationRow).where(RegistrationRow.event_id == event_id)
+                           .order_by(RegistrationRow.arrival)).scalars().all()
+    position, views = 0, []
+    for row in rows:
+        if row.status == S.WAITLISTED.value:
+            position += 1
+        views.append(registration_view(row, position if row.status == S.WAITLISTED.value else None))
+    return views
+
+
+CSV_COLUMNS = ["registration_id", "status", "kind", "member_group_id", "contact_name", "email", "language",
+               "places", "session_ids", "attendee", "interpretation", "sign_language", "step_free_access",
+               "childcare", "note", "registered_at"]
+
+
+def registrations_csv(session: Session, event_id: str) -> str:
+    """One row per attendee (or per registration with nobody named yet), safe to open in Excel: UTF-8
+    with a BOM, and no cell a spreadsheet would run as a formula."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for view in list_registrations(session, event_id):
+        attendees = view.attendees or [Attendee()]
+        for attendee in attendees:
+            needs = attendee.needs
+            writer.writerow([domain.neutralise_cell(value) for value in (
+                view.id, view.status.value, view.kind.value, view.member_group_id or "", view.display_name,
+                view.email, view.language, view.places, " ".join(view.session_ids), attendee.name or "",
+                " ".join(f"{p.source}>{p.target}" for p in needs.interpretation), needs.sign_language or "",
+                "yes" if needs.step_free_access else "", needs.childcare or "", needs.note or "",
+                view.created_at.isoformat())])
+    return "\ufeff" + out.getvalue()
+
+
+def needs_summary(session: Session, event_id: str) -> list[SessionNeeds]:
+    """What confirmed attendees need, totalled for the event as a whole and for each session."""
+    event = load_event(session, event_id)
+    buckets: dict[str | None, list[Attendee]] = defaultdict(list)
+    rows = session.execute(select(RegistrationRow).where(
+        RegistrationRow.event_id == event_id, RegistrationRow.status == S.CONFIRMED.value)).scalars()
+    for row in rows:
+        attendees = [Attendee.model_validate(a) for a in row.attendees]
+        unnamed = [Attendee()] * (row.places - len(attendees))
+        for target in [None, *row.session_ids]:
+            buckets[target].extend(attendees + unnamed)
+    summaries = []
+    for session_id in [None, *(s.id for s in event.sessions)]:
+        people = buckets.get(session_id, [])
+        summaries.append(SessionNeeds(
+            session_id=session_id, attendees=len(people),
+            interpretation=dict(Counter(f"{p.source}>{p.target}" for a in people for p in a.needs.interpretation)),
+            sign_language=dict(Counter(a.needs.sign_language for a in people if a.needs.sign_language)),
+            step_free_access=sum(1 for a in people if a.needs.step_free_access),
+            childcare=sum(a.needs.childcare for a in people),
+            notes=[a.needs.note for a in people if a.needs.note]))
+    return summaries
+
+
+def record_member_joined(session: Session, joined: MemberJoined) -> None:
+    """Read model: a group that joined may register delegations."""
+    if joined.member_kind != "group":
+        return
+    seen = session.get(MemberGroupSeen, joined.member_id)
+    if seen is None:
+        session.add(MemberGroupSeen(member_id=joined.member_id, current=True, updated_at=joined.occurred_at))
+    else:
+        seen.current, seen.updated_at = True, joined.occurred_at
+

@@ -1,0 +1,226 @@
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from services.events import models, operations, registrations
+from shared.contracts.base import parse_contract, utcnow
+from shared.contracts.events import (AttendeesUpdate, EventDraft, EventPatch, RegistrationRequest)
+from shared.contracts.members import MemberJoined
+from shared.errors import Conflict, Invalid, NotFound
+
+EVENT = {"kind": "workshop", "title": {"ja": "ワークショップ"}, "region": "kinki-kansai",
+         "starts_at": "2027-09-01T10:00", "ends_at": "2027-09-01T17:00"}
+
+
+@pytest.fixture
+def db(make_sessionmaker):
+    return make_sessionmaker(models.metadata)
+
+
+def open_event(db, **changes):
+    with db.begin() as session:
+        event = operations.create_event(session, parse_contract(EventDraft, {**EVENT, **changes}))
+        return operations.publish_event(session, event.id, force=True)
+
+
+def register(db, event_id, **request):
+    values = {"display_name": "Ana", "email": "ana@example.org", **request}
+    with db.begin() as session:
+        return registrations.register(session, event_id, parse_contract(RegistrationRequest, values))
+
+
+def event_types(db):
+    table = models.outbox.table
+    with db() as session:
+        return [r.event_type for r in session.execute(select(table.c.event_type).order_by(table.c.id))]
+
+
+def assert_counters_match_registrations(db, event_id):
+    with db() as session:
+        event = session.get(models.EventRow, event_id)
+        rows = session.execute(select(models.RegistrationRow).where(
+            models.RegistrationRow.event_id == event_id)).scalars().all()
+        assert event.confirmed_places == sum(r.places for r in rows if r.status == "confirmed")
+        assert event.waitlisted_places == sum(r.places for r in rows if r.status == "waitlisted")
+        for s in event.sessions:
+            assert s.confirmed_places == sum(r.places for r in rows if r.status == "confirmed" and s.id in r.session_ids)
+        if event.capacity is not None:
+            assert event.confirmed_places <= event.capacity
+
+
+def test_places_then_the_waiting_list_then_promotion_on_cancellation(db):
+    event = open_event(db, capacity=2)
+    first, second, third = (register(db, event.id, email=f"p{i}@example.org") for i in range(3))
+    assert [first.status, second.status, third.status] == ["confirmed", "confirmed", "waitlisted"]
+    assert third.waitlist_position == 1 and first.manage_token != second.manage_token
+    with db.begin() as session:
+        cancelled = registrations.cancel_registration(session, first.id, first.manage_token, organizer=False)
+    assert cancelled.status == "cancelled"
+    with db() as session:
+        assert registrations.get_registration(session, third.id, third.manage_token, False).status == "confirmed"
+    assert event_types(db)[1:] == ["registration_confirmed", "registration_confirmed", "registration_waitlisted",
+                                   "registration_cancelled", "registration_promoted"]
+    assert_counters_match_registrations(db, event.id)
+
+
+def test_the_manage_link_is_needed_unless_an_organizer_asks(db):
+    event = open_event(db)
+    receipt = register(db, event.id)
+    for token in (None, "wrong", receipt.manage_token[:-1]):
+        with pytest.raises(NotFound):
+            with db() as session:
+                registrations.get_registration(session, receipt.id, token, organizer=False)
+    with db() as session:
+        assert registrations.get_registration(session, receipt.id, None, organizer=True).id == receipt.id
+    with db.begin() as session:
+        registrations.cancel_registration(session, receipt.id, None, organizer=True)
+    with pytest.raises(Conflict, match="cancelled already"):
+        with db.begin() as session:
+            registrations.cancel_registration(session, receipt.id, receipt.manage_token, organizer=False)
+
+
+def test_sessions_have_their_own_places(db):
+    event = open_event(db, capacity=10, sessions=[
+        {"title": {"ja": "分科会A"}, "capacity": 1, "starts_at": "2027-09-01T13:00", "ends_at": "2027-09-01T15:00"},
+        {"title": {"ja": "分科会B"}, "starts_at": "2027-09-01T13:00", "ends_at": "2027-09-01T15:00"}])
+    a, b = (s.id for s in event.sessions)
+    assert register(db, event.id, session_ids=[a]).status == "confirmed"
+    assert register(db, event.id, session_ids=[a], email="x@example.org").status == "waitlisted"
+    # behind someone waiting, even a place elsewhere waits: nobody jumps the line
+    assert register(db, event.id, session_ids=[b], email="y@example.org").status == "waitlisted"
+    with pytest.raises(Invalid) as caught:
+        register(db, event.id, session_ids=["nope"])
+    assert caught.value.field == "session_ids"
+    assert_counters_match_registrations(db, event.id)
+
+
+def test_more_capacity_promotes_the_waiting(db):
+    event = open_event(db, capacity=1)
+    register(db, event.id)
+    waiting = register(db, event.id, email="w@example.org")
+    with db.begin() as session:
+        operations.update_event(session, event.id, EventPatch(capacity=2))
+    with db() as session:
+        assert registrations.get_registration(session, waiting.id, waiting.manage_token, False).status == "confirmed"
+    assert_counters_match_registrations(db, event.id)
+
+
+def test_approval(db):
+    event = open_event(db, capacity=1, requires_approval=True)
+    first, second = register(db, event.id), register(db, event.id, email="b@example.org")
+    assert first.status == second.status == "pending"
+    with db.begin() as session:
+        assert registrations.decide_pending(session, first.id, approve=True).status == "confirmed"
+    with db.begin() as session:
+        assert registrations.decide_pending(session, second.id, approve=True).status == "waitlisted"
+    third = register(db, event.id, email="c@example.org")
+    with db.begin() as session:
+        assert registrations.decide_pending(session, third.id, approve=False).status == "rejected"
+    with pytest.raises(Conflict):
+        with db.begin() as session:
+            registrations.decide_pending(session, third.id, approve=True)
+    assert "registration_approved" in event_types(db) and "registration_rejected" in event_types(db)
+    assert_counters_match_registrations(db, event.id)
+
+
+def test_registration_only_while_open(db):
+    with db.begin() as session:
+        draft = operations.create_event(session, parse_contract(EventDraft, EVENT))
+    with pytest.raises(Conflict) as caught:
+        register(db, draft.id)
+    assert caught.value.field == "event_id" and "draft" in caught.value.detail
+    closed = open_event(db, registration_closes_at=(utcnow() - timedelta(hours=1)).isoformat())
+    with pytest.raises(Conflict) as caught:
+        register(db, closed.id)
+    assert caught.value.field == "registration_closes_at"
+
+
+def join(db, group_id):
+    with db.begin() as session:
+        registrations.record_member_joined(session, MemberJoined(member_id=group_id, member_kind="group",
+                                                                 region="kanto", networks=[]))
+
+
+def test_delegations_come_from_current_member_groups_within_their_quota(db):
+    event = open_event(db, capacity=50, group_quota=5)
+    delegation = {"kind": "delegation", "member_group_id": "g1", "display_name": "カラバオの会", "places": 3}
+    with pytest.raises(Invalid) as caught:
+        register(db, event.id, **delegation)
+    assert caught.value.field == "member_group_id"
+    join(db, "g1")
+    receipt = register(db, event.id, **delegation, attendees=[{"name": "Maria"}])
+    assert receipt.status == "confirmed" and receipt.places == 3
+    with pytest.raises(Invalid, match="at most 5") as caught:
+        register(db, event.id, **{**delegation, "places": 3})
+    assert caught.value.field == "places"
+    assert register(db, event.id, **{**delegation, "places": 2}).status == "confirmed"
+    assert_counters_match_registrations(db, event.id)
+
+
+def test_attendees_are_named_until_the_deadline(db):
+    join(db, "g1")
+    event = open_event(db, attendee_names_deadline=(utcnow() + timedelta(days=1)).isoformat())
+    receipt = register(db, event.id, kind="delegation", member_group_id="g1", display_name="G", places=2)
+    update = AttendeesUpdate.model_validate({"attendees": [
+        {"name": "Rosa", "needs": {"interpretation": [{"source": "ja", "target": "tl"}]}}, {"name": "Ken"}]})
+    with db.begin() as session:
+        named = registrations.update_attendees(session, receipt.id, receipt.manage_token, False, update)
+    assert [a.name for a in named.attendees] == ["Rosa", "Ken"]
+    with pytest.raises(Invalid):
+        with db.begin() as session:
+            registrations.update_attendees(session, receipt.id, receipt.manage_token, False,
+                                           AttendeesUpdate(attendees=update.attendees * 2))
+    with db.begin() as session:
+        operations.update_event(session, event.id, EventPatch(
+            attendee_names_deadline=(utcnow() - timedelta(minutes=1)).isoformat()))
+    with pytest.raises(Conflict) as caught:
+        with db.begin() as session:
+            registrations.update_attendees(session, receipt.id, receipt.manage_token, False, update)
+    assert caught.value.field == "attendees"
+
+
+def test_needs_are_totalled_per_session(db):
+    event = open_event(db, sessions=[
+        {"title": {"ja": "全体会"}, "kind": "plenary", "starts_at": "2027-09-01T10:00", "ends_at": "2027-09-01T12:00"}])
+    plenary = event.sessions[0].id
+    register(db, event.id, session_ids=[plenary], needs={
+        "interpretation": [{"source": "ja", "target": "vi"}], "step_free_access": True, "childcare": 2})
+    register(db, event.id, email="b@example.org", session_ids=[plenary], needs={"sign_language": "JSL"})
+    register(db, event.id, email="c@example.org", needs={"interpretation": [{"source": "ja", "target": "vi"}],
+                                                         "note": "車椅子で参加します"})
+    with db() as session:
+        whole, per_session = registrations.needs_summary(session, event.id)
+    assert whole.session_id is None and whole.attendees == 3
+    assert whole.interpretation == {"ja>vi": 2} and whole.notes == ["車椅子で参加します"]
+    assert per_session.session_id == plenary and per_session.attendees == 2
+    assert per_session.interpretation == {"ja>vi": 1} and per_session.sign_language == {"JSL": 1}
+    assert per_session.step_free_access == 1 and per_session.childcare == 2
+
+
+def test_the_csv_opens_in_japanese_excel_and_runs_no_formula(db):
+    event = open_event(db)
+    register(db, event.id, display_name="=HYPERLINK(\"http://evil\",\"x\")", needs={"note": "-1+1"})
+    register(db, event.id, display_name="田中 花子", email="tanaka@example.org")
+    with db() as session:
+        body = registrations.registrations_csv(session, event.id)
+    assert body.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(body.removeprefix("\ufeff"))))
+    assert rows[0][:3] == ["registration_id", "status", "kind"]
+    names = [row[4] for row in rows[1:]]
+    assert names == ["'=HYPERLINK(\"http://evil\",\"x\")", "田中 花子"]
+    assert rows[1][14] == "'-1+1"
+    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
+
+
+def test_many_registrations_never_exceed_capacity(db):
+    event = open_event(db, capacity=5)
+    statuses = [register(db, event.id, email=f"p{i}@example.org").status for i in range(12)]
+    assert statuses.count("confirmed") == 5 and statuses.count("waitlisted") == 7
+    with db() as session:
+        places = session.scalar(select(func.sum(models.RegistrationRow.places)).where(
+            models.RegistrationRow.status == "confirmed"))
+    assert places == 5
+    assert_counters_match_registrations(db, event.id)

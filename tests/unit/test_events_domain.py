@@ -1,0 +1,123 @@
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from services.events import domain
+from services.events.domain import Occupancy, Slot, Waiting
+from shared.contracts.events import ClashKind, RegistrationStatus
+from shared.contracts.vocabulary import EventKind, EventStatus
+from shared.errors import Conflict, Invalid
+
+T0 = datetime(2027, 6, 18, 1, tzinfo=timezone.utc)
+
+
+def slot(event_id="a", kind=EventKind.SYMPOSIUM, hours=(0, 3), venue=None, networks=(), status=EventStatus.PUBLISHED,
+         occasion=None):
+    return Slot(event_id=event_id, title={"en": f"Event {event_id}"}, kind=kind, status=status,
+                starts_at=T0 + timedelta(hours=hours[0]), ends_at=T0 + timedelta(hours=hours[1]),
+                venue_key=venue, networks=frozenset(networks), occasion_id=occasion)
+
+
+def test_lifecycle():
+    domain.check_transition(EventStatus.DRAFT, EventStatus.PUBLISHED)
+    domain.check_transition(EventStatus.PUBLISHED, EventStatus.POSTPONED)
+    domain.check_transition(EventStatus.POSTPONED, EventStatus.PUBLISHED)
+    with pytest.raises(Conflict, match="can become: nothing"):
+        domain.check_transition(EventStatus.CANCELLED, EventStatus.PUBLISHED)
+    with pytest.raises(Conflict):
+        domain.check_transition(EventStatus.DRAFT, EventStatus.COMPLETED)
+    with pytest.raises(Conflict, match="only a draft"):
+        domain.check_can_publish(EventStatus.PUBLISHED)
+    assert domain.next_revision(EventStatus.DRAFT, 0) == 0
+    assert domain.next_revision(EventStatus.PUBLISHED, 3) == 4
+
+
+def test_two_network_wide_events_at_once_clash_wherever_they_are():
+    forum = slot("forum", EventKind.NATIONAL_FORUM)
+    negotiation = slot("nego", EventKind.NEGOTIATION, hours=(2, 4))
+    clashes = domain.find_clashes(forum, [negotiation])
+    assert [(c.kind, c.event_id) for c in clashes] == [(ClashKind.NATIONAL_OVERLAP, "nego")]
+    # a local symposium at the same time is not a national clash
+    assert domain.find_clashes(forum, [slot("local", EventKind.SYMPOSIUM)]) == []
+
+
+def test_a_venue_booked_twice_clashes():
+    key = domain.venue_key("中京大学  名古屋キャンパス", None)
+    assert key == domain.venue_key("中京大学 名古屋キャンパス", "")
+    clashes = domain.find_clashes(slot("a", venue=key), [slot("b", venue=key, hours=(1, 2))])
+    assert [c.kind for c in clashes] == [ClashKind.VENUE_DOUBLE_BOOKED]
+
+
+def test_a_network_meeting_twice_at_once_clashes():
+    clashes = domain.find_clashes(slot("a", networks={"migrant-women", "medical"}),
+                                  [slot("b", networks={"migrant-women"}), slot("c", networks={"labour"})])
+    assert [(c.kind, c.event_id) for c in clashes] == [(ClashKind.NETWORK_OVERLAP, "b")]
+    assert "migrant-women" in clashes[0].detail
+
+
+def test_what_does_not_clash():
+    forum = slot("a", EventKind.NATIONAL_FORUM, venue="v", networks={"n"})
+    assert domain.find_clashes(forum, [slot("later", EventKind.NATIONAL_FORUM, hours=(3, 5), venue="v")]) == []
+    assert domain.find_clashes(forum, [slot("x", EventKind.NATIONAL_FORUM, status=EventStatus.CANCELLED)]) == []
+    assert domain.find_clashes(forum, [slot("a", EventKind.NATIONAL_FORUM)]) == []  # itself
+    tokyo = slot("tokyo", EventKind.MIGRANTS_DAY, networks={"n"}, occasion="day")
+    assert domain.find_clashes(tokyo, [slot("nagoya", EventKind.MIGRANTS_DAY, networks={"n"}, occasion="day")]) == []
+    with pytest.raises(Conflict, match="force=true"):
+        domain.check_no_clash(domain.find_clashes(forum, [slot("b", EventKind.WORKSHOP)]), force=False)
+    domain.check_no_clash(domain.find_clashes(forum, [slot("b", EventKind.WORKSHOP)]), force=True)
+
+
+@pytest.mark.parametrize("approval, places, occupancies, waiting, expected", [
+    (False, 1, [Occupancy(10, 9)], False, RegistrationStatus.CONFIRMED),
+    (False, 2, [Occupancy(10, 9)], False, RegistrationStatus.WAITLISTED),
+    (False, 1, [Occupancy(None, 500)], False, RegistrationStatus.CONFIRMED),
+    (False, 1, [Occupancy(10, 0), Occupancy(1, 1)], False, RegistrationStatus.WAITLISTED),  # session full
+    (False, 1, [Occupancy(10, 0)], True, RegistrationStatus.WAITLISTED),  # nobody jumps the line
+    (True, 1, [Occupancy(10, 0)], False, RegistrationStatus.PENDING),
+    (False, 1, [Occupancy(0, 0)], False, RegistrationStatus.WAITLISTED),
+])
+def test_who_gets_a_place(approval, places, occupancies, waiting, expected):
+    assert domain.initial_status(approval, places, occupancies, waiting) is expected
+
+
+def test_promotion_is_strictly_in_arrival_order():
+    line = [Waiting("a", 1, ()), Waiting("big", 5, ()), Waiting("c", 1, ())]
+    assert domain.promotions(line, Occupancy(10, 8), {}) == ["a"]  # big does not fit: c waits behind it
+    assert domain.promotions(line, Occupancy(10, 3), {}) == ["a", "big", "c"]
+    assert domain.promotions(line, Occupancy(None, 99), {}) == ["a", "big", "c"]
+
+
+def test_promotion_respects_session_places():
+    line = [Waiting("a", 1, ("s1",)), Waiting("b", 1, ("s1",)), Waiting("c", 1, ())]
+    assert domain.promotions(line, Occupancy(10, 0), {"s1": Occupancy(1, 0)}) == ["a"]
+
+
+def test_registration_window_and_quota():
+    now = T0
+    domain.check_registration_open(EventStatus.PUBLISHED, now, now - timedelta(days=1), now + timedelta(days=1))
+    with pytest.raises(Conflict) as closed:
+        domain.check_registration_open(EventStatus.PUBLISHED, now, None, now)
+    assert closed.value.field == "registration_closes_at"
+    with pytest.raises(Conflict) as early:
+        domain.check_registration_open(EventStatus.PUBLISHED, now, now + timedelta(hours=1), None)
+    assert early.value.field == "registration_opens_at"
+    with pytest.raises(Conflict, match="draft"):
+        domain.check_registration_open(EventStatus.DRAFT, now, None, None)
+    domain.check_group_quota(5, 3, 2)
+    with pytest.raises(Invalid, match="at most 5"):
+        domain.check_group_quota(5, 3, 3)
+
+
+@pytest.mark.parametrize("cell, safe", [("=HYPERLINK(\"x\")", "'=HYPERLINK(\"x\")"), ("+81", "'+81"),
+                                        ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
+                                        ("\rx", "'\rx"), ("田中", "田中"), (None, ""), (3, "3")])
+def test_csv_cells_never_become_formulas(cell, safe):
+    assert domain.neutralise_cell(cell) == safe
+
+
+def test_manage_tokens_are_kept_only_as_hashes():
+    token, stored = domain.new_manage_token()
+    assert token not in stored and len(token) >= 32
+    assert domain.token_matches(token, stored)
+    assert not domain.token_matches(token + "x", stored)
+    assert not domain.token_matches(None, stored)
