@@ -101,8 +101,9 @@ class Stack:
         self._spawn("smtp-sink", "smtp-sink")
         wait_for_port(self.settings.smtp_host, self.settings.smtp_port, 30)
 
-    def start_service(self, name: str) -> None:
-        self._spawn(name, "service", name)
+    def start_service(self, name: str, instance: str | None = None) -> None:
+        """Start a service; with `instance`, one more copy of it under that name (they share its queues)."""
+        self._spawn(instance or name, "service", name)
 
     def start_gateway(self) -> None:
         self._spawn("gateway", "gateway")
@@ -177,7 +178,8 @@ class Stack:
 
     def stop(self) -> None:
         # The gateway first (no new requests), then the services (finish their work), then the rest.
-        for group in (["gateway"], list(SERVICE_NAMES), ["smtp-sink"]):
+        extra_instances = [name for name in self.processes if name not in (*SERVICE_NAMES, "gateway", "smtp-sink")]
+        for group in (["gateway"], [*SERVICE_NAMES, *extra_instances], ["smtp-sink"]):
             for name in group:
                 process = self.processes.get(name)
                 if process is not None and process.poll() is None:

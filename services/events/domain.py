@@ -123,15 +123,12 @@ class Occupancy:
         return None if self.capacity is None else max(self.capacity - self.confirmed, 0)
 
 
-def initial_status(requires_approval: bool, places: int, occupancies: Sequence[Occupancy],
-                   someone_waiting: bool) -> RegistrationStatus:
-    """Approval first if the event wants it; otherwise a place if every limit has room and nobody
-    arrived earlier and is still waiting; otherwise the waiting list."""
-    if requires_approval:
-        return RegistrationStatus.PENDING
-    if not someone_waiting and all(o.fits(places) for o in occupancies):
-        return RegistrationStatus.CONFIRMED
-    return RegistrationStatus.WAITLISTED
+EVENT = "event"  # the event's own places, beside each session's
+
+
+def resources(session_ids: Iterable[str]) -> list[str]:
+    """What a registration takes places in: the event, and each session it chose."""
+    return [EVENT, *session_ids]
 
 
 @dataclass(frozen=True)
@@ -141,22 +138,48 @@ class Waiting:
     session_ids: tuple[str, ...]
 
 
-def promotions(waiting: Sequence[Waiting], event: Occupancy, sessions: dict[str, Occupancy]) -> list[str]:
-    """Who moves from the waiting list to a place, strictly in arrival order: the first who does not fit
-    stops the line, so a large delegation is not overtaken for ever by later single registrations."""
-    promoted: list[str] = []
-    event_taken = event.confirmed
-    session_taken = {sid: occ.confirmed for sid, occ in sessions.items()}
+def blocked_resources(waiting: Sequence[Waiting], occupancy: dict[str, Occupancy]) -> set[str]:
+    """The places someone is already waiting for. A newcomer who wants any of them waits behind them;
+    a newcomer who wants other places (a session with room) is not held up by a line for a full one."""
+    blocked: set[str] = set()
     for entry in waiting:
-        limits = [Occupancy(event.capacity, event_taken)] + [
-            Occupancy(sessions[sid].capacity, session_taken[sid]) for sid in entry.session_ids if sid in sessions]
-        if not all(limit.fits(entry.places) for limit in limits):
-            break
+        wanted = [r for r in resources(entry.session_ids) if r in occupancy]
+        if blocked.intersection(wanted):
+            continue  # behind someone already
+        blocked.update(r for r in wanted if not occupancy[r].fits(entry.places))
+    return blocked
+
+
+def initial_status(requires_approval: bool, places: int, session_ids: Sequence[str],
+                   occupancy: dict[str, Occupancy], blocked: set[str]) -> RegistrationStatus:
+    """Approval first if the event wants it; otherwise a place if every limit has room and nobody who
+    arrived earlier waits for the same places; otherwise the waiting list."""
+    if requires_approval:
+        return RegistrationStatus.PENDING
+    wanted = [r for r in resources(session_ids) if r in occupancy]
+    if not blocked.intersection(wanted) and all(occupancy[r].fits(places) for r in wanted):
+        return RegistrationStatus.CONFIRMED
+    return RegistrationStatus.WAITLISTED
+
+
+def promotions(waiting: Sequence[Waiting], occupancy: dict[str, Occupancy]) -> list[str]:
+    """Who moves from the waiting list to a place, in arrival order. The first who does not fit holds
+    the line for the places they wait for, so a large delegation is not overtaken for ever by later
+    single registrations; others, waiting for other places, may still move."""
+    taken = {name: occ.confirmed for name, occ in occupancy.items()}
+    blocked: set[str] = set()
+    promoted: list[str] = []
+    for entry in waiting:
+        wanted = [r for r in resources(entry.session_ids) if r in occupancy]
+        if blocked.intersection(wanted):
+            continue
+        short = {r for r in wanted if not Occupancy(occupancy[r].capacity, taken[r]).fits(entry.places)}
+        if short:
+            blocked |= short
+            continue
         promoted.append(entry.registration_id)
-        event_taken += entry.places
-        for sid in entry.session_ids:
-            if sid in session_taken:
-                session_taken[sid] += entry.places
+        for name in wanted:
+            taken[name] += entry.places
     return promoted
 
 

@@ -39,10 +39,28 @@ def _announce(session: Session, kind: type[RegistrationChanged], event: EventRow
         registrant=Registrant(display_name=row.display_name, email=row.email, language=row.language)))
 
 
-def _occupancies(event: EventRow, session_ids: list[str]) -> list[domain.Occupancy]:
-    sessions = {s.id: s for s in event.sessions}
-    return [domain.Occupancy(event.capacity, event.confirmed_places)] + [
-        domain.Occupancy(sessions[sid].capacity, sessions[sid].confirmed_places) for sid in session_ids]
+def _occupancy(event: EventRow) -> dict[str, domain.Occupancy]:
+    occupancy = {domain.EVENT: domain.Occupancy(event.capacity, event.confirmed_places)}
+    occupancy.update({s.id: domain.Occupancy(s.capacity, s.confirmed_places) for s in event.sessions})
+    return occupancy
+
+
+def _waiting_line(session: Session, event: EventRow) -> list[RegistrationRow]:
+    if event.waitlisted_places <= 0:
+        return []
+    return session.execute(select(RegistrationRow).where(
+        RegistrationRow.event_id == event.id, RegistrationRow.status == S.WAITLISTED.value)
+        .order_by(RegistrationRow.arrival)).scalars().all()
+
+
+def _as_waiting(rows: list[RegistrationRow]) -> list[domain.Waiting]:
+    return [domain.Waiting(r.id, r.places, tuple(r.session_ids)) for r in rows]
+
+
+def _decide(session: Session, event: EventRow, places: int, session_ids: list[str]) -> S:
+    occupancy = _occupancy(event)
+    blocked = domain.blocked_resources(_as_waiting(_waiting_line(session, event)), occupancy)
+    return domain.initial_status(False, places, session_ids, occupancy, blocked)
 
 
 def _count(event: EventRow, row: RegistrationRow, status: S, sign: int) -> None:
@@ -95,8 +113,8 @@ def register(session: Session, event_id: str, request: RegistrationRequest) -> R
         raise Invalid(f"no session {unknown[0]} in this event", "session_ids")
     if request.kind is RegistrationKind.DELEGATION:
         _check_group(session, event, request)
-    status = domain.initial_status(event.requires_approval, request.places,
-                                   _occupancies(event, request.session_ids), event.waitlisted_places > 0)
+    status = (S.PENDING if event.requires_approval
+              else _decide(session, event, request.places, request.session_ids))
     token, token_hash = domain.new_manage_token()
     row = RegistrationRow(
         id=str(uuid.uuid4()), event_id=event.id, kind=request.kind.value, status=status.value,
@@ -116,15 +134,9 @@ def register(session: Session, event_id: str, request: RegistrationRequest) -> R
 
 def promote_waiting(session: Session, event: EventRow, now: datetime) -> list[str]:
     """Give freed or added places to the waiting list, in arrival order."""
-    if event.waitlisted_places <= 0:
-        return []
-    waiting = session.execute(select(RegistrationRow).where(
-        RegistrationRow.event_id == event.id, RegistrationRow.status == S.WAITLISTED.value)
-        .order_by(RegistrationRow.arrival)).scalars().all()
+    waiting = _waiting_line(session, event)
     by_id = {row.id: row for row in waiting}
-    sessions = {s.id: domain.Occupancy(s.capacity, s.confirmed_places) for s in event.sessions}
-    chosen = domain.promotions([domain.Waiting(r.id, r.places, tuple(r.session_ids)) for r in waiting],
-                               domain.Occupancy(event.capacity, event.confirmed_places), sessions)
+    chosen = domain.promotions(_as_waiting(waiting), _occupancy(event))
     for registration_id in chosen:
         row = by_id[registration_id]
         previous = _move(event, row, S.CONFIRMED, now)
@@ -169,8 +181,7 @@ def decide_pending(session: Session, registration_id: str, approve: bool) -> Reg
     event = load_event(session, row.event_id, for_update=True)
     now = utcnow()
     if approve:
-        fits = all(o.fits(row.places) for o in _occupancies(event, row.session_ids))
-        to = S.CONFIRMED if fits and event.waitlisted_places == 0 else S.WAITLISTED
+        to = _decide(session, event, row.places, row.session_ids)
         previous = _move(event, row, to, now)
         _announce(session, RegistrationApproved, event, row, previous, now)
     else:

@@ -65,14 +65,14 @@ class Gateway:
     def new_event(self, **overrides) -> dict:
         draft = {"kind": "migrants_day", "title": {"ja": f"国際移住者デー {uuid.uuid4().hex[:6]}",
                                                    "en": "International Migrants Day"},
-                 "region": "chubu-tokai", "city": "名古屋市", "venue": {"name": "久屋大通公園"},
+                 "region": "chubu-tokai", "city": "名古屋市",
                  "starts_at": "2026-12-18T12:00:00", "ends_at": "2026-12-18T14:00:00", **overrides}
         response = self.http.post("/events", json=draft)
         assert response.status_code == 201, response.text
         return response.json()
 
-    def publish(self, event_id: str) -> httpx.Response:
-        return self.http.post(f"/events/{event_id}/publish")
+    def publish(self, event_id: str, force: bool = False) -> httpx.Response:
+        return self.http.post(f"/events/{event_id}/publish", params={"force": "true"} if force else None)
 
 
 class MailBox:

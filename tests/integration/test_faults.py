@@ -83,7 +83,8 @@ class OrganizerBurst:
                 self.outcomes.append(response.status_code)
                 if response.status_code == 201:
                     self.created.append(response.json()["id"])
-                    self.outcomes.append(client.post(f"/events/{self.created[-1]}/publish").status_code)
+                    self.outcomes.append(client.post(f"/events/{self.created[-1]}/publish",
+                                                     params={"force": "true"}).status_code)
                 else:
                     time.sleep(0.3)
             except httpx.HTTPError:

@@ -58,3 +58,8 @@ def test_the_vertical_slice_on_postgresql(pg_stack):
     finally:
         pool.close()
     assert counts == {"pending": 0, "sent": len(SUBSCRIBERS), "failed": 0}
+
+
+def test_never_oversold_with_two_instances_on_postgresql(pg_stack):
+    from tests.integration.oversell import check_never_oversold
+    check_never_oversold(pg_stack)

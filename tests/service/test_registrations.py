@@ -89,8 +89,9 @@ def test_sessions_have_their_own_places(db):
     a, b = (s.id for s in event.sessions)
     assert register(db, event.id, session_ids=[a]).status == "confirmed"
     assert register(db, event.id, session_ids=[a], email="x@example.org").status == "waitlisted"
-    # behind someone waiting, even a place elsewhere waits: nobody jumps the line
-    assert register(db, event.id, session_ids=[b], email="y@example.org").status == "waitlisted"
+    # the line for a full session does not hold up places elsewhere, but nobody jumps it
+    assert register(db, event.id, session_ids=[b], email="y@example.org").status == "confirmed"
+    assert register(db, event.id, session_ids=[a, b], email="z@example.org").status == "waitlisted"
     with pytest.raises(Invalid) as caught:
         register(db, event.id, session_ids=["nope"])
     assert caught.value.field == "session_ids"

@@ -67,29 +67,40 @@ def test_what_does_not_clash():
     domain.check_no_clash(domain.find_clashes(forum, [slot("b", EventKind.WORKSHOP)]), force=True)
 
 
-@pytest.mark.parametrize("approval, places, occupancies, waiting, expected", [
-    (False, 1, [Occupancy(10, 9)], False, RegistrationStatus.CONFIRMED),
-    (False, 2, [Occupancy(10, 9)], False, RegistrationStatus.WAITLISTED),
-    (False, 1, [Occupancy(None, 500)], False, RegistrationStatus.CONFIRMED),
-    (False, 1, [Occupancy(10, 0), Occupancy(1, 1)], False, RegistrationStatus.WAITLISTED),  # session full
-    (False, 1, [Occupancy(10, 0)], True, RegistrationStatus.WAITLISTED),  # nobody jumps the line
-    (True, 1, [Occupancy(10, 0)], False, RegistrationStatus.PENDING),
-    (False, 1, [Occupancy(0, 0)], False, RegistrationStatus.WAITLISTED),
+def occupancy(event=(10, 0), **sessions):
+    return {domain.EVENT: Occupancy(*event), **{name: Occupancy(*value) for name, value in sessions.items()}}
+
+
+@pytest.mark.parametrize("places, sessions, occ, blocked, expected", [
+    (1, [], occupancy((10, 9)), set(), RegistrationStatus.CONFIRMED),
+    (2, [], occupancy((10, 9)), set(), RegistrationStatus.WAITLISTED),
+    (1, [], occupancy((None, 500)), set(), RegistrationStatus.CONFIRMED),
+    (1, ["s1"], occupancy(s1=(1, 1)), set(), RegistrationStatus.WAITLISTED),  # the session is full
+    (1, [], occupancy(), {domain.EVENT}, RegistrationStatus.WAITLISTED),  # nobody jumps the line
+    (1, ["s2"], occupancy(s1=(1, 1), s2=(5, 0)), {"s1"}, RegistrationStatus.CONFIRMED),  # another line
+    (1, [], occupancy((0, 0)), set(), RegistrationStatus.WAITLISTED),
 ])
-def test_who_gets_a_place(approval, places, occupancies, waiting, expected):
-    assert domain.initial_status(approval, places, occupancies, waiting) is expected
+def test_who_gets_a_place(places, sessions, occ, blocked, expected):
+    assert domain.initial_status(False, places, sessions, occ, blocked) is expected
+    assert domain.initial_status(True, places, sessions, occ, blocked) is RegistrationStatus.PENDING
 
 
-def test_promotion_is_strictly_in_arrival_order():
+def test_the_line_is_held_only_for_the_places_people_wait_for():
+    line = [Waiting("big", 5, ()), Waiting("s1-fan", 1, ("s1",))]
+    assert domain.blocked_resources(line, occupancy((10, 8), s1=(3, 0))) == {domain.EVENT}
+    assert domain.blocked_resources([Waiting("a", 1, ("s1",))], occupancy(s1=(1, 1))) == {"s1"}
+
+
+def test_promotion_is_in_arrival_order():
     line = [Waiting("a", 1, ()), Waiting("big", 5, ()), Waiting("c", 1, ())]
-    assert domain.promotions(line, Occupancy(10, 8), {}) == ["a"]  # big does not fit: c waits behind it
-    assert domain.promotions(line, Occupancy(10, 3), {}) == ["a", "big", "c"]
-    assert domain.promotions(line, Occupancy(None, 99), {}) == ["a", "big", "c"]
+    assert domain.promotions(line, occupancy((10, 8))) == ["a"]  # big does not fit: c waits behind it
+    assert domain.promotions(line, occupancy((10, 3))) == ["a", "big", "c"]
+    assert domain.promotions(line, occupancy((None, 99))) == ["a", "big", "c"]
 
 
-def test_promotion_respects_session_places():
+def test_promotion_respects_session_places_without_holding_up_other_places():
     line = [Waiting("a", 1, ("s1",)), Waiting("b", 1, ("s1",)), Waiting("c", 1, ())]
-    assert domain.promotions(line, Occupancy(10, 0), {"s1": Occupancy(1, 0)}) == ["a"]
+    assert domain.promotions(line, occupancy((10, 0), s1=(1, 0))) == ["a", "c"]
 
 
 def test_registration_window_and_quota():
