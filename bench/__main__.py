@@ -1,5 +1,8 @@
-"""`python -m bench`: every benchmark, one after the other."""
-from bench import rpc_vs_gateway
+"""`python -m bench`: every benchmark against one running system, each with its own same-run baseline."""
+from bench import registrations, rpc_vs_gateway
+from bench.environment import bench_stack
 
 if __name__ == "__main__":
-    rpc_vs_gateway.main()
+    with bench_stack() as settings:
+        rpc_vs_gateway.run(settings)
+        registrations.run(settings)

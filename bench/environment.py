@@ -1,0 +1,68 @@
+"""The system a benchmark runs against: the whole stack on free ports, plus the bare RPC echo service
+that is every benchmark's baseline, all started once for `make bench`."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bench.harness import Result, run_load
+from shared.rpc import RpcPool
+from shared.settings import Settings
+from tsunagu.ports import free_amqp_port, free_port
+from tsunagu.stack import ROOT, Stack
+
+TOKEN = "bench-organizer-token-0123456789"
+
+
+@contextmanager
+def bench_stack() -> Iterator[Settings]:
+    with tempfile.TemporaryDirectory(prefix="tsunagu-bench-") as directory:
+        settings = Settings(var_dir=Path(directory), environment="test", organizer_token=TOKEN,
+                            http_port=free_port(), amqp_port=free_amqp_port(), smtp_port=free_port())
+        with Stack(settings):
+            echo = subprocess.Popen([sys.executable, "-m", "bench.echo_service", settings.amqp_uri], cwd=ROOT)
+            try:
+                _wait_for_echo(settings)
+                yield settings
+            finally:
+                echo.terminate()
+                echo.wait(10)
+
+
+def organizer_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKEN}"}
+
+
+def measure_echo(settings: Settings, threads: int, seconds: float) -> Result:
+    """The bare nameko RPC round trip: a pooled standalone proxy calling a service that does nothing."""
+    def echo_client():
+        pool = RpcPool(settings.amqp_uri, 1)
+        payload = {"display_name": "参加者", "email": "someone@example.org"}
+
+        def call():
+            with pool.services() as rpc:
+                rpc.bench_echo.echo(payload)
+        return call
+    return run_load("bare nameko RPC echo", echo_client, threads, seconds)
+
+
+def _wait_for_echo(settings: Settings) -> None:
+    pool = RpcPool(settings.amqp_uri, 1, timeout=2)
+    deadline = time.monotonic() + 30
+    try:
+        while True:
+            try:
+                with pool.services() as rpc:
+                    rpc.bench_echo.echo("ready")
+                return
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+    finally:
+        pool.close()
