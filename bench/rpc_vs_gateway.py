@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from bench.environment import measure_echo, organizer_headers
-from bench.harness import run_load
+from bench.wrk import run_wrk
 from shared.settings import Settings
 
 THREADS = 8
@@ -18,17 +18,11 @@ def run(settings: Settings) -> dict:
         "starts_at": "2027-06-18T10:00:00", "ends_at": "2027-06-19T16:00:00"}).json()
     httpx.post(f"{settings.gateway_url}/events/{event['id']}/publish", headers=organizer_headers())
 
-    def gateway_client():
-        client = httpx.Client(base_url=settings.gateway_url)
-        url = f"/events/{event['id']}"
-
-        def call():
-            response = client.get(url)
-            assert response.status_code == 200
-        return call
-
     baseline = measure_echo(settings, THREADS, SECONDS)
-    gateway = run_load("gateway GET /events/{id}", gateway_client, THREADS, SECONDS)
+    gateway = run_wrk("gateway GET /events/{id} (wrk)", f"{settings.gateway_url}/events/{event['id']}",
+                      THREADS, SECONDS)
+    if gateway.errors:
+        raise RuntimeError(f"{gateway.errors} reads failed during the benchmark")
     ratio = gateway.rate / baseline.rate
     print(f"\n== Reading an event through the gateway vs the bare RPC echo ({THREADS} threads, {SECONDS:.0f} s) ==")
     print(baseline.line())

@@ -37,7 +37,7 @@ def _gateway(args) -> int:
     from shared.settings import load_settings
     settings = load_settings()
     uvicorn.run("services.gateway.app:app_factory", factory=True, host=settings.http_host,
-                port=settings.http_port, log_level="info", access_log=False)
+                port=settings.http_port, log_level="info", access_log=False, http="httptools", loop="uvloop")
     return 0
 
 

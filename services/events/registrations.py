@@ -9,15 +9,15 @@ import uuid
 from collections import Counter, defaultdict
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from services.events import domain
-from services.events.models import EventRow, MemberGroupSeen, RegistrationRow, outbox
+from services.events.models import EventRow, MemberGroupSeen, RegistrationRow, SessionRow, outbox
 from services.events.operations import load_event
-from services.events.views import event_view, registration_view
+from services.events.views import registration_view
 from shared.contracts.base import utcnow
-from shared.contracts.events import (Attendee, AttendeesUpdate, Registrant, RegistrationApproved,
+from shared.contracts.events import (Attendee, AttendeesUpdate, EventSummary, Registrant, RegistrationApproved,
                                      RegistrationCancelled, RegistrationChanged, RegistrationConfirmed,
                                      RegistrationKind, RegistrationPending, RegistrationPromoted,
                                      RegistrationReceipt, RegistrationRejected, RegistrationRequest,
@@ -30,11 +30,32 @@ S = RegistrationStatus
 ANNOUNCED_AS = {S.CONFIRMED: RegistrationConfirmed, S.WAITLISTED: RegistrationWaitlisted, S.PENDING: RegistrationPending}
 
 
+# Summaries by (event, updated_at): every organizer change sets updated_at, so an entry is never stale,
+# and hundreds of registrations for one event build its summary once.
+_SUMMARIES: dict[tuple[str, datetime], EventSummary] = {}
+
+
+def _summary(session: Session, event_id: str, updated_at: datetime) -> EventSummary:
+    key = (event_id, updated_at)
+    summary = _SUMMARIES.get(key)
+    if summary is None:
+        row = session.get(EventRow, event_id)
+        summary = EventSummary(id=row.id, kind=row.kind, status=row.status, revision=row.revision,
+                               sequence=row.sequence, title=row.title, region=row.region,
+                               prefecture=row.prefecture, city=row.city, venue=row.venue, timezone=row.timezone,
+                               all_day=row.all_day, starts_at=row.starts_at, ends_at=row.ends_at,
+                               updated_at=row.updated_at)
+        if len(_SUMMARIES) > 1000:
+            _SUMMARIES.clear()
+        _SUMMARIES[key] = summary
+    return summary
+
+
 def _announce(session: Session, kind: type[RegistrationChanged], event: EventRow, row: RegistrationRow,
               previous: S | None, now: datetime) -> None:
-    session.flush()
     outbox.record(session, kind(
-        registration_id=row.id, event=event_view(event), status=S(row.status), previous_status=previous,
+        registration_id=row.id, event=_summary(session, event.id, event.updated_at), session_ids=row.session_ids,
+        status=S(row.status), previous_status=previous,
         places=row.places, occurred_at=now,
         registrant=Registrant(display_name=row.display_name, email=row.email, language=row.language)))
 
@@ -91,45 +112,90 @@ def _waitlist_position(session: Session, row: RegistrationRow) -> int | None:
     return (ahead or 0) + 1
 
 
-def _check_group(session: Session, event: EventRow, request: RegistrationRequest) -> None:
+def _check_group(session: Session, event_id: str, quota: int | None, request: RegistrationRequest) -> None:
     seen = session.get(MemberGroupSeen, request.member_group_id)
     if seen is None or not seen.current:
         raise Invalid("not a current member group (a group that joined a moment ago may take a few seconds "
                       "to be known here)", "member_group_id")
     held = session.scalar(select(func.coalesce(func.sum(RegistrationRow.places), 0)).where(
-        RegistrationRow.event_id == event.id, RegistrationRow.member_group_id == request.member_group_id,
+        RegistrationRow.event_id == event_id, RegistrationRow.member_group_id == request.member_group_id,
         RegistrationRow.status.in_([s.value for s in domain.ACTIVE_STATUSES])))
-    domain.check_group_quota(event.group_quota, held or 0, request.places)
+    domain.check_group_quota(quota, held or 0, request.places)
+
+
+# The hot path: SQLAlchemy Core on the few columns a decision needs, under the event's lock.
+# Statements are built once; each call only binds its values (building them anew costs more than running
+# them on SQLite).
+EVENTS, SESSIONS, REGISTRATIONS = EventRow.__table__, SessionRow.__table__, RegistrationRow.__table__
+_LOCK_EVENT = select(*[EVENTS.c[name] for name in (
+    "id", "status", "capacity", "confirmed_places", "waitlisted_places", "next_arrival", "requires_approval",
+    "registration_opens_at", "registration_closes_at", "group_quota", "updated_at")]).where(
+    EVENTS.c.id == bindparam("event_id")).with_for_update()
+_SESSION_PLACES = select(SESSIONS.c.id, SESSIONS.c.capacity, SESSIONS.c.confirmed_places).where(
+    SESSIONS.c.event_id == bindparam("event_id"))
+_WAITING_LINE = select(REGISTRATIONS.c.id, REGISTRATIONS.c.places, REGISTRATIONS.c.session_ids).where(
+    REGISTRATIONS.c.event_id == bindparam("event_id"), REGISTRATIONS.c.status == S.WAITLISTED.value).order_by(
+    REGISTRATIONS.c.arrival)
+_INSERT_REGISTRATION = insert(REGISTRATIONS)
+_COUNT_EVENT = update(EVENTS).where(EVENTS.c.id == bindparam("event_id")).values(
+    next_arrival=EVENTS.c.next_arrival + 1, confirmed_places=EVENTS.c.confirmed_places + bindparam("confirmed"),
+    waitlisted_places=EVENTS.c.waitlisted_places + bindparam("waitlisted"))
+_COUNT_SESSIONS = update(SESSIONS).where(SESSIONS.c.id.in_(bindparam("session_ids", expanding=True))).values(
+    confirmed_places=SESSIONS.c.confirmed_places + bindparam("confirmed"))
+_WAITLIST_LENGTH = select(func.count()).select_from(REGISTRATIONS).where(
+    REGISTRATIONS.c.event_id == bindparam("event_id"), REGISTRATIONS.c.status == S.WAITLISTED.value)
 
 
 def register(session: Session, event_id: str, request: RegistrationRequest) -> RegistrationReceipt:
-    event = load_event(session, event_id, for_update=True)
+    db = session.connection()  # Core on the session's own connection and transaction: no ORM bookkeeping
+    event = db.execute(_LOCK_EVENT, {"event_id": event_id}).first()
+    if event is None:
+        raise NotFound(f"no event {event_id}", "event_id")
     now = utcnow()
-    domain.check_registration_open(EventStatus(event.status), now,
-                                   event.registration_opens_at, event.registration_closes_at)
-    known_sessions = {s.id for s in event.sessions}
-    unknown = [sid for sid in request.session_ids if sid not in known_sessions]
+    domain.check_registration_open(EventStatus(event.status), now, event.registration_opens_at,
+                                   event.registration_closes_at)
+    sessions = db.execute(_SESSION_PLACES, {"event_id": event_id}).all()
+    unknown = set(request.session_ids) - {s.id for s in sessions}
     if unknown:
-        raise Invalid(f"no session {unknown[0]} in this event", "session_ids")
+        raise Invalid(f"no session {sorted(unknown)[0]} in this event", "session_ids")
     if request.kind is RegistrationKind.DELEGATION:
-        _check_group(session, event, request)
-    status = (S.PENDING if event.requires_approval
-              else _decide(session, event, request.places, request.session_ids))
+        _check_group(session, event_id, event.group_quota, request)
+    if event.requires_approval:
+        status = S.PENDING
+    else:
+        occupancy = {domain.EVENT: domain.Occupancy(event.capacity, event.confirmed_places)}
+        occupancy.update({s.id: domain.Occupancy(s.capacity, s.confirmed_places) for s in sessions})
+        waiting = [] if event.waitlisted_places <= 0 else [
+            domain.Waiting(r.id, r.places, tuple(r.session_ids))
+            for r in db.execute(_WAITING_LINE, {"event_id": event_id})]
+        status = domain.initial_status(False, request.places, request.session_ids, occupancy,
+                                       domain.blocked_resources(waiting, occupancy))
     token, token_hash = domain.new_manage_token()
-    row = RegistrationRow(
-        id=str(uuid.uuid4()), event_id=event.id, kind=request.kind.value, status=status.value,
+    session_ids = sorted(set(request.session_ids))
+    values = dict(
+        id=str(uuid.uuid4()), event_id=event_id, kind=request.kind.value, status=status.value,
         arrival=event.next_arrival, display_name=request.display_name, email=request.email.lower(),
         language=request.language, member_group_id=request.member_group_id, places=request.places,
-        session_ids=sorted(set(request.session_ids)),
-        attendees=[a.model_dump(mode="json") for a in request.attendee_list()],
+        session_ids=session_ids, attendees=[a.model_dump(mode="json") for a in request.attendee_list()],
         manage_token_hash=token_hash, created_at=now, updated_at=now)
-    event.next_arrival += 1
-    _count(event, row, status, +1)
-    session.add(row)
-    session.flush()
-    _announce(session, ANNOUNCED_AS[status], event, row, None, now)
-    view = registration_view(row, _waitlist_position(session, row))
-    return RegistrationReceipt(**view.model_dump(), manage_token=token)
+    db.execute(_INSERT_REGISTRATION, values)
+    confirmed = request.places if status is S.CONFIRMED else 0
+    waitlisted = request.places if status is S.WAITLISTED else 0
+    db.execute(_COUNT_EVENT, {"event_id": event_id, "confirmed": confirmed, "waitlisted": waitlisted})
+    if confirmed and session_ids:
+        db.execute(_COUNT_SESSIONS, {"session_ids": session_ids, "confirmed": confirmed})
+    registrant = Registrant(display_name=request.display_name, email=values["email"], language=request.language)
+    outbox.record(session, ANNOUNCED_AS[status](
+        registration_id=values["id"], event=_summary(session, event_id, event.updated_at), session_ids=session_ids,
+        status=status, previous_status=None, places=request.places, registrant=registrant, occurred_at=now))
+    position = None
+    if status is S.WAITLISTED:
+        position = db.scalar(_WAITLIST_LENGTH, {"event_id": event_id})
+    return RegistrationReceipt(
+        id=values["id"], event_id=event_id, kind=request.kind, status=status, display_name=request.display_name,
+        email=values["email"], language=request.language, member_group_id=request.member_group_id,
+        places=request.places, session_ids=session_ids, attendees=request.attendee_list(),
+        waitlist_position=position, created_at=now, updated_at=now, manage_token=token)
 
 
 def promote_waiting(session: Session, event: EventRow, now: datetime) -> list[str]:

@@ -25,10 +25,12 @@ class Outbox:
             Index("ix_outbox_pending", "published_at", "id"),
         )
 
+        self._insert = insert(self.table)  # built once; each record only binds its values
+
     def record(self, session: Session, event: Event) -> None:
-        session.execute(insert(self.table).values(
-            event_id=str(event.event_id), event_type=event.event_type, payload=event.to_wire(),
-            created_at=utcnow(), published_at=None))
+        session.connection().execute(self._insert, {
+            "event_id": str(event.event_id), "event_type": event.event_type, "payload": event.to_wire(),
+            "created_at": utcnow(), "published_at": None})
         session.info[OUTBOX_WRITTEN] = True
 
 

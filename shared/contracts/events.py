@@ -250,6 +250,26 @@ class EventView(Contract):
     published_at: datetime | None
 
 
+class EventSummary(Contract):
+    """What a registrant's mail or calendar entry needs of an event: what, when, where — no counters."""
+
+    id: str
+    kind: EventKind
+    status: EventStatus
+    revision: int
+    sequence: int
+    title: dict[str, str]
+    region: Region
+    prefecture: str | None = None
+    city: str | None = None
+    venue: Venue | None = None
+    timezone: str
+    all_day: bool = False
+    starts_at: datetime
+    ends_at: datetime
+    updated_at: datetime
+
+
 class EventFilter(Contract):
     kind: EventKind | None = None
     region: Region | None = None
@@ -460,7 +480,8 @@ class RegistrationChanged(Event):
     source: ClassVar[str] = "events"
 
     registration_id: str
-    event: EventView
+    event: EventSummary
+    session_ids: list[str] = Field(default_factory=list)
     status: RegistrationStatus
     previous_status: RegistrationStatus | None
     places: int
