@@ -23,7 +23,8 @@ test-unit: install-test
 test-integration: install-test
 	@$(PY) -m pytest -q -p no:cacheprovider tests -m integration
 
-bench: install-test
+bench:
+	@deploy/local/bootstrap.sh bench
 	@$(PY) -m bench
 
 clean:

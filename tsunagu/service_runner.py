@@ -31,18 +31,35 @@ def run(name: str) -> None:
     from shared.settings import load_settings
 
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s")
+    log = logging.getLogger(__name__)
     settings = load_settings()
     config = settings.nameko_config()
     config[SETTINGS_KEY] = settings
-    runner = ServiceRunner(config)
-    runner.add_service(load_service_class(name))
+    service_class = load_service_class(name)
+    stopping = eventlet.event.Event()
+    current: list[ServiceRunner] = []
 
     def shutdown(signum, _frame):
-        logging.getLogger(__name__).info("stopping on signal %s", signum)
-        eventlet.spawn_n(runner.stop)
+        log.info("stopping on signal %s", signum)
+        if not stopping.ready():
+            stopping.send(True)
+        if current:
+            eventlet.spawn_n(current[0].stop)
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
-    runner.start()
-    logging.getLogger(__name__).info("%s service started", name)
-    runner.wait()
+    while not stopping.ready():
+        runner = ServiceRunner(config)
+        runner.add_service(service_class)
+        current[:] = [runner]
+        runner.start()
+        log.info("%s service started", name)
+        try:
+            runner.wait()
+        except Exception:  # noqa: BLE001
+            # nameko lets a container die when, say, an ack meets a connection the broker just dropped.
+            # Unacked messages go back to their queues and the inbox makes their redelivery harmless,
+            # so the service starts again instead of leaving its queues without a consumer.
+            log.exception("the %s container died; starting it again", name)
+            runner.kill()
+            stopping.wait(2)

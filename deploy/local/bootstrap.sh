@@ -3,6 +3,7 @@
 #   bootstrap.sh run    the broker and the Python environment
 #   bootstrap.sh test   the same, plus PostgreSQL server binaries and docker-compose (to validate the
 #                       compose file without a Docker engine)
+#   bootstrap.sh bench  the same as run, plus wrk (the HTTP load generator of the benchmarks)
 # Safe to run again: it does nothing when everything is already there.
 set -euo pipefail
 mode=${1:-run}
@@ -11,6 +12,9 @@ cd "$(dirname "$0")/../.."
 packages=()
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || packages+=(rabbitmq-server)
 python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv)
+if [ "$mode" = bench ]; then
+  command -v wrk >/dev/null 2>&1 || packages+=(wrk)
+fi
 if [ "$mode" = test ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages+=(postgresql)
   command -v docker-compose >/dev/null 2>&1 || packages+=(docker-compose)
