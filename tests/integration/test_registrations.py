@@ -105,3 +105,43 @@ def test_clash_needs_force_and_the_schedule_shows_it(gateway):
 
 def test_never_oversold_with_two_instances_on_sqlite(stack):
     check_never_oversold(stack)
+
+
+def test_a_member_groups_delegation_and_an_organizers_approval(stack, gateway):
+    import time
+
+    from shared.rpc import RpcPool
+    http = gateway.http
+    pool = RpcPool(stack.settings.amqp_uri, 1)
+    try:
+        with pool.services() as rpc:
+            group = rpc.members.create_group({"name": {"ja": "移住者支援ネット九州"}, "kind": "npo",
+                                              "region": "kyushu-okinawa"})
+    finally:
+        pool.close()
+    event = http.post("/events", json={**FORUM, "capacity": 10, "group_quota": 4, "requires_approval": True,
+                                       "starts_at": "2031-06-16T10:00", "ends_at": "2031-06-17T16:00",
+                                       "sessions": []}).json()
+    gateway.publish(event["id"], force=True)
+    delegation = {"kind": "delegation", "member_group_id": group["id"], "display_name": "九州ネット",
+                  "email": "office@example.org", "places": 3}
+    deadline = time.monotonic() + 15  # the events service learns of the new member over the bus
+    while True:
+        response = http.post(f"/events/{event['id']}/registrations", json=delegation)
+        if response.status_code != 422 or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert response.status_code == 201, response.text
+    receipt = response.json()
+    assert receipt["status"] == "pending"
+    problem(http.post(f"/events/{event['id']}/registrations", json={**delegation, "places": 2}), 422, "places")
+
+    named = http.put(f"/registrations/{receipt['id']}/attendees", params={"token": receipt["manage_token"]},
+                     json={"attendees": [{"name": "Rosa", "needs": {"sign_language": "JSL"}}, {"name": "Ken"}]})
+    assert named.status_code == 200 and [a["name"] for a in named.json()["attendees"]] == ["Rosa", "Ken"]
+    problem(httpx.post(f"{stack.settings.gateway_url}/registrations/{receipt['id']}/approve"), 401)
+    approved = http.post(f"/registrations/{receipt['id']}/approve")
+    assert approved.status_code == 200 and approved.json()["status"] == "confirmed"
+    problem(http.post(f"/registrations/{receipt['id']}/reject"), 409, "status")
+    needs = http.get(f"/events/{event['id']}/needs").json()
+    assert needs[0]["attendees"] == 3 and needs[0]["sign_language"] == {"JSL": 1}
