@@ -110,6 +110,19 @@ class MemberGroupSeen(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class CalendarFeedRow(Base):
+    """A registrant's private calendar feed: events of every registration made with one email address.
+    Only the SHA-256 of the feed's secret is kept; revoking sets `revoked_at`, reissuing makes a new row."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 metadata = Base.metadata
 outbox = Outbox(metadata)
 inbox = InboxTable(metadata)

@@ -52,9 +52,10 @@ def _search_text(row: EventRow) -> str:
 
 
 def _set_fields(row: EventRow, draft: EventDraft) -> None:
-    values = draft.model_dump(mode="python", exclude={"sessions", "venue"})
+    values = draft.model_dump(mode="python", exclude={"sessions", "venue", "starts_at", "ends_at"})
     for name, value in values.items():
         setattr(row, name, value)
+    row.starts_at, row.ends_at = draft.span()
     row.venue = draft.venue.model_dump(mode="json") if draft.venue else None
     row.venue_key = domain.venue_key(draft.venue.name, draft.venue.address) if draft.venue else None
     row.search_text = _search_text(row)
@@ -204,7 +205,7 @@ def postpone_event(session: Session, event_id: str, starts_at: datetime | None,
     if starts_at or ends_at:
         changes = {"starts_at": starts_at or row.starts_at, "ends_at": ends_at or row.ends_at}
         draft = parse_contract(EventDraft, {**_as_draft_values(row), **changes})
-        row.starts_at, row.ends_at = draft.starts_at, draft.ends_at
+        row.starts_at, row.ends_at = draft.span()
     now = utcnow()
     row.status = EventStatus.POSTPONED.value
     row.revision += 1

@@ -210,7 +210,7 @@ def promote_waiting(session: Session, event: EventRow, now: datetime) -> list[st
     return chosen
 
 
-def _load_registration(session: Session, registration_id: str, token: str | None, organizer: bool,
+def load_registration(session: Session, registration_id: str, token: str | None, organizer: bool,
                        for_update: bool = False) -> RegistrationRow:
     row = session.get(RegistrationRow, registration_id)
     if row is None or not (organizer or domain.token_matches(token, row.manage_token_hash)):
@@ -224,13 +224,13 @@ def _load_registration(session: Session, registration_id: str, token: str | None
 
 def get_registration(session: Session, registration_id: str, token: str | None,
                      organizer: bool) -> RegistrationView:
-    row = _load_registration(session, registration_id, token, organizer)
+    row = load_registration(session, registration_id, token, organizer)
     return registration_view(row, _waitlist_position(session, row))
 
 
 def cancel_registration(session: Session, registration_id: str, token: str | None,
                         organizer: bool) -> RegistrationView:
-    row = _load_registration(session, registration_id, token, organizer, for_update=True)
+    row = load_registration(session, registration_id, token, organizer, for_update=True)
     domain.check_can_cancel(S(row.status))
     event = load_event(session, row.event_id, for_update=True)
     now = utcnow()
@@ -242,7 +242,7 @@ def cancel_registration(session: Session, registration_id: str, token: str | Non
 
 
 def decide_pending(session: Session, registration_id: str, approve: bool) -> RegistrationView:
-    row = _load_registration(session, registration_id, None, organizer=True, for_update=True)
+    row = load_registration(session, registration_id, None, organizer=True, for_update=True)
     domain.check_pending(S(row.status))
     event = load_event(session, row.event_id, for_update=True)
     now = utcnow()
@@ -259,7 +259,7 @@ def decide_pending(session: Session, registration_id: str, approve: bool) -> Reg
 
 def update_attendees(session: Session, registration_id: str, token: str | None, organizer: bool,
                      update: AttendeesUpdate) -> RegistrationView:
-    row = _load_registration(session, registration_id, token, organizer, for_update=True)
+    row = load_registration(session, registration_id, token, organizer, for_update=True)
     event = load_event(session, row.event_id)
     domain.check_attendees_editable(utcnow(), None if organizer else event.attendee_names_deadline,
                                     S(row.status))

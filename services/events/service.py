@@ -10,7 +10,7 @@ from datetime import datetime
 
 from nameko.rpc import rpc
 
-from services.events import models, operations, registrations
+from services.events import feeds, models, operations, registrations
 from shared.bus.inbox import Inbox
 from shared.bus.relay import OutboxRelay
 from shared.bus.subscriptions import subscribe
@@ -135,6 +135,30 @@ class EventsService(Pingable):
     def needs_summary(self, event_id: str) -> list[dict]:
         with self.db() as session:
             return _wire(registrations.needs_summary(session, event_id))
+
+
+    # --- calendars ------------------------------------------------------------------------------
+    @rpc
+    def feed(self, request: dict) -> dict:
+        """A calendar: {"feed": name | "event" | "private", …}; answers body, etag and last_modified."""
+        lang, base, source = request.get("lang"), request["base_url"], request["source_url"]
+        with self.db() as session:
+            if request["feed"] == "event":
+                return feeds.event_feed(session, request["event_id"], lang, base, source)
+            if request["feed"] == "private":
+                return feeds.private_feed(session, request["token"], lang, base, source)
+            return feeds.public_feed(session, request["feed"], lang, base, source, request.get("region"),
+                                     request.get("kind"), request.get("network"))
+
+    @rpc
+    def issue_private_feed(self, registration_id: str, token: str | None = None, organizer: bool = False) -> str:
+        with self.db.begin() as session:
+            return feeds.issue_private_feed(session, registration_id, token, organizer)
+
+    @rpc
+    def revoke_private_feed(self, registration_id: str, token: str | None = None, organizer: bool = False) -> int:
+        with self.db.begin() as session:
+            return feeds.revoke_private_feed(session, registration_id, token, organizer)
 
 
 def _moment(value: str | None) -> datetime | None:

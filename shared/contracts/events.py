@@ -124,14 +124,15 @@ class EventDraft(Contract):
                      "attendee_names_deadline")
     @classmethod
     def _in_event_zone(cls, value, info: ValidationInfo):
+        """Idempotent, so a draft validated in the gateway and again in the service stays the same:
+        whole-day events keep dates (the last day inclusive), timed ones aware times in their zone."""
         if value is None:
             return None
+        zone = info.data.get("timezone") or DEFAULT_TIMEZONE
         if info.field_name in ("starts_at", "ends_at") and info.data.get("all_day"):
-            day = value.date() if isinstance(value, datetime) else value
-            if info.field_name == "ends_at":
-                day += timedelta(days=1)  # the stored end is exclusive: the midnight after the last day
-            return _local(day, info.data.get("timezone"))
-        return _local(value, info.data.get("timezone"))
+            return value.astimezone(ZoneInfo(zone)).date() if isinstance(value, datetime) and value.tzinfo \
+                else value.date() if isinstance(value, datetime) else value
+        return _local(value, zone)
 
     @field_validator("sessions")
     @classmethod
@@ -148,13 +149,21 @@ class EventDraft(Contract):
         check_event_rules(self)
         return self
 
+    def span(self) -> tuple[datetime, datetime]:
+        """When the event starts and ends, as stored: a whole-day event runs from the midnight starting
+        its first day to the midnight after its last (the exclusive end calendars use)."""
+        if self.all_day:
+            return _local(self.starts_at, self.timezone), _local(self.ends_at + timedelta(days=1), self.timezone)
+        return self.starts_at, self.ends_at
 
-def check_event_rules(event) -> None:
+
+def check_event_rules(event: EventDraft) -> None:
     """Rules across fields, for a draft and for an event after a patch alike."""
-    if event.ends_at <= event.starts_at:
+    starts_at, ends_at = event.span()
+    if ends_at <= starts_at:
         raise ValueError("ends_at: the event ends before it starts")
     for index, session in enumerate(event.sessions):
-        if session.starts_at < event.starts_at or session.ends_at > event.ends_at:
+        if session.starts_at < starts_at or session.ends_at > ends_at:
             raise ValueError(f"sessions: session {index + 1} lies outside the event's dates")
     opens, closes = event.registration_opens_at, event.registration_closes_at
     if opens and closes and closes <= opens:

@@ -68,3 +68,13 @@ def test_no_event_redefines_the_envelope():
     for contract in EVENT_TYPES.values():
         assert contract.model_fields["event_id"].annotation is uuid_module.UUID, contract
         assert contract.model_fields["schema_version"].annotation is int, contract
+
+
+def test_a_draft_validated_twice_stays_the_same():
+    """The gateway validates a draft and sends it on; the service validates it again."""
+    for values in (DRAFT, {**DRAFT, "all_day": True, "starts_at": "2027-06-18", "ends_at": "2027-06-19"}):
+        once = EventDraft.model_validate(values)
+        assert EventDraft.model_validate(once.to_wire()) == once
+    whole_days = EventDraft.model_validate({**DRAFT, "all_day": True, "starts_at": "2027-06-18", "ends_at": "2027-06-19"})
+    start, end = whole_days.span()
+    assert (start.isoformat(), end.isoformat()) == ("2027-06-18T00:00:00+09:00", "2027-06-20T00:00:00+09:00")

@@ -1,0 +1,140 @@
+"""Calendars with the icalendar library (RFC 5545, RFC 7986): typed functions that turn events into
+components. No iCalendar text is written by hand, so organizers' text is always escaped.
+
+What calendar apps need to keep a copy in sync:
+- a UID per event and per session that never changes;
+- DTSTAMP and LAST-MODIFIED (the event's last change, so an unchanged feed is byte-for-byte the same
+  and keeps its ETag), CREATED, and SEQUENCE raised on every change that matters to an attendee;
+- cancelled events kept with STATUS:CANCELLED (a removed event stays as a ghost in many apps);
+  postponed ones as TENTATIVE with their new dates;
+- a VTIMEZONE for every zone used; whole-day events as DATE values with the exclusive end.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+
+from shared.contracts.events import EventView, SessionView
+from shared.contracts.vocabulary import EventStatus
+from shared.i18n import choose_text
+
+PRODID = "-//Tsunagu//Tsunagu events//EN"
+REFRESH = timedelta(hours=1)
+STATUS = {EventStatus.PUBLISHED: "CONFIRMED", EventStatus.COMPLETED: "CONFIRMED",
+          EventStatus.POSTPONED: "TENTATIVE", EventStatus.CANCELLED: "CANCELLED"}
+POSTPONED_NOTE = {"ja": "延期されました。", "en": "This event has been postponed."}
+CANCELLED_NOTE = {"ja": "中止されました。", "en": "This event has been cancelled."}
+
+
+def uid(component_id: str) -> str:
+    return f"{component_id}@tsunagu"
+
+
+def _moment(value: datetime, zone: str) -> datetime:
+    return value.astimezone(ZoneInfo(zone))
+
+
+def _place(event: EventView, lang: str | None, room: str | None = None) -> str:
+    venue = event.venue
+    parts = [room, venue.name if venue else None, venue.address if venue else None,
+             event.city if not (venue and venue.address) else None]
+    if venue and venue.online_url and not any(parts):
+        parts.append(venue.online_url)
+    return ", ".join(part for part in parts if part)
+
+
+def _description(event: EventView, lang: str | None, url: str) -> str:
+    lines = []
+    if event.status is EventStatus.CANCELLED:
+        lines.append(choose_text(CANCELLED_NOTE, lang) + (f" {event.cancel_reason}" if event.cancel_reason else ""))
+    elif event.status is EventStatus.POSTPONED:
+        lines.append(choose_text(POSTPONED_NOTE, lang))
+    text = choose_text(event.description, lang)
+    if text:
+        lines.append(text)
+    if event.venue and event.venue.online_url:
+        lines.append(event.venue.online_url)
+    lines.append(url)
+    return "\n\n".join(lines)
+
+
+def _common(component: icalendar.Event, event: EventView, lang: str | None, url: str) -> None:
+    component.add("dtstamp", event.updated_at)
+    component.add("created", event.created_at)
+    component.add("last-modified", event.updated_at)
+    component.add("sequence", event.sequence)
+    component.add("status", STATUS.get(event.status, "CONFIRMED"))
+    component.add("url", url, parameters={"VALUE": "URI"})
+    component.add("categories", [event.kind.value, event.region.value, *event.networks])
+    if event.venue and event.venue.latitude is not None:
+        component.add("geo", (event.venue.latitude, event.venue.longitude))
+
+
+def _times(component: icalendar.Event, starts_at: datetime, ends_at: datetime, zone: str, all_day: bool) -> None:
+    if all_day:
+        component.add("dtstart", _moment(starts_at, zone).date())
+        component.add("dtend", _moment(ends_at, zone).date())  # exclusive: the day after the last
+    else:
+        component.add("dtstart", _moment(starts_at, zone))
+        component.add("dtend", _moment(ends_at, zone))
+
+
+def event_component(event: EventView, lang: str | None, base_url: str) -> icalendar.Event:
+    url = f"{base_url}/events/{event.id}"
+    component = icalendar.Event()
+    component.add("uid", uid(event.id))
+    component.add("summary", choose_text(event.title, lang))
+    _times(component, event.starts_at, event.ends_at, event.timezone, event.all_day)
+    place = _place(event, lang)
+    if place:
+        component.add("location", place)
+    component.add("description", _description(event, lang, url))
+    _common(component, event, lang, url)
+    return component
+
+
+def session_component(event: EventView, session: SessionView, lang: str | None, base_url: str) -> icalendar.Event:
+    url = f"{base_url}/events/{event.id}"
+    component = icalendar.Event()
+    component.add("uid", uid(session.id))
+    component.add("summary", f"{choose_text(event.title, lang)} — {choose_text(session.title, lang)}")
+    _times(component, session.starts_at, session.ends_at, event.timezone, all_day=False)
+    place = _place(event, lang, session.room)
+    if place:
+        component.add("location", place)
+    component.add("description", _description(event, lang, url))
+    component.add("related-to", uid(event.id))
+    _common(component, event, lang, url)
+    return component
+
+
+def calendar(name: str, events: Iterable[EventView], lang: str | None, base_url: str, source_url: str,
+             with_sessions: bool = False) -> icalendar.Calendar:
+    cal = icalendar.Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("name", name)
+    cal.add("x-wr-calname", name)
+    cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+    cal.add("x-published-ttl", icalendar.vDuration(REFRESH))
+    cal.add("source", source_url, parameters={"VALUE": "URI"})
+    for event in events:
+        cal.add_component(event_component(event, lang, base_url))
+        if with_sessions:
+            for session in event.sessions:
+                cal.add_component(session_component(event, session, lang, base_url))
+    cal.add_missing_timezones()
+    return cal
+
+
+def serialise(cal: icalendar.Calendar, events: list[EventView]) -> dict:
+    """The body, a strong ETag of exactly those bytes, and when the newest event behind it changed."""
+    body = cal.to_ical()
+    last_modified = max((e.updated_at for e in events), default=datetime(2000, 1, 1).astimezone())
+    return {"body": body.decode("utf-8"), "etag": '"' + hashlib.sha256(body).hexdigest()[:40] + '"',
+            "last_modified": last_modified.isoformat()}

@@ -1,0 +1,136 @@
+"""Calendar feeds kept ready in the gateway, so that a calendar app polling every few minutes costs a
+dictionary look-up (and usually a 304), not a rebuild.
+
+An entry is built once, by the events service, on the first request after a change. Changes are
+learned from the bus: a listener thread consumes the events service's event_* and registration_*
+events on a queue of its own (exclusive, removed when the gateway stops) and drops what they make
+stale. When the listener loses the broker it may miss a change, so it drops everything and reconnects.
+"""
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from kombu import Connection, Consumer, Queue, binding
+
+from shared.bus.topology import event_exchange
+
+log = logging.getLogger(__name__)
+EVENT_CHANGES = ("event_published", "event_updated", "event_postponed", "event_cancelled")
+REGISTRATION_CHANGES = ("registration_confirmed", "registration_waitlisted", "registration_promoted",
+                        "registration_pending", "registration_approved", "registration_rejected",
+                        "registration_cancelled")
+PRIVATE_TTL = 60.0  # a revoked feed stops at once here, and within this on other gateway instances
+
+
+@dataclass(frozen=True)
+class Feed:
+    body: bytes
+    etag: str
+    last_modified: datetime
+    email: str | None = None  # private feeds: whose
+    built_at: float = 0.0
+
+
+class FeedCache:
+    def __init__(self):
+        self._entries: dict[tuple, Feed] = {}
+        self._lock = threading.Lock()
+        self._generation = 0  # rises with every invalidation: a build that raced one is not kept
+        # Entries are kept only while the invalidator listens: without it a change could go unnoticed.
+        self.listening = False
+
+    def get(self, key: tuple) -> Feed | None:
+        if not self.listening:
+            return None
+        feed = self._entries.get(key)
+        if feed is not None and feed.email is not None and time.monotonic() - feed.built_at > PRIVATE_TTL:
+            return None
+        return feed
+
+    def get_or_build(self, key: tuple, build: Callable[[], dict]) -> Feed:
+        feed = self.get(key)
+        if feed is not None:
+            return feed
+        generation = self._generation
+        built = build()
+        feed = Feed(body=built["body"].encode("utf-8"), etag=built["etag"],
+                    last_modified=datetime.fromisoformat(built["last_modified"]), email=built.get("email"),
+                    built_at=time.monotonic())
+        with self._lock:
+            if self.listening and generation == self._generation:
+                self._entries[key] = feed
+        return feed
+
+    def drop_all(self) -> None:
+        with self._lock:
+            self._generation += 1
+            self._entries.clear()
+
+    def drop_private(self, email: str) -> None:
+        with self._lock:
+            self._generation += 1
+            for key in [k for k, feed in self._entries.items() if feed.email == email]:
+                del self._entries[key]
+
+    def drop(self, key: tuple) -> None:
+        with self._lock:
+            self._generation += 1
+            self._entries.pop(key, None)
+
+
+class FeedInvalidator(threading.Thread):
+    """Listens on the bus for changes behind the feeds and drops the stale ones."""
+
+    def __init__(self, amqp_uri: str, cache: FeedCache):
+        super().__init__(name="feed-invalidator", daemon=True)
+        self.amqp_uri = amqp_uri
+        self.cache = cache
+        self._stop = threading.Event()
+        self.connected = threading.Event()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _on_message(self, body, message) -> None:
+        routing_key = message.delivery_info.get("routing_key", "")
+        if routing_key.startswith("registration_") and isinstance(body, dict):
+            email = (body.get("registrant") or {}).get("email")
+            if email:
+                self.cache.drop_private(email)
+        else:
+            self.cache.drop_all()
+        message.ack()
+
+    def run(self) -> None:
+        backoff = 0.5
+        exchange = event_exchange("events")
+        bindings = [binding(exchange, routing_key=key) for key in (*EVENT_CHANGES, *REGISTRATION_CHANGES)]
+        while not self._stop.is_set():
+            self.cache.listening = False
+            try:
+                with Connection(self.amqp_uri, connect_timeout=5, heartbeat=30) as connection:
+                    queue = Queue(exclusive=True, auto_delete=True, durable=False, bindings=bindings)
+                    exchange(connection.default_channel).declare()
+                    with Consumer(connection, queues=[queue], callbacks=[self._on_message], accept=["json"]):
+                        self.cache.drop_all()  # whatever happened while we were not listening
+                        self.cache.listening = True
+                        self.connected.set()
+                        backoff = 0.5
+                        while not self._stop.is_set():
+                            try:
+                                connection.drain_events(timeout=1)
+                            except socket.timeout:
+                                connection.heartbeat_check()
+            except Exception as exc:  # noqa: BLE001 — the broker went away: forget everything, reconnect
+                self.cache.listening = False
+                self.connected.clear()
+                self.cache.drop_all()
+                log.warning("feed invalidator lost the broker (%r); reconnecting in %.1fs", exc, backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 15)

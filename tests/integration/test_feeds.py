@@ -1,0 +1,138 @@
+"""Calendar feeds through the gateway, read back by an independent parser (vobject), kept in step with
+changes learned from the bus, and answered 304 when nothing changed."""
+from __future__ import annotations
+
+import time
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import vobject
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def fetch(http: httpx.Client, path: str, **params) -> tuple[httpx.Response, dict]:
+    response = http.get(path, params=params or None)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
+    parsed = vobject.readOne(response.text)
+    return response, {v.uid.value: v for v in parsed.contents.get("vevent", [])}
+
+
+def wait_until(check, timeout: float = 10):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.2)
+
+
+def test_migrants_day_feed_holds_every_city_on_18_december_in_tokyo_time(gateway):
+    http = gateway.http
+    occasion = http.post("/events/migrants-day", json={
+        "year": 2032, "title": {"ja": "国際移住者デー", "en": "Migrants Day"},
+        "local_events": [{"region": "kanto", "city": "東京", "starts_at": "2032-12-18T18:30", "ends_at": "2032-12-18T20:30"},
+                         {"region": "chubu-tokai", "city": "名古屋", "starts_at": "2032-12-18T12:00",
+                          "ends_at": "2032-12-18T14:00", "venue": {"name": "栄", "latitude": 35.17, "longitude": 136.9}}]})
+    assert occasion.status_code == 201, occasion.text
+    for local in occasion.json():
+        gateway.publish(local["id"], force=True)
+    response, entries = wait_until(lambda: (lambda r: r if all(f"{e['id']}@tsunagu" in r[1] for e in occasion.json()) else None)(
+        fetch(http, "/feeds/migrants-day.ics")))
+    for vevent in entries.values():
+        start = vevent.dtstart.value
+        assert start.astimezone(TOKYO).date().month == 12 and start.astimezone(TOKYO).date().day == 18
+        assert "migrants_day" in vevent.categories.value
+    nagoya = entries[f"{occasion.json()[1]['id']}@tsunagu"]
+    assert nagoya.dtstart.value == datetime(2032, 12, 18, 12, tzinfo=TOKYO)
+    assert nagoya.dtstart.value.utcoffset() == timedelta(hours=9)
+    assert nagoya.geo.value == "35.17;136.9"
+    assert "BEGIN:VTIMEZONE" in response.text and "TZID:Asia/Tokyo" in response.text
+
+
+def test_uid_stays_sequence_rises_cancelled_stays_and_304_until_a_change(gateway):
+    http = gateway.http
+    forum = http.post("/events", json={
+        "kind": "national_forum", "series": "national-forum", "edition": 12, "title": {"ja": "第12回全国フォーラム"},
+        "region": "tohoku", "city": "仙台市", "starts_at": "2033-06-18", "ends_at": "2033-06-19", "all_day": True,
+        "capacity": 300}).json()
+    gateway.publish(forum["id"], force=True)
+    uid = f"{forum['id']}@tsunagu"
+    first, entries = wait_until(lambda: (lambda r: r if uid in r[1] else None)(fetch(http, "/feeds/national-forum.ics")))
+    assert entries[uid].dtstart.value == date(2033, 6, 18) and entries[uid].dtend.value == date(2033, 6, 20)
+    etag, last_modified = first.headers["etag"], first.headers["last-modified"]
+    assert first.headers["cache-control"].startswith("public")
+    assert http.get("/feeds/national-forum.ics", headers={"If-None-Match": etag}).status_code == 304
+    assert http.get("/feeds/national-forum.ics", headers={"If-Modified-Since": last_modified}).status_code == 304
+    again, entries_again = fetch(http, "/feeds/national-forum.ics")
+    assert again.headers["etag"] == etag and uid in entries_again  # UID stable across fetches
+
+    http.patch(f"/events/{forum['id']}", json={"city": "盛岡市"})  # a change attendees must know about
+    changed = wait_until(lambda: http.get("/feeds/national-forum.ics", headers={"If-None-Match": etag}).status_code == 200)
+    assert changed, "the feed did not learn of the change"
+    _, after = fetch(http, "/feeds/national-forum.ics")
+    assert after[uid].uid.value == uid and int(after[uid].sequence.value) == int(entries[uid].sequence.value) + 1
+    assert "盛岡市" in after[uid].location.value
+
+    http.post(f"/events/{forum['id']}/cancel", json={"reason": "会場の都合"})
+    cancelled = wait_until(lambda: (lambda e: e if uid in e and e[uid].status.value == "CANCELLED" else None)(
+        fetch(http, "/feeds/national-forum.ics")[1]))
+    assert cancelled, "the cancelled forum vanished or kept its old status"
+    assert int(cancelled[uid].sequence.value) > int(after[uid].sequence.value)
+
+
+def test_filtered_feeds_one_event_with_sessions_and_the_feed_list(gateway):
+    http = gateway.http
+    event = http.post("/events", json={
+        "kind": "symposium", "title": {"ja": "医療シンポジウム", "en": "Medical symposium"}, "region": "shikoku",
+        "networks": ["medical"], "starts_at": "2034-02-11T13:00", "ends_at": "2034-02-11T17:00",
+        "sessions": [{"title": {"ja": "報告", "en": "Reports"}, "room": "201", "starts_at": "2034-02-11T13:00",
+                      "ends_at": "2034-02-11T15:00"}]}).json()
+    gateway.publish(event["id"], force=True)
+    uid = f"{event['id']}@tsunagu"
+    _, shikoku = wait_until(lambda: (lambda r: r if uid in r[1] else None)(
+        fetch(http, "/feeds/events.ics", region="shikoku", network="medical", lang="en")))
+    assert shikoku[uid].summary.value == "Medical symposium"
+    _, kanto = fetch(http, "/feeds/events.ics", region="kanto")
+    assert uid not in kanto
+    _, one = fetch(http, f"/events/{event['id']}.ics", lang="en")
+    session_uid = f"{event['sessions'][0]['id']}@tsunagu"
+    assert set(one) == {uid, session_uid}
+    assert one[session_uid].summary.value == "Medical symposium — Reports"
+    assert one[session_uid].contents["related-to"][0].value == uid
+    listed = http.get("/feeds").json()
+    names = {feed["name"]: feed for feed in listed}
+    assert {"national-forum", "migrants-day", "workshops", "events"} <= set(names)
+    assert names["migrants-day"]["webcal_url"].startswith("webcal://")
+    assert names["migrants-day"]["https_url"].startswith("https://")
+    assert http.get("/feeds/nothing.ics").status_code == 404
+
+
+def test_a_registrants_private_feed_can_be_revoked_and_reissued(gateway):
+    http = gateway.http
+    event = http.post("/events", json={"kind": "workshop", "title": {"ja": "東北ワークショップ"}, "region": "tohoku",
+                                       "starts_at": "2035-09-01T10:00", "ends_at": "2035-09-01T16:00"}).json()
+    gateway.publish(event["id"], force=True)
+    receipt = http.post(f"/events/{event['id']}/registrations",
+                        json={"display_name": "Lin", "email": "lin.private@example.org"}).json()
+    public = httpx.Client(base_url=str(http.base_url), timeout=30)
+    assert public.post(f"/registrations/{receipt['id']}/calendar-feed").status_code == 404  # the manage link is needed
+    issued = public.post(f"/registrations/{receipt['id']}/calendar-feed", params={"token": receipt["manage_token"]})
+    assert issued.status_code == 201
+    path = httpx.URL(issued.json()["url"]).path
+    response, entries = fetch(public, path)
+    uid = f"{event['id']}@tsunagu"
+    assert uid in entries and response.headers["cache-control"].startswith("private")
+
+    public.delete(f"/registrations/{receipt['id']}", params={"token": receipt["manage_token"]})
+    cancelled = wait_until(lambda: fetch(public, path)[1][uid].status.value == "CANCELLED")
+    assert cancelled, "the registrant's cancellation did not reach their feed"
+
+    reissued = public.post(f"/registrations/{receipt['id']}/calendar-feed", params={"token": receipt["manage_token"]})
+    assert public.get(path).status_code == 404  # the old address stops at once
+    assert fetch(public, httpx.URL(reissued.json()["url"]).path)[1][uid].uid.value == uid
+    assert public.delete(f"/registrations/{receipt['id']}/calendar-feed",
+                         params={"token": receipt["manage_token"]}).status_code == 204
+    assert public.get(httpx.URL(reissued.json()["url"]).path).status_code == 404
