@@ -1,8 +1,10 @@
 """`python -m bench`: every benchmark against one running system, each with its own same-run baseline."""
-from bench import registrations, rpc_vs_gateway
+from bench import feeds, registrations, rpc_vs_gateway
 from bench.environment import bench_stack
 
 if __name__ == "__main__":
+    feeds.build_benchmark()
     with bench_stack() as settings:
         rpc_vs_gateway.run(settings)
         registrations.run(settings)
+        feeds.conditional_get_benchmark(settings)

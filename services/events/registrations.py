@@ -176,7 +176,8 @@ def register(session: Session, event_id: str, request: RegistrationRequest) -> R
         id=str(uuid.uuid4()), event_id=event_id, kind=request.kind.value, status=status.value,
         arrival=event.next_arrival, display_name=request.display_name, email=request.email.lower(),
         language=request.language, member_group_id=request.member_group_id, places=request.places,
-        session_ids=session_ids, attendees=[a.model_dump(mode="json") for a in request.attendee_list()],
+        session_ids=session_ids,
+        attendees=[a.model_dump(mode="json", exclude_defaults=True) for a in request.attendee_list()],
         manage_token_hash=token_hash, created_at=now, updated_at=now)
     db.execute(_INSERT_REGISTRATION, values)
     confirmed = request.places if status is S.CONFIRMED else 0

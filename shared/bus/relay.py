@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from kombu import Connection, Producer
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Text, bindparam, cast, select, update
 
 from shared.background import WokenWorker
 from shared.bus.tables import OUTBOX_WRITTEN, Outbox
@@ -36,7 +36,10 @@ class OutboxPublisher:
         self.source = source
         self.exchange = event_exchange(source)
         table = outbox.table
-        self._pending = (select(table.c.id, table.c.event_id, table.c.event_type, table.c.payload)
+        # The payload is read as the JSON text it is stored as and sent as such: no decoding and
+        # encoding again on the way out.
+        self._pending = (select(table.c.id, table.c.event_id, table.c.event_type,
+                                cast(table.c.payload, Text).label("payload"))
                          .where(table.c.published_at.is_(None)).order_by(table.c.id).limit(BATCH))
         self._mark = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
                       .values(published_at=bindparam("published_at")))
@@ -83,7 +86,8 @@ class OutboxPublisher:
             return 0
         producer = self._connect()
         for row in rows:
-            producer.publish(row.payload, routing_key=row.event_type, serializer="json",
+            producer.publish(row.payload.encode("utf-8"), routing_key=row.event_type,
+                             content_type="application/json", content_encoding="utf-8",
                              delivery_mode=PERSISTENT, message_id=row.event_id, retry=False,
                              headers={"tsunagu-event-type": row.event_type})
             self._unconfirmed.add(self._next_tag)

@@ -1,0 +1,29 @@
+"""The gateway's app served on its own port, plus one route that answers a fixed body: the baseline of
+the conditional-GET benchmark ("the same server returning a fixed body")."""
+from __future__ import annotations
+
+import sys
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+import uvicorn  # noqa: E402
+from fastapi import Response  # noqa: E402
+
+from services.gateway.app import create_app  # noqa: E402
+from shared.settings import load_settings  # noqa: E402
+
+
+def main(port: int, fixed_body_file: str) -> None:
+    body = open(fixed_body_file, "rb").read()
+    app = create_app(load_settings())
+
+    @app.get("/bench/fixed.ics")
+    async def fixed() -> Response:
+        return Response(body, media_type="text/calendar; charset=utf-8")
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", http="httptools", loop="uvloop")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]), sys.argv[2])
