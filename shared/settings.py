@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     rpc_pool_size: int = Field(8, description="Started RPC proxies the gateway keeps")
     health_timeout: float = Field(3.0, description="Seconds /health waits for each service's ping")
     max_workers: int = Field(10, description="Concurrent workers per service (also the AMQP prefetch)")
+    private_feed_seconds: float = Field(60.0, description="How long the gateway keeps a registrant's private "
+                                                           "calendar feed before building it again")
     outbox_poll_seconds: float = Field(1.0, description="How often the outbox relay looks for rows it "
                                                         "was not told about")
 

@@ -1,10 +1,15 @@
 """Calendar feeds kept ready in the gateway, so that a calendar app polling every few minutes costs a
 dictionary look-up (and usually a 304), not a rebuild.
 
-An entry is built once, by the events service, on the first request after a change. Changes are
-learned from the bus: a listener thread consumes the events service's event_* and registration_*
-events on a queue of its own (exclusive, removed when the gateway stops) and drops what they make
-stale. When the listener loses the broker it may miss a change, so it drops everything and reconnects.
+An entry is built once, by the events service, on the first request after a change. Changes to events
+are learned from the bus: a listener thread consumes the events service's event_* events on a queue of
+its own (exclusive, removed when the gateway stops) and drops what they make stale. When the listener
+loses the broker it may miss a change, so it drops everything and reconnects.
+
+A registrant's private feed also changes with their own registrations. Listening to every registration
+for that would cost the registration path about a sixth of its throughput at the opening of a National
+Forum, so private feeds are instead kept for `private_ttl` seconds (TSUNAGU_PRIVATE_FEED_SECONDS): far
+shorter than any calendar app's polling interval.
 """
 from __future__ import annotations
 
@@ -22,10 +27,6 @@ from shared.bus.topology import event_exchange
 
 log = logging.getLogger(__name__)
 EVENT_CHANGES = ("event_published", "event_updated", "event_postponed", "event_cancelled")
-REGISTRATION_CHANGES = ("registration_confirmed", "registration_waitlisted", "registration_promoted",
-                        "registration_pending", "registration_approved", "registration_rejected",
-                        "registration_cancelled")
-PRIVATE_TTL = 60.0  # a revoked feed stops at once here, and within this on other gateway instances
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,8 @@ class Feed:
 
 
 class FeedCache:
-    def __init__(self):
+    def __init__(self, private_ttl: float = 60.0):
+        self.private_ttl = private_ttl
         self._entries: dict[tuple, Feed] = {}
         self._lock = threading.Lock()
         self._generation = 0  # rises with every invalidation: a build that raced one is not kept
@@ -49,7 +51,7 @@ class FeedCache:
         if not self.listening:
             return None
         feed = self._entries.get(key)
-        if feed is not None and feed.email is not None and time.monotonic() - feed.built_at > PRIVATE_TTL:
+        if feed is not None and feed.email is not None and time.monotonic() - feed.built_at > self.private_ttl:
             return None
         return feed
 
@@ -72,12 +74,6 @@ class FeedCache:
             self._generation += 1
             self._entries.clear()
 
-    def drop_private(self, email: str) -> None:
-        with self._lock:
-            self._generation += 1
-            for key in [k for k, feed in self._entries.items() if feed.email == email]:
-                del self._entries[key]
-
     def drop(self, key: tuple) -> None:
         with self._lock:
             self._generation += 1
@@ -98,19 +94,13 @@ class FeedInvalidator(threading.Thread):
         self._stop.set()
 
     def _on_message(self, body, message) -> None:
-        routing_key = message.delivery_info.get("routing_key", "")
-        if routing_key.startswith("registration_") and isinstance(body, dict):
-            email = (body.get("registrant") or {}).get("email")
-            if email:
-                self.cache.drop_private(email)
-        else:
-            self.cache.drop_all()
+        self.cache.drop_all()  # an event changed: every feed may hold it
         message.ack()
 
     def run(self) -> None:
         backoff = 0.5
         exchange = event_exchange("events")
-        bindings = [binding(exchange, routing_key=key) for key in (*EVENT_CHANGES, *REGISTRATION_CHANGES)]
+        bindings = [binding(exchange, routing_key=key) for key in EVENT_CHANGES]
         while not self._stop.is_set():
             self.cache.listening = False
             try:
