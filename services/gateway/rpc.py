@@ -1,9 +1,9 @@
 """How routes call services: one pooled proxy per call, bus failures turned into 503 problems."""
 from __future__ import annotations
 
-import socket
-
+from amqp.exceptions import AMQPError
 from fastapi import Request
+from kombu.exceptions import KombuError
 from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
 
 from services.gateway.problems import ServiceFailed, ServiceUnavailable
@@ -23,9 +23,9 @@ def call_service(pool: RpcPool, service: str, method: str, *args, **kwargs):
         raise ServiceUnavailable(service, "no answer in time") from None
     except UnknownService:
         raise ServiceUnavailable(service, "it is not running") from None
-    except (OSError, socket.error, ConnectionError) as exc:
+    except OSError as exc:
         raise ServiceUnavailable(service, f"the message bus is unreachable ({type(exc).__name__})") from None
-    except Exception as exc:  # kombu/amqp errors have no common base worth importing here
+    except (KombuError, AMQPError) as exc:
         raise ServiceUnavailable(service, f"the message bus failed ({type(exc).__name__})") from None
 
 
