@@ -102,6 +102,8 @@ def test_filtered_feeds_one_event_with_sessions_and_the_feed_list(gateway):
     assert set(one) == {uid, session_uid}
     assert one[session_uid].summary.value == "Medical symposium — Reports"
     assert one[session_uid].contents["related-to"][0].value == uid
+    _, workshops = fetch(http, "/feeds/workshops.ics")
+    assert uid not in workshops and all("workshop" in v.categories.value for v in workshops.values())
     listed = http.get("/feeds").json()
     names = {feed["name"]: feed for feed in listed}
     assert {"national-forum", "migrants-day", "workshops", "events"} <= set(names)
