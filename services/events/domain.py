@@ -234,12 +234,3 @@ def hash_token(token: str) -> str:
 
 def token_matches(token: str | None, stored_hash: str) -> bool:
     return bool(token) and hmac.compare_digest(hash_token(token), stored_hash)
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_cell(value: object) -> str:
-    """A CSV cell that a spreadsheet will show as text, never run as a formula (CSV injection)."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text

@@ -3,17 +3,17 @@ there are. Every decision runs under the event's lock (a PostgreSQL row lock; on
 transaction is BEGIN IMMEDIATE), and every change goes on the bus through the outbox."""
 from __future__ import annotations
 
-import csv
-import io
+import hashlib
 import uuid
 from collections import Counter, defaultdict
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from services.events import domain
-from services.events.models import EventRow, MemberGroupSeen, RegistrationRow, SessionRow, outbox
+from services.events.models import (CalendarFeedRow, EventRow, MemberGroupSeen, RegistrationRow, SessionRow,
+                                    outbox)
 from services.events.operations import load_event
 from services.events.views import registration_view
 from shared.contracts.base import utcnow
@@ -22,9 +22,10 @@ from shared.contracts.events import (Attendee, AttendeesUpdate, EventSummary, Re
                                      RegistrationKind, RegistrationPending, RegistrationPromoted,
                                      RegistrationReceipt, RegistrationRejected, RegistrationRequest,
                                      RegistrationStatus, RegistrationView, RegistrationWaitlisted, SessionNeeds)
-from shared.contracts.members import MemberJoined
+from shared.contracts.members import MemberErased, MemberJoined, MemberLeft
 from shared.contracts.vocabulary import EventStatus
 from shared.errors import Invalid, NotFound
+from shared.spreadsheets import excel_csv
 
 S = RegistrationStatus
 ANNOUNCED_AS = {S.CONFIRMED: RegistrationConfirmed, S.WAITLISTED: RegistrationWaitlisted, S.PENDING: RegistrationPending}
@@ -294,20 +295,16 @@ CSV_COLUMNS = ["registration_id", "status", "kind", "member_group_id", "contact_
 def registrations_csv(session: Session, event_id: str) -> str:
     """One row per attendee (or per registration with nobody named yet), safe to open in Excel: UTF-8
     with a BOM, and no cell a spreadsheet would run as a formula."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for view in list_registrations(session, event_id):
-        attendees = view.attendees or [Attendee()]
-        for attendee in attendees:
-            needs = attendee.needs
-            writer.writerow([domain.neutralise_cell(value) for value in (
-                view.id, view.status.value, view.kind.value, view.member_group_id or "", view.display_name,
-                view.email, view.language, view.places, " ".join(view.session_ids), attendee.name or "",
-                " ".join(f"{p.source}>{p.target}" for p in needs.interpretation), needs.sign_language or "",
-                "yes" if needs.step_free_access else "", needs.childcare or "", needs.note or "",
-                view.created_at.isoformat())])
-    return "\ufeff" + out.getvalue()
+    def rows():
+        for view in list_registrations(session, event_id):
+            for attendee in view.attendees or [Attendee()]:
+                needs = attendee.needs
+                yield (view.id, view.status.value, view.kind.value, view.member_group_id or "", view.display_name,
+                       view.email, view.language, view.places, " ".join(view.session_ids), attendee.name or "",
+                       " ".join(f"{p.source}>{p.target}" for p in needs.interpretation), needs.sign_language or "",
+                       "yes" if needs.step_free_access else "", needs.childcare or "", needs.note or "",
+                       view.created_at.isoformat())
+    return excel_csv(CSV_COLUMNS, rows())
 
 
 def needs_summary(session: Session, event_id: str) -> list[SessionNeeds]:
@@ -344,3 +341,30 @@ def record_member_joined(session: Session, joined: MemberJoined) -> None:
     else:
         seen.current, seen.updated_at = True, joined.occurred_at
 
+
+
+def record_member_left(session: Session, left: MemberLeft) -> None:
+    """Read model: a group whose membership ended may not register delegations any more."""
+    seen = session.get(MemberGroupSeen, left.member_id)
+    if seen is not None:
+        seen.current, seen.updated_at = False, left.occurred_at
+
+
+def forget_member(session: Session, erased: MemberErased) -> int:
+    """Erasure: registrations made with the person's address keep their places (the counts stay true)
+    but lose every trace of who they were; their private calendar feeds are deleted."""
+    seen = session.get(MemberGroupSeen, erased.member_id)
+    if seen is not None:
+        seen.current = False
+    if not erased.email_sha256:
+        return 0
+    emails = [email for email in session.execute(select(RegistrationRow.email).distinct()).scalars()
+              if hashlib.sha256(email.lower().encode()).hexdigest() == erased.email_sha256]
+    if not emails:
+        return 0
+    rows = session.execute(select(RegistrationRow).where(RegistrationRow.email.in_(emails))).scalars().all()
+    for row in rows:
+        row.display_name, row.email, row.attendees = "(erased)", f"erased-{row.id}@invalid", []
+        row.manage_token_hash, row.updated_at = "", utcnow()
+    session.execute(delete(CalendarFeedRow).where(CalendarFeedRow.email.in_(emails)))
+    return len(rows)

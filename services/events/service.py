@@ -2,6 +2,8 @@
 
 Subscriptions (the whole list is shared/bus/subscriptions.py):
     members.member_joined → record_member_joined: groups that may register delegations
+    members.member_left   → record_member_left: … and those that may not any more
+    members.member_erased → forget_member: erase the person from registrations and calendar feeds
 Publishes: event_published, event_updated, event_postponed, event_cancelled, registration_*.
 """
 from __future__ import annotations
@@ -17,7 +19,7 @@ from shared.bus.subscriptions import subscribe
 from shared.contracts.base import parse_contract
 from shared.contracts.events import (AttendeesUpdate, EventDraft, EventFilter, EventPatch, MigrantsDayDraft,
                                      RegistrationRequest)
-from shared.contracts.members import MemberJoined
+from shared.contracts.members import MemberErased, MemberJoined, MemberLeft
 from shared.db import Database
 from shared.health import Pingable
 
@@ -36,6 +38,14 @@ class EventsService(Pingable):
     @subscribe(MemberJoined)
     def record_member_joined(self, payload: dict) -> None:
         self.inbox.apply(payload, registrations.record_member_joined)
+
+    @subscribe(MemberLeft)
+    def record_member_left(self, payload: dict) -> None:
+        self.inbox.apply(payload, registrations.record_member_left)
+
+    @subscribe(MemberErased)
+    def forget_member(self, payload: dict) -> None:
+        self.inbox.apply(payload, registrations.forget_member)
 
     # --- events ---------------------------------------------------------------------------------
     @rpc

@@ -1,16 +1,18 @@
 """Use cases of the notifications service: lists, subscribers, announcements and the ledger."""
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import delete, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from services.notifications import domain
 from services.notifications.models import DeliveryRow, MailingListRow, MessageRow, SubscriptionRow
 from shared.contracts.base import utcnow
 from shared.contracts.events import EventPublished
+from shared.contracts.members import MemberErased
 from shared.contracts.notifications import (GENERAL_LIST, ConfirmedSubscriber, DeliveryCounts,
                                             MailingListDraft, MailingListView)
 from shared.errors import Conflict, NotFound
@@ -147,3 +149,18 @@ def mark_failed_attempt(session: Session, delivery: DueDelivery, error: str, per
         status="failed" if give_up else "pending", attempts=attempts, last_error=error[:1000],
         next_attempt_at=utcnow() + domain.retry_delay(attempts)))
 
+
+
+def forget_member(session: Session, erased: MemberErased) -> int:
+    """Erasure: the person leaves every list, and the record of what was sent to them goes too."""
+    if not erased.email_sha256:
+        return 0
+    emails = {email for email in session.execute(select(SubscriptionRow.email).distinct()).scalars()
+              if hashlib.sha256(email.lower().encode()).hexdigest() == erased.email_sha256}
+    emails |= {email for email in session.execute(select(DeliveryRow.email).distinct()).scalars()
+               if hashlib.sha256(email.lower().encode()).hexdigest() == erased.email_sha256}
+    if not emails:
+        return 0
+    removed = session.execute(delete(SubscriptionRow).where(SubscriptionRow.email.in_(emails))).rowcount
+    session.execute(delete(DeliveryRow).where(DeliveryRow.email.in_(emails)))
+    return removed

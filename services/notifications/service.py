@@ -2,6 +2,7 @@
 
 Subscriptions (the whole list is shared/bus/subscriptions.py):
     events.event_published → announce_event: an announcement to the general list
+    members.member_erased  → forget_member: remove the person from every list and delivery record
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from shared.bus.inbox import Inbox
 from shared.bus.subscriptions import subscribe
 from shared.contracts.base import parse_contract
 from shared.contracts.events import EventPublished
+from shared.contracts.members import MemberErased
 from shared.contracts.notifications import ConfirmedSubscriber, MailingListDraft
 from shared.db import Database
 from shared.health import Pingable
@@ -29,6 +31,10 @@ class NotificationsService(Pingable):
     @subscribe(EventPublished)
     def announce_event(self, payload: dict) -> None:
         self.inbox.apply(payload, operations.announce_event)
+
+    @subscribe(MemberErased)
+    def forget_member(self, payload: dict) -> None:
+        self.inbox.apply(payload, operations.forget_member)
 
     @rpc
     def create_list(self, draft: dict) -> dict:

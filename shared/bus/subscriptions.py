@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from nameko.events import SERVICE_POOL, event_handler
 
-from shared.contracts import EventPublished, MemberJoined
+from shared.contracts import EventPublished, MemberErased, MemberJoined, MemberLeft
 from shared.contracts.base import Event
 
 
@@ -29,6 +29,9 @@ class Subscription:
 SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("notifications", EventPublished, "announce_event"),
     Subscription("events", MemberJoined, "record_member_joined"),
+    Subscription("events", MemberLeft, "record_member_left"),
+    Subscription("events", MemberErased, "forget_member"),
+    Subscription("notifications", MemberErased, "forget_member"),
 )
 
 

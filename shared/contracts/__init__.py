@@ -5,12 +5,13 @@
 from shared.contracts.base import Contract, Event
 from shared.contracts.events import (REGISTRATION_EVENTS, EventCancelled, EventPostponed, EventPublished,
                                      EventUpdated)
-from shared.contracts.members import MemberJoined
+from shared.contracts.members import (MemberErased, MemberJoined, MemberLeft, MembershipRenewalDue,
+                                      MembershipRenewed, MemberUpdated)
 
 EVENT_TYPES: dict[str, type[Event]] = {
     contract.event_type: contract
     for contract in (EventPublished, EventUpdated, EventPostponed, EventCancelled, *REGISTRATION_EVENTS,
-                     MemberJoined)
+                     MemberJoined, MemberUpdated, MemberLeft, MembershipRenewed, MembershipRenewalDue, MemberErased)
 }
 
-__all__ = ["Contract", "Event", "EVENT_TYPES", "EventPublished", "MemberJoined"]
+__all__ = ["Contract", "Event", "EVENT_TYPES", "EventPublished", "MemberErased", "MemberJoined", "MemberLeft"]

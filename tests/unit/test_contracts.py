@@ -58,8 +58,9 @@ def test_every_event_is_registered_under_its_past_tense_name():
     assert EVENT_TYPES["event_published"] is EventPublished
     assert EVENT_TYPES["member_joined"] is MemberJoined
     for name, contract in EVENT_TYPES.items():
-        # registration_pending is the one state named as the product names it (awaiting approval)
-        assert name.split("_")[-1].endswith("ed") or name == "registration_pending"
+        # two states are named as the product names them: awaiting approval, and a renewal coming due
+        last = name.split("_")[-1]
+        assert last.endswith("ed") or last == "left" or name in ("registration_pending", "membership_renewal_due")
         assert contract.__doc__ and "Published by" in contract.__doc__
 
 

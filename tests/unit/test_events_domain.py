@@ -7,6 +7,7 @@ from services.events.domain import Occupancy, Slot, Waiting
 from shared.contracts.events import ClashKind, RegistrationStatus
 from shared.contracts.vocabulary import EventKind, EventStatus
 from shared.errors import Conflict, Invalid
+from shared.spreadsheets import neutralise_cell
 
 T0 = datetime(2027, 6, 18, 1, tzinfo=timezone.utc)
 
@@ -123,7 +124,7 @@ def test_registration_window_and_quota():
                                         ("-1", "'-1"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
                                         ("\rx", "'\rx"), ("田中", "田中"), (None, ""), (3, "3")])
 def test_csv_cells_never_become_formulas(cell, safe):
-    assert domain.neutralise_cell(cell) == safe
+    assert neutralise_cell(cell) == safe
 
 
 def test_manage_tokens_are_kept_only_as_hashes():
