@@ -7,6 +7,7 @@
     tsunagu declare          declare the bus's exchanges and queues
     tsunagu dead-letters     list the messages no consumer could apply (--replay to retry them)
     tsunagu demo-data        load the demo data into a running system
+    tsunagu members import FILE.csv [--dry-run]   import the member list, with a progress bar
 
 Imports happen inside each command: `service` must let eventlet patch the standard library first.
 """
@@ -83,6 +84,13 @@ def _demo_data(args) -> int:
     return 0
 
 
+def _members_import(args) -> int:
+    from pathlib import Path
+
+    from tsunagu.member_import import run
+    return run(Path(args.file), args.dry_run)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tsunagu", description="Events, members and mail for a network")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -99,6 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     dead.add_argument("--replay", action="store_true")
     dead.set_defaults(handler=_dead_letters)
     commands.add_parser("demo-data", help="load the demo data").set_defaults(handler=_demo_data)
+    members = commands.add_parser("members", help="the member list").add_subparsers(dest="members", required=True)
+    member_import = members.add_parser("import", help="import a CSV (UTF-8 or Shift_JIS) into the running system")
+    member_import.add_argument("file")
+    member_import.add_argument("--dry-run", action="store_true", help="check and count, change nothing")
+    member_import.set_defaults(handler=_members_import)
     args = parser.parse_args(argv)
     return args.handler(args)
 

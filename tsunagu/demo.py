@@ -56,6 +56,15 @@ EVENTS = [
      "starts_at": "2027-06-12T10:00:00", "ends_at": "2027-06-12T17:00:00", "networks": ["migrant-women"]},
 ]
 
+MEMBERSHIP = {"type": "member", "units": 1, "starts_on": "2026-04-01", "ends_on": "2027-03-31",
+              "fiscal_year": 2026, "dues_status": "paid", "renewal_due_on": "2027-04-01"}
+
+INDIVIDUALS = [
+    {"display_name": "山田 太郎", "email": "yamada@example.org", "region": "kanto", "networks": ["medical-livelihood"]},
+    {"display_name": "Ana Lima", "email": "ana@example.org", "preferred_language": "pt-BR", "region": "chubu-tokai",
+     "directory_opt_in": True, "public_fields": ["display_name", "region"]},
+]
+
 MIGRANTS_DAY = {
     "year": 2026,
     "title": {"ja": "国際移住者デー", "en": "International Migrants Day", "ja-x-easy": "こくさい いじゅうしゃ デー"},
@@ -76,7 +85,14 @@ def load(pool: RpcPool) -> dict:
         for mailing_list in LISTS:
             rpc.notifications.create_list(mailing_list)
         rpc.notifications.add_confirmed_subscribers(GENERAL_LIST, SUBSCRIBERS)
-        groups = [rpc.members.create_group(group)["id"] for group in GROUPS]
+        groups = []
+        for group in GROUPS:
+            member = rpc.members.create_group(group)
+            rpc.members.add_membership(member["id"], MEMBERSHIP)
+            groups.append(member["id"])
+        for person in INDIVIDUALS:
+            member = rpc.members.create_individual(person)
+            rpc.members.add_membership(member["id"], MEMBERSHIP)
         drafts = [rpc.events.create_event(draft) for draft in EVENTS]
         drafts += rpc.events.create_migrants_day(MIGRANTS_DAY)
         events = [rpc.events.publish_event(draft["id"])["id"] for draft in drafts]

@@ -7,7 +7,7 @@ from fastapi import FastAPI, Request
 
 from services.gateway import problems
 from services.gateway.feed_cache import FeedCache, FeedInvalidator
-from services.gateway.routers import events, feeds, health, registrations
+from services.gateway.routers import events, feeds, health, members, registrations
 from shared.rpc import RpcPool
 from shared.settings import Settings, load_settings
 
@@ -42,11 +42,12 @@ def create_app(settings: Settings | None = None, rpc_pool: RpcPool | None = None
     app.include_router(feeds.router)  # before events: /events/{id}.ics must not be read as an event id
     app.include_router(events.router)
     app.include_router(registrations.router)
+    app.include_router(members.router)
 
     @app.get("/", tags=["about"], summary="What is here")
     def index(request: Request) -> dict:
         return {"name": "Tsunagu", "health": "/health", "events": "/events", "schedule": "/schedule",
-                "feeds": "/feeds", "api_docs": "/docs"}
+                "feeds": "/feeds", "directory": "/directory", "api_docs": "/docs"}
 
     return app
 

@@ -116,7 +116,8 @@ def test_a_member_groups_delegation_and_an_organizers_approval(stack, gateway):
     try:
         with pool.services() as rpc:
             group = rpc.members.create_group({"name": {"ja": "移住者支援ネット九州"}, "kind": "npo",
-                                              "region": "kyushu-okinawa"})
+                                              "region": "kyushu-okinawa", "external_id": "KYUSHU-1"})
+            rpc.members.add_membership(group["id"], {"starts_on": "2020-04-01", "ends_on": "2099-03-31"})
     finally:
         pool.close()
     event = http.post("/events", json={**FORUM, "capacity": 10, "group_quota": 4, "requires_approval": True,

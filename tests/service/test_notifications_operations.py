@@ -101,3 +101,18 @@ def test_lists_are_unique_and_must_exist(db):
             operations.add_confirmed_subscribers(session, "nope", [])
     with db() as session:
         assert [(v.slug, v.confirmed_subscribers) for v in operations.list_lists(session)] == [(GENERAL_LIST, 2)]
+
+
+def test_an_erased_person_leaves_every_list_and_the_ledger(db):
+    import hashlib
+
+    from shared.contracts.members import MemberErased
+    with db.begin() as session:
+        operations.announce_event(session, EventPublished(event=EVENT))
+    digest = hashlib.sha256(b"a@example.org").hexdigest()
+    with db.begin() as session:
+        assert operations.forget_member(session, MemberErased(member_id="m", email_sha256=digest)) == 1
+    assert [r.email for r in deliveries(db)] == ["b@example.org"]
+    with db() as session:
+        emails = session.execute(select(models.SubscriptionRow.email)).scalars().all()
+    assert emails == ["b@example.org"]

@@ -225,3 +225,26 @@ def test_many_registrations_never_exceed_capacity(db):
             models.RegistrationRow.status == "confirmed"))
     assert places == 5
     assert_counters_match_registrations(db, event.id)
+
+
+def test_an_erased_person_keeps_the_place_but_loses_every_trace(db):
+    import hashlib
+
+    from services.events import feeds
+    from shared.contracts.members import MemberErased
+    event = open_event(db, capacity=5)
+    receipt = register(db, event.id, display_name="Nguyen", email="Nguyen@Example.org",
+                       needs={"note": "ベトナム語の通訳"})
+    register(db, event.id, email="other@example.org")
+    with db.begin() as session:
+        feeds.issue_private_feed(session, receipt.id, receipt.manage_token, False)
+    digest = hashlib.sha256(b"nguyen@example.org").hexdigest()
+    with db.begin() as session:
+        assert registrations.forget_member(session, MemberErased(member_id="m", email_sha256=digest)) == 1
+    with db() as session:
+        rows = session.execute(select(models.RegistrationRow)).scalars().all()
+        feeds_left = session.execute(select(models.CalendarFeedRow)).scalars().all()
+    stored = " ".join(f"{r.display_name} {r.email} {r.attendees}" for r in rows)
+    assert "Nguyen" not in stored and "nguyen@example.org" not in stored and "通訳" not in stored
+    assert feeds_left == []
+    assert_counters_match_registrations(db, event.id)  # the place stays counted

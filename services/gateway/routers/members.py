@@ -1,0 +1,101 @@
+"""The directory (public) and the members' records (organizers)."""
+from __future__ import annotations
+
+import base64
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from services.gateway.auth import MaybeOrganizer, Organizer
+from services.gateway.rpc import Services, services
+from shared.contracts.members import (DirectoryEntry, GroupKind, ImportReport, IndividualDraft, MemberGroupDraft,
+                                      MemberPatch, MembershipDraft, MembershipView, MemberStats, MemberView,
+                                      RenewalView)
+from shared.contracts.vocabulary import Region
+from shared.errors import Invalid
+
+router = APIRouter(tags=["members"])
+Rpc = Annotated[Services, Depends(services)]
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+
+@router.get("/directory", response_model=list[DirectoryEntry] | list[MemberView],
+            summary="Member groups (and individuals who opted in): public fields only, unless an organizer asks")
+def directory(rpc: Rpc, organizer: MaybeOrganizer,
+              q: Annotated[str | None, Query(max_length=100, description="Part of a name, Japanese or English")] = None,
+              region: Region | None = None, network: Annotated[str | None, Query(max_length=64)] = None,
+              language: Annotated[str | None, Query(max_length=35, description="A language the group helps in")] = None,
+              kind: GroupKind | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+              offset: Annotated[int, Query(ge=0)] = 0):
+    query = {"q": q, "region": region, "network": network, "language": language, "kind": kind,
+             "limit": limit, "offset": offset}
+    return rpc.members.directory({k: v for k, v in query.items() if v is not None}, organizer)
+
+
+@router.get("/members/stats", response_model=MemberStats,
+            summary="Members and units, subscribers and subscriptions, as of a date and a year earlier (organizers)")
+def stats(rpc: Rpc, _: Organizer, as_of: date | None = None):
+    return rpc.members.stats(as_of.isoformat() if as_of else None)
+
+
+@router.get("/members/renewals", response_model=list[RenewalView], summary="Memberships due for renewal (organizers)")
+def renewals(rpc: Rpc, _: Organizer, due_before: date):
+    return rpc.members.renewals(due_before.isoformat())
+
+
+@router.post("/members/import", response_model=ImportReport,
+             summary="Import a CSV (UTF-8 with or without BOM, or Shift_JIS) sent as the request body (organizers)")
+async def import_members(request: Request, rpc: Rpc, _: Organizer,
+                         dry_run: Annotated[bool, Query(description="Check and count, change nothing")] = False):
+    body = await request.body()
+    if not body:
+        raise Invalid("send the CSV file as the request body", "body")
+    if len(body) > MAX_IMPORT_BYTES:
+        raise Invalid(f"the file is larger than {MAX_IMPORT_BYTES // 1024 // 1024} MB", "body")
+    return await run_in_threadpool(rpc.members.import_csv, base64.b64encode(body).decode(), dry_run)
+
+
+@router.get("/members/export.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}},
+            summary="Every member and membership as CSV for Excel (organizers)")
+def export(rpc: Rpc, _: Organizer):
+    return Response(rpc.members.export_csv().encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="members.csv"'})
+
+
+@router.post("/members/groups", status_code=201, response_model=MemberView, summary="Add a member group (organizers)")
+def create_group(draft: MemberGroupDraft, rpc: Rpc, _: Organizer, response: Response):
+    created = rpc.members.create_group(draft.to_wire())
+    response.headers["Location"] = f"/members/{created['id']}"
+    return created
+
+
+@router.post("/members/individuals", status_code=201, response_model=MemberView,
+             summary="Add an individual (organizers); private unless they opt in")
+def create_individual(draft: IndividualDraft, rpc: Rpc, _: Organizer, response: Response):
+    created = rpc.members.create_individual(draft.to_wire())
+    response.headers["Location"] = f"/members/{created['id']}"
+    return created
+
+
+@router.get("/members/{member_id}", response_model=MemberView, summary="A member, with memberships (organizers)")
+def get_member(member_id: str, rpc: Rpc, _: Organizer):
+    return rpc.members.get_member(member_id)
+
+
+@router.patch("/members/{member_id}", response_model=MemberView, summary="Change a member (organizers)")
+def patch_member(member_id: str, patch: MemberPatch, rpc: Rpc, _: Organizer):
+    return rpc.members.patch_member(member_id, patch.model_dump(mode="json", exclude_unset=True))
+
+
+@router.post("/members/{member_id}/memberships", status_code=201, response_model=MembershipView,
+             summary="Add a membership or subscription period (organizers)")
+def add_membership(member_id: str, draft: MembershipDraft, rpc: Rpc, _: Organizer):
+    return rpc.members.add_membership(member_id, draft.to_wire())
+
+
+@router.post("/members/{member_id}/erase", response_model=MemberView,
+             summary="Erase a person's personal data here and in every service (organizers)")
+def erase(member_id: str, rpc: Rpc, _: Organizer):
+    return rpc.members.erase(member_id)
