@@ -1,9 +1,10 @@
-"""`python -m bench`: every benchmark against one running system, each with its own same-run baseline."""
-from bench import feeds, registrations, rpc_vs_gateway
+"""`python -m bench`: every benchmark, each with its own same-run baseline."""
+from bench import directory, feeds, registrations, rpc_vs_gateway
 from bench.environment import bench_stack
 
 if __name__ == "__main__":
     feeds.build_benchmark()
+    directory.run()
     with bench_stack() as settings:
         rpc_vs_gateway.run(settings)
         registrations.run(settings)

@@ -146,11 +146,6 @@ class MemberView(Contract):
     updated_at: datetime
 
 
-class MemberGroupView(MemberGroupDraft):
-    id: str
-    created_at: datetime
-
-
 class DirectoryEntry(Contract):
     """One entry of the public directory: only public fields of visible entries."""
 
