@@ -42,6 +42,7 @@ class Settings(BaseSettings):
                                               "schema); empty: one SQLite file per service under VAR_DIR")
 
     organizer_token: str = Field("", description="Bearer token organizers use; make run generates one")
+    secret_key: str = Field("", description="Signs links in mail (unsubscribe); make run generates one")
     rpc_timeout: float = Field(10.0, description="Seconds the gateway waits for a service's answer")
     rpc_pool_size: int = Field(8, description="Started RPC proxies the gateway keeps")
     health_timeout: float = Field(3.0, description="Seconds /health waits for each service's ping")
@@ -62,6 +63,8 @@ class Settings(BaseSettings):
         if self.environment == "production":
             if len(self.organizer_token) < 24:
                 raise ValueError("TSUNAGU_ORGANIZER_TOKEN must be set to a long random value in production")
+            if len(self.secret_key) < 32:
+                raise ValueError("TSUNAGU_SECRET_KEY must be set to a long random value in production")
             if self.amqp_password == "guest":
                 raise ValueError("TSUNAGU_AMQP_PASSWORD must not be the default in production")
         return self

@@ -16,9 +16,11 @@ from tsunagu.stack import Stack
 
 def organizer_token(settings: Settings) -> str:
     """TSUNAGU_ORGANIZER_TOKEN, else the one saved in var/organizer-token, else a new one saved there."""
-    if settings.organizer_token:
-        return settings.organizer_token
-    path = settings.var_dir / "organizer-token"
+    return settings.organizer_token or _saved_secret(settings, "organizer-token")
+
+
+def _saved_secret(settings: Settings, name: str) -> str:
+    path = settings.var_dir / name
     if path.exists() and path.read_text().strip():
         return path.read_text().strip()
     token = secrets.token_urlsafe(32)
@@ -51,7 +53,8 @@ def run_foreground(load_demo: bool = True) -> int:
         print(f"Tsunagu is already running with {settings.var_dir.resolve()}; stop it first, or give this "
               "copy its own TSUNAGU_VAR_DIR and ports.", flush=True)
         return 1
-    settings = settings.model_copy(update={"organizer_token": organizer_token(settings)})
+    settings = settings.model_copy(update={"organizer_token": organizer_token(settings),
+                                           "secret_key": settings.secret_key or _saved_secret(settings, "secret-key")})
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -14,7 +14,10 @@ from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 
 from services.notifications import domain, operations
-from services.notifications.rendering import render_event_announcement
+from services.notifications.calendar_file import event_ics
+from services.notifications.rendering import (render_event_announcement, render_list_announcement,
+                                              render_registration_status, render_renewal_due,
+                                              render_subscription_confirm)
 from shared.background import WokenWorker
 from shared.contracts.base import utcnow
 from shared.i18n import choose_text
@@ -35,31 +38,68 @@ def single_line(text: str | None) -> str:
     return " ".join("".join(ch if ch.isprintable() else " " for ch in (text or "")).split())
 
 
+LIST_TEMPLATES = {"event_announcement", "list_announcement"}
+
+
 def compose(delivery: operations.DueDelivery, list_names: dict[str, dict], settings: Settings) -> EmailMessage:
-    if delivery.template != "event_announcement":
-        raise ValueError(f"no template {delivery.template!r}")
-    event_view = delivery.context["event"]
+    """The mail for one ledger row: rendered in the recipient's language, with list headers (RFC 2369,
+    RFC 8058) on list mail and Auto-Submitted on transactional mail."""
+    base, context = settings.gateway_url, delivery.context
     list_name = list_names.get(delivery.list_slug or "", {"en": delivery.list_slug or ""})
-    rendered = render_event_announcement(
-        event_view, list_name, delivery.name, delivery.language,
-        f"{settings.gateway_url}/events/{event_view['id']}")
+    attachment: bytes | None = None
+    if delivery.template == "event_announcement":
+        event = context["event"]
+        rendered = render_event_announcement(event, list_name, delivery.name, delivery.language,
+                                             f"{base}/events/{event['id']}")
+    elif delivery.template == "list_announcement":
+        rendered = render_list_announcement(context, delivery.language)
+    elif delivery.template == "subscription_confirm":
+        rendered = render_subscription_confirm(context["list"], delivery.name, delivery.language,
+                                               f"{base}/subscriptions/confirm?token={context['token']}")
+    elif delivery.template == "registration_status":
+        event = context["event"]
+        url = f"{base}/events/{event['id']}"
+        if context["status"] == "confirmed":
+            attachment = event_ics(event, delivery.language, url)
+        rendered = render_registration_status(context, delivery.name, delivery.language, url, attachment is not None)
+    elif delivery.template == "renewal_due":
+        rendered = render_renewal_due(context, delivery.language)
+    else:
+        raise ValueError(f"no template {delivery.template!r}")
+
     domain_name = _sender_domain(settings.mail_from)
     message = EmailMessage()
     message["From"] = settings.mail_from
     # Address() validates and encodes: a name or address cannot smuggle in another header.
     local, _, host = delivery.email.partition("@")
     message["To"] = Address(display_name=single_line(delivery.name), username=local, domain=host)
-    message["Subject"] = rendered.subject
+    message["Subject"] = single_line(rendered.subject)
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = domain.message_id_header(delivery.message_id, delivery.email, domain_name)
-    if delivery.list_slug:
-        message["List-Id"] = f"{choose_text(list_name, 'en')} <{delivery.list_slug}.lists.{domain_name}>"
-        message["Precedence"] = "list"
     if settings.mail_reply_to:
         message["Reply-To"] = settings.mail_reply_to
-    message.set_content(rendered.body, charset="utf-8")
+    body = rendered.body
+    if delivery.template in LIST_TEMPLATES and delivery.list_slug:
+        message["List-Id"] = f"{single_line(choose_text(list_name, 'en'))} <{delivery.list_slug}.lists.{domain_name}>"
+        message["Precedence"] = "list"
+        if delivery.subscription_id is not None:
+            signature = domain.unsubscribe_signature(delivery.subscription_id, settings.secret_key)
+            unsubscribe_url = f"{base}/lists/unsubscribe/{delivery.subscription_id}/{signature}"
+            message["List-Unsubscribe"] = (f"<{unsubscribe_url}>, <mailto:unsubscribe+{delivery.subscription_id}."
+                                           f"{signature}@{domain_name}?subject=unsubscribe>")
+            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+            body += f"\n--\n{UNSUBSCRIBE_LINE.get(rendered.language[:2], UNSUBSCRIBE_LINE['en'])} {unsubscribe_url}\n"
+    else:
+        message["Auto-Submitted"] = "auto-generated"
+    message.set_content(body, charset="utf-8")
+    if attachment is not None:
+        message.add_attachment(attachment, maintype="text", subtype="calendar", filename="event.ics",
+                               params={"method": "PUBLISH"})
     message["Content-Language"] = rendered.language  # after set_content, which resets Content-* headers
     return message
+
+
+UNSUBSCRIBE_LINE = {"ja": "配信停止:", "en": "Unsubscribe:"}
 
 
 class SmtpConnection:

@@ -26,6 +26,9 @@ class MailingListRow(Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[dict] = mapped_column(JSON)
     description: Mapped[dict] = mapped_column(JSON)
+    policy: Mapped[str] = mapped_column(String(16), default="announce")  # announce: organizers only post
+    region: Mapped[str | None] = mapped_column(String(32), index=True)    # announcements of that region
+    network: Mapped[str | None] = mapped_column(String(64), index=True)   # announcements of that network
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -38,7 +41,10 @@ class SubscriptionRow(Base):
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str | None] = mapped_column(String(120))
     language: Mapped[str] = mapped_column(String(35))
-    status: Mapped[str] = mapped_column(String(16), index=True)  # pending, confirmed, unsubscribed
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending, confirmed, unsubscribed, suspended
+    confirm_token_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    confirm_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    bounces: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -65,6 +71,8 @@ class DeliveryRow(Base):
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str | None] = mapped_column(String(120))
     language: Mapped[str] = mapped_column(String(35))
+    subscription_id: Mapped[int | None] = mapped_column(Integer)  # list mail: whose unsubscribe link
+    list_slug: Mapped[str | None] = mapped_column(String(64))      # … and which list it came through
     status: Mapped[str] = mapped_column(String(16))  # pending, sent, failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())

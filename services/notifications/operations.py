@@ -1,30 +1,33 @@
-"""Use cases of the notifications service: lists, subscribers, announcements and the ledger."""
+"""Use cases of the notifications service: lists, subscriptions, announcements, transactional mail
+and the delivery ledger."""
 from __future__ import annotations
 
 import hashlib
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, literal, select, update
+from sqlalchemy import delete, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.notifications import domain
 from services.notifications.models import DeliveryRow, MailingListRow, MessageRow, SubscriptionRow
 from shared.contracts.base import utcnow
-from shared.contracts.events import EventPublished
-from shared.contracts.members import MemberErased
-from shared.contracts.notifications import (GENERAL_LIST, ConfirmedSubscriber, DeliveryCounts,
-                                            MailingListDraft, MailingListView)
+from shared.contracts.events import EventPublished, RegistrationChanged
+from shared.contracts.members import MemberErased, MembershipRenewalDue
+from shared.contracts.notifications import (GENERAL_LIST, AnnouncementDraft, AnnouncementView, ConfirmedSubscriber,
+                                            DeliveryCounts, MailingListDraft, MailingListView, SubscriberView,
+                                            SubscriptionRequest)
 from shared.errors import Conflict, NotFound
 
 DELIVERIES_WRITTEN = "deliveries_written"  # session.info flag: wake the mailer after commit
+CONFIRMED = "confirmed"
 
 
 def _list_view(session: Session, row: MailingListRow) -> MailingListView:
     confirmed = session.scalar(select(func.count()).select_from(SubscriptionRow).where(
-        SubscriptionRow.list_id == row.id, SubscriptionRow.status == "confirmed"))
-    return MailingListView(slug=row.slug, name=row.name, description=row.description,
-                           confirmed_subscribers=confirmed or 0)
+        SubscriptionRow.list_id == row.id, SubscriptionRow.status == CONFIRMED))
+    return MailingListView(slug=row.slug, name=row.name, description=row.description, policy=row.policy,
+                           region=row.region, network=row.network, confirmed_subscribers=confirmed or 0)
 
 
 def _list_by_slug(session: Session, slug: str) -> MailingListRow:
@@ -37,8 +40,7 @@ def _list_by_slug(session: Session, slug: str) -> MailingListRow:
 def create_list(session: Session, draft: MailingListDraft) -> MailingListView:
     if session.execute(select(MailingListRow.id).where(MailingListRow.slug == draft.slug)).first():
         raise Conflict(f"a list {draft.slug!r} exists already", "slug")
-    row = MailingListRow(slug=draft.slug, name=draft.name, description=draft.description,
-                         created_at=utcnow())
+    row = MailingListRow(created_at=utcnow(), **draft.model_dump(mode="json"))
     session.add(row)
     session.flush()
     return _list_view(session, row)
@@ -49,8 +51,15 @@ def list_lists(session: Session) -> list[MailingListView]:
     return [_list_view(session, row) for row in rows]
 
 
-def add_confirmed_subscribers(session: Session, slug: str,
-                              subscribers: list[ConfirmedSubscriber]) -> int:
+def list_subscribers(session: Session, slug: str) -> list[SubscriberView]:
+    mailing_list = _list_by_slug(session, slug)
+    rows = session.execute(select(SubscriptionRow).where(SubscriptionRow.list_id == mailing_list.id)
+                           .order_by(SubscriptionRow.email)).scalars()
+    return [SubscriberView(email=r.email, name=r.name, language=r.language, status=r.status, bounces=r.bounces,
+                           created_at=r.created_at) for r in rows]
+
+
+def add_confirmed_subscribers(session: Session, slug: str, subscribers: list[ConfirmedSubscriber]) -> int:
     """Import subscribers whose consent is already held; an address already on the list is left as it
     is. Returns how many were added."""
     mailing_list = _list_by_slug(session, slug)
@@ -63,10 +72,46 @@ def add_confirmed_subscribers(session: Session, slug: str,
             continue
         existing.add(email)
         session.add(SubscriptionRow(list_id=mailing_list.id, email=email, name=subscriber.name,
-                                    language=subscriber.language, status="confirmed",
-                                    created_at=utcnow()))
+                                    language=subscriber.language, status=CONFIRMED, bounces=0, created_at=utcnow()))
         added += 1
     return added
+
+
+# --- messages and the ledger -----------------------------------------------------------------------
+
+def _message(session: Session, key: str, template: str, context: dict, list_slug: str | None = None) -> str | None:
+    """A new message, or None when one with this key exists (a redelivered or replayed event)."""
+    if session.execute(select(MessageRow.id).where(MessageRow.key == key)).first():
+        return None
+    message_id = str(uuid.uuid4())
+    session.add(MessageRow(id=message_id, key=key, template=template, list_slug=list_slug, context=context,
+                           created_at=utcnow()))
+    session.flush()
+    session.info[DELIVERIES_WRITTEN] = True
+    return message_id
+
+
+def _deliver_to(session: Session, message_id: str, email: str, name: str | None, language: str,
+                subscription_id: int | None = None, list_slug: str | None = None) -> None:
+    session.add(DeliveryRow(message_id=message_id, email=email, name=name, language=language, status="pending",
+                            attempts=0, next_attempt_at=utcnow(), subscription_id=subscription_id,
+                            list_slug=list_slug))
+
+
+def _deliver_to_lists(session: Session, message_id: str, list_ids: list[int]) -> int:
+    """One ledger row per address confirmed on any of the lists — each address once, however many of
+    the lists it is on — written with INSERT … SELECT: the recipients never pass through this process."""
+    first = (select(func.min(SubscriptionRow.id).label("subscription_id"), SubscriptionRow.email)
+             .where(SubscriptionRow.list_id.in_(list_ids), SubscriptionRow.status == CONFIRMED)
+             .group_by(SubscriptionRow.email).subquery())
+    chosen = (select(literal(message_id), SubscriptionRow.email, SubscriptionRow.name, SubscriptionRow.language,
+                     literal("pending"), literal(0), literal(utcnow()), SubscriptionRow.id, MailingListRow.slug)
+              .join(first, first.c.subscription_id == SubscriptionRow.id)
+              .join(MailingListRow, MailingListRow.id == SubscriptionRow.list_id))
+    result = session.execute(insert(DeliveryRow).from_select(
+        ["message_id", "email", "name", "language", "status", "attempts", "next_attempt_at", "subscription_id",
+         "list_slug"], chosen))
+    return result.rowcount
 
 
 @dataclass(frozen=True)
@@ -77,39 +122,121 @@ class Announcement:
 
 
 def announce_event(session: Session, published: EventPublished) -> Announcement:
-    """Make the announcement of a published event and one ledger row per confirmed subscriber of the
-    general list. A second call for the same event revision finds the message and adds nothing."""
+    """The announcement of a published event, to the general list, the list of its region and the lists
+    of its networks. A second call for the same event revision finds the message and adds nothing."""
     event = published.event
-    key = domain.announcement_key(event.id, event.revision)
-    found = session.execute(select(MessageRow.id).where(MessageRow.key == key)).scalar_one_or_none()
-    if found:
+    message_id = _message(session, domain.announcement_key(event.id, event.revision), "event_announcement",
+                          {"event": event.to_wire()}, GENERAL_LIST)
+    if message_id is None:
+        found = session.execute(select(MessageRow.id).where(
+            MessageRow.key == domain.announcement_key(event.id, event.revision))).scalar()
         return Announcement(found, 0, created=False)
-    mailing_list = _list_by_slug(session, GENERAL_LIST)
-    message_id = str(uuid.uuid4())
-    now = utcnow()
-    session.add(MessageRow(id=message_id, key=key, template="event_announcement",
-                           list_slug=mailing_list.slug, context={"event": event.to_wire()},
-                           created_at=now))
-    session.flush()
-    # INSERT … SELECT: the recipients never pass through this process's memory, whatever the list size.
-    recipients = select(literal(message_id), SubscriptionRow.email, SubscriptionRow.name,
-                        SubscriptionRow.language, literal("pending"), literal(0), literal(now)).where(
-        SubscriptionRow.list_id == mailing_list.id, SubscriptionRow.status == "confirmed")
-    result = session.execute(insert(DeliveryRow).from_select(
-        ["message_id", "email", "name", "language", "status", "attempts", "next_attempt_at"], recipients))
-    session.info[DELIVERIES_WRITTEN] = True
-    return Announcement(message_id, result.rowcount, created=True)
+    _list_by_slug(session, GENERAL_LIST)  # the general list must exist: else the event is kept as a dead letter
+    conditions = [MailingListRow.slug == GENERAL_LIST, MailingListRow.region == event.region.value]
+    if event.networks:
+        conditions.append(MailingListRow.network.in_(event.networks))
+    list_ids = list(session.execute(select(MailingListRow.id).where(or_(*conditions))).scalars())
+    return Announcement(message_id, _deliver_to_lists(session, message_id, list_ids), created=True)
+
+
+def post_announcement(session: Session, slug: str, draft: AnnouncementDraft) -> AnnouncementView:
+    mailing_list = _list_by_slug(session, slug)
+    message_id = _message(session, f"announcement:{uuid.uuid4()}", "list_announcement", draft.to_wire(), slug)
+    _deliver_to_lists(session, message_id, [mailing_list.id])
+    return announcement_view(session, message_id)
+
+
+def announcement_view(session: Session, message_id: str) -> AnnouncementView:
+    message = session.get(MessageRow, message_id)
+    if message is None:
+        raise NotFound(f"no announcement {message_id}", "announcement_id")
+    counts = _counts(session, message_id)
+    return AnnouncementView(id=message.id, list_slug=message.list_slug, template=message.template,
+                            created_at=message.created_at, recipients=counts.pending + counts.sent + counts.failed,
+                            **counts.model_dump())
+
+
+def _counts(session: Session, message_id: str) -> DeliveryCounts:
+    counts = dict(session.execute(select(DeliveryRow.status, func.count()).where(
+        DeliveryRow.message_id == message_id).group_by(DeliveryRow.status)).all())
+    return DeliveryCounts(pending=counts.get("pending", 0), sent=counts.get("sent", 0), failed=counts.get("failed", 0))
 
 
 def delivery_counts(session: Session, message_key: str) -> DeliveryCounts:
     message_id = session.execute(select(MessageRow.id).where(MessageRow.key == message_key)).scalar()
     if message_id is None:
         raise NotFound(f"no message {message_key!r}", "key")
-    counts = dict(session.execute(select(DeliveryRow.status, func.count()).where(
-        DeliveryRow.message_id == message_id).group_by(DeliveryRow.status)).all())
-    return DeliveryCounts(pending=counts.get("pending", 0), sent=counts.get("sent", 0),
-                          failed=counts.get("failed", 0))
+    return _counts(session, message_id)
 
+
+# --- subscriptions: double opt-in and one-click unsubscribe ------------------------------------------
+
+def subscribe(session: Session, slug: str, request: SubscriptionRequest) -> None:
+    """Ask for confirmation by mail. The caller learns nothing of whether the address was on the list:
+    a confirmed subscriber gets no mail and the answer is the same."""
+    mailing_list = _list_by_slug(session, slug)
+    email = request.email.lower()
+    row = session.execute(select(SubscriptionRow).where(SubscriptionRow.list_id == mailing_list.id,
+                                                        SubscriptionRow.email == email)).scalar()
+    if row is not None and row.status == CONFIRMED:
+        return
+    token, token_hash = domain.new_confirmation_token()
+    now = utcnow()
+    if row is None:
+        row = SubscriptionRow(list_id=mailing_list.id, email=email, bounces=0, created_at=now)
+        session.add(row)
+    row.name, row.language, row.status = request.name, request.language, "pending"
+    row.confirm_token_hash, row.confirm_expires_at = token_hash, now + domain.CONFIRMATION_VALIDITY
+    session.flush()
+    message_id = _message(session, f"confirm:{row.id}:{token_hash[:16]}", "subscription_confirm",
+                          {"token": token, "list": mailing_list.name}, slug)
+    _deliver_to(session, message_id, email, request.name, request.language)
+
+
+def confirm(session: Session, token: str) -> MailingListView:
+    row = session.execute(select(SubscriptionRow).where(
+        SubscriptionRow.confirm_token_hash == domain.hash_token(token))).scalar()
+    if row is None or row.confirm_expires_at is None or row.confirm_expires_at < utcnow():
+        raise NotFound("this confirmation link is unknown or has expired; subscribe again", "token")
+    row.status, row.confirm_token_hash, row.confirm_expires_at = CONFIRMED, None, None
+    return _list_view(session, session.get(MailingListRow, row.list_id))
+
+
+def unsubscribe(session: Session, subscription_id: int, signature: str, secret: str) -> MailingListView:
+    row = session.get(SubscriptionRow, subscription_id)
+    if row is None or not domain.signature_matches(subscription_id, signature, secret):
+        raise NotFound("this unsubscribe link is not valid", "link")
+    row.status = "unsubscribed"
+    return _list_view(session, session.get(MailingListRow, row.list_id))
+
+
+def unsubscribe_preview(session: Session, subscription_id: int, signature: str, secret: str) -> dict:
+    row = session.get(SubscriptionRow, subscription_id)
+    if row is None or not domain.signature_matches(subscription_id, signature, secret):
+        raise NotFound("this unsubscribe link is not valid", "link")
+    return {"list": session.get(MailingListRow, row.list_id).name, "status": row.status, "language": row.language}
+
+
+# --- transactional mail ----------------------------------------------------------------------------
+
+def mail_registration_change(session: Session, changed: RegistrationChanged) -> None:
+    """Confirmed, waitlisted, promoted, pending, approved, rejected, cancelled: one mail each, once."""
+    message_id = _message(session, f"{changed.event_type}:{changed.registration_id}:{changed.event_id}",
+                          "registration_status", {"event_type": changed.event_type, **changed.to_wire()})
+    if message_id:
+        _deliver_to(session, message_id, changed.registrant.email, changed.registrant.display_name,
+                    changed.registrant.language)
+
+
+def mail_renewal_due(session: Session, due: MembershipRenewalDue) -> None:
+    if not due.email:
+        return
+    message_id = _message(session, f"renewal_due:{due.membership_id}", "renewal_due", due.to_wire())
+    if message_id:
+        _deliver_to(session, message_id, due.email, due.name, due.language)
+
+
+# --- the ledger ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class DueDelivery:
@@ -122,6 +249,7 @@ class DueDelivery:
     template: str
     list_slug: str | None
     context: dict
+    subscription_id: int | None = None
 
 
 def due_deliveries(session: Session, limit: int) -> list[DueDelivery]:
@@ -129,8 +257,8 @@ def due_deliveries(session: Session, limit: int) -> list[DueDelivery]:
         select(DeliveryRow, MessageRow).join(MessageRow, DeliveryRow.message_id == MessageRow.id)
         .where(DeliveryRow.status == "pending", DeliveryRow.next_attempt_at <= utcnow())
         .order_by(DeliveryRow.id).limit(limit)).all()
-    return [DueDelivery(d.id, m.id, d.email, d.name, d.language, d.attempts, m.template, m.list_slug,
-                        m.context) for d, m in rows]
+    return [DueDelivery(d.id, m.id, d.email, d.name, d.language, d.attempts, m.template, d.list_slug or m.list_slug,
+                        m.context, d.subscription_id) for d, m in rows]
 
 
 def list_names(session: Session) -> dict[str, dict]:
@@ -148,7 +276,12 @@ def mark_failed_attempt(session: Session, delivery: DueDelivery, error: str, per
     session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery.delivery_id).values(
         status="failed" if give_up else "pending", attempts=attempts, last_error=error[:1000],
         next_attempt_at=utcnow() + domain.retry_delay(attempts)))
-
+    if permanent and delivery.subscription_id:
+        subscription = session.get(SubscriptionRow, delivery.subscription_id)
+        if subscription is not None:
+            subscription.bounces += 1
+            if domain.suspended_after(subscription.bounces) and subscription.status == CONFIRMED:
+                subscription.status = "suspended"  # an address that keeps bouncing is not mailed again
 
 
 def forget_member(session: Session, erased: MemberErased) -> int:
@@ -164,3 +297,4 @@ def forget_member(session: Session, erased: MemberErased) -> int:
     removed = session.execute(delete(SubscriptionRow).where(SubscriptionRow.email.in_(emails))).rowcount
     session.execute(delete(DeliveryRow).where(DeliveryRow.email.in_(emails)))
     return removed
+

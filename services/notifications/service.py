@@ -1,11 +1,14 @@
 """The notifications service's entrypoints. They only route.
 
 Subscriptions (the whole list is shared/bus/subscriptions.py):
-    events.event_published → announce_event: an announcement to the general list
-    members.member_erased  → forget_member: remove the person from every list and delivery record
+    events.event_published          → announce_event: the general list, the region's, the networks'
+    events.registration_*           → mail_registration_*: one mail to the registrant per change
+    members.membership_renewal_due  → mail_renewal_due: the renewal reminder
+    members.member_erased           → forget_member: remove the person from every list and delivery record
 """
 from __future__ import annotations
 
+from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 
 from services.notifications import models, operations
@@ -14,10 +17,13 @@ from services.notifications.mailer import Mailer
 from shared.bus.inbox import Inbox
 from shared.bus.subscriptions import subscribe
 from shared.contracts.base import parse_contract
-from shared.contracts.events import EventPublished
-from shared.contracts.members import MemberErased
-from shared.contracts.notifications import ConfirmedSubscriber, MailingListDraft
-from shared.db import Database
+from shared.contracts.events import (EventPublished, RegistrationApproved, RegistrationCancelled,
+                                     RegistrationConfirmed, RegistrationPending, RegistrationPromoted,
+                                     RegistrationRejected, RegistrationWaitlisted)
+from shared.contracts.members import MemberErased, MembershipRenewalDue
+from shared.contracts.notifications import (AnnouncementDraft, ConfirmedSubscriber, MailingListDraft,
+                                            SubscriptionRequest)
+from shared.db import SETTINGS_KEY, Database
 from shared.health import Pingable
 
 
@@ -27,7 +33,9 @@ class NotificationsService(Pingable):
     db = Database(models.metadata)
     inbox = Inbox(models.inbox)
     mailer = Mailer()
+    config = Config()
 
+    # --- what happens elsewhere --------------------------------------------------------------------
     @subscribe(EventPublished)
     def announce_event(self, payload: dict) -> None:
         self.inbox.apply(payload, operations.announce_event)
@@ -36,6 +44,39 @@ class NotificationsService(Pingable):
     def forget_member(self, payload: dict) -> None:
         self.inbox.apply(payload, operations.forget_member)
 
+    @subscribe(MembershipRenewalDue)
+    def mail_renewal_due(self, payload: dict) -> None:
+        self.inbox.apply(payload, operations.mail_renewal_due)
+
+    @subscribe(RegistrationConfirmed)
+    def mail_registration_confirmed(self, payload: dict) -> None:
+        self.inbox.apply(payload, operations.mail_registration_change)
+
+    @subscribe(RegistrationWaitlisted)
+    def mail_registration_waitlisted(self, payload: dict) -> None:
+        self.inbox.apply(payload, operations.mail_registration_change)
+
+    @subscribe(RegistrationPromoted)
+    def mail_registration_promoted(self, payload: dict) -> None:
+        self.inbox.apply(payload, operations.mail_registration_change)
+
+    @subscribe(RegistrationPending)
+    def mail_registration_pending(self, payload: dict) -> None:
+        self.inbox.apply(payload, operations.mail_registration_change)
+
+    @subscribe(RegistrationApproved)
+    def mail_registration_approved(self, payload: dict) -> None:
+        self.inbox.apply(payload, operations.mail_registration_change)
+
+    @subscribe(RegistrationRejected)
+    def mail_registration_rejected(self, payload: dict) -> None:
+        self.inbox.apply(payload, operations.mail_registration_change)
+
+    @subscribe(RegistrationCancelled)
+    def mail_registration_cancelled(self, payload: dict) -> None:
+        self.inbox.apply(payload, operations.mail_registration_change)
+
+    # --- lists -----------------------------------------------------------------------------------
     @rpc
     def create_list(self, draft: dict) -> dict:
         command = parse_contract(MailingListDraft, draft)
@@ -48,12 +89,53 @@ class NotificationsService(Pingable):
             return [view.to_wire() for view in operations.list_lists(session)]
 
     @rpc
+    def list_subscribers(self, slug: str) -> list[dict]:
+        with self.db() as session:
+            return [view.to_wire() for view in operations.list_subscribers(session, slug)]
+
+    @rpc
     def add_confirmed_subscribers(self, slug: str, subscribers: list[dict]) -> int:
         commands = [parse_contract(ConfirmedSubscriber, item) for item in subscribers]
         with self.db.begin() as session:
             return operations.add_confirmed_subscribers(session, slug, commands)
 
     @rpc
+    def subscribe(self, slug: str, request: dict) -> None:
+        command = parse_contract(SubscriptionRequest, request)
+        with self.db.begin() as session:
+            operations.subscribe(session, slug, command)
+
+    @rpc
+    def confirm_subscription(self, token: str) -> dict:
+        with self.db.begin() as session:
+            return operations.confirm(session, token).to_wire()
+
+    @rpc
+    def unsubscribe(self, subscription_id: int, signature: str) -> dict:
+        with self.db.begin() as session:
+            return operations.unsubscribe(session, subscription_id, signature, self._secret()).to_wire()
+
+    @rpc
+    def unsubscribe_preview(self, subscription_id: int, signature: str) -> dict:
+        with self.db() as session:
+            return operations.unsubscribe_preview(session, subscription_id, signature, self._secret())
+
+    # --- announcements ---------------------------------------------------------------------------
+    @rpc
+    def post_announcement(self, slug: str, draft: dict) -> dict:
+        command = parse_contract(AnnouncementDraft, draft)
+        with self.db.begin() as session:
+            return operations.post_announcement(session, slug, command).to_wire()
+
+    @rpc
+    def announcement(self, announcement_id: str) -> dict:
+        with self.db() as session:
+            return operations.announcement_view(session, announcement_id).to_wire()
+
+    @rpc
     def announcement_deliveries(self, event_id: str, revision: int) -> dict:
         with self.db() as session:
             return operations.delivery_counts(session, announcement_key(event_id, revision)).to_wire()
+
+    def _secret(self) -> str:
+        return self.config[SETTINGS_KEY].secret_key

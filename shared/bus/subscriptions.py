@@ -10,7 +10,10 @@ from dataclasses import dataclass
 
 from nameko.events import SERVICE_POOL, event_handler
 
-from shared.contracts import EventPublished, MemberErased, MemberJoined, MemberLeft
+from shared.contracts import EventPublished, MemberErased, MemberJoined, MemberLeft, MembershipRenewalDue
+from shared.contracts.events import (RegistrationApproved, RegistrationCancelled, RegistrationConfirmed,
+                                     RegistrationPending, RegistrationPromoted, RegistrationRejected,
+                                     RegistrationWaitlisted)
 from shared.contracts.base import Event
 
 
@@ -32,6 +35,14 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("events", MemberLeft, "record_member_left"),
     Subscription("events", MemberErased, "forget_member"),
     Subscription("notifications", MemberErased, "forget_member"),
+    Subscription("notifications", RegistrationConfirmed, "mail_registration_confirmed"),
+    Subscription("notifications", RegistrationWaitlisted, "mail_registration_waitlisted"),
+    Subscription("notifications", RegistrationPromoted, "mail_registration_promoted"),
+    Subscription("notifications", RegistrationPending, "mail_registration_pending"),
+    Subscription("notifications", RegistrationApproved, "mail_registration_approved"),
+    Subscription("notifications", RegistrationRejected, "mail_registration_rejected"),
+    Subscription("notifications", RegistrationCancelled, "mail_registration_cancelled"),
+    Subscription("notifications", MembershipRenewalDue, "mail_renewal_due"),
 )
 
 

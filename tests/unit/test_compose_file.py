@@ -33,6 +33,7 @@ def test_its_settings_are_accepted_by_the_settings_class():
     document = yaml.safe_load(COMPOSE.read_text())
     environment = dict(document["services"]["gateway"]["environment"])
     environment["TSUNAGU_ORGANIZER_TOKEN"] = "x" * 32
+    environment["TSUNAGU_SECRET_KEY"] = "k" * 32
     settings = Settings(**{k.removeprefix("TSUNAGU_").lower(): v for k, v in environment.items()})
     assert settings.amqp_host == "rabbitmq" and settings.database_url.startswith("postgresql")
     assert settings.http_host == "0.0.0.0"
@@ -40,7 +41,7 @@ def test_its_settings_are_accepted_by_the_settings_class():
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose is installed by make test")
 def test_docker_compose_validates_it():
-    env = {**os.environ, "TSUNAGU_ORGANIZER_TOKEN": "x" * 32}
+    env = {**os.environ, "TSUNAGU_ORGANIZER_TOKEN": "x" * 32, "TSUNAGU_SECRET_KEY": "k" * 32}
     result = subprocess.run(["docker-compose", "-f", str(COMPOSE), "config", "-q"], env=env,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr

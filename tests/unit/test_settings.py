@@ -24,6 +24,8 @@ def test_each_service_gets_its_own_sqlite_file_unless_postgresql_is_named(tmp_pa
 def test_production_refuses_default_secrets():
     with pytest.raises(ValidationError, match="ORGANIZER_TOKEN"):
         Settings(environment="production", organizer_token="short")
-    with pytest.raises(ValidationError, match="AMQP_PASSWORD"):
+    with pytest.raises(ValidationError, match="SECRET_KEY"):
         Settings(environment="production", organizer_token="x" * 32)
-    Settings(environment="production", organizer_token="x" * 32, amqp_password="s3cret")
+    with pytest.raises(ValidationError, match="AMQP_PASSWORD"):
+        Settings(environment="production", organizer_token="x" * 32, secret_key="k" * 32)
+    Settings(environment="production", organizer_token="x" * 32, secret_key="k" * 32, amqp_password="s3cret")
