@@ -1,5 +1,5 @@
 """`python -m bench`: every benchmark, each with its own same-run baseline."""
-from bench import directory, feeds, registrations, rpc_vs_gateway
+from bench import directory, feeds, mail, registrations, rpc_vs_gateway
 from bench.environment import bench_stack
 
 if __name__ == "__main__":
@@ -9,3 +9,4 @@ if __name__ == "__main__":
         rpc_vs_gateway.run(settings)
         registrations.run(settings)
         feeds.conditional_get_benchmark(settings)
+        mail.run(settings)

@@ -22,7 +22,7 @@ TOKEN = "bench-organizer-token-0123456789"
 @contextmanager
 def bench_stack() -> Iterator[Settings]:
     with tempfile.TemporaryDirectory(prefix="tsunagu-bench-") as directory:
-        settings = Settings(var_dir=Path(directory), environment="test", organizer_token=TOKEN,
+        settings = Settings(var_dir=Path(directory), environment="test", organizer_token=TOKEN, secret_key="b" * 32,
                             http_port=free_port(), amqp_port=free_amqp_port(), smtp_port=free_port())
         with Stack(settings):
             echo = subprocess.Popen([sys.executable, "-m", "bench.echo_service", settings.amqp_uri], cwd=ROOT)

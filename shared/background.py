@@ -16,6 +16,7 @@ from shared.db import SETTINGS_KEY, Database, find_dependency
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 15.0
+STOP_GRACE = 15.0
 
 
 class WokenWorker(DependencyProvider):
@@ -41,6 +42,8 @@ class WokenWorker(DependencyProvider):
         self.settings = self.container.config[SETTINGS_KEY]
         self._wake = threading.Event()
         self._stopped = threading.Event()
+        self._idle = threading.Event()  # set while not in the middle of a round
+        self._idle.set()
 
     def start(self):
         sessionmaker = find_dependency(self.container, Database).sessionmaker  # setup() precedes start()
@@ -52,9 +55,13 @@ class WokenWorker(DependencyProvider):
     def stop(self):
         self._stopped.set()
         self._wake.set()
+        # Let the round in progress finish its current item (a mail handed to SMTP gets marked sent)
+        # before nameko kills the thread.
+        self._idle.wait(STOP_GRACE)
 
     def kill(self):
-        self.stop()
+        self._stopped.set()
+        self._wake.set()
 
     @property
     def stopping(self) -> bool:
@@ -73,6 +80,7 @@ class WokenWorker(DependencyProvider):
             self._wake.clear()
             if self._stopped.is_set():
                 break
+            self._idle.clear()
             try:
                 self.work()
                 backoff = 0.5
@@ -80,7 +88,10 @@ class WokenWorker(DependencyProvider):
                 log.warning("%s of %s failed (%r); retrying in %.1fs", type(self).__name__,
                             self.container.service_name, exc, backoff)
                 self.end()
+                self._idle.set()
                 self._stopped.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
                 self._wake.set()
+            finally:
+                self._idle.set()
         self.end()

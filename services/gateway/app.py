@@ -7,7 +7,7 @@ from fastapi import FastAPI, Request
 
 from services.gateway import problems
 from services.gateway.feed_cache import FeedCache, FeedInvalidator
-from services.gateway.routers import events, feeds, health, members, registrations
+from services.gateway.routers import events, feeds, health, lists, members, registrations
 from shared.rpc import RpcPool
 from shared.settings import Settings, load_settings
 
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None, rpc_pool: RpcPool | None = None
     app.include_router(events.router)
     app.include_router(registrations.router)
     app.include_router(members.router)
+    app.include_router(lists.router)
 
     @app.get("/", tags=["about"], summary="What is here")
     def index(request: Request) -> dict:

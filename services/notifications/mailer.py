@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from functools import lru_cache
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
@@ -28,6 +29,7 @@ BATCH = 100
 POLL_SECONDS = 5.0
 
 
+@lru_cache(maxsize=8)
 def _sender_domain(mail_from: str) -> str:
     address = getaddresses([mail_from])[0][1]
     return address.rpartition("@")[2] or "tsunagu.localhost"
@@ -145,6 +147,7 @@ class Mailer(WokenWorker):
 
     def begin(self, sessionmaker) -> None:
         self.sessionmaker = sessionmaker
+        self.engine = sessionmaker.kw["bind"]
         self.smtp = SmtpConnection(self.settings)
 
     def work(self) -> None:
@@ -178,6 +181,7 @@ class Mailer(WokenWorker):
                 with self.sessionmaker.begin() as session:
                     operations.mark_failed_attempt(session, delivery, repr(exc), permanent=True)
                 continue
-            with self.sessionmaker.begin() as session:
-                operations.mark_sent(session, delivery.delivery_id)
+            # Right after the server accepted it, in its own transaction: a crash repeats at most this one.
+            with self.engine.begin() as connection:
+                operations.mark_sent(connection, delivery.delivery_id)
         return len(due)

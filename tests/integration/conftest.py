@@ -34,7 +34,7 @@ def pytest_collection_modifyitems(items):
 
 
 def stack_settings(var_dir: Path, **overrides) -> Settings:
-    return Settings(var_dir=var_dir, environment="test", organizer_token=TOKEN,
+    return Settings(var_dir=var_dir, environment="test", organizer_token=TOKEN, secret_key="integration-" + "s" * 32,
                     http_port=free_port(), amqp_port=free_amqp_port(), smtp_port=free_port(),
                     outbox_poll_seconds=0.5, rpc_timeout=8, private_feed_seconds=1, **overrides)
 

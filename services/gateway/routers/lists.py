@@ -1,0 +1,105 @@
+"""Mailing lists: subscribe with double opt-in, confirm and unsubscribe through pages with a button
+(mail scanners that fetch links change nothing: only the button's POST does), one-click unsubscribe
+(RFC 8058), and the organizers' lists, subscribers and announcements."""
+from __future__ import annotations
+
+from html import escape
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Query, Response
+from fastapi.responses import HTMLResponse
+
+from services.gateway.auth import Organizer
+from services.gateway.rpc import Services, services
+from shared.contracts.notifications import (AnnouncementDraft, AnnouncementView, MailingListDraft, MailingListView,
+                                            SubscriberView, SubscriptionRequest)
+from shared.errors import NotFound
+from shared.i18n import choose_text
+
+router = APIRouter(tags=["lists"])
+Rpc = Annotated[Services, Depends(services)]
+ACCEPTED = {"detail": "If this address can be subscribed, a confirmation mail is on its way. "
+                      "The subscription starts when the button in that mail's page is pressed."}
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(f"""<!doctype html><html lang="ja"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(title)}</title>
+<style>body{{font-family:sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.6}}
+button{{font-size:1.1rem;padding:.6rem 1.4rem}}</style></head><body>{body}</body></html>""", status_code=status,
+                        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+
+
+@router.post("/lists/{slug}/subscriptions", status_code=202,
+             summary="Subscribe: a confirmation mail is sent; the same answer whether or not the address is known")
+def subscribe(slug: str, request: SubscriptionRequest, rpc: Rpc):
+    rpc.notifications.subscribe(slug, request.to_wire())
+    return ACCEPTED
+
+
+@router.get("/subscriptions/confirm", response_class=HTMLResponse, include_in_schema=False)
+def confirm_page(token: Annotated[str, Query(max_length=100)]):
+    return _page("登録の確認 / Confirm", f"""<h1>登録の確認 / Confirm your subscription</h1>
+<form method="post" action="/subscriptions/confirm"><input type="hidden" name="token" value="{escape(token)}">
+<button type="submit">登録する / Subscribe</button></form>""")
+
+
+@router.post("/subscriptions/confirm", response_class=HTMLResponse, include_in_schema=False)
+def confirm(token: Annotated[str, Form(max_length=100)], rpc: Rpc):
+    try:
+        mailing_list = rpc.notifications.confirm_subscription(token)
+    except NotFound as missing:
+        return _page("登録できませんでした / Not confirmed", f"<h1>{escape(missing.detail)}</h1>", 404)
+    name = escape(choose_text(mailing_list["name"], "ja"))
+    return _page("登録しました / Subscribed", f"<h1>「{name}」に登録しました。</h1><p>You are subscribed.</p>")
+
+
+@router.get("/lists/unsubscribe/{subscription_id}/{signature}", response_class=HTMLResponse, include_in_schema=False)
+def unsubscribe_page(subscription_id: int, signature: str, rpc: Rpc):
+    try:
+        preview = rpc.notifications.unsubscribe_preview(subscription_id, signature)
+    except NotFound as missing:
+        return _page("無効なリンク / Invalid link", f"<h1>{escape(missing.detail)}</h1>", 404)
+    name = escape(choose_text(preview["list"], preview["language"]))
+    return _page("配信停止 / Unsubscribe", f"""<h1>「{name}」の配信を停止しますか / Unsubscribe?</h1>
+<form method="post"><button type="submit">配信を停止する / Unsubscribe</button></form>""")
+
+
+@router.post("/lists/unsubscribe/{subscription_id}/{signature}", response_class=HTMLResponse,
+             summary="One-click unsubscribe (RFC 8058): a POST unsubscribes at once")
+def unsubscribe(subscription_id: int, signature: str, rpc: Rpc):
+    try:
+        mailing_list = rpc.notifications.unsubscribe(subscription_id, signature)
+    except NotFound as missing:
+        return _page("無効なリンク / Invalid link", f"<h1>{escape(missing.detail)}</h1>", 404)
+    name = escape(choose_text(mailing_list["name"], "ja"))
+    return _page("配信を停止しました / Unsubscribed", f"<h1>「{name}」の配信を停止しました。</h1><p>You are unsubscribed.</p>")
+
+
+@router.get("/lists", response_model=list[MailingListView], summary="Every list (organizers)")
+def lists(rpc: Rpc, _: Organizer):
+    return rpc.notifications.list_lists()
+
+
+@router.post("/lists", status_code=201, response_model=MailingListView, summary="Create a list (organizers)")
+def create_list(draft: MailingListDraft, rpc: Rpc, _: Organizer):
+    return rpc.notifications.create_list(draft.to_wire())
+
+
+@router.get("/lists/{slug}/subscribers", response_model=list[SubscriberView], summary="A list's subscribers (organizers)")
+def subscribers(slug: str, rpc: Rpc, _: Organizer):
+    return rpc.notifications.list_subscribers(slug)
+
+
+@router.post("/lists/{slug}/announcements", status_code=202, response_model=AnnouncementView,
+             summary="Send an announcement to a list, in the languages it is written in (organizers)")
+def announce(slug: str, draft: AnnouncementDraft, rpc: Rpc, _: Organizer, response: Response):
+    created = rpc.notifications.post_announcement(slug, draft.to_wire())
+    response.headers["Location"] = f"/announcements/{created['id']}"
+    return created
+
+
+@router.get("/announcements/{announcement_id}", response_model=AnnouncementView,
+            summary="An announcement's progress: pending, sent and failed deliveries (organizers)")
+def announcement(announcement_id: str, rpc: Rpc, _: Organizer):
+    return rpc.notifications.announcement(announcement_id)

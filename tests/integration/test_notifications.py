@@ -1,0 +1,168 @@
+"""Mail as subscribers and registrants receive it, read from the real SMTP sink."""
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import httpx
+import vobject
+from kombu import Connection, Producer
+
+from shared.bus.topology import event_exchange
+from shared.rpc import RpcPool
+
+
+def rpc_call(stack, service: str, method: str, *args):
+    pool = RpcPool(stack.settings.amqp_uri, 1, timeout=30)
+    try:
+        with pool.services() as rpc:
+            return getattr(getattr(rpc, service), method)(*args)
+    finally:
+        pool.close()
+
+
+def mails_to(mailbox, address: str) -> list:
+    return [m for m in mailbox.messages() if m["X-Sink-Envelope-To"] == address]
+
+
+def wait_for_mail(mailbox, address: str, count: int = 1, timeout: float = 15, subject: str | None = None) -> list:
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [m for m in mails_to(mailbox, address) if subject is None or subject in m["Subject"]]
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+def test_double_opt_in_through_a_page_with_a_button(stack, gateway, mailbox):
+    address = f"new-{uuid.uuid4().hex[:8]}@example.org"
+    public = httpx.Client(base_url=stack.settings.gateway_url, timeout=30)
+    answer = public.post("/lists/general/subscriptions", json={"email": address, "language": "en", "name": "Kim"})
+    assert answer.status_code == 202
+    (mail,) = wait_for_mail(mailbox, address)
+    assert mail["Auto-Submitted"] == "auto-generated" and "Please confirm" in mail["Subject"]
+    link = re.search(r"(http\S+/subscriptions/confirm\?token=\S+)", mail.get_content()).group(1)
+    page = public.get(httpx.URL(link).raw_path.decode())
+    assert page.status_code == 200 and "<form method=\"post\"" in page.text
+    listed = {s["email"]: s["status"] for s in gateway.http.get("/lists/general/subscribers").json()}
+    assert listed[address] == "pending"  # opening the link (as a mail scanner would) subscribes nobody
+    token = httpx.URL(link).params["token"]
+    assert public.post("/subscriptions/confirm", data={"token": token}).status_code == 200
+    listed = {s["email"]: s["status"] for s in gateway.http.get("/lists/general/subscribers").json()}
+    assert listed[address] == "confirmed"
+    again = public.post("/lists/general/subscriptions", json={"email": address})
+    assert again.status_code == 202 and again.json() == answer.json()  # no enumeration
+    time.sleep(1)
+    assert len(mails_to(mailbox, address)) == 1  # and no second mail
+    assert public.post("/subscriptions/confirm", data={"token": "forged"}).status_code == 404
+
+
+def test_region_and_general_lists_mail_each_address_once_with_one_click_unsubscribe(stack, gateway, mailbox):
+    slug = f"region-{uuid.uuid4().hex[:6]}"
+    gateway.http.post("/lists", json={"slug": slug, "name": {"ja": "北海道", "en": "Hokkaido list"},
+                                      "region": "hokkaido"})
+    both, region_only = f"both-{uuid.uuid4().hex[:6]}@example.org", f"hk-{uuid.uuid4().hex[:6]}@example.org"
+    rpc_call(stack, "notifications", "add_confirmed_subscribers", "general", [{"email": both, "language": "en"}])
+    rpc_call(stack, "notifications", "add_confirmed_subscribers", slug,
+             [{"email": both, "language": "en"}, {"email": region_only, "language": "ja"}])
+    event = gateway.new_event(region="hokkaido", city="札幌市")
+    gateway.publish(event["id"])
+    assert len(wait_for_mail(mailbox, region_only)) == 1
+    time.sleep(1)
+    (mail,) = [m for m in mails_to(mailbox, both) if f"/events/{event['id']}" in m.get_content()]
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    https_link, mailto = re.findall(r"<([^>]+)>", mail["List-Unsubscribe"])
+    assert https_link.startswith(stack.settings.gateway_url + "/lists/unsubscribe/") and mailto.startswith("mailto:")
+    assert mail["List-Id"].endswith(f".lists.tsunagu.localhost>") and mail["Precedence"] == "list"
+    assert https_link in mail.get_content()
+    assert httpx.get(https_link).status_code == 200  # a GET only shows the button
+    assert httpx.post(https_link, data={"List-Unsubscribe": "One-Click"}).status_code == 200
+    assert httpx.post(https_link.rsplit("/", 1)[0] + "/forged", data={}).status_code == 404
+    later = gateway.new_event(region="hokkaido", city="函館市")
+    gateway.publish(later["id"])
+    assert wait_for_mail(mailbox, region_only, 2)
+    time.sleep(1)
+    assert not [m for m in mails_to(mailbox, both) if f"/events/{later['id']}" in m.get_content()
+                and m["List-Id"] == mail["List-Id"]]
+
+
+def test_an_organizers_announcement_in_each_language_with_progress(stack, gateway, mailbox):
+    slug = f"magazine-{uuid.uuid4().hex[:6]}"
+    gateway.http.post("/lists", json={"slug": slug, "name": {"ja": "会報", "en": "Magazine"}})
+    readers = [(f"r{n}-{uuid.uuid4().hex[:4]}@example.org", lang) for n, lang in enumerate(["ja", "en", "vi"])]
+    rpc_call(stack, "notifications", "add_confirmed_subscribers", slug,
+             [{"email": email, "language": lang} for email, lang in readers])
+    created = gateway.http.post(f"/lists/{slug}/announcements", json={
+        "subject": {"ja": "会報 第100号", "en": "Newsletter no. 100"},
+        "body": {"ja": "今号の特集は技能実習制度です。", "en": "This issue: the technical intern training system."}})
+    assert created.status_code == 202 and created.json()["recipients"] == 3
+    deadline = time.monotonic() + 15
+    while gateway.http.get(f"/announcements/{created.json()['id']}").json()["sent"] < 3 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert gateway.http.get(f"/announcements/{created.json()['id']}").json()["sent"] == 3
+    subjects = {email: wait_for_mail(mailbox, email)[0]["Subject"] for email, _ in readers}
+    assert subjects[readers[0][0]] == "会報 第100号" and subjects[readers[1][0]] == "Newsletter no. 100"
+    assert subjects[readers[2][0]] == "会報 第100号"  # vi → ja
+
+
+def test_registration_mail_carries_the_event_as_ics_once_even_when_redelivered(stack, gateway, mailbox):
+    event = gateway.http.post("/events", json={
+        "kind": "symposium", "title": {"ja": "シンポジウム", "en": "Symposium"}, "region": "kanto", "capacity": 1,
+        "venue": {"name": "連合会館", "latitude": 35.69, "longitude": 139.76},
+        "starts_at": "2036-03-01T13:00", "ends_at": "2036-03-01T17:00"}).json()
+    gateway.publish(event["id"], force=True)
+    first, second = f"reg1-{uuid.uuid4().hex[:6]}@example.org", f"reg2-{uuid.uuid4().hex[:6]}@example.org"
+    gateway.http.post(f"/events/{event['id']}/registrations", json={"display_name": "Ken", "email": first, "language": "en"})
+    gateway.http.post(f"/events/{event['id']}/registrations", json={"display_name": "Mai", "email": second})
+    (confirmed,) = wait_for_mail(mailbox, first)
+    assert confirmed["Subject"] == "[Registered] Symposium" and confirmed["Auto-Submitted"] == "auto-generated"
+    (attachment,) = [part for part in confirmed.iter_attachments()]
+    assert attachment.get_content_type() == "text/calendar"
+    vevent = vobject.readOne(attachment.get_content()).vevent
+    assert vevent.uid.value == f"{event['id']}@tsunagu" and vevent.summary.value == "Symposium"
+    assert vevent.dtstart.value.utcoffset().total_seconds() == 9 * 3600
+    (waitlisted,) = wait_for_mail(mailbox, second)
+    assert "キャンセル待ち" in waitlisted["Subject"] and not list(waitlisted.iter_attachments())
+
+    # the bus delivers the same registration event again: still one mail
+    payload = {"event_id": str(uuid.uuid4()), "occurred_at": "2036-01-01T00:00:00Z", "schema_version": 1,
+               "registration_id": str(uuid.uuid4()), "event": {k: event[k] for k in (
+                   "id", "kind", "status", "revision", "sequence", "title", "region", "prefecture", "city", "venue",
+                   "timezone", "all_day", "starts_at", "ends_at", "updated_at")},
+               "session_ids": [], "status": "cancelled", "previous_status": "confirmed", "places": 1,
+               "registrant": {"display_name": "Rin", "email": f"dup-{uuid.uuid4().hex[:6]}@example.org", "language": "ja"}}
+    with Connection(stack.settings.amqp_uri) as connection:
+        producer = Producer(connection.default_channel)
+        for _ in range(2):
+            producer.publish(payload, exchange=event_exchange("events"), routing_key="registration_cancelled",
+                             serializer="json", declare=[event_exchange("events")])
+    assert len(wait_for_mail(mailbox, payload["registrant"]["email"])) == 1
+    time.sleep(1.5)
+    assert len(mails_to(mailbox, payload["registrant"]["email"])) == 1
+
+
+def test_a_restart_in_the_middle_of_a_send_mails_everyone_once(stack, gateway, mailbox):
+    slug = f"big-{uuid.uuid4().hex[:6]}"
+    gateway.http.post("/lists", json={"slug": slug, "name": {"en": "Big list"}})
+    addresses = [f"bulk{n}-{uuid.uuid4().hex[:4]}@example.org" for n in range(400)]
+    rpc_call(stack, "notifications", "add_confirmed_subscribers", slug, [{"email": a} for a in addresses])
+    created = gateway.http.post(f"/lists/{slug}/announcements", json={"subject": {"en": "Bulk"}, "body": {"en": "…"}})
+    announcement = created.json()["id"]
+    deadline = time.monotonic() + 20
+    while gateway.http.get(f"/announcements/{announcement}").json()["sent"] < 50 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    stack.stop_process("notifications")  # SIGTERM in the middle of the send
+    sent_at_stop = sum(1 for m in mailbox.messages() if m["Subject"] == "Bulk")
+    assert 0 < sent_at_stop < len(addresses), "the send was not interrupted; nothing was tested"
+    progress = rpc_call(stack, "events", "ping")  # (the rest of the system keeps answering)
+    assert progress["status"] == "ok"
+    stack.start_service("notifications")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        counts = gateway.http.get(f"/announcements/{announcement}")
+        if counts.status_code == 200 and counts.json()["sent"] == len(addresses):
+            break
+        time.sleep(0.5)
+    received = [m["X-Sink-Envelope-To"] for m in mailbox.messages() if m["Subject"] == "Bulk"]
+    assert sorted(received) == sorted(addresses)  # everyone, once
