@@ -10,6 +10,7 @@ from enum import Enum
 from zoneinfo import ZoneInfo
 
 MAX_TEMPORARY_ATTEMPTS = 8
+REMINDER_BEFORE = timedelta(days=3)
 _WEEKDAYS_JA = "月火水木金土日"
 
 

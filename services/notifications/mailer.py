@@ -16,7 +16,8 @@ from email.utils import format_datetime, getaddresses
 
 from services.notifications import domain, operations
 from services.notifications.calendar_file import event_ics
-from services.notifications.rendering import (render_event_announcement, render_list_announcement,
+from services.notifications.rendering import (render_event_announcement, render_event_reminder,
+                                              render_list_announcement,
                                               render_registration_status, render_renewal_due,
                                               render_subscription_confirm)
 from shared.background import WokenWorker
@@ -64,6 +65,11 @@ def compose(delivery: operations.DueDelivery, list_names: dict[str, dict], setti
         if context["status"] == "confirmed":
             attachment = event_ics(event, delivery.language, url)
         rendered = render_registration_status(context, delivery.name, delivery.language, url, attachment is not None)
+    elif delivery.template == "event_reminder":
+        event = context["event"]
+        url = f"{base}/events/{event['id']}"
+        attachment = event_ics(event, delivery.language, url)
+        rendered = render_event_reminder(context, delivery.name, delivery.language, url)
     elif delivery.template == "renewal_due":
         rendered = render_renewal_due(context, delivery.language)
     else:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.bus.tables import InboxTable
@@ -78,6 +78,20 @@ class DeliveryRow(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ReminderRow(Base):
+    """A reminder owed to a registrant with a place, some days before their event."""
+
+    __tablename__ = "reminders"
+
+    registration_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    name: Mapped[str | None] = mapped_column(String(120))
+    language: Mapped[str] = mapped_column(String(35))
+    event: Mapped[dict] = mapped_column(JSON)
+    remind_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    sent: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 metadata = Base.metadata

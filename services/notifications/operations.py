@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import bindparam, delete, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.notifications import domain
-from services.notifications.models import DeliveryRow, MailingListRow, MessageRow, SubscriptionRow
+from services.notifications.models import DeliveryRow, MailingListRow, MessageRow, ReminderRow, SubscriptionRow
 from shared.contracts.base import utcnow
 from shared.contracts.events import EventPublished, RegistrationChanged
 from shared.contracts.members import MemberErased, MembershipRenewalDue
@@ -220,12 +221,39 @@ def unsubscribe_preview(session: Session, subscription_id: int, signature: str, 
 # --- transactional mail ----------------------------------------------------------------------------
 
 def mail_registration_change(session: Session, changed: RegistrationChanged) -> None:
-    """Confirmed, waitlisted, promoted, pending, approved, rejected, cancelled: one mail each, once."""
+    """Confirmed, waitlisted, promoted, pending, approved, rejected, cancelled: one mail each, once;
+    and a reminder owed before the event to whoever holds a place."""
     message_id = _message(session, f"{changed.event_type}:{changed.registration_id}:{changed.event_id}",
                           "registration_status", {"event_type": changed.event_type, **changed.to_wire()})
     if message_id:
         _deliver_to(session, message_id, changed.registrant.email, changed.registrant.display_name,
                     changed.registrant.language)
+    reminder = session.get(ReminderRow, changed.registration_id)
+    if changed.status.value == "confirmed":
+        if reminder is None:
+            reminder = ReminderRow(registration_id=changed.registration_id, sent=False)
+            session.add(reminder)
+        reminder.email, reminder.name = changed.registrant.email, changed.registrant.display_name
+        reminder.language, reminder.event = changed.registrant.language, changed.event.to_wire()
+        reminder.remind_at = changed.event.starts_at - domain.REMINDER_BEFORE
+    elif reminder is not None and changed.status.value in ("cancelled", "rejected"):
+        session.delete(reminder)
+
+
+def queue_due_reminders(session: Session, now: datetime) -> int:
+    """Reminders whose time came, for events still ahead: one mail each."""
+    due = session.execute(select(ReminderRow).where(ReminderRow.sent.is_(False), ReminderRow.remind_at <= now)).scalars()
+    queued = 0
+    for reminder in due:
+        reminder.sent = True
+        if datetime.fromisoformat(reminder.event["starts_at"]) <= now:
+            continue  # registered too late for a reminder to mean anything
+        message_id = _message(session, f"reminder:{reminder.registration_id}", "event_reminder",
+                              {"event": reminder.event, "registration_id": reminder.registration_id})
+        if message_id:
+            _deliver_to(session, message_id, reminder.email, reminder.name, reminder.language)
+            queued += 1
+    return queued
 
 
 def mail_renewal_due(session: Session, due: MembershipRenewalDue) -> None:

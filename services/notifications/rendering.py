@@ -137,3 +137,12 @@ def render_list_announcement(context: dict, recipient_language: str) -> Rendered
     language = choose_language(context["body"].keys(), recipient_language) or "ja"
     return RenderedMail(language=language, subject=choose_text(context["subject"], recipient_language),
                         body=choose_text(context["body"], recipient_language))
+
+
+def render_event_reminder(context: dict, recipient_name: str | None, recipient_language: str,
+                          event_url: str) -> RenderedMail:
+    language = choose_language(template_languages("event_reminder"), recipient_language) or "en"
+    event = context["event"]
+    return render("event_reminder", recipient_language, recipient_name=recipient_name,
+                  title=choose_text(event["title"], recipient_language), when=_when(event, language),
+                  place=_place(event), url=event_url)

@@ -9,14 +9,17 @@ Subscriptions (the whole list is shared/bus/subscriptions.py):
 from __future__ import annotations
 
 from nameko.dependency_providers import Config
+from datetime import datetime
+
 from nameko.rpc import rpc
+from nameko.timer import timer
 
 from services.notifications import models, operations
 from services.notifications.domain import announcement_key
 from services.notifications.mailer import Mailer
 from shared.bus.inbox import Inbox
 from shared.bus.subscriptions import subscribe
-from shared.contracts.base import parse_contract
+from shared.contracts.base import parse_contract, utcnow
 from shared.contracts.events import (EventPublished, RegistrationApproved, RegistrationCancelled,
                                      RegistrationConfirmed, RegistrationPending, RegistrationPromoted,
                                      RegistrationRejected, RegistrationWaitlisted)
@@ -25,6 +28,9 @@ from shared.contracts.notifications import (AnnouncementDraft, ConfirmedSubscrib
                                             SubscriptionRequest)
 from shared.db import SETTINGS_KEY, Database
 from shared.health import Pingable
+
+
+REMINDER_CHECK_SECONDS = 600
 
 
 class NotificationsService(Pingable):
@@ -136,6 +142,17 @@ class NotificationsService(Pingable):
     def announcement_deliveries(self, event_id: str, revision: int) -> dict:
         with self.db() as session:
             return operations.delivery_counts(session, announcement_key(event_id, revision)).to_wire()
+
+    # --- reminders before events -------------------------------------------------------------------
+    @timer(interval=REMINDER_CHECK_SECONDS)
+    def queue_reminders(self) -> None:
+        with self.db.begin() as session:
+            operations.queue_due_reminders(session, utcnow())
+
+    @rpc
+    def run_reminders(self, now: str | None = None) -> int:
+        with self.db.begin() as session:
+            return operations.queue_due_reminders(session, datetime.fromisoformat(now) if now else utcnow())
 
     def _secret(self) -> str:
         return self.config[SETTINGS_KEY].secret_key

@@ -116,3 +116,48 @@ def test_an_erased_person_leaves_every_list_and_the_ledger(db):
     with db() as session:
         emails = session.execute(select(models.SubscriptionRow.email)).scalars().all()
     assert emails == ["b@example.org"]
+
+
+def test_an_address_that_keeps_bouncing_is_suspended(db):
+    with db.begin() as session:
+        operations.announce_event(session, EventPublished(event=EVENT))
+    for revision in (2, 3):
+        with db.begin() as session:
+            operations.announce_event(session, EventPublished(event=EVENT.model_copy(update={"revision": revision})))
+    with db() as session:
+        due = [d for d in operations.due_deliveries(session, 100) if d.email == "b@example.org"]
+    assert len(due) == 3 and all(d.subscription_id for d in due)
+    for delivery in due:
+        with db.begin() as session:
+            operations.mark_failed_attempt(session, delivery, "550 mailbox unavailable", permanent=True)
+    with db() as session:
+        status = session.execute(select(models.SubscriptionRow.status).where(
+            models.SubscriptionRow.email == "b@example.org")).scalar()
+    assert status == "suspended"
+
+
+def registration_event(kind, status, registration_id="reg-1"):
+    from shared.contracts.events import EventSummary, Registrant
+    summary = EventSummary(**{k: v for k, v in EVENT.model_dump().items() if k in EventSummary.model_fields})
+    return kind(registration_id=registration_id, event=summary, status=status, previous_status=None, places=1,
+                registrant=Registrant(display_name="Rin", email="rin@example.org", language="ja"))
+
+
+def test_registrants_with_a_place_are_reminded_once_three_days_before(db):
+    from datetime import timedelta
+
+    from shared.contracts.events import RegistrationCancelled, RegistrationConfirmed
+    with db.begin() as session:
+        operations.mail_registration_change(session, registration_event(RegistrationConfirmed, "confirmed"))
+        operations.mail_registration_change(session, registration_event(RegistrationConfirmed, "confirmed", "reg-2"))
+        operations.mail_registration_change(session, registration_event(RegistrationCancelled, "cancelled", "reg-2"))
+    four_days_before = EVENT.starts_at - timedelta(days=4)
+    with db.begin() as session:
+        assert operations.queue_due_reminders(session, four_days_before) == 0
+    with db.begin() as session:
+        assert operations.queue_due_reminders(session, EVENT.starts_at - timedelta(days=2)) == 1
+    with db.begin() as session:
+        assert operations.queue_due_reminders(session, EVENT.starts_at - timedelta(days=1)) == 0
+    with db() as session:
+        templates = session.execute(select(models.MessageRow.template)).scalars().all()
+    assert sorted(templates) == ["event_reminder", "registration_status", "registration_status", "registration_status"]

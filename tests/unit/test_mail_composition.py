@@ -99,3 +99,25 @@ def test_dates_spanning_two_days():
     start = datetime(2011, 6, 18, 4, tzinfo=timezone.utc)
     end = datetime(2011, 6, 19, 7, tzinfo=timezone.utc)
     assert domain.format_when(start, end, "Asia/Tokyo", "ja") == "2011年6月18日(土) 13:00 〜 2011年6月19日(日) 16:00"
+
+
+def test_transactional_mail_is_auto_submitted_and_carries_the_event():
+    import vobject
+    context = {"event": {**EVENT, "updated_at": "2026-11-01T00:00:00+00:00", "sequence": 2, "status": "published"},
+               "registration_id": "reg-1"}
+    mail = parsed(compose(delivery(template="event_reminder", context=context, list_slug=None), LISTS, SETTINGS))
+    assert mail["Auto-Submitted"] == "auto-generated" and mail["List-Unsubscribe"] is None
+    assert mail["Subject"] == "[Coming up] Migrants Day"
+    (ics,) = list(mail.iter_attachments())
+    vevent = vobject.readOne(ics.get_content()).vevent
+    assert vevent.uid.value == "ev-1@tsunagu" and vevent.sequence.value == "2"
+
+
+def test_list_mail_has_one_click_unsubscribe_signed_for_its_subscription():
+    from services.notifications.domain import unsubscribe_signature
+    settings = SETTINGS.model_copy(update={"secret_key": "k" * 32})
+    mail = parsed(compose(delivery(subscription_id=42), LISTS, settings))
+    url = f"https://tsunagu.example/lists/unsubscribe/42/{unsubscribe_signature(42, 'k' * 32)}"
+    assert mail["List-Unsubscribe"].startswith(f"<{url}>, <mailto:unsubscribe+42.")
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert mail["Auto-Submitted"] is None and url in mail.get_content()
