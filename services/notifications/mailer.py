@@ -157,17 +157,22 @@ class Mailer(WokenWorker):
         self.smtp = SmtpConnection(self.settings)
 
     def work(self) -> None:
-        while not self.stopping and self.send_due(self.smtp) == BATCH:
-            pass
+        after = 0
+        while not self.stopping:
+            sent, after = self.send_due(self.smtp, after)
+            if sent < BATCH:
+                break
         self.smtp.close()  # do not hold an idle SMTP session between rounds
 
     def end(self) -> None:
         self.smtp.close()
 
-    def send_due(self, smtp: SmtpConnection) -> int:
+    def send_due(self, smtp: SmtpConnection, after_id: int = 0) -> tuple[int, int]:
+        """Send the next batch after `after_id`; returns how many were due and the last id seen."""
         with self.sessionmaker() as session:
-            due = operations.due_deliveries(session, BATCH)
+            due = operations.due_deliveries(session, BATCH, after_id)
             names = operations.list_names(session) if due else {}
+        last = due[-1].delivery_id if due else after_id
         for delivery in due:
             if self.stopping:
                 break
@@ -180,7 +185,7 @@ class Mailer(WokenWorker):
                 with self.sessionmaker.begin() as session:
                     operations.mark_failed_attempt(session, delivery, reason, permanent)
                 if not permanent:
-                    return 0  # the server is unwell: leave the rest of the batch for the backoff
+                    return 0, last  # the server is unwell: leave the rest of the batch for the backoff
                 continue
             except Exception as exc:  # a message that cannot be composed: record it, never loop on it
                 log.exception("delivery %s cannot be composed", delivery.delivery_id)
@@ -190,4 +195,4 @@ class Mailer(WokenWorker):
             # Right after the server accepted it, in its own transaction: a crash repeats at most this one.
             with self.engine.begin() as connection:
                 operations.mark_sent(connection, delivery.delivery_id)
-        return len(due)
+        return len(due), last

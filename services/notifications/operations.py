@@ -280,13 +280,17 @@ class DueDelivery:
     subscription_id: int | None = None
 
 
-def due_deliveries(session: Session, limit: int) -> list[DueDelivery]:
+def due_deliveries(session: Session, limit: int, after_id: int = 0) -> list[DueDelivery]:
+    """The next deliveries due, in id order after `after_id`; each message is read once per batch."""
     rows = session.execute(
-        select(DeliveryRow, MessageRow).join(MessageRow, DeliveryRow.message_id == MessageRow.id)
-        .where(DeliveryRow.status == "pending", DeliveryRow.next_attempt_at <= utcnow())
-        .order_by(DeliveryRow.id).limit(limit)).all()
-    return [DueDelivery(d.id, m.id, d.email, d.name, d.language, d.attempts, m.template, d.list_slug or m.list_slug,
-                        m.context, d.subscription_id) for d, m in rows]
+        select(DeliveryRow).where(DeliveryRow.status == "pending", DeliveryRow.id > after_id,
+                                  DeliveryRow.next_attempt_at <= utcnow()).order_by(DeliveryRow.id).limit(limit)
+    ).scalars().all()
+    message_ids = {row.message_id for row in rows}
+    messages = {m.id: m for m in session.execute(select(MessageRow).where(MessageRow.id.in_(message_ids))).scalars()}
+    return [DueDelivery(d.id, d.message_id, d.email, d.name, d.language, d.attempts, messages[d.message_id].template,
+                        d.list_slug or messages[d.message_id].list_slug, messages[d.message_id].context,
+                        d.subscription_id) for d in rows]
 
 
 def list_names(session: Session) -> dict[str, dict]:
