@@ -42,7 +42,7 @@ def test_double_opt_in_through_a_page_with_a_button(stack, gateway, mailbox):
     assert answer.status_code == 202
     (mail,) = wait_for_mail(mailbox, address)
     assert mail["Auto-Submitted"] == "auto-generated" and "Please confirm" in mail["Subject"]
-    link = re.search(r"(http\S+/subscriptions/confirm\?token=\S+)", mail.get_content()).group(1)
+    link = re.search(r"(http\S+/subscriptions/confirm\?token=\S+)", mail.get_body(preferencelist=("plain",)).get_content()).group(1)
     page = public.get(httpx.URL(link).raw_path.decode())
     assert page.status_code == 200 and "<form method=\"post\"" in page.text
     listed = {s["email"]: s["status"] for s in gateway.http.get("/lists/general/subscribers").json()}
@@ -70,12 +70,12 @@ def test_region_and_general_lists_mail_each_address_once_with_one_click_unsubscr
     gateway.publish(event["id"])
     assert len(wait_for_mail(mailbox, region_only)) == 1
     time.sleep(1)
-    (mail,) = [m for m in mails_to(mailbox, both) if f"/events/{event['id']}" in m.get_content()]
+    (mail,) = [m for m in mails_to(mailbox, both) if f"/events/{event['id']}" in m.get_body(preferencelist=("plain",)).get_content()]
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     https_link, mailto = re.findall(r"<([^>]+)>", mail["List-Unsubscribe"])
     assert https_link.startswith(stack.settings.gateway_url + "/lists/unsubscribe/") and mailto.startswith("mailto:")
     assert mail["List-Id"].endswith(f".lists.tsunagu.localhost>") and mail["Precedence"] == "list"
-    assert https_link in mail.get_content()
+    assert https_link in mail.get_body(preferencelist=("plain",)).get_content()
     assert httpx.get(https_link).status_code == 200  # a GET only shows the button
     assert httpx.post(https_link, data={"List-Unsubscribe": "One-Click"}).status_code == 200
     assert httpx.post(https_link.rsplit("/", 1)[0] + "/forged", data={}).status_code == 404
@@ -83,7 +83,7 @@ def test_region_and_general_lists_mail_each_address_once_with_one_click_unsubscr
     gateway.publish(later["id"])
     assert wait_for_mail(mailbox, region_only, 2)
     time.sleep(1)
-    assert not [m for m in mails_to(mailbox, both) if f"/events/{later['id']}" in m.get_content()
+    assert not [m for m in mails_to(mailbox, both) if f"/events/{later['id']}" in m.get_body(preferencelist=("plain",)).get_content()
                 and m["List-Id"] == mail["List-Id"]]
 
 

@@ -31,7 +31,7 @@ def test_published_event_is_announced_once_to_each_subscriber(gateway, mailbox):
     assert by_recipient["vi@example.org"]["Content-Language"] == "ja"  # vi → ja fallback
     assert by_recipient["easy@example.org"]["Content-Language"] == "ja-x-easy"
     assert by_recipient["ja@example.org"]["List-Id"].startswith("General <general.lists.")
-    assert "2026年12月18日(金) 12:00〜14:00" in by_recipient["ja@example.org"].get_content()
+    assert "2026年12月18日(金) 12:00〜14:00" in by_recipient["ja@example.org"].get_body(preferencelist=("plain",)).get_content()
 
 
 def test_a_draft_is_not_announced(gateway, mailbox):

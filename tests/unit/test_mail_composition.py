@@ -32,7 +32,7 @@ def parsed(message):
 def test_mail_is_in_the_recipients_language_with_times_in_the_event_zone():
     mail = parsed(compose(delivery(language="en"), LISTS, SETTINGS))
     assert mail["Subject"] == "[Migrants Day] Migrants Day"
-    body = mail.get_content()
+    body = mail.get_body(preferencelist=("plain",)).get_content()
     assert "Fri 18 December 2026, 12:00–14:00 (Asia/Tokyo)" in body
     assert "Rally and march" in body and "https://tsunagu.example/events/ev-1" in body
     assert mail["Content-Language"] == "en"
@@ -42,7 +42,7 @@ def test_language_falls_back_to_japanese():
     mail = parsed(compose(delivery(language="vi"), LISTS, SETTINGS))
     assert mail["Content-Language"] == "ja"
     assert mail["Subject"] == "【国際移住者デー】国際移住者デー"
-    assert "2026年12月18日(金) 12:00〜14:00" in mail.get_content()
+    assert "2026年12月18日(金) 12:00〜14:00" in mail.get_body(preferencelist=("plain",)).get_content()
 
 
 def test_easy_japanese_has_its_own_template_and_title():
@@ -120,4 +120,14 @@ def test_list_mail_has_one_click_unsubscribe_signed_for_its_subscription():
     url = f"https://tsunagu.example/lists/unsubscribe/42/{unsubscribe_signature(42, 'k' * 32)}"
     assert mail["List-Unsubscribe"].startswith(f"<{url}>, <mailto:unsubscribe+42.")
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert mail["Auto-Submitted"] is None and url in mail.get_content()
+    assert mail["Auto-Submitted"] is None and url in mail.get_body(preferencelist=("plain",)).get_content()
+
+
+def test_announcements_have_an_html_part_with_links_and_nothing_unescaped():
+    event = {**EVENT, "title": {"en": "<script>alert(1)</script> Day"}}
+    mail = parsed(compose(delivery(context={"event": event}), LISTS, SETTINGS))
+    html_part = mail.get_body(preferencelist=("html",)).get_content()
+    plain = mail.get_body(preferencelist=("plain",)).get_content()
+    assert '<a href="https://tsunagu.example/events/ev-1">' in html_part
+    assert "<script>" not in html_part and "&lt;script&gt;" in html_part
+    assert "<script>alert(1)</script> Day" in plain
