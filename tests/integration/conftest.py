@@ -88,7 +88,9 @@ class MailBox:
                 for path in sorted(self.directory.glob("*.eml"))]
 
     def for_event(self, event_id: str) -> list[email.message.EmailMessage]:
-        return [m for m in self.messages() if f"/events/{event_id}" in m.get_body(preferencelist=("plain",)).get_content()]
+        """The announcements of an event (list mail), not the registrants' own mail about it."""
+        return [m for m in self.messages() if m["List-Id"] and
+                f"/events/{event_id}" in m.get_body(preferencelist=("plain",)).get_content()]
 
     def recipients_for(self, event_id: str) -> Counter:
         return Counter(m["X-Sink-Envelope-To"] for m in self.for_event(event_id))

@@ -10,6 +10,7 @@ import time
 import httpx
 
 from shared.rpc import RpcPool
+from tests.integration.conftest import SUBSCRIBERS
 from tsunagu.stack import ROOT, settings_env
 
 CSV = ("member_kind,external_id,name_ja,name_en,kind,region,help_languages,networks,contact_email,display_name,"
@@ -67,7 +68,7 @@ def test_an_erasure_reaches_every_service(stack, gateway, mailbox):
     gateway.publish(event["id"])
     registration = http.post(f"/events/{event['id']}/registrations",
                              json={"display_name": "消える人", "email": email}).json()
-    assert mailbox.wait_for([event["id"]], 5, 10)[event["id"]][email] == 1
+    assert mailbox.wait_for([event["id"]], len(SUBSCRIBERS) + 1, 10)[event["id"]][email] == 1
 
     erased = http.post(f"/members/{person['id']}/erase")
     assert erased.status_code == 200 and erased.json()["email"] is None
@@ -88,5 +89,7 @@ def test_an_erasure_reaches_every_service(stack, gateway, mailbox):
         pool.close()
     later = gateway.new_event()
     gateway.publish(later["id"])
-    arrived = mailbox.wait_for([later["id"]], 4, 10)[later["id"]]
+    arrived = mailbox.wait_for([later["id"]], len(SUBSCRIBERS), 10)[later["id"]]
+    time.sleep(1)
+    arrived = mailbox.recipients_for(later["id"])
     assert email not in arrived and lists

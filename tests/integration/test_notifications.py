@@ -37,21 +37,24 @@ def wait_for_mail(mailbox, address: str, count: int = 1, timeout: float = 15, su
 
 def test_double_opt_in_through_a_page_with_a_button(stack, gateway, mailbox):
     address = f"new-{uuid.uuid4().hex[:8]}@example.org"
+    slug = f"women-{uuid.uuid4().hex[:6]}"
+    gateway.http.post("/lists", json={"slug": slug, "name": {"ja": "移住女性", "en": "Migrant women"},
+                                      "network": "migrant-women-optin"})
     public = httpx.Client(base_url=stack.settings.gateway_url, timeout=30)
-    answer = public.post("/lists/general/subscriptions", json={"email": address, "language": "en", "name": "Kim"})
+    answer = public.post(f"/lists/{slug}/subscriptions", json={"email": address, "language": "en", "name": "Kim"})
     assert answer.status_code == 202
     (mail,) = wait_for_mail(mailbox, address)
     assert mail["Auto-Submitted"] == "auto-generated" and "Please confirm" in mail["Subject"]
     link = re.search(r"(http\S+/subscriptions/confirm\?token=\S+)", mail.get_body(preferencelist=("plain",)).get_content()).group(1)
     page = public.get(httpx.URL(link).raw_path.decode())
     assert page.status_code == 200 and "<form method=\"post\"" in page.text
-    listed = {s["email"]: s["status"] for s in gateway.http.get("/lists/general/subscribers").json()}
+    listed = {s["email"]: s["status"] for s in gateway.http.get(f"/lists/{slug}/subscribers").json()}
     assert listed[address] == "pending"  # opening the link (as a mail scanner would) subscribes nobody
     token = httpx.URL(link).params["token"]
     assert public.post("/subscriptions/confirm", data={"token": token}).status_code == 200
-    listed = {s["email"]: s["status"] for s in gateway.http.get("/lists/general/subscribers").json()}
+    listed = {s["email"]: s["status"] for s in gateway.http.get(f"/lists/{slug}/subscribers").json()}
     assert listed[address] == "confirmed"
-    again = public.post("/lists/general/subscriptions", json={"email": address})
+    again = public.post(f"/lists/{slug}/subscriptions", json={"email": address})
     assert again.status_code == 202 and again.json() == answer.json()  # no enumeration
     time.sleep(1)
     assert len(mails_to(mailbox, address)) == 1  # and no second mail
