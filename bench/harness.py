@@ -1,7 +1,6 @@
 """Closed-loop load from threads for a fixed time, with throughput and latency percentiles."""
 from __future__ import annotations
 
-import statistics
 import threading
 import time
 from collections.abc import Callable
@@ -61,6 +60,3 @@ def run_load(name: str, make_client: Callable[[], Callable[[], None]], threads: 
     merged = [value for chunk in latencies for value in chunk]
     return Result(name, len(merged), elapsed, merged)
 
-
-def median(values: list[float]) -> float:
-    return statistics.median(values)

@@ -2,9 +2,6 @@
 who gets a place."""
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -218,19 +215,3 @@ def check_pending(status: RegistrationStatus) -> None:
     if status is not RegistrationStatus.PENDING:
         raise Conflict(f"only a pending registration is approved or rejected; this one is {status.value}",
                        "status")
-
-
-# --- secrets and exports ---------------------------------------------------------------------------
-
-def new_manage_token() -> tuple[str, str]:
-    """A secret for the registrant's manage link, and the hash we keep (never the secret itself)."""
-    token = secrets.token_urlsafe(24)
-    return token, hash_token(token)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def token_matches(token: str | None, stored_hash: str) -> bool:
-    return bool(token) and hmac.compare_digest(hash_token(token), stored_hash)

@@ -6,7 +6,7 @@ import uuid
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from services.events import domain, ical
+from services.events import ical
 from services.events.models import CalendarFeedRow, EventRow, RegistrationRow
 from services.events.operations import load_event
 from services.events.registrations import load_registration
@@ -16,6 +16,7 @@ from shared.contracts.events import EventView, RegistrationStatus
 from shared.contracts.vocabulary import EventKind, EventStatus
 from shared.errors import NotFound
 from shared.i18n import choose_text
+from shared.secrets import hash_secret, new_secret
 
 # The named feeds: what they hold and what calendar apps call them.
 NAMED_FEEDS: dict[str, tuple[EventKind | None, dict[str, str]]] = {
@@ -59,7 +60,7 @@ def issue_private_feed(session: Session, registration_id: str, manage_token: str
     now = utcnow()
     session.execute(update(CalendarFeedRow).where(CalendarFeedRow.email == registration.email,
                                                   CalendarFeedRow.revoked_at.is_(None)).values(revoked_at=now))
-    token, token_hash = domain.new_manage_token()
+    token, token_hash = new_secret()
     session.add(CalendarFeedRow(id=str(uuid.uuid4()), email=registration.email, token_hash=token_hash,
                                 created_at=now, revoked_at=None))
     return token
@@ -83,7 +84,7 @@ def _as_seen_by_registrant(event: EventView, registration: RegistrationRow) -> E
 
 def private_feed(session: Session, feed_token: str, lang: str | None, base_url: str, source_url: str) -> dict:
     feed = session.execute(select(CalendarFeedRow).where(
-        CalendarFeedRow.token_hash == domain.hash_token(feed_token), CalendarFeedRow.revoked_at.is_(None))).scalar()
+        CalendarFeedRow.token_hash == hash_secret(feed_token), CalendarFeedRow.revoked_at.is_(None))).scalar()
     if feed is None:
         raise NotFound("no calendar feed at this address (it may have been revoked)", "token")
     rows = session.execute(select(RegistrationRow, EventRow).join(EventRow, RegistrationRow.event_id == EventRow.id)

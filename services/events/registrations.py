@@ -3,7 +3,6 @@ there are. Every decision runs under the event's lock (a PostgreSQL row lock; on
 transaction is BEGIN IMMEDIATE), and every change goes on the bus through the outbox."""
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections import Counter, defaultdict
 from datetime import datetime
@@ -25,6 +24,7 @@ from shared.contracts.events import (Attendee, AttendeesUpdate, EventSummary, Re
 from shared.contracts.members import MemberErased, MemberJoined, MemberLeft
 from shared.contracts.vocabulary import EventStatus
 from shared.errors import Invalid, NotFound
+from shared.secrets import email_digest, new_secret, secret_matches
 from shared.spreadsheets import excel_csv
 
 S = RegistrationStatus
@@ -171,7 +171,7 @@ def register(session: Session, event_id: str, request: RegistrationRequest) -> R
             for r in db.execute(_WAITING_LINE, {"event_id": event_id})]
         status = domain.initial_status(False, request.places, request.session_ids, occupancy,
                                        domain.blocked_resources(waiting, occupancy))
-    token, token_hash = domain.new_manage_token()
+    token, token_hash = new_secret()
     session_ids = sorted(set(request.session_ids))
     values = dict(
         id=str(uuid.uuid4()), event_id=event_id, kind=request.kind.value, status=status.value,
@@ -215,7 +215,7 @@ def promote_waiting(session: Session, event: EventRow, now: datetime) -> list[st
 def load_registration(session: Session, registration_id: str, token: str | None, organizer: bool,
                        for_update: bool = False) -> RegistrationRow:
     row = session.get(RegistrationRow, registration_id)
-    if row is None or not (organizer or domain.token_matches(token, row.manage_token_hash)):
+    if row is None or not (organizer or secret_matches(token, row.manage_token_hash)):
         # The same answer for "no such registration" and "wrong token": ids cannot be probed.
         raise NotFound(f"no registration {registration_id} for this link", "registration_id")
     if for_update:
@@ -359,7 +359,7 @@ def forget_member(session: Session, erased: MemberErased) -> int:
     if not erased.email_sha256:
         return 0
     emails = [email for email in session.execute(select(RegistrationRow.email).distinct()).scalars()
-              if hashlib.sha256(email.lower().encode()).hexdigest() == erased.email_sha256]
+              if email_digest(email) == erased.email_sha256]
     if not emails:
         return 0
     rows = session.execute(select(RegistrationRow).where(RegistrationRow.email.in_(emails))).scalars().all()

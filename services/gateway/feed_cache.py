@@ -74,10 +74,6 @@ class FeedCache:
             self._generation += 1
             self._entries.clear()
 
-    def drop(self, key: tuple) -> None:
-        with self._lock:
-            self._generation += 1
-            self._entries.pop(key, None)
 
 
 class FeedInvalidator(threading.Thread):

@@ -2,7 +2,6 @@
 current member on a date, the activity report's counts, and when a renewal reminder is due."""
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -34,10 +33,6 @@ def public_entry(member) -> DirectoryEntry:
 def search_text(name: dict[str, str] | None, display_name: str | None) -> str:
     """Japanese has no case; English does: lower-case everything, keep every language's name."""
     return " ".join([*(name or {}).values(), display_name or ""]).lower().strip()
-
-
-def email_digest(email: str | None) -> str | None:
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest() if email else None
 
 
 @dataclass(frozen=True)

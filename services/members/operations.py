@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from services.members import domain
@@ -17,6 +17,7 @@ from shared.contracts.members import (DirectoryEntry, DirectoryQuery, ImportProb
                                       MembershipView, MemberUpdated, MemberView, RenewalView)
 from shared.errors import Conflict, Invalid, NotFound, TsunaguError
 from shared.i18n import choose_text
+from shared.secrets import email_digest
 
 GROUP_ONLY = {"name", "kind", "prefecture", "city", "website", "help_languages", "public_contact",
               "contact_email", "visibility"}
@@ -222,7 +223,7 @@ def housekeeping(session: Session, today: date) -> dict:
 def erase(session: Session, member_id: str) -> MemberView:
     """Delete the person's personal data; keep an anonymous shell so past statistics stay true."""
     row = load_member(session, member_id)
-    digest = domain.email_digest(row.email or row.contact_email)
+    digest = email_digest(row.email or row.contact_email)
     for name in ("display_name", "email", "contact_email", "public_contact", "website", "external_id",
                  "prefecture", "city", "preferred_language"):
         setattr(row, name, None)
@@ -254,9 +255,6 @@ def members_in(session: Session, region: str | None, network: str | None) -> lis
             MemberNetwork.network == network)))
     return list(session.execute(statement).scalars())
 
-
-def count_members(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(MemberRow)) or 0
 
 
 def _find_for_import(session: Session, member) -> MemberRow | None:

@@ -3,8 +3,7 @@ each language, and what to do when an SMTP server says no."""
 from __future__ import annotations
 
 import hashlib
-import hmac as _hmac
-import secrets as _secrets
+import hmac
 from datetime import datetime, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo
@@ -72,20 +71,11 @@ SUSPEND_AFTER_BOUNCES = 3
 
 def unsubscribe_signature(subscription_id: int, secret: str) -> str:
     """The proof, in a one-click unsubscribe link, that the link was made by us for this subscription."""
-    return _hmac.new(secret.encode(), f"unsubscribe:{subscription_id}".encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(secret.encode(), f"unsubscribe:{subscription_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def signature_matches(subscription_id: int, signature: str, secret: str) -> bool:
-    return _hmac.compare_digest(unsubscribe_signature(subscription_id, secret), signature)
-
-
-def new_confirmation_token() -> tuple[str, str]:
-    token = _secrets.token_urlsafe(24)
-    return token, hash_token(token)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return hmac.compare_digest(unsubscribe_signature(subscription_id, secret), signature)
 
 
 def suspended_after(bounces: int) -> bool:

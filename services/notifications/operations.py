@@ -2,7 +2,6 @@
 and the delivery ledger."""
 from __future__ import annotations
 
-import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +18,7 @@ from shared.contracts.notifications import (GENERAL_LIST, AnnouncementDraft, Ann
                                             DeliveryCounts, MailingListDraft, MailingListView, SubscriberView,
                                             SubscriptionRequest)
 from shared.errors import Conflict, NotFound
+from shared.secrets import email_digest, hash_secret, new_secret
 
 DELIVERIES_WRITTEN = "deliveries_written"  # session.info flag: wake the mailer after commit
 CONFIRMED = "confirmed"
@@ -181,7 +181,7 @@ def subscribe(session: Session, slug: str, request: SubscriptionRequest) -> None
                                                         SubscriptionRow.email == email)).scalar()
     if row is not None and row.status == CONFIRMED:
         return
-    token, token_hash = domain.new_confirmation_token()
+    token, token_hash = new_secret()
     now = utcnow()
     if row is None:
         row = SubscriptionRow(list_id=mailing_list.id, email=email, bounces=0, created_at=now)
@@ -196,7 +196,7 @@ def subscribe(session: Session, slug: str, request: SubscriptionRequest) -> None
 
 def confirm(session: Session, token: str) -> MailingListView:
     row = session.execute(select(SubscriptionRow).where(
-        SubscriptionRow.confirm_token_hash == domain.hash_token(token))).scalar()
+        SubscriptionRow.confirm_token_hash == hash_secret(token))).scalar()
     if row is None or row.confirm_expires_at is None or row.confirm_expires_at < utcnow():
         raise NotFound("this confirmation link is unknown or has expired; subscribe again", "token")
     row.status, row.confirm_token_hash, row.confirm_expires_at = CONFIRMED, None, None
@@ -327,9 +327,9 @@ def forget_member(session: Session, erased: MemberErased) -> int:
     if not erased.email_sha256:
         return 0
     emails = {email for email in session.execute(select(SubscriptionRow.email).distinct()).scalars()
-              if hashlib.sha256(email.lower().encode()).hexdigest() == erased.email_sha256}
+              if email_digest(email) == erased.email_sha256}
     emails |= {email for email in session.execute(select(DeliveryRow.email).distinct()).scalars()
-               if hashlib.sha256(email.lower().encode()).hexdigest() == erased.email_sha256}
+               if email_digest(email) == erased.email_sha256}
     if not emails:
         return 0
     removed = session.execute(delete(SubscriptionRow).where(SubscriptionRow.email.in_(emails))).rowcount

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import ClassVar, Literal
+from typing import ClassVar
 from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import EmailStr, Field, ValidationInfo, field_validator, model_validator
@@ -525,5 +525,3 @@ RegistrationCancelled = _registration_event(
 REGISTRATION_EVENTS: tuple[type[RegistrationChanged], ...] = (
     RegistrationConfirmed, RegistrationWaitlisted, RegistrationPromoted, RegistrationPending,
     RegistrationApproved, RegistrationRejected, RegistrationCancelled)
-
-RegistrationScope = Literal["registrant", "organizer"]

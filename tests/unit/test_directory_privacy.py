@@ -35,7 +35,7 @@ individuals = st.builds(
 def leaked(member: dict, public_json: str) -> list[str]:
     """The private values of `member` found in the public answer."""
     secret = member["secret"]
-    private = [f"@private.example", f"EXT-{secret}"]
+    private = ["@private.example", f"EXT-{secret}"]
     if member["kind"] == "individual":
         chosen = set(member["fields"]) if member["opted"] else set()
         if "display_name" not in chosen:
