@@ -6,16 +6,24 @@ service) in the shared database. Nothing connects at import; engines are built i
 from __future__ import annotations
 
 import logging
-
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
+from shared.errors import Unavailable
 from shared.settings import Settings
 
 SETTINGS_KEY = "TSUNAGU_SETTINGS"  # where the services' nameko config carries the Settings object
+SQLITE_BLOCKING_WAIT = 0.01  # SQLite's own busy wait, which blocks the process: kept tiny (see _begin_immediate)
+LOCK_FAULT_PATIENCE = 0.05  # how long a writer waits while a lock fault is known to last
 log = logging.getLogger(__name__)
 
 
@@ -39,12 +47,15 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
-def make_engine(url: str, schema: str | None = None) -> Engine:
+def make_engine(url: str, schema: str | None = None, busy_seconds: float = 5.0) -> Engine:
+    """`busy_seconds`: how long a writer waits for a lock held elsewhere before its transaction fails
+    (a fault that passes: the caller is told to try again)."""
     if url.startswith("sqlite"):
         # One connection per process: eventlet workers then queue for it cooperatively instead of
         # stalling the whole service on "database is locked".
         engine = create_engine(url, pool_size=1, max_overflow=0, pool_timeout=60,
-                               connect_args={"timeout": 30, "check_same_thread": False})
+                               connect_args={"timeout": SQLITE_BLOCKING_WAIT, "check_same_thread": False})
+        lock_fault = {"until": 0.0}  # while a lock fault lasts, writers do not each wait it out again
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record):
@@ -54,7 +65,7 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BLOCKING_WAIT * 1000)}")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -62,7 +73,24 @@ def make_engine(url: str, schema: str | None = None) -> Engine:
             # Take the write lock when the transaction starts, not when it first writes: two processes
             # (two instances of a service) then queue for it instead of one failing with "database is
             # locked" halfway, and a decision made on what was read holds until commit.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # SQLite's own busy wait blocks the whole process (a C call eventlet cannot switch out of),
+            # so the waiting is done here, with sleeps every other worker can run during.
+            started = time.monotonic()
+            patience = LOCK_FAULT_PATIENCE if started < lock_fault["until"] else busy_seconds
+            pause = 0.002
+            while True:
+                try:
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                    lock_fault["until"] = 0.0
+                    return
+                except sa_exc.OperationalError as exc:
+                    if not _sqlite_busy(exc):
+                        raise
+                    if time.monotonic() - started >= patience:
+                        lock_fault["until"] = time.monotonic() + busy_seconds
+                        raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)
 
         return engine
     engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
@@ -77,8 +105,65 @@ def create_tables(engine: Engine, metadata: MetaData) -> None:
     metadata.create_all(engine)
 
 
+def _sqlite_busy(exc: sa_exc.DBAPIError) -> bool:
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return code is not None and (code & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+# SQLite reports everything as OperationalError, "no such table" (a bug) as well as "database is
+# locked" (a fault that passes); its primary result codes tell them apart.
+_SQLITE_TRANSIENT = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_READONLY,
+                     sqlite3.SQLITE_INTERRUPT, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL,
+                     sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PROTOCOL}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A database fault that may pass by itself (locked, unreachable, out of space, I/O error, a lost
+    connection), as opposed to a bug or a broken rule, which trying again cannot mend."""
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError)):
+        original = exc.orig
+        if isinstance(original, sqlite3.Error):
+            code = getattr(original, "sqlite_errorcode", None)
+            return code is not None and (code & 0xFF) in _SQLITE_TRANSIENT
+        return True  # PostgreSQL: connection lost, server shutting down, serialisation failure…
+    return isinstance(exc, (ConnectionError, TimeoutError))
+
+
+@contextmanager
+def _transient_as_unavailable(context) -> Iterator[Session]:
+    try:
+        with context as session:
+            yield session
+    except Exception as exc:
+        if is_transient(exc):
+            log.warning("database unavailable: %s", type(exc.__cause__ or exc).__name__)
+            raise Unavailable("the service's database is unavailable for a moment; nothing was changed, "
+                              "please try again", None) from exc
+        raise
+
+
+class Sessions:
+    """What a worker gets as `self.db`: `with self.db.begin() as session` (one transaction) or
+    `with self.db() as session`. A fault that passes becomes `Unavailable` (a 503 with Retry-After at
+    the gateway), never an unexpected error."""
+
+    def __init__(self, maker: sessionmaker[Session], probe=None):
+        self._maker = maker
+        self.probe = probe  # reads the database on a connection of its own (health)
+
+    def begin(self):
+        return _transient_as_unavailable(self._maker.begin())
+
+    def __call__(self):
+        return _transient_as_unavailable(self._maker())
+
+
 class Database(DependencyProvider):
-    """Gives each worker the service's `sessionmaker`; operations open `with db.begin() as session`."""
+    """Gives each worker the service's `Sessions`; operations open `with db.begin() as session`."""
 
     def __init__(self, metadata: MetaData):
         self.metadata = metadata
@@ -88,16 +173,36 @@ class Database(DependencyProvider):
     def setup(self):
         settings: Settings = self.container.config[SETTINGS_KEY]
         service = self.container.service_name
-        self.engine = make_engine(settings.database_url_for(service), schema=service)
+        url = settings.database_url_for(service)
+        self.engine = make_engine(url, schema=service, busy_seconds=settings.database_busy_seconds)
         create_tables(self.engine, self.metadata)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = Sessions(self.sessionmaker, self.probe)
+        # The health probe has a connection of its own: on SQLite the service has one connection,
+        # and a ping must not queue behind workers that hold it while a fault lasts.
+        self._probe = create_engine(url, poolclass=NullPool, connect_args={"timeout": 2}) \
+            if url.startswith("sqlite") else create_engine(url, pool_size=1, max_overflow=0, pool_timeout=2,
+                                                           pool_pre_ping=True)
 
     def stop(self):
         if self.engine is not None:
             self.engine.dispose()
+        if getattr(self, "_probe", None) is not None:
+            self._probe.dispose()
 
     def get_dependency(self, worker_ctx):
-        return self.sessionmaker
+        return self.sessions
+
+    def probe(self) -> None:
+        """Read from the database on a connection of the probe's own; raises Unavailable if it cannot."""
+        try:
+            with self._probe.connect() as connection:
+                # Reads a page of the file (SELECT 1 alone would not touch it on SQLite).
+                statement = "SELECT count(*) FROM sqlite_master" if self._probe.dialect.name == "sqlite" \
+                    else "SELECT 1"
+                connection.exec_driver_sql(statement)
+        except Exception as exc:  # noqa: BLE001 — any failure to read is the answer
+            raise Unavailable(f"the database cannot be read ({type(exc).__name__})", None) from exc
 
 
 def find_dependency(container, provider_type: type) -> DependencyProvider:

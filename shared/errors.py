@@ -46,4 +46,12 @@ class Forbidden(TsunaguError):
     title = "Forbidden"
 
 
-DOMAIN_ERRORS: tuple[type[TsunaguError], ...] = (NotFound, Conflict, Invalid, Forbidden)
+class Unavailable(TsunaguError):
+    """A fault that passes (the database locked or unreachable for a while): the request changed
+    nothing and may be sent again; the gateway answers 503 with Retry-After."""
+
+    status = 503
+    title = "Service Unavailable"
+
+
+DOMAIN_ERRORS: tuple[type[TsunaguError], ...] = (NotFound, Conflict, Invalid, Forbidden, Unavailable)

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
 
     database_url: str = Field("", description="PostgreSQL URL shared by all services (each its own "
                                               "schema); empty: one SQLite file per service under VAR_DIR")
+    database_busy_seconds: float = Field(5.0, description="How long a write waits for a lock held elsewhere "
+                                                           "before it fails as a passing fault (503, retried)")
 
     organizer_token: str = Field("", description="Bearer token organizers use; make run generates one")
     secret_key: str = Field("", description="Signs links in mail (unsubscribe); make run generates one")
@@ -51,6 +53,9 @@ class Settings(BaseSettings):
                                                            "calendar feed before building it again")
     outbox_poll_seconds: float = Field(1.0, description="How often the outbox relay looks for rows it "
                                                         "was not told about")
+    retry_seconds: float = Field(10.0, description="An event that met a passing fault (database locked or "
+                                                   "away) is handled again after this many seconds")
+    retry_hours: float = Field(24.0, description="… for at most this long; then it goes to the dead letters")
 
     @model_validator(mode="after")
     def _derived_ports(self) -> "Settings":

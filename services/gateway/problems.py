@@ -18,6 +18,7 @@ from shared.contracts.base import field_and_message
 from shared.errors import TsunaguError
 
 PROBLEM_JSON = "application/problem+json"
+RETRY_AFTER_SECONDS = "5"  # what a client is told to wait after a 503
 log = logging.getLogger(__name__)
 
 
@@ -68,12 +69,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(TsunaguError)
     async def _domain(request: Request, exc: TsunaguError):
         extensions = {"errors": [{"field": exc.field, "message": exc.detail}]} if exc.field else {}
-        return problem(request, exc.status, exc.detail, **extensions)
+        headers = {"Retry-After": RETRY_AFTER_SECONDS} if exc.status == 503 else None
+        return problem(request, exc.status, exc.detail, headers=headers, **extensions)
 
     @app.exception_handler(ServiceUnavailable)
     async def _unavailable(request: Request, exc: ServiceUnavailable):
         return problem(request, 503, f"the {exc.service} service did not answer: {exc.reason}",
-                       headers={"Retry-After": "5"}, service=exc.service)
+                       headers={"Retry-After": RETRY_AFTER_SECONDS}, service=exc.service)
 
     @app.exception_handler(ServiceFailed)
     async def _failed(request: Request, exc: ServiceFailed):

@@ -19,6 +19,15 @@ def subscription_queue(sub: Subscription) -> Queue:
                  routing_key=sub.contract.event_type, durable=True, auto_delete=False, exclusive=False)
 
 
+def retry_queue(consumer_queue: str) -> Queue:
+    """Where an event that met a passing fault waits: it holds no consumer meanwhile, and when its
+    time is up (per-message expiration) the broker puts it back on the consumer's own queue (and no
+    other consumer's)."""
+    return Queue(f"{consumer_queue}.retry", exchange=Exchange(""), routing_key=f"{consumer_queue}.retry",
+                 durable=True, auto_delete=False,
+                 queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": consumer_queue})
+
+
 def dead_letter_queue() -> Queue:
     return Queue(DEAD_LETTER_QUEUE, exchange=Exchange(""), routing_key=DEAD_LETTER_QUEUE, durable=True,
                  auto_delete=False)
@@ -36,4 +45,6 @@ def declare_all(connection: Connection) -> None:
     channel = connection.default_channel
     for source in sorted({sub.contract.source for sub in SUBSCRIPTIONS}):
         declare_for_source(channel, source)
+    for sub in SUBSCRIPTIONS:
+        retry_queue(sub.queue_name)(channel).declare()
     dead_letter_queue()(channel).declare()

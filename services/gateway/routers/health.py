@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 
 from services.gateway.problems import ServiceFailed, ServiceUnavailable, problem
 from services.gateway.rpc import call_service
+from shared.errors import Unavailable
 from shared.settings import SERVICE_NAMES
 
 router = APIRouter(tags=["health"])
@@ -19,6 +20,8 @@ def _ping(pool, service: str) -> dict:
         return {"status": "ok", **{k: v for k, v in answer.items() if k not in ("service", "status")}}
     except ServiceUnavailable as exc:
         return {"status": "unavailable", "reason": exc.reason}
+    except Unavailable as exc:  # it answers, but cannot read its database
+        return {"status": "unavailable", "reason": exc.detail}
     except ServiceFailed as exc:
         return {"status": "failing", "reason": exc.error_type}
 
