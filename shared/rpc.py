@@ -38,12 +38,17 @@ class RpcPool:
         return proxy
 
     @contextmanager
-    def services(self) -> Iterator:
-        """`with pool.services() as rpc: rpc.events.get_event(id)` — a proxy for this thread alone."""
+    def services(self, context: dict | None = None) -> Iterator:
+        """`with pool.services() as rpc: rpc.events.get_event(id)` — a proxy for this thread alone.
+
+        `context` is sent with every call as nameko context data (the idempotency key of a command)."""
         try:
             proxy = self._idle.get_nowait()
         except queue.Empty:
             proxy = self._new()
+        # The context lives on the proxy's worker context, read at each call: set it for this use only.
+        proxy._worker_ctx.data.clear()
+        proxy._worker_ctx.data.update(context or {})
         try:
             yield proxy._proxy  # the ServiceProxy namespace ClusterRpcProxy.start() returns
         except (TsunaguError, RemoteError):

@@ -54,13 +54,15 @@ def event_feed(session: Session, event_id: str, lang: str | None, base_url: str,
     return ical.serialise(cal, [event])
 
 
-def issue_private_feed(session: Session, registration_id: str, manage_token: str | None, organizer: bool) -> str:
-    """A new secret feed for the registrant's email; any earlier one stops working."""
+def issue_private_feed(session: Session, registration_id: str, manage_token: str | None, organizer: bool,
+                       feed_secret: tuple[str, str] | None = None) -> str:
+    """A new secret feed for the registrant's email; any earlier one stops working. `feed_secret`: its
+    token and the hash kept of it (new_secret() when not given)."""
     registration = load_registration(session, registration_id, manage_token, organizer)
     now = utcnow()
     session.execute(update(CalendarFeedRow).where(CalendarFeedRow.email == registration.email,
                                                   CalendarFeedRow.revoked_at.is_(None)).values(revoked_at=now))
-    token, token_hash = new_secret()
+    token, token_hash = feed_secret or new_secret()
     session.add(CalendarFeedRow(id=str(uuid.uuid4()), email=registration.email, token_hash=token_hash,
                                 created_at=now, revoked_at=None))
     return token

@@ -147,7 +147,9 @@ _WAITLIST_LENGTH = select(func.count()).select_from(REGISTRATIONS).where(
     REGISTRATIONS.c.event_id == bindparam("event_id"), REGISTRATIONS.c.status == S.WAITLISTED.value)
 
 
-def register(session: Session, event_id: str, request: RegistrationRequest) -> RegistrationReceipt:
+def register(session: Session, event_id: str, request: RegistrationRequest,
+             manage_secret: tuple[str, str] | None = None) -> RegistrationReceipt:
+    """`manage_secret`: the manage link's token and its hash (new_secret() when not given)."""
     db = session.connection()  # Core on the session's own connection and transaction: no ORM bookkeeping
     event = db.execute(_LOCK_EVENT, {"event_id": event_id}).first()
     if event is None:
@@ -171,7 +173,7 @@ def register(session: Session, event_id: str, request: RegistrationRequest) -> R
             for r in db.execute(_WAITING_LINE, {"event_id": event_id})]
         status = domain.initial_status(False, request.places, request.session_ids, occupancy,
                                        domain.blocked_resources(waiting, occupancy))
-    token, token_hash = new_secret()
+    token, token_hash = manage_secret or new_secret()
     session_ids = sorted(set(request.session_ids))
     values = dict(
         id=str(uuid.uuid4()), event_id=event_id, kind=request.kind.value, status=status.value,

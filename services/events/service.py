@@ -13,6 +13,7 @@ from datetime import datetime
 from nameko.rpc import rpc
 
 from services.events import feeds, models, operations, registrations
+from shared.bus.commands import Commands
 from shared.bus.inbox import Inbox
 from shared.bus.relay import OutboxRelay
 from shared.bus.subscriptions import subscribe
@@ -34,6 +35,7 @@ class EventsService(Pingable):
     db = Database(models.metadata)
     relay = OutboxRelay(models.outbox)
     inbox = Inbox(models.inbox)
+    commands = Commands(models.commands)
 
     @subscribe(MemberJoined)
     def record_member_joined(self, payload: dict) -> None:
@@ -52,39 +54,46 @@ class EventsService(Pingable):
     def create_event(self, draft: dict) -> dict:
         command = parse_contract(EventDraft, draft)
         with self.db.begin() as session:
-            return operations.create_event(session, command).to_wire()
+            return self.commands.once(session, "create_event", draft,
+                                      lambda: operations.create_event(session, command).to_wire())
 
     @rpc
     def create_migrants_day(self, draft: dict) -> list[dict]:
         command = parse_contract(MigrantsDayDraft, draft)
         with self.db.begin() as session:
-            return _wire(operations.create_migrants_day(session, command))
+            return self.commands.once(session, "create_migrants_day", draft,
+                                      lambda: _wire(operations.create_migrants_day(session, command)))
 
     @rpc
     def update_event(self, event_id: str, patch: dict) -> dict:
         command = parse_contract(EventPatch, patch)
         with self.db.begin() as session:
-            return operations.update_event(session, event_id, command).to_wire()
+            return self.commands.once(session, "update_event", [event_id, patch],
+                                      lambda: operations.update_event(session, event_id, command).to_wire())
 
     @rpc
     def publish_event(self, event_id: str, force: bool = False) -> dict:
         with self.db.begin() as session:
-            return operations.publish_event(session, event_id, force).to_wire()
+            return self.commands.once(session, "publish_event", [event_id, force],
+                                      lambda: operations.publish_event(session, event_id, force).to_wire())
 
     @rpc
     def cancel_event(self, event_id: str, reason: str | None = None) -> dict:
         with self.db.begin() as session:
-            return operations.cancel_event(session, event_id, reason).to_wire()
+            return self.commands.once(session, "cancel_event", [event_id, reason],
+                                      lambda: operations.cancel_event(session, event_id, reason).to_wire())
 
     @rpc
     def postpone_event(self, event_id: str, starts_at: str | None = None, ends_at: str | None = None) -> dict:
         with self.db.begin() as session:
-            return operations.postpone_event(session, event_id, _moment(starts_at), _moment(ends_at)).to_wire()
+            return self.commands.once(session, "postpone_event", [event_id, starts_at, ends_at], lambda: (
+                operations.postpone_event(session, event_id, _moment(starts_at), _moment(ends_at)).to_wire()))
 
     @rpc
     def complete_event(self, event_id: str) -> dict:
         with self.db.begin() as session:
-            return operations.complete_event(session, event_id).to_wire()
+            return self.commands.once(session, "complete_event", [event_id],
+                                      lambda: operations.complete_event(session, event_id).to_wire())
 
     @rpc
     def get_event(self, event_id: str) -> dict:
@@ -106,8 +115,10 @@ class EventsService(Pingable):
     @rpc
     def register(self, event_id: str, request: dict) -> dict:
         command = parse_contract(RegistrationRequest, request)
+        manage_secret = self.commands.secret("register", "manage_token")
         with self.db.begin() as session:
-            return registrations.register(session, event_id, command).to_wire()
+            return self.commands.once(session, "register", [event_id, request], lambda: registrations.register(
+                session, event_id, command, manage_secret).to_wire(), secret_fields=("manage_token",))
 
     @rpc
     def get_registration(self, registration_id: str, token: str | None = None, organizer: bool = False) -> dict:
@@ -117,19 +128,23 @@ class EventsService(Pingable):
     @rpc
     def cancel_registration(self, registration_id: str, token: str | None = None, organizer: bool = False) -> dict:
         with self.db.begin() as session:
-            return registrations.cancel_registration(session, registration_id, token, organizer).to_wire()
+            return self.commands.once(session, "cancel_registration", [registration_id, token, organizer], lambda: (
+                registrations.cancel_registration(session, registration_id, token, organizer).to_wire()))
 
     @rpc
     def decide_registration(self, registration_id: str, approve: bool) -> dict:
         with self.db.begin() as session:
-            return registrations.decide_pending(session, registration_id, approve).to_wire()
+            return self.commands.once(session, "decide_registration", [registration_id, approve],
+                                      lambda: registrations.decide_pending(session, registration_id, approve).to_wire())
 
     @rpc
     def update_attendees(self, registration_id: str, update: dict, token: str | None = None,
                          organizer: bool = False) -> dict:
         command = parse_contract(AttendeesUpdate, update)
         with self.db.begin() as session:
-            return registrations.update_attendees(session, registration_id, token, organizer, command).to_wire()
+            return self.commands.once(session, "update_attendees", [registration_id, update, token, organizer],
+                                      lambda: registrations.update_attendees(
+                                          session, registration_id, token, organizer, command).to_wire())
 
     @rpc
     def list_registrations(self, event_id: str) -> list[dict]:
@@ -162,13 +177,17 @@ class EventsService(Pingable):
 
     @rpc
     def issue_private_feed(self, registration_id: str, token: str | None = None, organizer: bool = False) -> str:
+        feed_secret = self.commands.secret("issue_private_feed", "token")
         with self.db.begin() as session:
-            return feeds.issue_private_feed(session, registration_id, token, organizer)
+            return self.commands.once(session, "issue_private_feed", [registration_id, token, organizer], lambda: {
+                "token": feeds.issue_private_feed(session, registration_id, token, organizer, feed_secret)},
+                secret_fields=("token",))["token"]
 
     @rpc
     def revoke_private_feed(self, registration_id: str, token: str | None = None, organizer: bool = False) -> int:
         with self.db.begin() as session:
-            return feeds.revoke_private_feed(session, registration_id, token, organizer)
+            return self.commands.once(session, "revoke_private_feed", [registration_id, token, organizer],
+                                      lambda: feeds.revoke_private_feed(session, registration_id, token, organizer))
 
 
 def _moment(value: str | None) -> datetime | None:

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from shared.bus.commands import CommandLog
 from shared.bus.tables import InboxTable, Outbox
 from shared.db import UTCDateTime
 
@@ -86,3 +87,4 @@ class MembershipRow(Base):
 metadata = Base.metadata
 outbox = Outbox(metadata)
 inbox = InboxTable(metadata)
+commands = CommandLog(metadata)

@@ -12,6 +12,7 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.members import importer, models, operations
+from shared.bus.commands import Commands
 from shared.bus.relay import OutboxRelay
 from shared.contracts.base import parse_contract
 from shared.contracts.members import (DirectoryQuery, ImportReport, IndividualDraft, MemberGroupDraft, MemberPatch,
@@ -31,18 +32,21 @@ class MembersService(Pingable):
 
     db = Database(models.metadata)
     relay = OutboxRelay(models.outbox)
+    commands = Commands(models.commands)
 
     @rpc
     def create_group(self, draft: dict) -> dict:
         command = parse_contract(MemberGroupDraft, draft)
         with self.db.begin() as session:
-            return operations.create_group(session, command).to_wire()
+            return self.commands.once(session, "create_group", draft,
+                                      lambda: operations.create_group(session, command).to_wire())
 
     @rpc
     def create_individual(self, draft: dict) -> dict:
         command = parse_contract(IndividualDraft, draft)
         with self.db.begin() as session:
-            return operations.create_individual(session, command).to_wire()
+            return self.commands.once(session, "create_individual", draft,
+                                      lambda: operations.create_individual(session, command).to_wire())
 
     @rpc
     def get_member(self, member_id: str) -> dict:
@@ -53,13 +57,15 @@ class MembersService(Pingable):
     def patch_member(self, member_id: str, patch: dict) -> dict:
         command = parse_contract(MemberPatch, patch)
         with self.db.begin() as session:
-            return operations.patch_member(session, member_id, command).to_wire()
+            return self.commands.once(session, "patch_member", [member_id, patch],
+                                      lambda: operations.patch_member(session, member_id, command).to_wire())
 
     @rpc
     def add_membership(self, member_id: str, draft: dict, today: str | None = None) -> dict:
         command = parse_contract(MembershipDraft, draft)
         with self.db.begin() as session:
-            return operations.add_membership(session, member_id, command, _day(today)).to_wire()
+            return self.commands.once(session, "add_membership", [member_id, draft, today], lambda: (
+                operations.add_membership(session, member_id, command, _day(today)).to_wire()))
 
     @rpc
     def directory(self, query: dict, organizer: bool = False) -> list[dict]:
@@ -97,7 +103,8 @@ class MembersService(Pingable):
     @rpc
     def erase(self, member_id: str) -> dict:
         with self.db.begin() as session:
-            return operations.erase(session, member_id).to_wire()
+            return self.commands.once(session, "erase", [member_id],
+                                      lambda: operations.erase(session, member_id).to_wire())
 
     # --- for other services --------------------------------------------------------------------
     @rpc

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.bus.commands import CommandLog
 from shared.bus.tables import InboxTable
 from shared.db import UTCDateTime
 
@@ -97,3 +98,4 @@ class ReminderRow(Base):
 
 metadata = Base.metadata
 inbox = InboxTable(metadata)
+commands = CommandLog(metadata)

@@ -17,6 +17,7 @@ from nameko.timer import timer
 from services.notifications import models, operations
 from services.notifications.domain import announcement_key
 from services.notifications.mailer import Mailer
+from shared.bus.commands import Commands
 from shared.bus.inbox import Inbox
 from shared.bus.subscriptions import subscribe
 from shared.contracts.base import parse_contract, utcnow
@@ -39,6 +40,7 @@ class NotificationsService(Pingable):
     db = Database(models.metadata)
     inbox = Inbox(models.inbox)
     mailer = Mailer()
+    commands = Commands(models.commands)
     config = Config()
 
     # --- what happens elsewhere --------------------------------------------------------------------
@@ -87,7 +89,8 @@ class NotificationsService(Pingable):
     def create_list(self, draft: dict) -> dict:
         command = parse_contract(MailingListDraft, draft)
         with self.db.begin() as session:
-            return operations.create_list(session, command).to_wire()
+            return self.commands.once(session, "create_list", draft,
+                                      lambda: operations.create_list(session, command).to_wire())
 
     @rpc
     def list_lists(self) -> list[dict]:
@@ -101,25 +104,29 @@ class NotificationsService(Pingable):
 
     @rpc
     def add_confirmed_subscribers(self, slug: str, subscribers: list[dict]) -> int:
-        commands = [parse_contract(ConfirmedSubscriber, item) for item in subscribers]
+        checked = [parse_contract(ConfirmedSubscriber, item) for item in subscribers]
         with self.db.begin() as session:
-            return operations.add_confirmed_subscribers(session, slug, commands)
+            return self.commands.once(session, "add_confirmed_subscribers", [slug, subscribers],
+                                      lambda: operations.add_confirmed_subscribers(session, slug, checked))
 
     @rpc
     def subscribe(self, slug: str, request: dict) -> None:
         command = parse_contract(SubscriptionRequest, request)
         with self.db.begin() as session:
-            operations.subscribe(session, slug, command)
+            self.commands.once(session, "subscribe", [slug, request],
+                               lambda: operations.subscribe(session, slug, command))
 
     @rpc
     def confirm_subscription(self, token: str) -> dict:
         with self.db.begin() as session:
-            return operations.confirm(session, token).to_wire()
+            return self.commands.once(session, "confirm_subscription", [token],
+                                      lambda: operations.confirm(session, token).to_wire())
 
     @rpc
     def unsubscribe(self, subscription_id: int, signature: str) -> dict:
         with self.db.begin() as session:
-            return operations.unsubscribe(session, subscription_id, signature, self._secret()).to_wire()
+            return self.commands.once(session, "unsubscribe", [subscription_id, signature], lambda: (
+                operations.unsubscribe(session, subscription_id, signature, self._secret()).to_wire()))
 
     @rpc
     def unsubscribe_preview(self, subscription_id: int, signature: str) -> dict:
@@ -131,7 +138,8 @@ class NotificationsService(Pingable):
     def post_announcement(self, slug: str, draft: dict) -> dict:
         command = parse_contract(AnnouncementDraft, draft)
         with self.db.begin() as session:
-            return operations.post_announcement(session, slug, command).to_wire()
+            return self.commands.once(session, "post_announcement", [slug, draft],
+                                      lambda: operations.post_announcement(session, slug, command).to_wire())
 
     @rpc
     def announcement(self, announcement_id: str) -> dict:

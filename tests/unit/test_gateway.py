@@ -81,9 +81,11 @@ class FakeServices:
 class FakePool:
     def __init__(self, services: FakeServices):
         self._services = services
+        self.contexts: list[dict | None] = []  # what each call carried as nameko context data
 
     @contextmanager
-    def services(self):
+    def services(self, context=None):
+        self.contexts.append(context)
         yield self._services
 
     def close(self):
@@ -96,8 +98,12 @@ def services():
 
 
 @pytest.fixture
-def client(services):
-    pool = FakePool(services)
+def pool(services):
+    return FakePool(services)
+
+
+@pytest.fixture
+def client(services, pool):
     app = create_app(Settings(organizer_token=TOKEN), rpc_pool=pool, health_pool=pool, listen_for_changes=False)
     with TestClient(app) as client:
         yield client
@@ -183,3 +189,21 @@ def test_health_names_the_service_that_does_not_answer(client, services):
     body = assert_problem(client.get("/health"), 503, "notifications")
     assert body["failing"] == ["notifications"]
     assert body["services"]["events"]["status"] == "ok"
+
+
+def test_every_command_carries_an_idempotency_key_and_reads_carry_none(client, pool):
+    client.post("/events", json=DRAFT, headers=ORGANIZER)
+    client.post("/events", json=DRAFT, headers={**ORGANIZER, "Idempotency-Key": "client-chosen-key-1"})
+    client.get("/events")
+    made, given, read = pool.contexts[-3:]
+    assert len(made["idempotency_key"]) >= 32  # one the gateway made for this request alone
+    assert given == {"idempotency_key": "client-chosen-key-1"}
+    assert read is None
+    client.post("/events", json=DRAFT, headers=ORGANIZER)
+    assert pool.contexts[-1]["idempotency_key"] != made["idempotency_key"]
+
+
+def test_an_unusable_idempotency_key_is_refused(client):
+    body = assert_problem(client.post("/events", json=DRAFT, headers={**ORGANIZER, "Idempotency-Key": "x" * 300}),
+                          422, "Idempotency-Key")
+    assert body["errors"][0]["field"] == "Idempotency-Key"
