@@ -17,6 +17,7 @@ from shared.contracts.base import parse_contract
 from shared.contracts.members import (DirectoryQuery, ImportReport, IndividualDraft, MemberGroupDraft, MemberPatch,
                                       MembershipDraft)
 from shared.db import Database
+from shared.erasure import reclaim_erased_space
 from shared.health import Pingable
 
 HOUSEKEEPING_SECONDS = 3600  # renewal reminders and ended memberships: hourly is plenty for dates
@@ -97,7 +98,9 @@ class MembersService(Pingable):
     @rpc
     def erase(self, member_id: str) -> dict:
         with self.db.begin() as session:
-            return operations.erase(session, member_id).to_wire()
+            erased = operations.erase(session, member_id).to_wire()
+        reclaim_erased_space(self.db.kw["bind"])
+        return erased
 
     # --- for other services --------------------------------------------------------------------
     @rpc
