@@ -49,11 +49,12 @@ class UTCDateTime(TypeDecorator):
 
 def make_engine(url: str, schema: str | None = None, busy_seconds: float = 5.0) -> Engine:
     """`busy_seconds`: how long a writer waits for a lock held elsewhere before its transaction fails
-    (a fault that passes: the caller is told to try again)."""
+    (a fault that passes: the caller is told to try again). `hide_parameters`: an error's text (logged,
+    dead-lettered) names the statement, never the values bound to it — people's addresses and names."""
     if url.startswith("sqlite"):
         # One connection per process: eventlet workers then queue for it cooperatively instead of
         # stalling the whole service on "database is locked".
-        engine = create_engine(url, pool_size=1, max_overflow=0, pool_timeout=60,
+        engine = create_engine(url, pool_size=1, max_overflow=0, pool_timeout=60, hide_parameters=True,
                                connect_args={"timeout": SQLITE_BLOCKING_WAIT, "check_same_thread": False})
         lock_fault = {"until": 0.0}  # while a lock fault lasts, writers do not each wait it out again
 
@@ -66,6 +67,9 @@ def make_engine(url: str, schema: str | None = None, busy_seconds: float = 5.0) 
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BLOCKING_WAIT * 1000)}")
+            # Deleted and overwritten content is zeroed, not left in freed pages: an erased person's
+            # address must not stay readable in the file.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
 
         @event.listens_for(engine, "begin")
@@ -93,7 +97,20 @@ def make_engine(url: str, schema: str | None = None, busy_seconds: float = 5.0) 
                 pause = min(pause * 2, 0.05)
 
         return engine
-    engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
+
+    @event.listens_for(engine, "handle_error")
+    def _without_row_values(context):
+        # PostgreSQL's DETAIL line quotes the key or the whole failing row ("Failing row contains (…)"):
+        # people's names and addresses. The error keeps its first line; its code (pgcode) is untouched.
+        original = context.original_exception
+        primary = getattr(getattr(original, "diag", None), "message_primary", None)
+        if primary:
+            original.args = (primary,)
+            if context.sqlalchemy_exception is not None:  # its text was made from the original already
+                kind = type(original)
+                context.sqlalchemy_exception.args = (f"({kind.__module__}.{kind.__name__}) {primary}",)
+
     if schema:
         with engine.begin() as connection:
             connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
@@ -153,6 +170,7 @@ class Sessions:
 
     def __init__(self, maker: sessionmaker[Session], probe=None):
         self._maker = maker
+        self.engine: Engine = maker.kw["bind"]
         self.probe = probe  # reads the database on a connection of its own (health)
 
     def begin(self):

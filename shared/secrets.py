@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets as _random
+import unicodedata
 
 
 def new_secret() -> tuple[str, str]:
@@ -22,5 +23,15 @@ def secret_matches(token: str | None, stored_hash: str) -> bool:
 
 
 def email_digest(email: str | None) -> str | None:
-    """What `member_erased` carries instead of the address; services match their rows against it."""
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest() if email else None
+    """What `member_erased` carries instead of the address; services match their rows against it.
+    Case, surrounding spaces and full-width characters (NFKC) make no difference."""
+    if not email or not email.strip():
+        return None
+    return hashlib.sha256(unicodedata.normalize("NFKC", email).strip().lower().encode()).hexdigest()
+
+
+def name_digest(name: str | None) -> str | None:
+    """What `member_erased` carries instead of a name: the same for "山田 太郎", "山田　太郎" and
+    "山田太郎", for "Ana" and "ANA" (NFKC, case folded, no spaces)."""
+    folded = "".join(unicodedata.normalize("NFKC", name or "").casefold().split())
+    return hashlib.sha256(folded.encode()).hexdigest() if folded else None

@@ -29,6 +29,9 @@ class MailDirHandler:
 
 def run(host: str, port: int, directory: Path) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s smtp-sink %(levelname)s %(message)s")
+    # aiosmtpd logs every command with its recipient at INFO; the sink's log lives beside the services'
+    # logs, which hold no addresses. The messages themselves are in the mail folder.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     controller = Controller(MailDirHandler(directory), hostname=host, port=port)
     controller.start()
     logging.info("SMTP sink on %s:%s writing to %s", host, port, directory)

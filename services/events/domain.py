@@ -215,3 +215,18 @@ def check_pending(status: RegistrationStatus) -> None:
     if status is not RegistrationStatus.PENDING:
         raise Conflict(f"only a pending registration is approved or rejected; this one is {status.value}",
                        "status")
+
+
+# --- erasure ---------------------------------------------------------------------------------------
+# An erased person's request awaiting a decision, or their place in a waiting line, is withdrawn: nobody
+# could tell them the outcome, and the line moves on. A confirmed place stays counted.
+WITHDRAWN_ON_ERASURE = frozenset({RegistrationStatus.PENDING, RegistrationStatus.WAITLISTED})
+
+
+def erased_address(registration_id: str) -> str:
+    """What stands where an erased registrant's address was: unique per row, undeliverable (RFC 2606)."""
+    return f"erased-{registration_id}@invalid"
+
+
+def is_erased_address(email: str) -> bool:
+    return email.startswith("erased-") and email.endswith("@invalid")

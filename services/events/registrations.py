@@ -7,12 +7,11 @@ import uuid
 from collections import Counter, defaultdict
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from services.events import domain
-from services.events.models import (CalendarFeedRow, EventRow, MemberGroupSeen, RegistrationRow, SessionRow,
-                                    outbox)
+from services.events.models import EventRow, MemberGroupSeen, RegistrationRow, SessionRow, outbox
 from services.events.operations import load_event
 from services.events.views import registration_view
 from shared.contracts.base import utcnow
@@ -21,10 +20,10 @@ from shared.contracts.events import (Attendee, AttendeesUpdate, EventSummary, Re
                                      RegistrationKind, RegistrationPending, RegistrationPromoted,
                                      RegistrationReceipt, RegistrationRejected, RegistrationRequest,
                                      RegistrationStatus, RegistrationView, RegistrationWaitlisted, SessionNeeds)
-from shared.contracts.members import MemberErased, MemberJoined, MemberLeft
+from shared.contracts.members import MemberJoined, MemberLeft
 from shared.contracts.vocabulary import EventStatus
 from shared.errors import Invalid, NotFound
-from shared.secrets import email_digest, new_secret, secret_matches
+from shared.secrets import new_secret, secret_matches
 from shared.spreadsheets import excel_csv
 
 S = RegistrationStatus
@@ -54,6 +53,8 @@ def _summary(session: Session, event_id: str, updated_at: datetime) -> EventSumm
 
 def _announce(session: Session, kind: type[RegistrationChanged], event: EventRow, row: RegistrationRow,
               previous: S | None, now: datetime) -> None:
+    if domain.is_erased_address(row.email):
+        return  # an erased registrant is told nothing, and nothing about them goes on the bus
     outbox.record(session, kind(
         registration_id=row.id, event=_summary(session, event.id, event.updated_at), session_ids=row.session_ids,
         status=S(row.status), previous_status=previous,
@@ -350,23 +351,3 @@ def record_member_left(session: Session, left: MemberLeft) -> None:
     seen = session.get(MemberGroupSeen, left.member_id)
     if seen is not None:
         seen.current, seen.updated_at = False, left.occurred_at
-
-
-def forget_member(session: Session, erased: MemberErased) -> int:
-    """Erasure: registrations made with the person's address keep their places (the counts stay true)
-    but lose every trace of who they were; their private calendar feeds are deleted."""
-    seen = session.get(MemberGroupSeen, erased.member_id)
-    if seen is not None:
-        seen.current = False
-    if not erased.email_sha256:
-        return 0
-    emails = [email for email in session.execute(select(RegistrationRow.email).distinct()).scalars()
-              if email_digest(email) == erased.email_sha256]
-    if not emails:
-        return 0
-    rows = session.execute(select(RegistrationRow).where(RegistrationRow.email.in_(emails))).scalars().all()
-    for row in rows:
-        row.display_name, row.email, row.attendees = "(erased)", f"erased-{row.id}@invalid", []
-        row.manage_token_hash, row.updated_at = "", utcnow()
-    session.execute(delete(CalendarFeedRow).where(CalendarFeedRow.email.in_(emails)))
-    return len(rows)

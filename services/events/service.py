@@ -3,7 +3,8 @@
 Subscriptions (the whole list is shared/bus/subscriptions.py):
     members.member_joined → record_member_joined: groups that may register delegations
     members.member_left   → record_member_left: … and those that may not any more
-    members.member_erased → forget_member: erase the person from registrations and calendar feeds
+    members.member_erased → forget_member: erase the person from registrations, attendee lists, calendar
+                            feeds and the outbox
 Publishes: event_published, event_updated, event_postponed, event_cancelled, registration_*.
 """
 from __future__ import annotations
@@ -12,7 +13,7 @@ from datetime import datetime
 
 from nameko.rpc import rpc
 
-from services.events import feeds, models, operations, registrations
+from services.events import erasure, feeds, models, operations, registrations
 from shared.bus.commands import Commands
 from shared.bus.inbox import Inbox
 from shared.bus.relay import OutboxRelay
@@ -22,6 +23,7 @@ from shared.contracts.events import (AttendeesUpdate, EventDraft, EventFilter, E
                                      RegistrationRequest)
 from shared.contracts.members import MemberErased, MemberJoined, MemberLeft
 from shared.db import Database
+from shared.erasure import reclaim_erased_space
 from shared.health import Pingable
 
 
@@ -47,7 +49,8 @@ class EventsService(Pingable):
 
     @subscribe(MemberErased)
     def forget_member(self, payload: dict) -> None:
-        self.inbox.apply(payload, registrations.forget_member)
+        self.inbox.apply(payload, erasure.forget_member)
+        reclaim_erased_space(self.db.engine)  # also after a redelivery: a crash may have come between
 
     # --- events ---------------------------------------------------------------------------------
     @rpc

@@ -6,12 +6,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from shared.contracts.members import INDIVIDUAL_PUBLIC_FIELDS, DirectoryEntry, StatsRow, Visibility
+from shared.contracts.members import ERASED_NAME, INDIVIDUAL_PUBLIC_FIELDS, DirectoryEntry, StatsRow, Visibility
 
 GROUP_PUBLIC_FIELDS = ("name", "kind", "region", "prefecture", "city", "website", "help_languages", "networks",
                        "public_contact")
 RENEWAL_NOTICE = timedelta(weeks=4)
-ERASED_NAME = "(erased)"
 
 
 def directory_listed(member_kind: str, visibility: str | None, opted_in: bool) -> bool:

@@ -8,16 +8,15 @@ from datetime import date
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from services.members import domain
+from services.members import domain, erasure
 from services.members.models import MemberLanguage, MemberNetwork, MemberRow, MembershipRow, outbox
 from shared.contracts.base import utcnow
-from shared.contracts.members import (DirectoryEntry, DirectoryQuery, ImportProblem, IndividualDraft, MemberErased,
+from shared.contracts.members import (DirectoryEntry, DirectoryQuery, ImportProblem, IndividualDraft,
                                       MemberGroupDraft, MemberJoined, MemberLeft, MemberPatch, MemberStats,
                                       MembershipDraft, MembershipRenewalDue, MembershipRenewed,
                                       MembershipView, MemberUpdated, MemberView, RenewalView)
 from shared.errors import Conflict, Invalid, NotFound, TsunaguError
 from shared.i18n import choose_text
-from shared.secrets import email_digest
 
 GROUP_ONLY = {"name", "kind", "prefecture", "city", "website", "help_languages", "public_contact",
               "contact_email", "visibility"}
@@ -221,9 +220,10 @@ def housekeeping(session: Session, today: date) -> dict:
 
 
 def erase(session: Session, member_id: str) -> MemberView:
-    """Delete the person's personal data; keep an anonymous shell so past statistics stay true."""
+    """Delete the person's personal data; keep an anonymous shell so past statistics stay true. What
+    else the members service held of them goes in the same transaction (`erasure.forget`)."""
     row = load_member(session, member_id)
-    digest = email_digest(row.email or row.contact_email)
+    person, addresses = erasure.person_of(row)
     for name in ("display_name", "email", "contact_email", "public_contact", "website", "external_id",
                  "prefecture", "city", "preferred_language"):
         setattr(row, name, None)
@@ -232,7 +232,7 @@ def erase(session: Session, member_id: str) -> MemberView:
     row.display_name = domain.ERASED_NAME
     row.erased_at = row.updated_at = utcnow()
     _refresh_derived(session, row)
-    outbox.record(session, MemberErased(member_id=row.id, email_sha256=digest))
+    outbox.record(session, erasure.forget(session, row.id, person, addresses))
     return member_view(row)
 
 

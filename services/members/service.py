@@ -18,6 +18,7 @@ from shared.contracts.base import parse_contract
 from shared.contracts.members import (DirectoryQuery, ImportReport, IndividualDraft, MemberGroupDraft, MemberPatch,
                                       MembershipDraft)
 from shared.db import Database
+from shared.erasure import reclaim_erased_space
 from shared.health import Pingable
 
 HOUSEKEEPING_SECONDS = 3600  # renewal reminders and ended memberships: hourly is plenty for dates
@@ -103,8 +104,10 @@ class MembersService(Pingable):
     @rpc
     def erase(self, member_id: str) -> dict:
         with self.db.begin() as session:
-            return self.commands.once(session, "erase", [member_id],
-                                      lambda: operations.erase(session, member_id).to_wire())
+            erased = self.commands.once(session, "erase", [member_id],
+                                        lambda: operations.erase(session, member_id).to_wire())
+        reclaim_erased_space(self.db.engine)
+        return erased
 
     # --- for other services --------------------------------------------------------------------
     @rpc

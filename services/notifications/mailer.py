@@ -11,7 +11,9 @@ import html
 import logging
 import re
 import smtplib
+import traceback
 from functools import lru_cache
+from pathlib import Path
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
@@ -163,6 +165,13 @@ def smtp_failure(exc: Exception) -> tuple[str, bool]:
     return f"{type(exc).__name__}: {exc}", outcome is domain.SmtpOutcome.BOUNCED
 
 
+def where_raised(exc: Exception) -> str:
+    """file:line of the innermost frame: enough to find the fault, and unlike the exception's text it
+    holds none of the recipient's data."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
+
+
 class Mailer(WokenWorker):
     wake_flag = operations.DELIVERIES_WRITTEN
 
@@ -199,14 +208,17 @@ class Mailer(WokenWorker):
             except (smtplib.SMTPException, OSError) as exc:
                 smtp.close()
                 reason, permanent = smtp_failure(exc)
-                log.warning("delivery %s to %s failed (%s)", delivery.delivery_id, delivery.email, reason)
+                # Logs name the delivery, never the address (nor the server's reply, which often quotes it).
+                log.warning("delivery %s failed (%s, %s)", delivery.delivery_id, type(exc).__name__,
+                            "permanent" if permanent else "will retry")
                 with self.sessionmaker.begin() as session:
                     operations.mark_failed_attempt(session, delivery, reason, permanent)
                 if not permanent:
                     return 0, last  # the server is unwell: leave the rest of the batch for the backoff
                 continue
             except Exception as exc:  # a message that cannot be composed: record it, never loop on it
-                log.exception("delivery %s cannot be composed", delivery.delivery_id)
+                log.error("delivery %s cannot be composed (%s at %s)", delivery.delivery_id, type(exc).__name__,
+                          where_raised(exc))
                 with self.sessionmaker.begin() as session:
                     operations.mark_failed_attempt(session, delivery, repr(exc), permanent=True)
                 continue

@@ -96,6 +96,17 @@ class ReminderRow(Base):
     sent: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class ErasedAddressRow(Base):
+    """An erased person's address, by digest only, and when it was erased. Facts about them from before
+    the erasure may still arrive afterwards (events cross the bus in no fixed order, and a dead letter
+    can be replayed): those are not mailed. Anything they do after the erasure is a new beginning."""
+
+    __tablename__ = "erased_addresses"
+
+    email_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 metadata = Base.metadata
 inbox = InboxTable(metadata)
 commands = CommandLog(metadata)

@@ -6,19 +6,19 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, func, insert, literal, or_, select, update
+from sqlalchemy import bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from services.notifications import domain
+from services.notifications import domain, erasure
 from services.notifications.models import DeliveryRow, MailingListRow, MessageRow, ReminderRow, SubscriptionRow
 from shared.contracts.base import utcnow
 from shared.contracts.events import EventPublished, RegistrationChanged
-from shared.contracts.members import MemberErased, MembershipRenewalDue
+from shared.contracts.members import MembershipRenewalDue
 from shared.contracts.notifications import (GENERAL_LIST, AnnouncementDraft, AnnouncementView, ConfirmedSubscriber,
                                             DeliveryCounts, MailingListDraft, MailingListView, SubscriberView,
                                             SubscriptionRequest)
 from shared.errors import Conflict, NotFound
-from shared.secrets import email_digest, hash_secret, new_secret
+from shared.secrets import hash_secret, new_secret
 
 DELIVERIES_WRITTEN = "deliveries_written"  # session.info flag: wake the mailer after commit
 CONFIRMED = "confirmed"
@@ -222,7 +222,9 @@ def unsubscribe_preview(session: Session, subscription_id: int, signature: str, 
 
 def mail_registration_change(session: Session, changed: RegistrationChanged) -> None:
     """Confirmed, waitlisted, promoted, pending, approved, rejected, cancelled: one mail each, once;
-    and a reminder owed before the event to whoever holds a place."""
+    and a reminder owed before the event to whoever holds a place. Nothing for a registrant erased since."""
+    if erasure.erased_since(session, changed.registrant.email, changed.occurred_at):
+        return
     message_id = _message(session, f"{changed.event_type}:{changed.registration_id}:{changed.event_id}",
                           "registration_status", {"event_type": changed.event_type, **changed.to_wire()})
     if message_id:
@@ -257,7 +259,7 @@ def queue_due_reminders(session: Session, now: datetime) -> int:
 
 
 def mail_renewal_due(session: Session, due: MembershipRenewalDue) -> None:
-    if not due.email:
+    if not due.email or erasure.erased_since(session, due.email, due.occurred_at):
         return
     message_id = _message(session, f"renewal_due:{due.membership_id}", "renewal_due", due.to_wire())
     if message_id:
@@ -320,19 +322,3 @@ def mark_failed_attempt(session: Session, delivery: DueDelivery, error: str, per
             subscription.bounces += 1
             if domain.suspended_after(subscription.bounces) and subscription.status == CONFIRMED:
                 subscription.status = "suspended"  # an address that keeps bouncing is not mailed again
-
-
-def forget_member(session: Session, erased: MemberErased) -> int:
-    """Erasure: the person leaves every list, and the record of what was sent to them goes too."""
-    if not erased.email_sha256:
-        return 0
-    emails = {email for email in session.execute(select(SubscriptionRow.email).distinct()).scalars()
-              if email_digest(email) == erased.email_sha256}
-    emails |= {email for email in session.execute(select(DeliveryRow.email).distinct()).scalars()
-               if email_digest(email) == erased.email_sha256}
-    if not emails:
-        return 0
-    removed = session.execute(delete(SubscriptionRow).where(SubscriptionRow.email.in_(emails))).rowcount
-    session.execute(delete(DeliveryRow).where(DeliveryRow.email.in_(emails)))
-    return removed
-

@@ -4,7 +4,8 @@ Subscriptions (the whole list is shared/bus/subscriptions.py):
     events.event_published          → announce_event: the general list, the region's, the networks'
     events.registration_*           → mail_registration_*: one mail to the registrant per change
     members.membership_renewal_due  → mail_renewal_due: the renewal reminder
-    members.member_erased           → forget_member: remove the person from every list and delivery record
+    members.member_erased           → forget_member: remove the person from every list, the ledger, messages
+                                      and reminders; mail about them from before it is not sent
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from datetime import datetime
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from services.notifications import models, operations
+from services.notifications import erasure, models, operations
 from services.notifications.domain import announcement_key
 from services.notifications.mailer import Mailer
 from shared.bus.commands import Commands
@@ -28,6 +29,7 @@ from shared.contracts.members import MemberErased, MembershipRenewalDue
 from shared.contracts.notifications import (AnnouncementDraft, ConfirmedSubscriber, MailingListDraft,
                                             SubscriptionRequest)
 from shared.db import SETTINGS_KEY, Database
+from shared.erasure import reclaim_erased_space
 from shared.health import Pingable
 
 
@@ -50,7 +52,8 @@ class NotificationsService(Pingable):
 
     @subscribe(MemberErased)
     def forget_member(self, payload: dict) -> None:
-        self.inbox.apply(payload, operations.forget_member)
+        self.inbox.apply(payload, erasure.forget_member)
+        reclaim_erased_space(self.db.engine)  # also after a redelivery: a crash may have come between
 
     @subscribe(MembershipRenewalDue)
     def mail_renewal_due(self, payload: dict) -> None:

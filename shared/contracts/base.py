@@ -26,7 +26,9 @@ def utcnow() -> datetime:
 
 
 class Contract(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # hide_input_in_errors: a validation error's text (logged, dead-lettered) says what is wrong, never
+    # the value sent — it may be someone's address or name.
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     def to_wire(self) -> dict:
         """JSON-safe dict: what goes on the bus (never datetimes or enums, whatever the serializer does)."""

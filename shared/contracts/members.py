@@ -293,11 +293,16 @@ class MembershipRenewalDue(Event):
     name: str
 
 
+ERASED_NAME = "(erased)"  # what stands where an erased person's name was, in every service
+
+
 class MemberErased(Event):
     """Published by the members service when a person's personal data has been erased there.
 
-    Promises: every service must purge what it holds of this person: matched by `email_sha256`
-    (SHA-256 of the lower-cased address), so the address itself never travels again.
+    Promises: every service must purge what it holds of this person, matched by `email_sha256` (the
+    SHA-256 of the address, `shared.secrets.email_digest`) and, where a name stands without an address
+    (an attendee named in someone else's delegation), by `name_sha256` (`name_digest` of each of their
+    names): the address and names themselves never travel again.
     """
 
     event_type: ClassVar[str] = "member_erased"
@@ -305,3 +310,4 @@ class MemberErased(Event):
 
     member_id: str
     email_sha256: str | None
+    name_sha256: list[str] = Field(default_factory=list)

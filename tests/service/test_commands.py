@@ -81,3 +81,18 @@ def test_a_command_that_fails_records_nothing_and_may_run_again(db):
 
 def _refuse():
     raise Conflict("the event is full", "places")
+
+
+def test_erasure_scrubs_recorded_results_and_a_redelivery_still_runs_nothing(db):
+    from shared.erasure import ErasedPerson, forget_in_command_results
+    key = uuid.uuid4().hex
+    with db.begin() as session:
+        CommandRun(log.table, key, "k" * 32).once(session, "register", {}, lambda: {
+            "id": 7, "display_name": "山田 花子", "email": "Hanako@Example.org"})
+    with db.begin() as session:
+        person = ErasedPerson.known_as("hanako@example.org", ["山田　花子"])
+        assert forget_in_command_results(session, log.table, person) == 1
+    with db.begin() as session:
+        replayed = CommandRun(log.table, key, "k" * 32).once(session, "register", {}, _refuse)
+    assert replayed["id"] == 7 and "Hanako@Example.org" not in replayed.values()
+    assert "山田 花子" not in replayed.values()

@@ -106,12 +106,13 @@ def test_lists_are_unique_and_must_exist(db):
 def test_an_erased_person_leaves_every_list_and_the_ledger(db):
     import hashlib
 
+    from services.notifications import erasure
     from shared.contracts.members import MemberErased
     with db.begin() as session:
         operations.announce_event(session, EventPublished(event=EVENT))
     digest = hashlib.sha256(b"a@example.org").hexdigest()
     with db.begin() as session:
-        assert operations.forget_member(session, MemberErased(member_id="m", email_sha256=digest)) == 1
+        assert erasure.forget_member(session, MemberErased(member_id="m", email_sha256=digest)) == 1
     assert [r.email for r in deliveries(db)] == ["b@example.org"]
     with db() as session:
         emails = session.execute(select(models.SubscriptionRow.email)).scalars().all()

@@ -230,7 +230,7 @@ def test_many_registrations_never_exceed_capacity(db):
 def test_an_erased_person_keeps_the_place_but_loses_every_trace(db):
     import hashlib
 
-    from services.events import feeds
+    from services.events import erasure, feeds
     from shared.contracts.members import MemberErased
     event = open_event(db, capacity=5)
     receipt = register(db, event.id, display_name="Nguyen", email="Nguyen@Example.org",
@@ -240,7 +240,7 @@ def test_an_erased_person_keeps_the_place_but_loses_every_trace(db):
         feeds.issue_private_feed(session, receipt.id, receipt.manage_token, False)
     digest = hashlib.sha256(b"nguyen@example.org").hexdigest()
     with db.begin() as session:
-        assert registrations.forget_member(session, MemberErased(member_id="m", email_sha256=digest)) == 1
+        assert erasure.forget_member(session, MemberErased(member_id="m", email_sha256=digest)) == 1
     with db() as session:
         rows = session.execute(select(models.RegistrationRow)).scalars().all()
         feeds_left = session.execute(select(models.CalendarFeedRow)).scalars().all()
