@@ -42,11 +42,15 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 def one_line(text: str) -> str:
     """Line breaks, tabs and control characters become one space."""
+    if text.isprintable():  # the usual case, checked in C: nothing to clean
+        return text.strip()
     return _BREAKS.sub(" ", text).strip()
 
 
 def paragraphs(text: str) -> str:
     """Line feeds stay (icalendar escapes them); other control characters go."""
+    if text.replace("\n", "").isprintable():
+        return text
     return _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
