@@ -18,6 +18,7 @@ def problem(response: httpx.Response, status: int, field: str) -> dict:
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()
+    assert len(response.content) < 5_000  # what was wrong, not what was sent
     fields = [e["field"] for e in body.get("errors", [])]
     assert any(f == field or f.startswith(field + ".") for f in fields), body
     return body
