@@ -7,11 +7,16 @@ from collections.abc import Iterable, Mapping
 DEFAULT_CHAIN = ("ja", "en")
 EASY_JAPANESE = "ja-x-easy"  # やさしい日本語
 
+SUPPORTED_LANGUAGES = ("ja", EASY_JAPANESE, "en", "vi", "pt-BR", "tl", "ne", "zh-Hans", "ko", "es", "id", "my")
+"""The languages a reader may ask for (feeds' `lang`): those of the people the network serves."""
+# Other spellings browsers and people use for a supported language.
+SYNONYMS = {"zh-CN": "zh-Hans", "zh-SG": "zh-Hans", "pt": "pt-BR", "fil": "tl"}
+
 _TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$")
 
 
 def is_language_tag(tag: str) -> bool:
-    return bool(_TAG.match(tag))
+    return len(tag) <= 35 and bool(_TAG.match(tag))
 
 
 def normalise_tag(tag: str) -> str:
@@ -32,15 +37,27 @@ def normalise_tag(tag: str) -> str:
     return "-".join(out)
 
 
+def _broader_forms(tag: str) -> list[str]:
+    """`zh-Hans-CN` → zh-Hans-CN, zh-Hans, zh; `ja-x-easy` → ja-x-easy, ja."""
+    parts = normalise_tag(tag).split("-")
+    return ["-".join(parts[:end]) for end in range(len(parts), 0, -1) if parts[end - 1] != "x"]
+
+
+def supported_language(tag: str) -> str | None:
+    """The supported language a reader asking for `tag` gets: the tag or its nearest broader form that is
+    supported (`en-GB` → en, `ja-JP` → ja, `zh-CN` → zh-Hans); None when there is none (`zh-TW`, `fr`)."""
+    if not is_language_tag(tag):
+        return None
+    for form in _broader_forms(tag):
+        form = SYNONYMS.get(form, form)
+        if form in SUPPORTED_LANGUAGES:
+            return form
+    return None
+
+
 def language_chain(wanted: str | None) -> list[str]:
     """Requested tag, then its broader forms (`pt-BR` → `pt`), then Japanese, then English."""
-    chain: list[str] = []
-    if wanted:
-        parts = normalise_tag(wanted).split("-")
-        for end in range(len(parts), 0, -1):
-            if parts[end - 1] == "x":
-                continue
-            chain.append("-".join(parts[:end]))
+    chain: list[str] = _broader_forms(wanted) if wanted else []
     for tag in DEFAULT_CHAIN:
         if tag not in chain:
             chain.append(tag)

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     max_workers: int = Field(10, description="Concurrent workers per service (also the AMQP prefetch)")
     private_feed_seconds: float = Field(60.0, description="How long the gateway keeps a registrant's private "
                                                            "calendar feed before building it again")
+    feed_cache_bytes: int = Field(32 * 1024 * 1024, description="Most bytes of built calendar feeds the gateway "
+                                                                "keeps (the least recently used go first)")
     outbox_poll_seconds: float = Field(1.0, description="How often the outbox relay looks for rows it "
                                                         "was not told about")
     retry_seconds: float = Field(10.0, description="An event that met a passing fault (database locked or "

@@ -26,6 +26,9 @@ TRANSITIONS: dict[EventStatus, frozenset[EventStatus]] = {
 SEQUENCE_FIELDS = frozenset({"starts_at", "ends_at", "all_day", "timezone", "venue", "city", "prefecture",
                              "region", "sessions", "status"})
 
+# What decides which public feeds hold an event (besides being public): a change moves it between feeds.
+FEED_PLACEMENT_FIELDS = frozenset({"kind", "region", "networks"})
+
 
 def check_transition(current: EventStatus, target: EventStatus) -> None:
     if target not in TRANSITIONS[current]:

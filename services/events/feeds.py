@@ -1,14 +1,28 @@
-"""Use cases behind the calendar feeds: which events a feed holds, and the registrants' private feeds."""
+"""Use cases behind the calendar feeds: which events a feed holds, when it last changed, and the
+registrants' private feeds.
+
+A feed's Last-Modified is when its content last changed, worked out from durable state alone, so that
+it never goes back and every gateway (one that just restarted, or a second one) tells the same date.
+It is the latest of:
+- the last change of an event it holds (`updated_at`; every change shows in the body, as DTSTAMP);
+- the last time an event left it (`feed_departures`): an event that left is no longer there to tell;
+- since when this release writes calendars as it does (`feed_format`), which also dates a feed that
+  never held anything;
+- for a registrant's private feed, also their last new registration.
+"""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from functools import cache
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.events import ical
-from services.events.models import CalendarFeedRow, EventRow, RegistrationRow
-from services.events.operations import load_event
+from services.events.models import CalendarFeedRow, EventRow, FeedDeparture, FeedFormat, RegistrationRow
+from services.events.operations import PUBLIC, holding_network, load_public_event
 from services.events.registrations import load_registration
 from services.events.views import event_view
 from shared.contracts.base import utcnow
@@ -28,30 +42,63 @@ NAMED_FEEDS: dict[str, tuple[EventKind | None, dict[str, str]]] = {
 PRIVATE_NAME = {"ja": "つなぐ 参加予定", "en": "Tsunagu: my registrations"}
 
 
+@cache
+def _fingerprint() -> str:
+    names = [text for _, titles in NAMED_FEEDS.values() for text in titles.values()]
+    return ical.format_fingerprint(*names, *PRIVATE_NAME.values())
+
+
+def written_since(session: Session) -> datetime:
+    """Since when calendars are written as this release writes them: recorded by the first build."""
+    row = session.get(FeedFormat, 1)
+    if row is None:
+        try:
+            with session.begin_nested():
+                session.add(FeedFormat(id=1, fingerprint=_fingerprint(), since=utcnow()))
+        except IntegrityError:  # another instance of the service recorded it a moment ago
+            pass
+        row = session.get(FeedFormat, 1)
+    if row.fingerprint != _fingerprint():
+        row.fingerprint, row.since = _fingerprint(), utcnow()
+    return row.since
+
+
+def _placed(query: Select, table: type[EventRow] | type[FeedDeparture], kind: str | None, region: str | None,
+            network: str | None) -> Select:
+    """Only the rows of `table` (events, or where events were) that the feed of these filters holds."""
+    if kind:
+        query = query.where(table.kind == kind)
+    if region:
+        query = query.where(table.region == region)
+    if network:
+        query = query.where(holding_network(table.networks, network))
+    return query
+
+
+def _last_departure(session: Session, kind: str | None, region: str | None, network: str | None) -> list[datetime]:
+    """When an event last left the feed of these filters (a list of one), or [] if none ever did."""
+    query = select(FeedDeparture.left_at).order_by(FeedDeparture.left_at.desc()).limit(1)
+    return list(session.scalars(_placed(query, FeedDeparture, kind, region, network)))
+
+
 def public_feed(session: Session, name: str, lang: str | None, base_url: str, source_url: str,
                 region: str | None = None, kind: str | None = None, network: str | None = None) -> dict:
     if name not in NAMED_FEEDS:
         raise NotFound(f"no feed {name!r}", "feed")
     fixed_kind, title = NAMED_FEEDS[name]
-    query = select(EventRow).where(EventRow.status != EventStatus.DRAFT.value).order_by(EventRow.starts_at)
-    if fixed_kind or kind:
-        query = query.where(EventRow.kind == (fixed_kind.value if fixed_kind else kind))
-    if region:
-        query = query.where(EventRow.region == region)
-    rows = session.execute(query).scalars().all()
-    if network:
-        rows = [row for row in rows if network in row.networks]
-    events = [event_view(row) for row in rows]
+    kind = fixed_kind.value if fixed_kind else kind
+    query = _placed(select(EventRow).where(PUBLIC).order_by(EventRow.starts_at), EventRow, kind, region, network)
+    events = [event_view(row) for row in session.execute(query).scalars()]
+    changed_at = max([written_since(session), *(e.updated_at for e in events),
+                      *_last_departure(session, kind, region, network)])
     cal = ical.calendar(choose_text(title, lang), events, lang, base_url, source_url)
-    return ical.serialise(cal, events)
+    return ical.serialise(cal, changed_at)
 
 
 def event_feed(session: Session, event_id: str, lang: str | None, base_url: str, source_url: str) -> dict:
-    event = event_view(load_event(session, event_id))
-    if event.status is EventStatus.DRAFT:
-        raise NotFound(f"no event {event_id}", "event_id")
+    event = event_view(load_public_event(session, event_id))
     cal = ical.calendar(choose_text(event.title, lang), [event], lang, base_url, source_url, with_sessions=True)
-    return ical.serialise(cal, [event])
+    return ical.serialise(cal, max(written_since(session), event.updated_at))
 
 
 def issue_private_feed(session: Session, registration_id: str, manage_token: str | None, organizer: bool,
@@ -75,10 +122,26 @@ def revoke_private_feed(session: Session, registration_id: str, manage_token: st
     return result.rowcount
 
 
+def _ended(registration: RegistrationRow) -> bool:
+    return registration.status in (RegistrationStatus.CANCELLED.value, RegistrationStatus.REJECTED.value)
+
+
+def _one_per_event(rows: list) -> list:
+    """Someone who cancelled and registered again holds two registrations for one event; their calendar
+    shows the event once (one UID), as the registration that still holds, else the latest."""
+    chosen: dict[str, tuple[RegistrationRow, EventRow]] = {}
+    for registration, event in rows:
+        held = chosen.get(event.id)
+        if held is None or (not _ended(registration), registration.created_at) > (not _ended(held[0]),
+                                                                                  held[0].created_at):
+            chosen[event.id] = (registration, event)
+    return list(chosen.values())
+
+
 def _as_seen_by_registrant(event: EventView, registration: RegistrationRow) -> EventView:
     """A registration that ended (cancelled, rejected) shows its event as cancelled in this feed, with a
     higher SEQUENCE so calendars take the change."""
-    if registration.status in (RegistrationStatus.CANCELLED.value, RegistrationStatus.REJECTED.value):
+    if _ended(registration):
         return event.model_copy(update={"status": EventStatus.CANCELLED, "sequence": event.sequence + 1,
                                         "updated_at": max(event.updated_at, registration.updated_at)})
     return event
@@ -91,6 +154,8 @@ def private_feed(session: Session, feed_token: str, lang: str | None, base_url: 
         raise NotFound("no calendar feed at this address (it may have been revoked)", "token")
     rows = session.execute(select(RegistrationRow, EventRow).join(EventRow, RegistrationRow.event_id == EventRow.id)
                            .where(RegistrationRow.email == feed.email).order_by(EventRow.starts_at)).all()
-    events = [_as_seen_by_registrant(event_view(event), registration) for registration, event in rows]
+    events = [_as_seen_by_registrant(event_view(event), registration) for registration, event in _one_per_event(rows)]
+    changed_at = max([written_since(session), *(e.updated_at for e in events),
+                      *(registration.created_at for registration, _ in rows)])
     cal = ical.calendar(choose_text(PRIVATE_NAME, lang), events, lang, base_url, source_url, with_sessions=False)
-    return {**ical.serialise(cal, events), "email": feed.email}
+    return {**ical.serialise(cal, changed_at), "email": feed.email}

@@ -8,12 +8,18 @@ What calendar apps need to keep a copy in sync:
 - cancelled events kept with STATUS:CANCELLED (a removed event stays as a ghost in many apps);
   postponed ones as TENTATIVE with their new dates;
 - a VTIMEZONE for every zone used; whole-day events as DATE values with the exclusive end.
+
+Text is cleaned before it goes in, whatever was stored: control characters are never written (RFC 5545
+TEXT has none), and one-line properties (NAME, X-WR-CALNAME, SUMMARY, LOCATION) get no line break —
+icalendar does not escape NAME and X-WR-CALNAME, and only an `assert` (gone under `python -O`) stops a
+line feed there from ending the line.
 """
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -30,6 +36,24 @@ POSTPONED_NOTE = {"ja": "延期されました。", "en": "This event has been p
 CANCELLED_NOTE = {"ja": "中止されました。", "en": "This event has been cancelled."}
 
 
+_BREAKS = re.compile(r"\s*[\x00-\x1f\x7f-\x9f\u2028\u2029]+\s*")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def one_line(text: str) -> str:
+    """Line breaks, tabs and control characters become one space."""
+    if text.isprintable():  # the usual case, checked in C: nothing to clean
+        return text.strip()
+    return _BREAKS.sub(" ", text).strip()
+
+
+def paragraphs(text: str) -> str:
+    """Line feeds stay (icalendar escapes them); other control characters go."""
+    if text.replace("\n", "").isprintable():
+        return text
+    return _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def uid(component_id: str) -> str:
     return f"{component_id}@tsunagu"
 
@@ -44,7 +68,7 @@ def _place(event: EventView, lang: str | None, room: str | None = None) -> str:
              event.city if not (venue and venue.address) else None]
     if venue and venue.online_url and not any(parts):
         parts.append(venue.online_url)
-    return ", ".join(part for part in parts if part)
+    return one_line(", ".join(part for part in parts if part))
 
 
 def _description(event: EventView, lang: str | None, url: str) -> str:
@@ -59,7 +83,7 @@ def _description(event: EventView, lang: str | None, url: str) -> str:
     if event.venue and event.venue.online_url:
         lines.append(event.venue.online_url)
     lines.append(url)
-    return "\n\n".join(lines)
+    return paragraphs("\n\n".join(lines))
 
 
 def _common(component: icalendar.Event, event: EventView, lang: str | None, url: str) -> None:
@@ -69,7 +93,8 @@ def _common(component: icalendar.Event, event: EventView, lang: str | None, url:
     component.add("sequence", event.sequence)
     component.add("status", STATUS.get(event.status, "CONFIRMED"))
     component.add("url", url, parameters={"VALUE": "URI"})
-    component.add("categories", [event.kind.value, event.region.value, *event.networks])
+    component.add("categories", [one_line(category) for category in (event.kind.value, event.region.value,
+                                                                     *event.networks)])
     if event.venue and event.venue.latitude is not None:
         component.add("geo", (event.venue.latitude, event.venue.longitude))
 
@@ -87,7 +112,7 @@ def event_component(event: EventView, lang: str | None, base_url: str) -> icalen
     url = f"{base_url}/events/{event.id}"
     component = icalendar.Event()
     component.add("uid", uid(event.id))
-    component.add("summary", choose_text(event.title, lang))
+    component.add("summary", one_line(choose_text(event.title, lang)))
     _times(component, event.starts_at, event.ends_at, event.timezone, event.all_day)
     place = _place(event, lang)
     if place:
@@ -101,7 +126,7 @@ def session_component(event: EventView, session: SessionView, lang: str | None, 
     url = f"{base_url}/events/{event.id}"
     component = icalendar.Event()
     component.add("uid", uid(session.id))
-    component.add("summary", f"{choose_text(event.title, lang)} — {choose_text(session.title, lang)}")
+    component.add("summary", one_line(f"{choose_text(event.title, lang)} — {choose_text(session.title, lang)}"))
     _times(component, session.starts_at, session.ends_at, event.timezone, all_day=False)
     place = _place(event, lang, session.room)
     if place:
@@ -118,6 +143,7 @@ def calendar(name: str, events: Iterable[EventView], lang: str | None, base_url:
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
+    name = icalendar.vText(one_line(name))  # TEXT (RFC 7986): escaped, which icalendar leaves to its caller here
     cal.add("name", name)
     cal.add("x-wr-calname", name)
     cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
@@ -132,9 +158,33 @@ def calendar(name: str, events: Iterable[EventView], lang: str | None, base_url:
     return cal
 
 
-def serialise(cal: icalendar.Calendar, events: list[EventView]) -> dict:
-    """The body, a strong ETag of exactly those bytes, and when the newest event behind it changed."""
+def serialise(cal: icalendar.Calendar, changed_at: datetime) -> dict:
+    """The body, a strong ETag of exactly those bytes, and when the feed's content last changed."""
     body = cal.to_ical()
-    last_modified = max((e.updated_at for e in events), default=datetime(2000, 1, 1).astimezone())
     return {"body": body.decode("utf-8"), "etag": '"' + hashlib.sha256(body).hexdigest()[:40] + '"',
-            "last_modified": last_modified.isoformat()}
+            "last_modified": changed_at.isoformat()}
+
+
+_SAMPLE_MOMENT = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+def format_fingerprint(*names: str) -> str:
+    """A hash of what this code (and this icalendar) writes for fixed sample events and the given feed
+    names: it changes when a release writes calendars differently."""
+    day = timedelta(days=1)
+    sample = EventView(
+        id="sample", status=EventStatus.CANCELLED, revision=2, sequence=1, kind="workshop",
+        title={"ja": "見本", "en": "Sample"}, description={"ja": "説明"}, region="kanto", prefecture="東京都",
+        city="東京", venue={"name": "会場", "address": "住所", "latitude": 35.0, "longitude": 139.0,
+                           "online_url": "https://example.org"},
+        networks=["sample"], timezone="Asia/Tokyo", starts_at=_SAMPLE_MOMENT, ends_at=_SAMPLE_MOMENT + day,
+        sessions=[{"id": "s", "title": {"ja": "分科会"}, "room": "1", "starts_at": _SAMPLE_MOMENT,
+                   "ends_at": _SAMPLE_MOMENT + day}],
+        cancel_reason="理由", created_at=_SAMPLE_MOMENT, updated_at=_SAMPLE_MOMENT, published_at=_SAMPLE_MOMENT)
+    events = [sample, sample.model_copy(update={"id": "whole-day", "all_day": True, "status": EventStatus.POSTPONED})]
+    digest = hashlib.sha256()
+    for lang in ("ja", "en"):
+        digest.update(calendar("sample", events, lang, "https://b", "https://s", with_sessions=True).to_ical())
+    for name in names:
+        digest.update(name.encode("utf-8") + b"\0")
+    return digest.hexdigest()

@@ -124,6 +124,32 @@ class CalendarFeedRow(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class FeedDeparture(Base):
+    """A published event moved out of some public feeds (its kind, region or networks changed): where it
+    was until `left_at`. A feed that held it changed at that moment, though the event is no longer in it,
+    so its Last-Modified is at least `left_at`."""
+
+    __tablename__ = "feed_departures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36))
+    kind: Mapped[str] = mapped_column(String(32))
+    region: Mapped[str] = mapped_column(String(32))
+    networks: Mapped[list] = mapped_column(JSON)
+    left_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class FeedFormat(Base):
+    """What this release writes into calendars (a fingerprint) and since when: no feed is older than
+    that, so a feed whose events did not change but whose text did (a new release) is not answered 304."""
+
+    __tablename__ = "feed_format"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # one row
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    since: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 metadata = Base.metadata
 outbox = Outbox(metadata)
 inbox = InboxTable(metadata)

@@ -6,11 +6,11 @@ import uuid
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, String, cast, select
 from sqlalchemy.orm import Session
 
 from services.events import domain
-from services.events.models import EventRow, RegistrationRow, SessionRow, outbox
+from services.events.models import EventRow, FeedDeparture, RegistrationRow, SessionRow, outbox
 from services.events.views import event_view
 from shared.contracts.base import parse_contract, utcnow
 from shared.contracts.events import (EventCancelled, EventDraft, EventFilter, EventPatch, EventPostponed,
@@ -27,6 +27,28 @@ def load_event(session: Session, event_id: str, for_update: bool = False) -> Eve
         query = query.with_for_update()
     row = session.execute(query).scalar_one_or_none()
     if row is None:
+        raise NotFound(f"no event {event_id}", "event_id")
+    return row
+
+
+def is_public(event) -> bool:
+    """Anyone may see an event once it has been published. A draft, and a draft cancelled before anyone
+    saw it, are not public: not even their existence (they answer like an unknown id)."""
+    return event.published_at is not None
+
+
+PUBLIC = EventRow.published_at.is_not(None)  # is_public as a query condition
+
+
+def holding_network(column, network: str) -> ColumnElement[bool]:
+    """The JSON list in `column` holds `network`, on SQLite and PostgreSQL alike. Exact for a slug, which
+    has no character JSON would escape: `"labour"` in the text is that element and no other."""
+    return cast(column, String).contains(f'"{network}"', autoescape=True)
+
+
+def load_public_event(session: Session, event_id: str) -> EventRow:
+    row = load_event(session, event_id)
+    if not is_public(row):
         raise NotFound(f"no event {event_id}", "event_id")
     return row
 
@@ -151,6 +173,9 @@ def update_event(session: Session, event_id: str, patch: EventPatch) -> EventVie
     row.revision = domain.next_revision(status, row.revision)
     if status is not EventStatus.DRAFT and domain.SEQUENCE_FIELDS & set(changed):
         row.sequence += 1
+    if is_public(row) and domain.FEED_PLACEMENT_FIELDS & set(changed):
+        session.add(FeedDeparture(event_id=row.id, kind=before["kind"], region=before["region"],
+                                  networks=list(before["networks"]), left_at=now))
     if row.capacity is None or (old_capacity is not None and row.capacity > old_capacity) or "sessions" in changed:
         promote_waiting(session, row, now)
     session.flush()
@@ -231,19 +256,21 @@ def complete_event(session: Session, event_id: str) -> EventView:
     return view
 
 
-def get_event(session: Session, event_id: str) -> EventView:
-    return event_view(load_event(session, event_id))
+def get_event(session: Session, event_id: str, organizer: bool = False) -> EventView:
+    return event_view(load_event(session, event_id) if organizer else load_public_event(session, event_id))
 
 
 def _filtered(query: Select, filters: EventFilter) -> Select:
     if not filters.include_drafts:
-        query = query.where(EventRow.status != EventStatus.DRAFT.value)
+        query = query.where(PUBLIC)
     if filters.status:
         query = query.where(EventRow.status == filters.status.value)
     if filters.kind:
         query = query.where(EventRow.kind == filters.kind.value)
     if filters.region:
         query = query.where(EventRow.region == filters.region.value)
+    if filters.network:
+        query = query.where(holding_network(EventRow.networks, filters.network))
     if filters.starts_from:
         query = query.where(EventRow.ends_at > filters.starts_from)
     if filters.starts_to:
@@ -255,31 +282,14 @@ def _filtered(query: Select, filters: EventFilter) -> Select:
 
 
 def list_events(session: Session, filters: EventFilter) -> list[EventView]:
-    rows = session.execute(_filtered(select(EventRow), filters).order_by(EventRow.starts_at)).scalars().all()
-    if filters.network:  # JSON lists: filtered here rather than with dialect-specific operators
-        rows = [row for row in rows if filters.network in row.networks]
+    rows = session.execute(_filtered(select(EventRow), filters).order_by(EventRow.starts_at)).scalars()
     return [event_view(row) for row in rows]
 
 
 def create_migrants_day(session: Session, draft: MigrantsDayDraft) -> list[EventView]:
     """One occasion, one event per city, all created as drafts in one transaction."""
     occasion_id = str(uuid.uuid4())
-    zone = ZoneInfo(draft.timezone)
-    views = []
-    for index, local in enumerate(draft.local_events):
-        starts = local.starts_at if local.starts_at.tzinfo else local.starts_at.replace(tzinfo=zone)
-        if starts.astimezone(zone).date() != date(draft.year, 12, 18):
-            raise Invalid(f"International Migrants Day is 18 December {draft.year}; "
-                          f"this event starts on {starts.astimezone(zone).date()}",
-                          f"local_events.{index}.starts_at")
-        title = local.title or {lang: f"{text} {local.city}" for lang, text in draft.title.items()}
-        event = parse_contract(EventDraft, {
-            "kind": EventKind.MIGRANTS_DAY, "series": "migrants-day", "title": title,
-            "description": draft.description, "region": local.region, "prefecture": local.prefecture,
-            "city": local.city, "venue": local.venue, "networks": draft.networks, "timezone": draft.timezone,
-            "starts_at": local.starts_at, "ends_at": local.ends_at, "capacity": local.capacity})
-        views.append(create_event(session, event, occasion_id=occasion_id))
-    return views
+    return [create_event(session, event, occasion_id=occasion_id) for event in draft.local_drafts()]
 
 
 def events_between(session: Session, start: datetime, end: datetime, region: str | None,
@@ -289,5 +299,5 @@ def events_between(session: Session, start: datetime, end: datetime, region: str
     if region:
         query = query.where(EventRow.region == region)
     if not include_drafts:
-        query = query.where(EventRow.status != EventStatus.DRAFT.value)
+        query = query.where(PUBLIC)
     return [event_view(row) for row in session.execute(query.order_by(EventRow.starts_at)).scalars()]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from services.events import domain
 from services.events.models import EventRow, MemberGroupSeen, RegistrationRow, SessionRow, outbox
-from services.events.operations import load_event
+from services.events.operations import is_public, load_event
 from services.events.views import registration_view
 from shared.contracts.base import utcnow
 from shared.contracts.events import (Attendee, AttendeesUpdate, EventSummary, Registrant, RegistrationApproved,
@@ -131,7 +131,7 @@ def _check_group(session: Session, event_id: str, quota: int | None, request: Re
 EVENTS, SESSIONS, REGISTRATIONS = EventRow.__table__, SessionRow.__table__, RegistrationRow.__table__
 _LOCK_EVENT = select(*[EVENTS.c[name] for name in (
     "id", "status", "capacity", "confirmed_places", "waitlisted_places", "next_arrival", "requires_approval",
-    "registration_opens_at", "registration_closes_at", "group_quota", "updated_at")]).where(
+    "registration_opens_at", "registration_closes_at", "group_quota", "updated_at", "published_at")]).where(
     EVENTS.c.id == bindparam("event_id")).with_for_update()
 _SESSION_PLACES = select(SESSIONS.c.id, SESSIONS.c.capacity, SESSIONS.c.confirmed_places).where(
     SESSIONS.c.event_id == bindparam("event_id"))
@@ -153,7 +153,7 @@ def register(session: Session, event_id: str, request: RegistrationRequest,
     """`manage_secret`: the manage link's token and its hash (new_secret() when not given)."""
     db = session.connection()  # Core on the session's own connection and transaction: no ORM bookkeeping
     event = db.execute(_LOCK_EVENT, {"event_id": event_id}).first()
-    if event is None:
+    if event is None or not is_public(event):
         raise NotFound(f"no event {event_id}", "event_id")
     now = utcnow()
     domain.check_registration_open(EventStatus(event.status), now, event.registration_opens_at,

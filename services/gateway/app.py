@@ -23,7 +23,7 @@ def create_app(settings: Settings | None = None, rpc_pool: RpcPool | None = None
                                                  settings.rpc_timeout)
         # /health has its own short-timeout proxies so a dead service is reported in seconds.
         app.state.health_pool = health_pool or RpcPool(settings.amqp_uri, 3, settings.health_timeout)
-        app.state.feed_cache = FeedCache(settings.private_feed_seconds)
+        app.state.feed_cache = FeedCache(settings.private_feed_seconds, settings.feed_cache_bytes)
         invalidator = FeedInvalidator(settings.amqp_uri, app.state.feed_cache) if listen_for_changes else None
         if invalidator:
             invalidator.start()

@@ -10,6 +10,10 @@ A registrant's private feed also changes with their own registrations. Listening
 for that would cost the registration path about a sixth of its throughput at the opening of a National
 Forum, so private feeds are instead kept for `private_ttl` seconds (TSUNAGU_PRIVATE_FEED_SECONDS): far
 shorter than any calendar app's polling interval.
+
+The cache holds at most `max_bytes` (TSUNAGU_FEED_CACHE_BYTES) of feeds, counted as their bodies plus a
+fixed allowance per entry; the least recently used go first, and a feed larger than the whole bound is
+served but not kept.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ import logging
 import socket
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,22 +43,39 @@ class Feed:
     built_at: float = 0.0
 
 
+ENTRY_ALLOWANCE = 512  # bytes an entry costs besides its body: key, ETag, objects
+
+
+def _cost(key: tuple, feed: Feed) -> int:
+    return len(feed.body) + sum(len(str(part)) for part in key) + ENTRY_ALLOWANCE
+
+
 class FeedCache:
-    def __init__(self, private_ttl: float = 60.0):
+    def __init__(self, private_ttl: float = 60.0, max_bytes: int = 32 * 1024 * 1024):
         self.private_ttl = private_ttl
-        self._entries: dict[tuple, Feed] = {}
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[tuple, Feed] = OrderedDict()  # least recently used first
+        self.size_bytes = 0
         self._lock = threading.Lock()
         self._generation = 0  # rises with every invalidation: a build that raced one is not kept
         # Entries are kept only while the invalidator listens: without it a change could go unnoticed.
         self.listening = False
 
+    def __len__(self) -> int:
+        return len(self._entries)
+
     def get(self, key: tuple) -> Feed | None:
         if not self.listening:
             return None
-        feed = self._entries.get(key)
-        if feed is not None and feed.email is not None and time.monotonic() - feed.built_at > self.private_ttl:
-            return None
-        return feed
+        with self._lock:
+            feed = self._entries.get(key)
+            if feed is None:
+                return None
+            if feed.email is not None and time.monotonic() - feed.built_at > self.private_ttl:
+                self._remove(key)
+                return None
+            self._entries.move_to_end(key)
+            return feed
 
     def get_or_build(self, key: tuple, build: Callable[[], dict]) -> Feed:
         feed = self.get(key)
@@ -66,14 +88,29 @@ class FeedCache:
                     built_at=time.monotonic())
         with self._lock:
             if self.listening and generation == self._generation:
-                self._entries[key] = feed
+                self._keep(key, feed)
         return feed
+
+    def _keep(self, key: tuple, feed: Feed) -> None:
+        cost = _cost(key, feed)
+        if cost > self.max_bytes:
+            return
+        self._remove(key)
+        while self._entries and self.size_bytes + cost > self.max_bytes:
+            self._remove(next(iter(self._entries)))
+        self._entries[key] = feed
+        self.size_bytes += cost
+
+    def _remove(self, key: tuple) -> None:
+        feed = self._entries.pop(key, None)
+        if feed is not None:
+            self.size_bytes -= _cost(key, feed)
 
     def drop_all(self) -> None:
         with self._lock:
             self._generation += 1
             self._entries.clear()
-
+            self.size_bytes = 0
 
 
 class FeedInvalidator(threading.Thread):

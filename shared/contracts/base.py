@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Annotated, ClassVar, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
 
 from shared.errors import Invalid
 
@@ -73,7 +73,7 @@ def _language_map(value: dict[str, str]) -> dict[str, str]:
     cleaned: dict[str, str] = {}
     for tag, text in value.items():
         if not is_language_tag(tag):
-            raise ValueError(f"{tag!r} is not a language tag (use BCP 47: ja, en, vi, pt-BR, ja-x-easy…)")
+            raise ValueError(f"{tag[:40]!r} is not a language tag (use BCP 47: ja, en, vi, pt-BR, ja-x-easy…)")
         text = text.strip()
         if text:
             cleaned[normalise_tag(tag)] = text
@@ -91,7 +91,7 @@ LanguageTag = Annotated[str, AfterValidator(lambda t: _checked_tag(t))]
 
 def _checked_tag(tag: str) -> str:
     if not is_language_tag(tag):
-        raise ValueError(f"{tag!r} is not a language tag (use BCP 47: ja, en, vi, pt-BR, ja-x-easy…)")
+        raise ValueError(f"{tag[:40]!r} is not a language tag (use BCP 47: ja, en, vi, pt-BR, ja-x-easy…)")
     return normalise_tag(tag)
 
 
@@ -99,3 +99,74 @@ LocalizedText = Annotated[dict[str, str], AfterValidator(_language_map)]
 """Text an organizer writes, per language: {"ja": "…", "en": "…"}; empty strings are dropped."""
 
 RequiredLocalizedText = Annotated[dict[str, str], AfterValidator(_language_map), AfterValidator(_non_empty)]
+
+
+# --- bounds: what a person could mean, and what every part (SQLite, PostgreSQL, datetime) can hold ---
+
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2200, 12, 31)
+
+
+def _plausible_day(value: datetime | date | None) -> datetime | date | None:
+    # The day as written (a datetime's own local day): converting year 1 or 9999 to UTC first would overflow.
+    day = value.date() if isinstance(value, datetime) else value
+    if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise ValueError(f"must fall between {EARLIEST_DAY} and {LATEST_DAY}")
+    return value
+
+
+PlausibleMoment = Annotated[datetime, AfterValidator(_plausible_day)]
+PlausibleDay = Annotated[date, AfterValidator(_plausible_day)]
+PlausibleMomentOrDay = Annotated[datetime | date, AfterValidator(_plausible_day)]
+"""A time or (for whole-day events) a date between EARLIEST_DAY and LATEST_DAY."""
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_BUT_LINE_BREAKS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _one_line(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must be one line, without line breaks, tabs or control characters")
+    return value
+
+
+def _lines(value: str) -> str:
+    value = value.replace("\r\n", "\n")  # what a browser's textarea sends
+    if _CONTROL_BUT_LINE_BREAKS.search(value):
+        raise ValueError("must not contain control characters (line breaks and tabs are fine)")
+    return value
+
+
+def one_line(max_length: int):
+    """A name, a title, a place: one line of at most `max_length` characters."""
+    return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(_one_line)]
+
+
+def lines(max_length: int):
+    """Free text (a description, a note): line breaks allowed, at most `max_length` characters."""
+    return Annotated[str, StringConstraints(max_length=max_length), AfterValidator(_lines)]
+
+
+MAX_LANGUAGES = 20
+
+
+def localized(text, required: bool = False):
+    """`{language: text}` of at most MAX_LANGUAGES languages, each text of the type `text`
+    (`one_line(n)` or `lines(n)`). The bounded counterpart of LocalizedText."""
+    checks = [AfterValidator(_language_map), *([AfterValidator(_non_empty)] if required else [])]
+    return Annotated[dict[str, text], Field(max_length=MAX_LANGUAGES), *checks]
+
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+_SLUG = re.compile(SLUG_PATTERN)
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.match(value):
+        raise ValueError(f"{value[:70]!r} is not a slug: lower-case letters, digits and hyphens, at most 63")
+    return value
+
+
+Slug = Annotated[str, BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v),
+                 AfterValidator(_slug)]
+"""A name in URLs and filters (a series, a thematic network): lower-case letters, digits and hyphens, at
+most 63; surrounding spaces and capitals are forgiven."""

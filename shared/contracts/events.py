@@ -3,20 +3,37 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import EmailStr, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (EmailStr, Field, StringConstraints, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
-from shared.contracts.base import Contract, Event, LanguageTag, LocalizedText, RequiredLocalizedText
+from shared.contracts.base import (Contract, Event, LanguageTag, PlausibleMoment, PlausibleMomentOrDay, Slug,
+                                   field_and_message, lines, localized, one_line)
 from shared.contracts.vocabulary import EventKind, EventStatus, Region
+from shared.errors import Invalid
 
 DEFAULT_TIMEZONE = "Asia/Tokyo"
+
+# Limits of what organizers and registrants write (README, "Limits"): generous for real use, small
+# enough that nobody can fill the database, the mail or a calendar with one request.
+Title = localized(one_line(200), required=True)
+OccasionTitle = localized(one_line(100), required=True)  # + " " + a city (80) is a local event's title
+Description = localized(lines(10_000))
+Id = Annotated[str, StringConstraints(max_length=64)]
+MAX_PLACES = 100_000     # capacities and quotas; the largest gathering of the network is a few hundred
+MAX_SESSIONS = 100
+MAX_NETWORKS = 20
+MAX_LANGUAGE_LIST = 20   # working languages, interpretation pairs
+MAX_ATTENDEES = 500      # also the most places one registration holds
+Zone = Annotated[str, StringConstraints(max_length=64)]
+Networks = Annotated[list[Slug], Field(max_length=MAX_NETWORKS, description="Thematic networks, as slugs")]
 
 
 def _zone(value: str) -> str:
     if value not in available_timezones():
-        raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Tokyo)")
+        raise ValueError(f"{value[:70]!r} is not an IANA time zone (e.g. Asia/Tokyo)")
     return value
 
 
@@ -29,14 +46,24 @@ def _local(value: datetime | date, zone_name: str | None) -> datetime:
 
 
 class Venue(Contract):
-    name: str | None = Field(None, max_length=200)
-    address: str | None = Field(None, max_length=300)
+    """Where an event takes place, as stored and shown (an organizer sends a VenueDraft)."""
+
+    name: str | None = None
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    online_url: str | None = None
+
+
+class VenueDraft(Venue):
+    name: one_line(200) | None = None
+    address: one_line(300) | None = None
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
-    online_url: str | None = Field(None, max_length=500, pattern=r"^https?://\S+$")
+    online_url: str | None = Field(None, max_length=500, pattern=r"^https?://\S+$", description="http or https only")
 
     @model_validator(mode="after")
-    def _both_coordinates(self) -> "Venue":
+    def _both_coordinates(self) -> "VenueDraft":
         if (self.latitude is None) != (self.longitude is None):
             raise ValueError("give both latitude and longitude, or neither")
         return self
@@ -58,15 +85,16 @@ class SessionKind(StrEnum):
 class SessionDraft(Contract):
     """A session inside an event. Times without an offset are read in the event's zone."""
 
-    id: str | None = Field(None, description="Only in PATCH, to change an existing session")
+    id: Id | None = Field(None, description="Only in PATCH, to change an existing session")
     kind: SessionKind = SessionKind.SUB_SESSION
-    title: RequiredLocalizedText
-    starts_at: datetime
-    ends_at: datetime
-    room: str | None = Field(None, max_length=120)
-    capacity: int | None = Field(None, ge=0)
-    languages: list[LanguageTag] = Field(default_factory=list, description="Working languages")
-    interpretation: list[InterpretationPair] = Field(default_factory=list)
+    title: Title
+    starts_at: PlausibleMoment
+    ends_at: PlausibleMoment
+    room: one_line(120) | None = None
+    capacity: int | None = Field(None, ge=0, le=MAX_PLACES)
+    languages: list[LanguageTag] = Field(default_factory=list, max_length=MAX_LANGUAGE_LIST,
+                                         description="Working languages")
+    interpretation: list[InterpretationPair] = Field(default_factory=list, max_length=MAX_LANGUAGE_LIST)
 
     @model_validator(mode="after")
     def _ordered(self) -> "SessionDraft":
@@ -87,38 +115,44 @@ class EventDraft(Contract):
     """
 
     kind: EventKind
-    series: str | None = Field(None, pattern=r"^[a-z0-9][a-z0-9-]{0,62}$",
-                               description="e.g. national-forum; with `edition`, the 8th National Forum")
-    edition: int | None = Field(None, ge=1)
-    title: RequiredLocalizedText
-    description: LocalizedText = Field(default_factory=dict)
+    series: Slug | None = Field(None, description="e.g. national-forum; with `edition`, the 8th National Forum")
+    edition: int | None = Field(None, ge=1, le=1000)
+    title: Title
+    description: Description = Field(default_factory=dict)
     region: Region
-    prefecture: str | None = Field(None, max_length=20)
-    city: str | None = Field(None, max_length=80)
-    venue: Venue | None = None
-    networks: list[str] = Field(default_factory=list, description="Thematic networks, as slugs")
-    timezone: str = DEFAULT_TIMEZONE  # before the times: they are read in it
+    prefecture: one_line(20) | None = None
+    city: one_line(80) | None = None
+    venue: VenueDraft | None = None
+    networks: Networks = Field(default_factory=list)
+    timezone: Zone = DEFAULT_TIMEZONE  # before the times: they are read in it
     all_day: bool = False
-    starts_at: datetime | date
-    ends_at: datetime | date
-    sessions: list[SessionDraft] = Field(default_factory=list)
-    capacity: int | None = Field(None, ge=0, description="Places in all; none: unlimited")
+    starts_at: PlausibleMomentOrDay
+    ends_at: PlausibleMomentOrDay
+    sessions: list[SessionDraft] = Field(default_factory=list, max_length=MAX_SESSIONS)
+    capacity: int | None = Field(None, ge=0, le=MAX_PLACES, description="Places in all; none: unlimited")
     requires_approval: bool = False
-    registration_opens_at: datetime | None = None
-    registration_closes_at: datetime | None = None
-    attendee_names_deadline: datetime | None = Field(
+    registration_opens_at: PlausibleMoment | None = None
+    registration_closes_at: PlausibleMoment | None = None
+    attendee_names_deadline: PlausibleMoment | None = Field(
         None, description="Until when delegations may name or rename their attendees")
-    group_quota: int | None = Field(None, ge=1, description="Most places one member group may hold")
+    group_quota: int | None = Field(None, ge=1, le=MAX_PLACES, description="Most places one member group may hold")
 
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
         return _zone(value)
 
+    @field_validator("networks", mode="before")
+    @classmethod
+    def _no_blanks(cls, value):
+        if not isinstance(value, list):
+            return value
+        return [slug for slug in value if not isinstance(slug, str) or slug.strip()]
+
     @field_validator("networks")
     @classmethod
     def _slugs(cls, value: list[str]) -> list[str]:
-        return sorted({slug.strip().lower() for slug in value if slug.strip()})
+        return sorted(set(value))
 
     @field_validator("starts_at", "ends_at", "registration_opens_at", "registration_closes_at",
                      "attendee_names_deadline")
@@ -177,26 +211,26 @@ class EventPatch(Contract):
     those without are added, and existing sessions not listed are removed (if nobody chose them)."""
 
     kind: EventKind | None = None
-    series: str | None = None
-    edition: int | None = Field(None, ge=1)
-    title: RequiredLocalizedText | None = None
-    description: LocalizedText | None = None
+    series: Slug | None = None
+    edition: int | None = Field(None, ge=1, le=1000)
+    title: Title | None = None
+    description: Description | None = None
     region: Region | None = None
-    prefecture: str | None = Field(None, max_length=20)
-    city: str | None = Field(None, max_length=80)
-    venue: Venue | None = None
-    networks: list[str] | None = None
-    timezone: str | None = None
+    prefecture: one_line(20) | None = None
+    city: one_line(80) | None = None
+    venue: VenueDraft | None = None
+    networks: Networks | None = None
+    timezone: Zone | None = None
     all_day: bool | None = None
-    starts_at: datetime | date | None = None
-    ends_at: datetime | date | None = None
-    sessions: list[SessionDraft] | None = None
-    capacity: int | None = Field(None, ge=0)
+    starts_at: PlausibleMomentOrDay | None = None
+    ends_at: PlausibleMomentOrDay | None = None
+    sessions: list[SessionDraft] | None = Field(None, max_length=MAX_SESSIONS)
+    capacity: int | None = Field(None, ge=0, le=MAX_PLACES)
     requires_approval: bool | None = None
-    registration_opens_at: datetime | None = None
-    registration_closes_at: datetime | None = None
-    attendee_names_deadline: datetime | None = None
-    group_quota: int | None = Field(None, ge=1)
+    registration_opens_at: PlausibleMoment | None = None
+    registration_closes_at: PlausibleMoment | None = None
+    attendee_names_deadline: PlausibleMoment | None = None
+    group_quota: int | None = Field(None, ge=1, le=MAX_PLACES)
 
 
 class ClashKind(StrEnum):
@@ -214,8 +248,18 @@ class Clash(Contract):
     detail: str
 
 
-class SessionView(SessionDraft):
+class SessionView(Contract):
+    """A session as stored and shown."""
+
     id: str
+    kind: SessionKind = SessionKind.SUB_SESSION
+    title: dict[str, str]
+    starts_at: datetime
+    ends_at: datetime
+    room: str | None = None
+    capacity: int | None = None
+    languages: list[str] = Field(default_factory=list)
+    interpretation: list[InterpretationPair] = Field(default_factory=list)
     confirmed_places: int = 0
 
 
@@ -282,35 +326,38 @@ class EventSummary(Contract):
 class EventFilter(Contract):
     kind: EventKind | None = None
     region: Region | None = None
-    network: str | None = None
+    network: Slug | None = None
     status: EventStatus | None = None
-    starts_from: datetime | None = None  # events that end after this
-    starts_to: datetime | None = None    # events that start before this
+    starts_from: PlausibleMoment | None = None  # events that end after this
+    starts_to: PlausibleMoment | None = None    # events that start before this
     q: str | None = Field(None, max_length=100)
     include_drafts: bool = False
 
 
 class LocalEvent(Contract):
-    """One city's event of a Migrants Day occasion."""
+    """One city's event of a Migrants Day occasion. A whole-day one (`all_day`) takes dates, its
+    `ends_at` being the last day, inclusive, as for any event."""
 
     region: Region
-    prefecture: str | None = Field(None, max_length=20)
-    city: str = Field(max_length=80)
-    venue: Venue | None = None
-    starts_at: datetime
-    ends_at: datetime
-    title: LocalizedText = Field(default_factory=dict, description="Defaults to the occasion's title + city")
-    capacity: int | None = Field(None, ge=0)
+    prefecture: one_line(20) | None = None
+    city: one_line(80)
+    venue: VenueDraft | None = None
+    all_day: bool = False
+    starts_at: PlausibleMomentOrDay
+    ends_at: PlausibleMomentOrDay
+    title: localized(one_line(200)) = Field(default_factory=dict, description="Defaults to the occasion's title + city")
+    capacity: int | None = Field(None, ge=0, le=MAX_PLACES)
 
 
 class MigrantsDayDraft(Contract):
-    """International Migrants Day (18 December): one occasion, local events in many cities."""
+    """International Migrants Day (18 December): one occasion, local events in many cities, each
+    starting on 18 December of `year` in the occasion's zone."""
 
     year: int = Field(ge=2000, le=2100)
-    title: RequiredLocalizedText
-    description: LocalizedText = Field(default_factory=dict)
-    networks: list[str] = Field(default_factory=list)
-    timezone: str = DEFAULT_TIMEZONE
+    title: OccasionTitle
+    description: Description = Field(default_factory=dict)
+    networks: Networks = Field(default_factory=list)
+    timezone: Zone = DEFAULT_TIMEZONE
     local_events: list[LocalEvent] = Field(min_length=1, max_length=100)
 
     @field_validator("timezone")
@@ -318,21 +365,68 @@ class MigrantsDayDraft(Contract):
     def _known_zone(cls, value: str) -> str:
         return _zone(value)
 
+    @model_validator(mode="after")
+    def _each_local_event_is_an_event(self) -> "MigrantsDayDraft":
+        try:
+            self.local_drafts()
+        except Invalid as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    def local_drafts(self) -> list[EventDraft]:
+        """Each local event as the event it becomes; Invalid naming `local_events.N.field` otherwise."""
+        drafts = []
+        for index, local in enumerate(self.local_events):
+            title = local.title or {lang: f"{text} {local.city}" for lang, text in self.title.items()}
+            try:
+                draft = EventDraft.model_validate({
+                    "kind": EventKind.MIGRANTS_DAY, "series": "migrants-day", "title": title,
+                    "description": self.description, "region": local.region, "prefecture": local.prefecture,
+                    "city": local.city, "venue": local.venue, "networks": self.networks, "timezone": self.timezone,
+                    "all_day": local.all_day, "starts_at": local.starts_at, "ends_at": local.ends_at,
+                    "capacity": local.capacity})
+            except ValidationError as exc:
+                error = exc.errors()[0]
+                field, message = field_and_message(error["loc"], error["msg"])
+                raise Invalid(message, f"local_events.{index}.{field}") from None
+            first_day = draft.span()[0].astimezone(ZoneInfo(self.timezone)).date()
+            if first_day != date(self.year, 12, 18):
+                raise Invalid(f"International Migrants Day is 18 December {self.year}; this event starts on "
+                              f"{first_day}", f"local_events.{index}.starts_at")
+            drafts.append(draft)
+        return drafts
+
 
 # ---------------------------------------------------------------------------------------------
 # Registrations
 
 class AttendeeNeeds(Contract):
+    """What an attendee needs, as stored and shown (a registrant sends NeedsRequest)."""
+
     interpretation: list[InterpretationPair] = Field(default_factory=list)
-    sign_language: str | None = Field(None, max_length=40, description="e.g. JSL (日本手話)")
+    sign_language: str | None = None
     step_free_access: bool = False
+    childcare: int = 0
+    note: str | None = None
+
+
+class NeedsRequest(AttendeeNeeds):
+    interpretation: list[InterpretationPair] = Field(default_factory=list, max_length=MAX_LANGUAGE_LIST)
+    sign_language: one_line(40) | None = Field(None, description="e.g. JSL (日本手話)")
     childcare: int = Field(0, ge=0, le=10, description="Children to be looked after")
-    note: str | None = Field(None, max_length=500)
+    note: lines(500) | None = None
 
 
 class Attendee(Contract):
-    name: str | None = Field(None, max_length=120, description="A display name; a real name is not required")
+    """An attendee as stored and shown (a registrant sends AttendeeRequest)."""
+
+    name: str | None = None
     needs: AttendeeNeeds = Field(default_factory=AttendeeNeeds)
+
+
+class AttendeeRequest(Attendee):
+    name: one_line(120) | None = Field(None, description="A display name; a real name is not required")
+    needs: NeedsRequest = Field(default_factory=NeedsRequest)
 
 
 class RegistrationKind(StrEnum):
@@ -353,14 +447,15 @@ class RegistrationRequest(Contract):
     attendees may be named later (until the event's attendee_names_deadline)."""
 
     kind: RegistrationKind = RegistrationKind.INDIVIDUAL
-    display_name: str = Field(min_length=1, max_length=120)
+    display_name: Annotated[one_line(120), StringConstraints(min_length=1)]
     email: EmailStr
     language: LanguageTag = "ja"
-    member_group_id: str | None = None
-    places: int = Field(1, ge=1, le=500)
-    session_ids: list[str] = Field(default_factory=list)
-    needs: AttendeeNeeds = Field(default_factory=AttendeeNeeds, description="An individual's own needs")
-    attendees: list[Attendee] = Field(default_factory=list, description="A delegation's named attendees")
+    member_group_id: Id | None = None
+    places: int = Field(1, ge=1, le=MAX_ATTENDEES)
+    session_ids: list[Id] = Field(default_factory=list, max_length=MAX_SESSIONS)
+    needs: NeedsRequest = Field(default_factory=NeedsRequest, description="An individual's own needs")
+    attendees: list[AttendeeRequest] = Field(default_factory=list, max_length=MAX_ATTENDEES,
+                                             description="A delegation's named attendees")
 
     @model_validator(mode="after")
     def _shape(self) -> "RegistrationRequest":
@@ -376,14 +471,14 @@ class RegistrationRequest(Contract):
                 raise ValueError("attendees: more attendees than places")
         return self
 
-    def attendee_list(self) -> list[Attendee]:
+    def attendee_list(self) -> list[AttendeeRequest]:
         if self.kind is RegistrationKind.INDIVIDUAL:
-            return [Attendee(name=self.display_name, needs=self.needs)]
+            return [AttendeeRequest(name=self.display_name, needs=self.needs)]
         return list(self.attendees)
 
 
 class AttendeesUpdate(Contract):
-    attendees: list[Attendee] = Field(max_length=500)
+    attendees: list[AttendeeRequest] = Field(max_length=MAX_ATTENDEES)
 
 
 class RegistrationView(Contract):

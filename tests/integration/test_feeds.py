@@ -3,7 +3,9 @@ changes learned from the bus, and answered 304 when nothing changed."""
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import date, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -43,7 +45,8 @@ def test_migrants_day_feed_holds_every_city_on_18_december_in_tokyo_time(gateway
         fetch(http, "/feeds/migrants-day.ics")))
     for vevent in entries.values():
         start = vevent.dtstart.value
-        assert start.astimezone(TOKYO).date().month == 12 and start.astimezone(TOKYO).date().day == 18
+        day = start.astimezone(TOKYO).date() if isinstance(start, datetime) else start  # whole-day: a date
+        assert (day.month, day.day) == (12, 18)
         assert "migrants_day" in vevent.categories.value
     nagoya = entries[f"{occasion.json()[1]['id']}@tsunagu"]
     assert nagoya.dtstart.value == datetime(2032, 12, 18, 12, tzinfo=TOKYO)
@@ -62,10 +65,10 @@ def test_uid_stays_sequence_rises_cancelled_stays_and_304_until_a_change(gateway
     uid = f"{forum['id']}@tsunagu"
     first, entries = wait_until(lambda: (lambda r: r if uid in r[1] else None)(fetch(http, "/feeds/national-forum.ics")))
     assert entries[uid].dtstart.value == date(2033, 6, 18) and entries[uid].dtend.value == date(2033, 6, 20)
-    etag, last_modified = first.headers["etag"], first.headers["last-modified"]
+    etag = first.headers["etag"]
     assert first.headers["cache-control"].startswith("public")
     assert http.get("/feeds/national-forum.ics", headers={"If-None-Match": etag}).status_code == 304
-    assert http.get("/feeds/national-forum.ics", headers={"If-Modified-Since": last_modified}).status_code == 304
+    assert settled(http, "/feeds/national-forum.ics").headers["etag"] == etag  # and If-Modified-Since: 304
     again, entries_again = fetch(http, "/feeds/national-forum.ics")
     assert again.headers["etag"] == etag and uid in entries_again  # UID stable across fetches
 
@@ -138,3 +141,106 @@ def test_a_registrants_private_feed_can_be_revoked_and_reissued(gateway):
     assert public.delete(f"/registrations/{receipt['id']}/calendar-feed",
                          params={"token": receipt["manage_token"]}).status_code == 204
     assert public.get(httpx.URL(reissued.json()["url"]).path).status_code == 404
+
+
+def last_modified(response: httpx.Response) -> datetime:
+    return parsedate_to_datetime(response.headers["last-modified"])
+
+
+def settled(http: httpx.Client, path: str, **params) -> httpx.Response:
+    """The feed once a client holding its Last-Modified is answered 304 (a change less than a second old
+    is not yet told by a whole-second date)."""
+    def attempt():
+        response = http.get(path, params=params)
+        again = http.get(path, params=params, headers={"If-Modified-Since": response.headers["last-modified"]})
+        return response if again.status_code == 304 else None
+    response = wait_until(attempt)
+    assert response is not None, "If-Modified-Since with the feed's own date never answered 304"
+    return response
+
+
+def test_last_modified_moves_on_when_events_leave_a_filtered_feed(gateway):
+    http = gateway.http
+    network = f"shikoku-{uuid.uuid4().hex[:8]}"
+    path, params = "/feeds/events.ics", {"region": "shikoku", "network": network}
+
+    def workshop(day: int) -> dict:
+        return gateway.new_event(kind="workshop", title={"ja": f"四国ワークショップ {day}"}, region="shikoku",
+                                 city="高松市", networks=[network], starts_at=f"2038-05-{day}T10:00",
+                                 ends_at=f"2038-05-{day}T16:00")
+
+    staying, leaving = workshop(10), workshop(17)
+    gateway.publish(staying["id"], force=True)
+    gateway.publish(leaving["id"], force=True)  # the newest change of the feed is the one that will leave
+    uids = {f"{e['id']}@tsunagu" for e in (staying, leaving)}
+    assert wait_until(lambda: uids <= set(fetch(http, path, **params)[1]))
+    before = settled(http, path, **params)
+
+    assert http.patch(f"/events/{leaving['id']}", json={"region": "chugoku"}).status_code == 200
+    after, entries = wait_until(lambda: (lambda r: r if r[0].headers["etag"] != before.headers["etag"] else None)(
+        fetch(http, path, **params)))
+    assert set(entries) == {f"{staying['id']}@tsunagu"}
+    assert last_modified(after) >= last_modified(before)
+    since_before = {"If-Modified-Since": before.headers["last-modified"]}
+    assert http.get(path, params=params, headers=since_before).status_code == 200
+    assert f"{leaving['id']}@tsunagu" in fetch(http, path, region="chugoku", network=network)[1]
+
+    assert http.patch(f"/events/{staying['id']}", json={"region": "chugoku"}).status_code == 200
+    emptied, entries = wait_until(lambda: (lambda r: r if not r[1] else None)(fetch(http, path, **params)))
+    assert last_modified(emptied) >= last_modified(after)
+    since_after = {"If-Modified-Since": after.headers["last-modified"]}
+    assert http.get(path, params=params, headers=since_after).status_code == 200
+    final = settled(http, path, **params)  # a date at or after the last change: 304
+    assert http.get(path, params=params, headers={"If-None-Match": final.headers["etag"]}).status_code == 304
+    later = (last_modified(final) + timedelta(hours=1)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    assert http.get(path, params=params, headers={"If-Modified-Since": later}).status_code == 304
+
+    never_used, entries = fetch(http, path, network=f"unused-{uuid.uuid4().hex[:8]}")
+    served_at = parsedate_to_datetime(never_used.headers["date"])
+    assert entries == {} and served_at - timedelta(days=1) < last_modified(never_used) <= served_at
+
+
+def test_the_feed_source_is_its_canonical_address_whatever_the_first_caller_added(gateway):
+    http = gateway.http
+    network = f"source-{uuid.uuid4().hex[:8]}"
+    event = gateway.new_event(kind="workshop", title={"ja": "北海道ワークショップ", "en": "Hokkaido workshop"},
+                              region="hokkaido", networks=[network], starts_at="2038-07-01T10:00",
+                              ends_at="2038-07-01T16:00")
+    gateway.publish(event["id"], force=True)
+    uid = f"{event['id']}@tsunagu"
+    base = str(http.base_url).rstrip("/")
+    canonical = f"{base}/feeds/events.ics?region=hokkaido&network={network}&lang=en"
+
+    def first_after_change():  # extra parameters, another order, another spelling of English
+        response, entries = fetch(http, "/feeds/events.ics", utm_source="mail", lang="en-GB", network=network,
+                                  region="hokkaido", ref="x")
+        return response if uid in entries else None
+    first = wait_until(first_after_change)
+    assert vobject.readOne(first.text).contents["source"][0].value == canonical
+    plain, _ = fetch(http, "/feeds/events.ics", region="hokkaido", network=network, lang="en")
+    assert plain.headers["etag"] == first.headers["etag"] and plain.text == first.text
+
+    one, _ = fetch(http, f"/events/{event['id']}.ics", lang="en", tracking="1")
+    assert vobject.readOne(one.text).contents["source"][0].value == f"{base}/events/{event['id']}.ics?lang=en"
+
+
+def test_unknown_feed_parameters_are_refused_naming_them(gateway):
+    public = httpx.Client(base_url=str(gateway.http.base_url), timeout=30)
+
+    def refused(field: str, **params) -> None:
+        response = public.get("/feeds/events.ics", params=params)
+        assert response.status_code == 422, (params, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+
+    for n in range(300):
+        refused("lang", lang=f"xx-{n}")
+    refused("lang", lang="zz")
+    refused("region", region="atlantis")
+    refused("kind", kind="party")
+    refused("network", network="Not a slug")
+    refused("network", network="n" * 200)
+    english, _ = fetch(public, "/feeds/events.ics", lang="en")
+    assert fetch(public, "/feeds/events.ics", lang="en-GB")[0].headers["etag"] == english.headers["etag"]
+    assert public.get("/feeds/national-forum.ics", params={"lang": "xx"}).status_code == 422
+    assert public.get(f"/events/{uuid.uuid4()}.ics", params={"lang": "xx"}).status_code == 422

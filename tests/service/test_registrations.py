@@ -130,9 +130,12 @@ def test_approval(db):
 def test_registration_only_while_open(db):
     with db.begin() as session:
         draft = operations.create_event(session, parse_contract(EventDraft, EVENT))
-    with pytest.raises(Conflict) as caught:
+    with pytest.raises(NotFound) as caught:  # a draft answers like an unknown event: its existence is private
         register(db, draft.id)
-    assert caught.value.field == "event_id" and "draft" in caught.value.detail
+    with pytest.raises(NotFound) as unknown:
+        register(db, "no-such-event")
+    assert (caught.value.field, caught.value.detail.replace(draft.id, "?")) == (
+        unknown.value.field, unknown.value.detail.replace("no-such-event", "?"))
     closed = open_event(db, registration_closes_at=(utcnow() - timedelta(hours=1)).isoformat())
     with pytest.raises(Conflict) as caught:
         register(db, closed.id)

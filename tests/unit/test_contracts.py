@@ -79,3 +79,34 @@ def test_a_draft_validated_twice_stays_the_same():
     whole_days = EventDraft.model_validate({**DRAFT, "all_day": True, "starts_at": "2027-06-18", "ends_at": "2027-06-19"})
     start, end = whole_days.span()
     assert (start.isoformat(), end.isoformat()) == ("2027-06-18T00:00:00+09:00", "2027-06-20T00:00:00+09:00")
+
+
+@pytest.mark.parametrize("change, field, words", [
+    ({"title": {"ja": "一行目\n二行目"}}, "title.ja", "one line"),
+    ({"title": {"ja": "題\x00"}}, "title.ja", "one line"),
+    ({"title": {"ja": "長" * 201}}, "title.ja", "200"),
+    ({"description": {"ja": "鳴\x07"}}, "description.ja", "control"),
+    ({"networks": ["labour rights"]}, "networks.0", "slug"),
+    ({"networks": [f"n{i}" for i in range(21)]}, "networks", "20"),
+    ({"capacity": 2 ** 63}, "capacity", "100000"),
+    ({"starts_at": "1899-12-31T23:00:00+09:00"}, "starts_at", "1900-01-01"),
+    ({"venue": {"name": "会場\r\n"}}, "venue.name", "one line"),
+])
+def test_what_organizers_write_is_bounded(change, field, words):
+    with pytest.raises(Invalid) as caught:
+        parse_contract(EventDraft, {**DRAFT, **change})
+    assert caught.value.field == field and words in caught.value.detail
+
+
+def test_what_is_forgiven_and_what_is_shown_as_stored():
+    from shared.contracts.events import EventView
+    draft = parse_contract(EventDraft, {**DRAFT, "networks": [" Labour ", "", "labour", "medical"],
+                                        "description": {"ja": "一\r\n二\tと三"}})
+    assert draft.networks == ["labour", "medical"] and draft.description == {"ja": "一\n二\tと三"}
+    stored = {**DRAFT, "id": "e", "status": "published", "revision": 1, "title": {"ja": "昔の\n題"},
+              "description": {}, "prefecture": None, "city": None, "networks": ["Old Network"],
+              "timezone": "Asia/Tokyo", "venue": {"name": "住所\n二行"}, "created_at": "2020-01-01T00:00:00Z",
+              "updated_at": "2020-01-01T00:00:00Z", "published_at": None,
+              "sessions": [{"id": "s", "title": {"ja": "分科会\n1"}, "starts_at": "2026-12-18T18:30:00+09:00",
+                            "ends_at": "2026-12-18T19:30:00+09:00", "capacity": 10 ** 9}]}
+    assert EventView.model_validate(stored).venue.name == "住所\n二行"  # what was stored stays readable

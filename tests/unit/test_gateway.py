@@ -23,6 +23,7 @@ DRAFT = {"kind": "workshop", "title": {"ja": "ワークショップ"}, "region":
 class FakeEvents:
     def __init__(self):
         self.events: dict[str, dict] = {}
+        self.feeds_built = 0
 
     def ping(self):
         return {"service": "events", "status": "ok", "database": "ok"}
@@ -35,16 +36,21 @@ class FakeEvents:
         return self.events[view.id]
 
     def publish_event(self, event_id, force=False):
-        event = self.get_event(event_id)
+        event = self.get_event(event_id, organizer=True)
         if event["status"] != "draft":
             raise Conflict("only a draft can be published", "status")
-        event.update(status="published", revision=1)
+        event.update(status="published", revision=1, published_at=utcnow().isoformat())
         return event
 
-    def get_event(self, event_id):
-        if event_id not in self.events:
+    def get_event(self, event_id, organizer=False):
+        if event_id not in self.events or not (organizer or self.events[event_id]["published_at"]):
             raise NotFound(f"no event {event_id}", "event_id")
         return self.events[event_id]
+
+    def feed(self, request):
+        self.feeds_built += 1
+        body = f"BEGIN:VCALENDAR\r\nSOURCE:{request['source_url']}\r\nEND:VCALENDAR\r\n"
+        return {"body": body, "etag": f'"{hash(body)}"', "last_modified": utcnow().isoformat()}
 
     def list_events(self, filters):
         return [e for e in self.events.values() if filters["status"] in (None, e["status"])
@@ -97,6 +103,9 @@ def services():
     return FakeServices()
 
 
+FEED_CACHE_BYTES = 100_000
+
+
 @pytest.fixture
 def pool(services):
     return FakePool(services)
@@ -104,7 +113,8 @@ def pool(services):
 
 @pytest.fixture
 def client(services, pool):
-    app = create_app(Settings(organizer_token=TOKEN), rpc_pool=pool, health_pool=pool, listen_for_changes=False)
+    app = create_app(Settings(organizer_token=TOKEN, feed_cache_bytes=FEED_CACHE_BYTES), rpc_pool=pool,
+                     health_pool=pool, listen_for_changes=False)
     with TestClient(app) as client:
         yield client
 
@@ -207,3 +217,32 @@ def test_an_unusable_idempotency_key_is_refused(client):
     body = assert_problem(client.post("/events", json=DRAFT, headers={**ORGANIZER, "Idempotency-Key": "x" * 300}),
                           422, "Idempotency-Key")
     assert body["errors"][0]["field"] == "Idempotency-Key"
+
+
+def test_made_up_feed_parameters_are_refused_or_kept_within_the_bound(client, services):
+    cache = client.app.state.feed_cache
+    cache.listening = True  # as when the invalidator is connected: feeds are kept
+    for n in range(300):
+        body = assert_problem(client.get("/feeds/events.ics", params={"lang": f"xx-{n}"}), 422, "lang")
+        assert [e["field"] for e in body["errors"]] == ["lang"]
+    assert services.events.feeds_built == 0
+    for n in range(1_000):  # a network nobody uses is a valid, empty feed: kept, but within the bound
+        assert client.get("/feeds/events.ics", params={"network": f"made-up-{n}"}).status_code == 200
+        assert cache.size_bytes <= FEED_CACHE_BYTES
+    assert 0 < len(cache) < 1_000
+    built = services.events.feeds_built
+    assert client.get("/feeds/events.ics", params={"network": "made-up-999"}).status_code == 200
+    assert services.events.feeds_built == built  # the most recent ones are still there
+
+
+def test_the_feed_source_and_the_cache_key_hold_only_what_selects_the_feed(client, services):
+    client.app.state.feed_cache.listening = True
+    first = client.get("/feeds/events.ics", params={"utm_source": "x", "lang": "EN-gb", "kind": "workshop",
+                                                    "region": "kanto", "network": "Labour"})
+    canonical = "http://127.0.0.1:8000/feeds/events.ics?region=kanto&kind=workshop&network=labour&lang=en"
+    assert f"SOURCE:{canonical}\r\n" in first.text
+    again = client.get("/feeds/events.ics", params={"region": "kanto", "kind": "workshop", "network": "labour",
+                                                    "lang": "en"})
+    assert again.text == first.text and services.events.feeds_built == 1
+    series = client.get("/feeds/workshops.ics", params={"kind": "symposium", "lang": "ja-JP"})
+    assert "SOURCE:http://127.0.0.1:8000/feeds/workshops.ics?lang=ja\r\n" in series.text

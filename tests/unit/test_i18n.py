@@ -24,3 +24,11 @@ def test_text_in_the_best_available_language():
     assert choose_text({"tl": "Pagtitipon"}, "vi") == "Pagtitipon"  # anything beats nothing
     assert choose_text({}, "ja") == ""
     assert choose_language(["en", "ja-x-easy"], "ja-x-easy") == "ja-x-easy"
+
+
+def test_a_reader_gets_a_supported_language_or_nothing():
+    from shared.i18n import SUPPORTED_LANGUAGES, supported_language
+    assert [supported_language(t) for t in ("en-GB", "ja-JP", "JA-X-EASY", "zh-CN", "pt", "fil", "vi")] == [
+        "en", "ja", "ja-x-easy", "zh-Hans", "pt-BR", "tl", "vi"]
+    assert [supported_language(t) for t in ("fr", "zh-TW", "xx-1", "not a tag", "en-" + "x" * 40)] == [None] * 5
+    assert all(supported_language(tag) == tag for tag in SUPPORTED_LANGUAGES)

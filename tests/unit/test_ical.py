@@ -1,9 +1,14 @@
 """Feeds built by services/events/ical.py, read back by an independent parser (vobject)."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import icalendar
 import vobject
 
 from services.events import ical
@@ -101,9 +106,64 @@ def test_organizer_text_cannot_break_the_format():
 
 
 def test_the_same_events_give_the_same_bytes_and_etag():
-    first = ical.serialise(ical.calendar("x", [event()], "ja", "u", "s"), [event()])
-    second = ical.serialise(ical.calendar("x", [event()], "ja", "u", "s"), [event()])
-    changed = ical.serialise(ical.calendar("x", [event(sequence=1)], "ja", "u", "s"), [event(sequence=1)])
+    first = ical.serialise(ical.calendar("x", [event()], "ja", "u", "s"), NOW)
+    second = ical.serialise(ical.calendar("x", [event()], "ja", "u", "s"), NOW)
+    changed = ical.serialise(ical.calendar("x", [event(sequence=1)], "ja", "u", "s"), NOW)
     assert first == second
     assert changed["etag"] != first["etag"] and first["etag"].startswith('"')
     assert first["last_modified"] == NOW.isoformat()
+
+
+STORED_BEFORE_TITLES_WERE_ONE_LINE = {"ja": "一行目\n二行目\r\nEND:VCALENDAR\x07, ;\\", "en": "A\u2028B\x00"}
+
+
+def test_line_breaks_and_control_characters_in_stored_text_cannot_break_the_calendar():
+    broken = event(title=STORED_BEFORE_TITLES_WERE_ONE_LINE, description={"ja": "段落1\r\n段落2\x1b[31m"},
+                   city="名古屋\n市", venue=None, cancel_reason="理由\x00", status="cancelled",
+                   sessions=[{"id": "s-1", "title": {"ja": "分科会\n1"}, "starts_at": event().starts_at,
+                              "ends_at": event().ends_at}])
+    name = ical.one_line(STORED_BEFORE_TITLES_WERE_ONE_LINE["ja"])
+    text = ical.calendar(name, [broken], "ja", "https://t", "https://t/s", with_sessions=True).to_ical().decode()
+    assert not any(ord(c) < 32 and c not in "\r\n" or 0x7f <= ord(c) <= 0x9f for c in text)
+    assert all(line.endswith("\r") or line == "" for line in text.split("\n"))  # no bare line feed
+    parsed = vobject.readOne(text)
+    assert sorted(c.name for c in parsed.getChildren() if c.name not in ("VEVENT", "VTIMEZONE")) == sorted([
+        "VERSION", "PRODID", "CALSCALE", "NAME", "X-WR-CALNAME", "REFRESH-INTERVAL", "X-PUBLISHED-TTL", "SOURCE"])
+    assert parsed.contents["x-wr-calname"][0].value.startswith("一行目 二行目 END:VCALENDAR")
+    entries = {v.uid.value: v for v in parsed.vevent_list}
+    assert entries["ev-1@tsunagu"].summary.value.startswith("一行目 二行目 END:VCALENDAR")
+    assert entries["ev-1@tsunagu"].location.value == "名古屋 市"
+    assert "段落1\n段落2[31m" in entries["ev-1@tsunagu"].description.value
+    assert entries["s-1@tsunagu"].summary.value.endswith("分科会 1")
+    again = icalendar.Calendar.from_ical(text)  # a second reader (which leaves NAME as written: TEXT, escaped)
+    assert again["X-WR-CALNAME"].to_ical() == icalendar.vText(name).to_ical() and len(again.walk("VEVENT")) == 2
+    assert str(again.walk("VEVENT")[0]["SUMMARY"]) == name
+
+
+def test_the_same_holds_without_assertions(tmp_path):
+    """icalendar refuses a line feed in NAME only with an assert: under `python -O` it would write it."""
+    script = tmp_path / "build.py"
+    script.write_text(
+        "import sys\n"
+        "from tests.unit.test_ical import STORED_BEFORE_TITLES_WERE_ONE_LINE as T, event\n"
+        "from services.events import ical\n"
+        "cal = ical.calendar(T['ja'], [event(title=T)], 'ja', 'https://t', 'https://t/s')\n"
+        "sys.stdout.buffer.write(cal.to_ical())\n")
+    built = subprocess.run([sys.executable, "-O", str(script)], capture_output=True, check=True,
+                           cwd=Path(__file__).resolve().parents[2],
+                           env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])})
+    text = built.stdout.decode()
+    head = text.split("BEGIN:VTIMEZONE")[0].split("\r\n")
+    assert sorted(line.split(":")[0].split(";")[0] for line in head if line) == sorted([
+        "BEGIN", "VERSION", "PRODID", "CALSCALE", "NAME", "X-WR-CALNAME", "REFRESH-INTERVAL", "X-PUBLISHED-TTL",
+        "SOURCE"])
+    assert "\n" not in text.replace("\r\n", "")
+    assert vobject.readOne(text).contents["name"][0].value.startswith("一行目 二行目 END:VCALENDAR")
+    assert str(icalendar.Calendar.from_ical(text)["NAME"]).startswith("一行目 二行目 END:VCALENDAR")
+
+
+def test_a_new_release_that_writes_differently_has_another_fingerprint(monkeypatch):
+    first = ical.format_fingerprint("つなぐ")
+    assert ical.format_fingerprint("つなぐ") == first and ical.format_fingerprint("Tsunagu") != first
+    monkeypatch.setattr(ical, "PRODID", "-//Tsunagu//Tsunagu events 2//EN")
+    assert ical.format_fingerprint("つなぐ") != first

@@ -1,7 +1,7 @@
 """/events and /schedule: organizers plan and change events; everyone reads the public ones."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Response
@@ -10,21 +10,22 @@ from pydantic import BaseModel, Field
 
 from services.gateway.auth import MaybeOrganizer, Organizer
 from services.gateway.rpc import Services, services
+from shared.contracts.base import PlausibleDay, PlausibleMoment, PlausibleMomentOrDay, Slug, lines
 from shared.contracts.events import EventDraft, EventPatch, EventView, MigrantsDayDraft
 from shared.contracts.vocabulary import EventKind, EventStatus, Region
-from shared.errors import Invalid, NotFound
+from shared.errors import Invalid
 
 router = APIRouter(tags=["events"])
 Rpc = Annotated[Services, Depends(services)]
 
 
 class CancelRequest(BaseModel):
-    reason: str | None = Field(None, max_length=500, description="Shown to attendees and in calendars")
+    reason: lines(500) | None = Field(None, description="Shown to attendees and in calendars")
 
 
 class PostponeRequest(BaseModel):
-    starts_at: datetime | None = Field(None, description="The new start, if already known")
-    ends_at: datetime | None = None
+    starts_at: PlausibleMoment | None = Field(None, description="The new start, if already known")
+    ends_at: PlausibleMoment | None = None
 
 
 class Schedule(BaseModel):
@@ -80,21 +81,27 @@ def complete_event(event_id: str, rpc: Rpc, _: Organizer):
     return rpc.events.complete_event(event_id)
 
 
+JAPAN = timezone(timedelta(hours=9))
+
+
 def _day_start(value: date | datetime | None) -> str | None:
+    """A moment with its offset: a day starts at midnight in Japan, a time without an offset is Japan's."""
     if value is None:
         return None
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return datetime.combine(value, datetime.min.time()).isoformat() + "+09:00"  # a day in Japan
+    if not isinstance(value, datetime):
+        value = datetime.combine(value, datetime.min.time())
+    return (value if value.tzinfo else value.replace(tzinfo=JAPAN)).isoformat()
 
 
 @router.get("/events", response_model=list[EventView], summary="Events, filtered; drafts only for organizers")
 def list_events(rpc: Rpc, organizer: MaybeOrganizer,
                 kind: EventKind | None = None, region: Region | None = None,
-                network: Annotated[str | None, Query(max_length=64)] = None,
+                network: Annotated[Slug | None, Query(max_length=63)] = None,
                 status: EventStatus | None = None,
-                start: Annotated[date | datetime | None, Query(alias="from", description="Events ending after")] = None,
-                end: Annotated[date | datetime | None, Query(alias="to", description="Events starting before")] = None,
+                start: Annotated[PlausibleMomentOrDay | None,
+                                 Query(alias="from", description="Events ending after")] = None,
+                end: Annotated[PlausibleMomentOrDay | None,
+                               Query(alias="to", description="Events starting before")] = None,
                 q: Annotated[str | None, Query(max_length=100, description="Words in title, description, place")] = None):
     if status is EventStatus.DRAFT and not organizer:
         return []
@@ -105,17 +112,18 @@ def list_events(rpc: Rpc, organizer: MaybeOrganizer,
 
 @router.get("/events/{event_id}", response_model=EventView, summary="One event")
 def get_event(event_id: str, rpc: Rpc, organizer: MaybeOrganizer):
-    event = rpc.events.get_event(event_id)
-    if event["status"] == EventStatus.DRAFT and not organizer:
-        raise NotFound(f"no event {event_id}", "event_id")  # drafts are not public, not even their existence
-    return JSONResponse(event)  # built from the service's contract: not validated a second time
+    # A draft is not public, not even its existence: the service answers NotFound to anyone else. The
+    # answer is built from the service's contract: not validated a second time.
+    return JSONResponse(rpc.events.get_event(event_id, organizer))
 
 
 @router.get("/schedule", response_model=Schedule, response_model_by_alias=True,
             summary="The calendar: every event between two dates, cancelled ones flagged")
 def schedule(rpc: Rpc, organizer: MaybeOrganizer,
-             start: Annotated[date | None, Query(alias="from", description="First day (default: today)")] = None,
-             end: Annotated[date | None, Query(alias="to", description="Day after the last (default: from + 90 days)")] = None,
+             start: Annotated[PlausibleDay | None,
+                              Query(alias="from", description="First day (default: today)")] = None,
+             end: Annotated[PlausibleDay | None,
+                            Query(alias="to", description="Day after the last (default: from + 90 days)")] = None,
              region: Region | None = None):
     start = start or date.today()
     end = end or start + timedelta(days=90)

@@ -1,0 +1,92 @@
+"""Calendar feeds built by the events service on SQLite and PostgreSQL: what they hold, and when they
+last changed (their Last-Modified), from what the service stores."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+import vobject
+
+from services.events import feeds, models, operations, registrations
+from shared.contracts.base import parse_contract
+from shared.contracts.events import EventDraft, EventPatch, RegistrationRequest
+
+WORKSHOP = {"kind": "workshop", "title": {"ja": "四国ワークショップ"}, "region": "shikoku", "networks": ["labour"],
+            "starts_at": "2031-05-10T10:00", "ends_at": "2031-05-10T16:00"}
+
+
+@pytest.fixture
+def db(make_sessionmaker):
+    return make_sessionmaker(models.metadata)
+
+
+def published(db, **changes):
+    with db.begin() as session:
+        event = operations.create_event(session, parse_contract(EventDraft, {**WORKSHOP, **changes}))
+        return operations.publish_event(session, event.id, force=True)
+
+
+def patch(db, event_id, **changes):
+    with db.begin() as session:
+        return operations.update_event(session, event_id, EventPatch(**changes))
+
+
+def public_feed(db, **filters) -> tuple[set[str], datetime]:
+    with db.begin() as session:
+        built = feeds.public_feed(session, "events", None, "https://t", "https://t/feeds/events.ics", **filters)
+    uids = {v.uid.value for v in vobject.readOne(built["body"]).contents.get("vevent", [])}
+    return uids, datetime.fromisoformat(built["last_modified"])
+
+
+@pytest.mark.parametrize("filters", [{"region": "shikoku"}, {"network": "labour"}, {"kind": "workshop"}])
+def test_a_feed_an_event_leaves_is_dated_from_its_leaving(db, filters):
+    public_feed(db)  # the first build records since when calendars are written as they are
+    staying = published(db, title={"ja": "残る"})
+    leaving = published(db, title={"ja": "移る"})
+    uids, before = public_feed(db, **filters)
+    assert {f"{staying.id}@tsunagu", f"{leaving.id}@tsunagu"} <= uids and before == leaving.updated_at
+    moved = patch(db, leaving.id, region="chugoku", networks=["medical"], kind="symposium")
+    uids, after = public_feed(db, **filters)
+    assert f"{leaving.id}@tsunagu" not in uids and after == moved.updated_at > before
+    moved_back_elsewhere = public_feed(db, region="chugoku")
+    assert f"{leaving.id}@tsunagu" in moved_back_elsewhere[0]
+    patch(db, staying.id, region="kyushu-okinawa", networks=["medical"], kind="symposium")
+    uids, emptied = public_feed(db, **filters)
+    assert uids == set() and emptied > after
+
+
+def test_an_empty_feed_is_dated_from_when_calendars_are_written_as_they_are(db, monkeypatch):
+    uids, since = public_feed(db, network="nobody-uses-this")
+    assert uids == set() and since.year >= 2024
+    assert public_feed(db, network="nobody-uses-this")[1] == since  # recorded once, not "now" every time
+    monkeypatch.setattr(feeds, "_fingerprint", lambda: "a release that writes calendars differently")
+    assert public_feed(db, network="nobody-uses-this")[1] > since
+
+
+def test_a_drafts_changes_and_other_feeds_changes_leave_a_feed_alone(db):
+    published(db)
+    _, before = public_feed(db, region="shikoku")
+    with db.begin() as session:
+        draft = operations.create_event(session, parse_contract(EventDraft, {**WORKSHOP, "title": {"ja": "下書き"}}))
+    patch(db, draft.id, region="chugoku")  # a draft never was in any feed
+    kanto = published(db, region="kanto")
+    patch(db, kanto.id, region="tohoku")
+    assert public_feed(db, region="shikoku")[1] == before
+
+
+def test_a_registrant_who_registers_again_sees_the_event_once(db):
+    event = published(db)
+    request = parse_contract(RegistrationRequest, {"display_name": "Lin", "email": "lin@example.org"})
+    with db.begin() as session:
+        first = registrations.register(session, event.id, request)
+    with db.begin() as session:
+        registrations.cancel_registration(session, first.id, first.manage_token, organizer=False)
+        token = feeds.issue_private_feed(session, first.id, first.manage_token, organizer=False)
+    with db.begin() as session:
+        again = registrations.register(session, event.id, request)
+
+    with db.begin() as session:
+        built = feeds.private_feed(session, token, None, "https://t", "https://t/feeds/private/x.ics")
+    entries = vobject.readOne(built["body"]).vevent_list
+    assert [(v.uid.value, v.status.value) for v in entries] == [(f"{event.id}@tsunagu", "CONFIRMED")]
+    assert datetime.fromisoformat(built["last_modified"]) >= again.created_at  # a new registration is a change

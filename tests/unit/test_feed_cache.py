@@ -1,0 +1,50 @@
+"""The gateway's feed cache: bounded in bytes, least recently used first; and the dates it tells."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+
+from services.gateway.feed_cache import FeedCache
+from services.gateway.routers.feeds import _last_modified_header
+
+CHANGE = datetime(2031, 5, 1, 12, 0, 0, 300_000, tzinfo=timezone.utc)
+
+
+def built(size: int) -> dict:
+    return {"body": "x" * size, "etag": '"e"', "last_modified": CHANGE.isoformat()}
+
+
+def listening_cache(max_bytes: int) -> FeedCache:
+    cache = FeedCache(max_bytes=max_bytes)
+    cache.listening = True
+    return cache
+
+
+def test_the_cache_never_holds_more_than_its_bound_and_drops_the_least_recently_used():
+    cache = listening_cache(20_000)
+    for n in range(100):
+        cache.get_or_build(("feed", n), lambda: built(1_000))
+        if n == 50:
+            assert cache.get(("feed", 40)) is not None  # used again: kept longer than 41…50
+        assert cache.size_bytes <= 20_000
+    kept = [n for n in range(100) if cache.get(("feed", n)) is not None]
+    assert kept[-1] == 99 and 40 not in kept and 12 <= len(kept) < 20
+    cache.drop_all()
+    assert cache.size_bytes == 0 and len(cache) == 0
+
+
+def test_a_feed_larger_than_the_bound_is_served_but_not_kept():
+    cache = listening_cache(5_000)
+    cache.get_or_build(("small",), lambda: built(1_000))
+    feed = cache.get_or_build(("huge",), lambda: built(10_000))
+    assert len(feed.body) == 10_000
+    assert cache.get(("huge",)) is None and cache.get(("small",)) is not None
+
+
+def test_last_modified_is_never_before_the_change_nor_after_the_answer():
+    told = parsedate_to_datetime(_last_modified_header(CHANGE, CHANGE + timedelta(seconds=5)))
+    assert told == CHANGE.replace(microsecond=0) + timedelta(seconds=1)  # rounded up: after the change
+    within = parsedate_to_datetime(_last_modified_header(CHANGE, CHANGE + timedelta(milliseconds=200)))
+    assert within == CHANGE.replace(microsecond=0) <= CHANGE + timedelta(milliseconds=200)
+    exact = CHANGE.replace(microsecond=0)
+    assert parsedate_to_datetime(_last_modified_header(exact, exact + timedelta(seconds=5))) == exact
