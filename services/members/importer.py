@@ -87,20 +87,25 @@ def count_rows(text: str) -> int:
     with the line (a cell over 128 KB, which no field allows, or a quote never closed)."""
     reader = _reader(text)
     try:
-        return sum(1 for _ in reader) - 1
+        next(reader, None)
+        return sum(1 for cells in reader if any(cell.strip() for cell in cells))
     except csv.Error as exc:
         raise Invalid(f"line {reader.line_num}: {exc}; no field is that long, is a quote left open?",
                       "body") from None
 
 
 def rows_from(text: str, header: list[str], skip: int = 0) -> Iterator[tuple[int, dict[str, str]]]:
-    """(line, cells by column) of every data row after the first `skip`; line 1 is the header."""
+    """(line, cells by column) of every data row after the first `skip`; line 1 is the header. Empty
+    lines (Excel saves a sheet's blank rows as ,,,) are no rows."""
     reader = _reader(text)
     next(reader, None)
+    seen = 0
     for line, cells in enumerate(reader, start=2):
-        if line - 2 < skip:
+        if not any(cell.strip() for cell in cells):
             continue
-        yield line, {name: _cell(name, value) for name, value in zip(header, cells) if name}
+        seen += 1
+        if seen > skip:
+            yield line, {name: _cell(name, value) for name, value in zip(header, cells) if name}
 
 
 def _cell(column: str, value: str) -> str:

@@ -10,12 +10,13 @@ member once per membership), so its counts are those the real import would give.
 
 A row is matched to a member by the `id` column (the export's), else external_id, else email
 (individuals) or contact_email (groups), else — for a group — its name in any language, compared
-folded (ｶﾗﾊﾞｵの会 is カラバオの会). A contact address or name shared by two groups matches neither: the
-row is refused, asking for an id. Matched text that differs only in width (half- and full-width) is
-unchanged: what is stored stays as it was typed.
+folded (ｶﾗﾊﾞｵの会 is カラバオの会), never to a group whose external id differs from the row's. A contact
+address or name shared by two groups matches neither: the row is refused, asking for an id. Matched
+text that differs only in width (half- and full-width) is unchanged: what is stored stays as typed.
 """
 from __future__ import annotations
 
+import time
 import unicodedata
 import uuid
 from collections import Counter, defaultdict
@@ -36,7 +37,10 @@ from shared.contracts.members import (ImportJobStatus, ImportJobView, ImportProb
 from shared.errors import Invalid, NotFound, TsunaguError
 from shared.spreadsheets import decode_spreadsheet
 
-CHUNK_ROWS = 200  # rows per transaction: a few tenths of a second, then the service's other work runs
+# Rows per transaction: at most so many, and no more than fit in about CHUNK_SECONDS; then the
+# service's other work runs (under eventlet nothing else does while a chunk is being handled).
+CHUNK_ROWS = 500
+CHUNK_SECONDS = 0.2
 LEASE = timedelta(seconds=30)  # a job whose worker stops renewing this is taken up by another
 FAILURES_BEFORE_GIVING_UP = 3
 WAKE_FLAG = "import_queued"
@@ -51,6 +55,7 @@ class Known:
 
     id: str | None
     member_kind: str
+    external_id: str | None = None
     values: dict | None = None
     periods: dict[tuple[str, str], tuple[str | None, dict]] | None = None  # (type, starts_on) → (id, values)
 
@@ -87,11 +92,12 @@ class MatchIndex:
         rows = session.execute(select(MemberRow.id, MemberRow.member_kind, MemberRow.external_id, MemberRow.email,
                                       MemberRow.contact_email, MemberRow.name).where(MemberRow.erased_at.is_(None)))
         for member_id, kind, external_id, email, contact_email, name in rows:
-            index.add(Known(member_id, kind), {"external_id": external_id, "email": email,
+            index.add(Known(member_id, kind, external_id), {"external_id": external_id, "email": email,
                                                "contact_email": contact_email, "name": name})
         return index
 
     def add(self, known: Known, values: dict, aliases: tuple[str | None, ...] = ()) -> None:
+        known.external_id = values.get("external_id") or known.external_id
         for alias in (known.id, *aliases):
             if alias:
                 self._by_id[alias] = known
@@ -125,16 +131,18 @@ class MatchIndex:
         if not isinstance(member, MemberGroupDraft):
             return self._by_email.get(_nfkc(member.email).lower())
         if member.contact_email:
-            found = self._only(self._by_contact.get(_nfkc(member.contact_email).lower(), []), "contact_email")
+            found = self._only(self._by_contact.get(_nfkc(member.contact_email).lower(), []), "contact_email",
+                               member.external_id)
             if found:
                 return found
-        named = {id(known): known for text in member.name.values()
-                 for known in self._by_name.get(domain.name_key(text), [])}
-        return self._only(list(named.values()), "name")
+        named = [known for text in member.name.values() for known in self._by_name.get(domain.name_key(text), [])]
+        return self._only(named, "name", member.external_id)
 
     @staticmethod
-    def _only(found: list[Known], field_name: str) -> Known | None:
-        distinct = {id(known): known for known in found}
+    def _only(found: list[Known], field_name: str, external_id: str | None) -> Known | None:
+        """The one group found; a group with another external id is another group, whatever its name."""
+        distinct = {id(known): known for known in found
+                    if not (external_id and known.external_id and _nfkc(known.external_id) != _nfkc(external_id))}
         if len(distinct) > 1:
             raise Invalid(f"{len(distinct)} groups share this {field_name}; give the row their id or "
                           "external_id", field_name)
@@ -208,7 +216,7 @@ def _create(session: Session, index: MatchIndex, row: ImportRow, kind: str, valu
         if row.membership:
             period_id = operations.add_membership(session, member_id, row.membership, today).membership.id
     periods = {(period["type"], period["starts_on"]): (period_id, period)} if period else {}
-    index.add(Known(member_id, kind, values, periods), values, (row.member_id,))
+    index.add(Known(member_id, kind, values=values, periods=periods), values, (row.member_id,))
     return "created"
 
 
@@ -292,35 +300,43 @@ class ImportRun:
         return cls(job.id, job.dry_run, job.today, importer.rows_from(job.content, header, skip=job.rows_done),
                    MatchIndex.load(session))
 
-    def chunk(self, sessions: sessionmaker, size: int = CHUNK_ROWS) -> bool:
-        """Handle the next `size` rows in one transaction with the job's progress; False once the job
-        is over. Reading and checking the rows happens before the transaction begins."""
-        batch = [importer.parse_row(line, cells) for line, cells in islice(self.rows, size)]
+    def chunk(self, sessions: sessionmaker, size: int = CHUNK_ROWS, seconds: float = CHUNK_SECONDS) -> bool:
+        """Handle the next rows, at most `size` or as many as fit in about `seconds`, in one transaction
+        with the job's progress; False once the job is over."""
         with sessions.begin() as session:
             job = session.get(ImportJobRow, self.job_id)
             if job is None or job.status != ImportJobStatus.RUNNING.value:
                 return False
-            outcomes, problems = Counter(), [row for row in batch if isinstance(row, ImportProblem)]
-            for row in batch:
-                if isinstance(row, ImportRow):
-                    try:
-                        with session.begin_nested():
-                            outcomes[import_row(session, self.index, row, self.dry_run, self.today)] += 1
-                    except TsunaguError as exc:
-                        problems.append(ImportProblem(row=row.line, field=exc.field, reason=exc.detail))
-                    except (IntegrityError, DataError) as exc:
-                        problems.append(ImportProblem(row=row.line, field=None,
-                                                      reason=f"could not be saved ({type(exc).__name__})"))
+            outcomes, problems, handled, exhausted = Counter(), [], 0, False
+            deadline = time.monotonic() + seconds
+            while handled < size and (handled == 0 or time.monotonic() < deadline):
+                line_and_cells = next(self.rows, None)
+                if line_and_cells is None:
+                    exhausted = True
+                    break
+                handled += 1
+                row = importer.parse_row(*line_and_cells)
+                if isinstance(row, ImportProblem):
+                    problems.append(row)
+                    continue
+                try:
+                    with session.begin_nested():
+                        outcomes[import_row(session, self.index, row, self.dry_run, self.today)] += 1
+                except TsunaguError as exc:
+                    problems.append(ImportProblem(row=row.line, field=exc.field, reason=exc.detail))
+                except (IntegrityError, DataError) as exc:
+                    problems.append(ImportProblem(row=row.line, field=None,
+                                                  reason=f"could not be saved ({type(exc).__name__})"))
             if problems:
                 session.execute(insert(ImportProblemRow), [
                     {"job_id": job.id, "row": p.row, "field": (p.field or None) and p.field[:64],
                      "reason": p.reason[:300]} for p in problems])
-            job.rows_done += len(batch)
+            job.rows_done += handled
             job.created += outcomes["created"]
             job.updated += outcomes["updated"]
             job.unchanged += outcomes["unchanged"]
             job.lease_until = utcnow() + LEASE
-            if len(batch) < size:
+            if exhausted or job.rows_done >= job.rows:
                 job.status, job.content, job.lease_until = ImportJobStatus.FINISHED.value, None, None
                 job.finished_at = utcnow()
                 return False

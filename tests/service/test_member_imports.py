@@ -155,3 +155,11 @@ def test_an_overlong_cell_is_a_rejected_row(db):
     counts, rejected, _ = run_import(db, f"member_kind,display_name,email\r\nindividual,{'x' * 5000},a@example.org\r\n"
                                      .encode())
     assert counts["created"] == 0 and rejected[0].field == "display_name"
+
+
+def test_a_group_with_another_external_id_is_another_group_whatever_its_name(db):
+    run_import(db, "member_kind,external_id,name_ja,region\r\ngroup,IMP-1,支援の会,kanto\r\n".encode())
+    counts, rejected, _ = run_import(db, "member_kind,external_id,name_ja,region\r\ngroup,IMP-2,支援の会,kanto\r\n"
+                                     .encode())
+    assert (counts["created"], rejected) == (1, [])
+    assert sorted(m.external_id for m in search(db, organizer=True)) == ["IMP-1", "IMP-2"]
