@@ -48,7 +48,7 @@ WAKE_FLAG = "import_queued"
 
 # --- matching ---------------------------------------------------------------------------------------
 
-@dataclass
+@dataclass(eq=False)  # one member is one object: compared by identity
 class Known:
     """A member as an import sees it: in the database (`id`), or created by an earlier row of a dry run
     (`id` None). `values` (the draft's fields) and `periods` are read from the database when needed."""
@@ -92,8 +92,8 @@ class MatchIndex:
         rows = session.execute(select(MemberRow.id, MemberRow.member_kind, MemberRow.external_id, MemberRow.email,
                                       MemberRow.contact_email, MemberRow.name).where(MemberRow.erased_at.is_(None)))
         for member_id, kind, external_id, email, contact_email, name in rows:
-            index.add(Known(member_id, kind, external_id), {"external_id": external_id, "email": email,
-                                               "contact_email": contact_email, "name": name})
+            index.add(Known(member_id, kind, external_id),
+                      {"external_id": external_id, "email": email, "contact_email": contact_email, "name": name})
         return index
 
     def add(self, known: Known, values: dict, aliases: tuple[str | None, ...] = ()) -> None:
@@ -113,8 +113,9 @@ class MatchIndex:
 
     def remove(self, known: Known, values: dict) -> None:
         """Before `add` with changed values: the old keys no longer lead to it."""
-        for table in (self._by_external_id, self._by_email):
-            for key in [key for key, found in table.items() if found is known]:
+        for table, key in ((self._by_external_id, _nfkc(values.get("external_id"))),
+                           (self._by_email, _nfkc(values.get("email")).lower())):
+            if table.get(key) is known:
                 del table[key]
         for table in (self._by_contact, self._by_name):
             for key in [_nfkc(values.get("contact_email")).lower(),
@@ -148,7 +149,7 @@ class MatchIndex:
                           "external_id", field_name)
         return next(iter(distinct.values()), None)
 
-    def owner(self, kind: str, key: str, value: str | None) -> Known | None:
+    def owner(self, key: str, value: str | None) -> Known | None:
         """Who holds an external id or an individual's email, if anyone."""
         if not value:
             return None
@@ -181,7 +182,7 @@ def import_row(session: Session, index: MatchIndex, row: ImportRow, dry_run: boo
     changes = {name: value for name, value in wanted.items() if not _same(known.values.get(name), value)}
     after = operations.changed_draft(kind, known.values, changes) if changes else known.values
     for key in ("external_id", "email"):
-        holder = index.owner(kind, key, after.get(key)) if key in changes else None
+        holder = index.owner(key, after.get(key)) if key in changes else None
         if holder is not None and holder is not known:
             raise Invalid(f"another member has this {key}", key)
     new_period = period is not None and _period_is_new(known, period)

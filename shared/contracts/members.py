@@ -58,6 +58,14 @@ def _optional_text(value):
     return value
 
 
+def _one_line(value: str | None) -> str | None:
+    """Names and contacts are one line of text: no line breaks, tabs, NULs or other control characters
+    (they break mail headers, spreadsheets and some databases)."""
+    if value and any(unicodedata.category(character) == "Cc" for character in value):
+        raise ValueError("one line of text, without line breaks, tabs or other control characters")
+    return value
+
+
 def _identifier(value):
     """Identifiers are compared as machines do: full-width `Ｇ－００１` is `G-001`."""
     value = _optional_text(value)
@@ -83,6 +91,7 @@ def _bounded_names(value: dict[str, str]) -> dict[str, str]:
     for tag, text in value.items():
         if len(tag) > 35 or len(text) > NAME_MAX:
             raise ValueError(f"{tag[:35]}: at most {NAME_MAX} characters per language")
+        _one_line(text)
     return value
 
 
@@ -113,16 +122,18 @@ def _iso_date(value):
 
 
 GroupName = Annotated[RequiredLocalizedText, AfterValidator(_bounded_names)]
-DisplayName = Annotated[str, Field(min_length=1, max_length=120), BeforeValidator(_optional_text)]
+DisplayName = Annotated[str, Field(min_length=1, max_length=120), BeforeValidator(_optional_text),
+                        AfterValidator(_one_line)]
 # An address: at most 254 characters (email-validator applies RFC 5321's limits); kept lower-case.
 Email = Annotated[EmailStr, BeforeValidator(_identifier), AfterValidator(_lower)]
 ExternalId = Annotated[str | None, Field(max_length=64, description="The network's own number (imports)"),
-                       BeforeValidator(_identifier)]
-Prefecture = Annotated[str | None, Field(max_length=20), BeforeValidator(_optional_text)]
-City = Annotated[str | None, Field(max_length=80), BeforeValidator(_optional_text)]
+                       BeforeValidator(_identifier), AfterValidator(_one_line)]
+Prefecture = Annotated[str | None, Field(max_length=20), BeforeValidator(_optional_text), AfterValidator(_one_line)]
+City = Annotated[str | None, Field(max_length=80), BeforeValidator(_optional_text), AfterValidator(_one_line)]
 WebAddress = Annotated[str | None, Field(max_length=300, description="http:// or https:// only"),
                        BeforeValidator(_optional_text), AfterValidator(_web_address)]
-PublicContact = Annotated[str | None, Field(max_length=200), BeforeValidator(_optional_text)]
+PublicContact = Annotated[str | None, Field(max_length=200), BeforeValidator(_optional_text),
+                          AfterValidator(_one_line)]
 BoundedTag = Annotated[LanguageTag, Field(max_length=35)]
 Networks = Annotated[list[Annotated[str, Field(max_length=64, pattern=NETWORK_SLUG)]],
                      Field(max_length=LIST_MAX, description="Thematic networks, as slugs (livelihood, migrant-women…)"),

@@ -47,7 +47,8 @@ def test_a_change_is_held_to_the_rules_of_a_creation(stack, gateway):
                "display_name": {"display_name": "x" * 121},
                "name": {"name": {"ja": "x" * 10_000}},
                "networks": {"networks": [f"n{n}" for n in range(1000)]},
-               "public_contact": {"public_contact": "x" * 201}}
+               "public_contact": {"public_contact": "x" * 201},
+               "city": {"city": "名古屋\u0000市"}}
     for field, patch in refused.items():
         answer = http.patch(f"/members/{group['id']}", json=patch)
         assert answer.status_code == 422 and answer.headers["content-type"] == PROBLEM_JSON, (field, answer.text)

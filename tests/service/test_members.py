@@ -260,6 +260,7 @@ def test_a_change_is_checked_by_the_same_rules_as_a_creation(db):
                (kalabaw.id, {"region": None}, "region"),
                (kalabaw.id, {"display_name": "not a group's field"}, "display_name"),
                (ana.id, {"display_name": "x" * 121}, "display_name"),
+               (ana.id, {"display_name": "Ana\r\nBcc: everyone@example.org"}, "display_name"),
                (ana.id, {"email": None}, "email")]
     for member_id, values, field in refused:
         with db.begin() as session, pytest.raises(Invalid) as wrong:

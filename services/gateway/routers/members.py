@@ -57,7 +57,8 @@ def renewals(rpc: Rpc, _: Organizer, due_before: MemberDate):
     return rpc.members.renewals(due_before.isoformat())
 
 
-@router.post("/members/import", status_code=202, response_model=ImportJobView,
+@router.post("/members/import", status_code=202, response_model=ImportJobView, openapi_extra={"requestBody": {
+                 "required": True, "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}}}},
              summary="Import a CSV sent as the request body, in the background (organizers): poll the job",
              description=f"UTF-8 (with or without BOM), Shift_JIS, or UTF-16 with BOM (tab-separated, as Excel's "
                          f"\"Unicode text\"); at most {MAX_IMPORT_BYTES // 1024 // 1024} MB (413 above). "
