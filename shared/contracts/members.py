@@ -223,9 +223,19 @@ class MembershipDraft(Contract):
         return self
 
 
-class MembershipView(MembershipDraft):
+class MembershipView(Contract):
+    """A period as stored. Its dates are shown as they are, even one kept from before dates were
+    checked, so that a single old mistake never makes a member's record or the export unreadable."""
+
     id: str
     member_id: str
+    type: MembershipType
+    units: int
+    starts_on: date
+    ends_on: date
+    fiscal_year: int | None = None
+    dues_status: DuesStatus
+    renewal_due_on: date | None = None
 
 
 class MembershipAdded(Contract):

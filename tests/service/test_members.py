@@ -282,3 +282,15 @@ def test_the_directory_finds_a_name_typed_in_another_width(db):
     assert [e.id for e in search(db, q="カラバオ")] == [kalabaw.id]
     assert [e.id for e in search(db, q="からばお")] == [kalabaw.id]
     assert search(db, q="カラバオ")[0].name == {"ja": "ｶﾗﾊﾞｵの会"}  # stored as typed
+
+
+def test_a_period_kept_from_before_dates_were_checked_leaves_the_record_and_the_export_readable(db):
+    ana = person(db)
+    with db.begin() as session:
+        session.add(models.MembershipRow(id="legacy-period", member_id=ana.id, type="member", units=1,
+                                         starts_on=date(1, 1, 1), ends_on=date(1, 12, 31), dues_status="paid",
+                                         renewal_notice_sent=False, created_at=utcnow()))
+    with db() as session:
+        assert operations.get_member(session, ana.id).memberships[0].starts_on == date(1, 1, 1)
+        exported = importer.export(operations.all_members(session))
+    assert "0001-01-01" in exported
