@@ -48,10 +48,11 @@ WAKE_FLAG = "import_queued"
 
 # --- matching ---------------------------------------------------------------------------------------
 
-@dataclass(eq=False)  # one member is one object: compared by identity
+@dataclass(eq=False, slots=True)  # one member is one object: compared by identity
 class Known:
     """A member as an import sees it: in the database (`id`), or created by an earlier row of a dry run
-    (`id` None). `values` (the draft's fields) and `periods` are read from the database when needed."""
+    (`id` None, and then its `values` and `periods` are only here — about 1.5 KB a member). A member in
+    the database has its `values` (the draft's fields) and `periods` read when a row needs them."""
 
     id: str | None
     member_kind: str
@@ -197,6 +198,8 @@ def import_row(session: Session, index: MatchIndex, row: ImportRow, dry_run: boo
         index.add(known, after, (row.member_id,))
     if new_period:
         known.periods[(period["type"], period["starts_on"])] = (None if dry_run else added, period)
+    if not dry_run:
+        known.values = known.periods = None  # the database has them: read again if another row needs them
     return "updated" if changes or new_period else "unchanged"
 
 
@@ -216,8 +219,11 @@ def _create(session: Session, index: MatchIndex, row: ImportRow, kind: str, valu
         member_id = create(session, row.member).id
         if row.membership:
             period_id = operations.add_membership(session, member_id, row.membership, today).membership.id
-    periods = {(period["type"], period["starts_on"]): (period_id, period)} if period else {}
-    index.add(Known(member_id, kind, values=values, periods=periods), values, (row.member_id,))
+    known = Known(member_id, kind)
+    if dry_run:  # only memory knows what this row would have created
+        known.values = values
+        known.periods = {(period["type"], period["starts_on"]): (period_id, period)} if period else {}
+    index.add(known, values, (row.member_id,))
     return "created"
 
 
@@ -387,6 +393,7 @@ class ImportWorker:
         with self.sessions.begin() as session:
             job_id = claim(session, mine=self._resume)
             if job_id is None:
+                self._resume = None
                 return False
             self.run = ImportRun.open(session, job_id)
         self._resume = job_id
