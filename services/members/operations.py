@@ -155,14 +155,15 @@ def _update_current(session: Session, row: MemberRow, today: date) -> None:
     row.current_member = current
 
 
+def _plain(value):
+    if isinstance(value, Enum):
+        return value.value
+    return value.isoformat() if isinstance(value, date) else value
+
+
 def period_values(period: MembershipDraft | MembershipRow) -> dict:
     """A period's fields as plain JSON values, whether it comes from a request or from the table."""
-    values = {}
-    for name in MembershipDraft.model_fields:
-        value = getattr(period, name)
-        values[name] = value.value if isinstance(value, Enum) else value.isoformat() if isinstance(value, date) \
-            else value
-    return values
+    return {name: _plain(getattr(period, name)) for name in MembershipDraft.model_fields}
 
 
 def add_membership(session: Session, member_id: str, draft: MembershipDraft,
