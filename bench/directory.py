@@ -10,6 +10,7 @@ import tempfile
 import time
 import uuid
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
 from sqlalchemy import insert
 from sqlalchemy.orm import sessionmaker
@@ -29,21 +30,23 @@ QUERIES = {
     "groups that help in Vietnamese in Tokai": (
         DirectoryQuery(language="vi", region="chubu-tokai"),
         "SELECT id, member_kind, name, kind, region, prefecture, city, website, help_languages, networks, "
-        "public_contact FROM members WHERE erased_at IS NULL AND directory_listed = 1 AND region = ? AND id IN "
-        "(SELECT member_id FROM member_languages WHERE language = ?) ORDER BY search_text, id LIMIT 100",
+        "public_contact FROM members WHERE erased_at IS NULL AND directory_listed = 1 AND public_region = ? AND id IN "
+        "(SELECT member_id FROM member_languages WHERE public = 1 AND language = ?) "
+        "ORDER BY public_search_text, id LIMIT 100",
         ("chubu-tokai", "vi")),
     "a network's groups in Kanto": (
         DirectoryQuery(network="migrant-women", region="kanto"),
         "SELECT id, member_kind, name, kind, region, prefecture, city, website, help_languages, networks, "
-        "public_contact FROM members WHERE erased_at IS NULL AND directory_listed = 1 AND region = ? AND id IN "
-        "(SELECT member_id FROM member_networks WHERE network = ?) ORDER BY search_text, id LIMIT 100",
+        "public_contact FROM members WHERE erased_at IS NULL AND directory_listed = 1 AND public_region = ? AND id IN "
+        "(SELECT member_id FROM member_networks WHERE public = 1 AND network = ?) "
+        "ORDER BY public_search_text, id LIMIT 100",
         ("kanto", "migrant-women")),
     "part of a Japanese name": (
         DirectoryQuery(q="シェルター", region="kinki-kansai"),
         "SELECT id, member_kind, name, kind, region, prefecture, city, website, help_languages, networks, "
-        "public_contact FROM members WHERE erased_at IS NULL AND directory_listed = 1 AND region = ? AND "
-        "search_text LIKE ? ESCAPE '/' ORDER BY search_text, id LIMIT 100",
-        ("kinki-kansai", "%シェルター%")),
+        "public_contact FROM members WHERE erased_at IS NULL AND directory_listed = 1 AND public_region = ? AND "
+        "public_search_text LIKE ? ESCAPE '/' ORDER BY public_search_text, id LIMIT 100",
+        ("kinki-kansai", f"%{domain.folded('シェルター')}%")),
 }
 
 
@@ -70,8 +73,13 @@ def _generate(rng: random.Random):
                 "group" if is_group else "individual", visibility, opted), "current_member": True,
             "erased_at": None, "external_id": f"B-{n}", "search_text": domain.search_text(name, display),
             "created_at": now, "updated_at": now})
-        networks += [{"member_id": member_id, "network": net} for net in chosen_networks]
-        languages += [{"member_id": member_id, "language": lang} for lang in chosen_languages]
+        listed = members[-1]["directory_listed"]
+        public = domain.public_filters(domain.public_entry(SimpleNamespace(**members[-1])) if listed else None)
+        members[-1].update(public_search_text=public.search_text, public_region=public.region)
+        networks += [{"member_id": member_id, "network": net, "public": net in public.networks}
+                     for net in chosen_networks]
+        languages += [{"member_id": member_id, "language": lang, "public": lang in public.languages}
+                      for lang in chosen_languages]
     return members, networks, languages
 
 

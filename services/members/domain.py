@@ -2,11 +2,13 @@
 current member on a date, the activity report's counts, and when a renewal reminder is due."""
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from shared.contracts.members import ERASED_NAME, INDIVIDUAL_PUBLIC_FIELDS, DirectoryEntry, StatsRow, Visibility
+from shared.errors import Conflict
 
 GROUP_PUBLIC_FIELDS = ("name", "kind", "region", "prefecture", "city", "website", "help_languages", "networks",
                        "public_contact")
@@ -29,9 +31,46 @@ def public_entry(member) -> DirectoryEntry:
     return DirectoryEntry(id=member.id, member_kind=member.member_kind, **shown)
 
 
+# Katakana as hiragana (ァ..ヶ, ヽ, ヾ): someone typing カラバオ on a phone may get からばお.
+_KANA_FOLD = {code: code - 0x60 for code in (*range(0x30A1, 0x30F7), 0x30FD, 0x30FE)}
+
+
+def folded(text: str) -> str:
+    """How search and import matching compare text: NFKC (half-width ｶﾗﾊﾞｵ is カラバオ, full-width Ｇ is
+    G), case-folded, katakana as hiragana. Only keys are folded; what people typed is stored as typed."""
+    return unicodedata.normalize("NFKC", text).casefold().translate(_KANA_FOLD)
+
+
 def search_text(name: dict[str, str] | None, display_name: str | None) -> str:
-    """Japanese has no case; English does: lower-case everything, keep every language's name."""
-    return " ".join([*(name or {}).values(), display_name or ""]).lower().strip()
+    """The names in every language, folded: Japanese has no word boundaries, so search is by substring."""
+    return folded(" ".join([*(name or {}).values(), display_name or ""])).strip()
+
+
+def search_words(q: str) -> list[str]:
+    return folded(q).split()
+
+
+def name_key(text: str) -> str:
+    """A group's name as the import matches it: folded, spaces (half- or full-width) ignored."""
+    return "".join(folded(text).split())
+
+
+@dataclass(frozen=True)
+class PublicFilters:
+    """What a public directory query may filter an entry on: its public entry, nothing more."""
+
+    search_text: str
+    region: str | None
+    networks: frozenset[str]
+    languages: frozenset[str]
+
+
+def public_filters(entry: DirectoryEntry | None) -> PublicFilters:
+    """`entry` is the member's public entry, or None when the member is not listed."""
+    if entry is None:
+        return PublicFilters("", None, frozenset(), frozenset())
+    return PublicFilters(search_text(entry.name, entry.display_name), entry.region.value if entry.region else None,
+                         frozenset(entry.networks or ()), frozenset(entry.help_languages or ()))
 
 
 @dataclass(frozen=True)
@@ -49,15 +88,41 @@ class Holding:
         return self.starts_on <= day <= self.ends_on
 
 
+def held_on(holdings: Iterable[Holding], day: date) -> list[Holding]:
+    """The period each member holds of each type on `day`: the one that started last. A renewal starts
+    before the old period's grace ends (fiscal year from 1 April, grace to 30 June), and from its
+    first day it is what the member holds — with its own units, more or fewer than before."""
+    latest: dict[tuple[str, str], Holding] = {}
+    for holding in holdings:
+        if holding.current_on(day):
+            key = (holding.member_id, holding.type)
+            held = latest.get(key)
+            if held is None or (holding.starts_on, holding.units) > (held.starts_on, held.units):
+                latest[key] = holding
+    return list(latest.values())
+
+
 def stats_on(holdings: Iterable[Holding], day: date, member_kind: str) -> StatsRow:
     """Members and their units, subscribers and their subscriptions, of one kind on one day — the
-    2011 report's "Individual: 325 (331)" is members 325, units 331."""
-    current = [h for h in holdings if h.member_kind == member_kind and h.current_on(day)]
+    2011 report's "Individual: 325 (331)" is members 325, units 331. Each member's units count once
+    per day, however many of their periods overlap it."""
+    current = [h for h in held_on(holdings, day) if h.member_kind == member_kind]
     members = [h for h in current if h.type == "member"]
     subscribers = [h for h in current if h.type == "subscriber"]
     return StatsRow(members=len({h.member_id for h in members}), units=sum(h.units for h in members),
                     subscribers=len({h.member_id for h in subscribers}),
                     subscriptions=sum(h.units for h in subscribers))
+
+
+def check_same_period(existing_id: str, existing: dict, wanted: dict) -> None:
+    """Two periods of one type from the same day are one period: the same again is fine (a repeated
+    request), different figures are a Conflict naming the one that is there (fix it, don't double it).
+    Both as plain values (type, units, starts_on, ends_on, fiscal_year, dues_status, renewal_due_on)."""
+    differing = [name for name in wanted if wanted[name] != existing.get(name)]
+    if differing:
+        raise Conflict(f"there is already a {existing['type']} period from {existing['starts_on']} to "
+                       f"{existing['ends_on']} ({existing_id}: {existing['units']} units, dues "
+                       f"{existing['dues_status']}); this one differs in {', '.join(differing)}", differing[0])
 
 
 def difference(now: StatsRow, before: StatsRow) -> StatsRow:

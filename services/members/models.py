@@ -21,7 +21,7 @@ class Base(DeclarativeBase):
 
 class MemberRow(Base):
     __tablename__ = "members"
-    __table_args__ = (Index("ix_members_directory", "directory_listed", "region"),)
+    __table_args__ = (Index("ix_members_public_directory", "directory_listed", "public_region"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     member_kind: Mapped[str] = mapped_column(String(12), index=True)  # group, individual
@@ -46,7 +46,11 @@ class MemberRow(Base):
     current_member: Mapped[bool] = mapped_column(Boolean, default=False)  # as of the last check
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
-    search_text: Mapped[str] = mapped_column(Text, default="")  # names, lower-cased: partial matches
+    search_text: Mapped[str] = mapped_column(Text, default="")  # names, folded (domain.folded): partial matches
+    # What public queries filter on, taken from the public entry alone (domain.public_filters), so a
+    # hidden name or region can never be found by searching for it.
+    public_search_text: Mapped[str] = mapped_column(Text, default="")
+    public_region: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -59,6 +63,7 @@ class MemberNetwork(Base):
 
     member_id: Mapped[str] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
     network: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)  # shown in the public directory
 
 
 class MemberLanguage(Base):
@@ -66,6 +71,7 @@ class MemberLanguage(Base):
 
     member_id: Mapped[str] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
     language: Mapped[str] = mapped_column(String(35), primary_key=True, index=True)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)  # shown in the public directory
 
 
 class MembershipRow(Base):
@@ -82,6 +88,37 @@ class MembershipRow(Base):
     renewal_due_on: Mapped[date | None] = mapped_column(Date, index=True)
     renewal_notice_sent: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ImportJobRow(Base):
+    """An import running in the background. `content` is the file's text until the job ends (it holds
+    personal data: it is dropped then); `rows_done` is where a restarted service carries on."""
+
+    __tablename__ = "import_jobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    status: Mapped[str] = mapped_column(String(12), index=True)  # ImportJobStatus
+    dry_run: Mapped[bool] = mapped_column(Boolean)
+    today: Mapped[date | None] = mapped_column(Date)  # the day memberships are judged current on
+    content: Mapped[str | None] = mapped_column(Text, deferred=True)  # read once, when a worker takes the job
+    rows: Mapped[int] = mapped_column(Integer)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(300))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a running job's worker renews it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+
+class ImportProblemRow(Base):
+    __tablename__ = "import_problems"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True)
+    row: Mapped[int] = mapped_column(Integer, primary_key=True)
+    field: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(300))
 
 
 metadata = Base.metadata

@@ -2,25 +2,30 @@
 others care about goes on the bus through the outbox."""
 from __future__ import annotations
 
+import logging
 import uuid
-from datetime import date
+from datetime import date, timedelta
+from enum import Enum
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from services.members import domain, erasure
-from services.members.models import MemberLanguage, MemberNetwork, MemberRow, MembershipRow, outbox
-from shared.contracts.base import utcnow
-from shared.contracts.members import (DirectoryEntry, DirectoryQuery, ImportProblem, IndividualDraft,
+from services.members.models import (ImportJobRow, MemberLanguage, MemberNetwork, MemberRow, MembershipRow,
+                                     outbox)
+from shared.contracts.base import parse_contract, utcnow
+from shared.contracts.members import (DirectoryEntry, DirectoryQuery, IndividualDraft,
                                       MemberGroupDraft, MemberJoined, MemberLeft, MemberPatch, MemberStats,
-                                      MembershipDraft, MembershipRenewalDue, MembershipRenewed,
+                                      MembershipAdded, MembershipDraft, MembershipRenewalDue, MembershipRenewed,
                                       MembershipView, MemberUpdated, MemberView, RenewalView)
-from shared.errors import Conflict, Invalid, NotFound, TsunaguError
-from shared.i18n import choose_text
+from shared.errors import Conflict, Invalid, NotFound
+from shared.i18n import choose_text, normalise_tag
 
-GROUP_ONLY = {"name", "kind", "prefecture", "city", "website", "help_languages", "public_contact",
-              "contact_email", "visibility"}
-INDIVIDUAL_ONLY = {"display_name", "email", "preferred_language", "directory_opt_in", "public_fields"}
+DRAFTS: dict[str, type[MemberGroupDraft] | type[IndividualDraft]] = {
+    "group": MemberGroupDraft, "individual": IndividualDraft}
+IMPORT_JOBS_KEPT = timedelta(days=30)  # finished imports' reports, then they go
+log = logging.getLogger(__name__)
 
 
 def membership_view(row: MembershipRow) -> MembershipView:
@@ -48,16 +53,21 @@ def load_member(session: Session, member_id: str) -> MemberRow:
 
 
 def _refresh_derived(session: Session, row: MemberRow) -> None:
-    """Directory listing, search text and the filter tables follow the member's fields."""
+    """Directory listing, search texts and the filter tables follow the member's fields; what public
+    queries filter on follows the public entry alone."""
     row.directory_listed = domain.directory_listed(row.member_kind, row.visibility, row.directory_opt_in)
     row.search_text = domain.search_text(row.name, row.display_name)
+    public = domain.public_filters(domain.public_entry(row) if row.directory_listed else None)
+    row.public_search_text, row.public_region = public.search_text, public.region
     session.flush()
     session.execute(delete(MemberNetwork).where(MemberNetwork.member_id == row.id))
     session.execute(delete(MemberLanguage).where(MemberLanguage.member_id == row.id))
     if row.networks:
-        session.execute(insert(MemberNetwork), [{"member_id": row.id, "network": n} for n in set(row.networks)])
+        session.execute(insert(MemberNetwork), [{"member_id": row.id, "network": n, "public": n in public.networks}
+                                                for n in set(row.networks)])
     if row.help_languages:
-        session.execute(insert(MemberLanguage), [{"member_id": row.id, "language": lang}
+        session.execute(insert(MemberLanguage), [{"member_id": row.id, "language": lang,
+                                                  "public": lang in public.languages}
                                                  for lang in set(row.help_languages)])
 
 
@@ -93,23 +103,39 @@ def create_individual(session: Session, draft: IndividualDraft) -> MemberView:
     return member_view(row)
 
 
-def patch_member(session: Session, member_id: str, patch: MemberPatch) -> MemberView:
-    row = load_member(session, member_id)
-    changes = patch.model_dump(mode="json", exclude_unset=True)
-    wrong = sorted(set(changes) & (INDIVIDUAL_ONLY if row.member_kind == "group" else GROUP_ONLY))
+def draft_values(row: MemberRow) -> dict:
+    """The member as its draft (MemberGroupDraft or IndividualDraft) has it."""
+    return {name: getattr(row, name) for name in DRAFTS[row.member_kind].model_fields}
+
+
+def changed_draft(member_kind: str, current: dict, changes: dict) -> dict:
+    """The member after `changes`, checked by the same rules as on creation (the member's own draft):
+    JSON-safe values of every draft field. Invalid naming the field otherwise."""
+    wrong = sorted(set(changes) - set(DRAFTS[member_kind].model_fields))
     if wrong:
-        raise Invalid(f"a {row.member_kind} has no field {wrong[0]}", wrong[0])
-    if "email" in changes and changes["email"]:
-        changes["email"] = changes["email"].lower()
-        _check_unique(session, changes["email"], None, except_id=row.id)
-    changed = sorted(name for name, value in changes.items() if getattr(row, name) != value)
+        raise Invalid(f"a {member_kind} has no field {wrong[0]}", wrong[0])
+    return parse_contract(DRAFTS[member_kind], {**current, **changes}).model_dump(mode="json")
+
+
+def change_member(session: Session, row: MemberRow, changes: dict) -> list[str]:
+    """Apply `changes` (draft fields) to the member; the names of the fields that really changed."""
+    after = changed_draft(row.member_kind, draft_values(row), changes)
+    changed = sorted(name for name in changes if getattr(row, name) != after[name])
     if not changed:
-        return member_view(row)
+        return []
+    _check_unique(session, after.get("email") if "email" in changed else None,
+                  after.get("external_id") if "external_id" in changed else None, except_id=row.id)
     for name in changed:
-        setattr(row, name, changes[name])
+        setattr(row, name, after[name])
     row.updated_at = utcnow()
     _refresh_derived(session, row)
     outbox.record(session, MemberUpdated(member_id=row.id, member_kind=row.member_kind, changed=changed))
+    return changed
+
+
+def patch_member(session: Session, member_id: str, patch: MemberPatch) -> MemberView:
+    row = load_member(session, member_id)
+    change_member(session, row, patch.model_dump(mode="json", exclude_unset=True))
     return member_view(row)
 
 
@@ -128,8 +154,28 @@ def _update_current(session: Session, row: MemberRow, today: date) -> None:
     row.current_member = current
 
 
-def add_membership(session: Session, member_id: str, draft: MembershipDraft, today: date | None = None) -> MembershipView:
+def _plain(value):
+    if isinstance(value, Enum):
+        return value.value
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def period_values(period: MembershipDraft | MembershipRow) -> dict:
+    """A period's fields as plain JSON values, whether it comes from a request or from the table."""
+    return {name: _plain(getattr(period, name)) for name in MembershipDraft.model_fields}
+
+
+def add_membership(session: Session, member_id: str, draft: MembershipDraft,
+                   today: date | None = None) -> MembershipAdded:
+    """Add a period. The same period again (a repeated request, a re-import) is the existing one;
+    another period of the same type from the same day is a Conflict naming the existing one. Periods
+    that merely overlap are normal (a renewal during the old one's grace)."""
     row = load_member(session, member_id)
+    wanted = period_values(draft)
+    for existing in row.memberships:
+        if (existing.type, existing.starts_on) == (draft.type.value, draft.starts_on):
+            domain.check_same_period(existing.id, period_values(existing), wanted)
+            return MembershipAdded(membership=membership_view(existing), created=False)
     renewal = any(m.type == draft.type.value for m in row.memberships)
     membership = MembershipRow(id=str(uuid.uuid4()), member_id=row.id, created_at=utcnow(),
                                renewal_notice_sent=False, **draft.model_dump(mode="python"))
@@ -139,7 +185,7 @@ def add_membership(session: Session, member_id: str, draft: MembershipDraft, tod
         outbox.record(session, MembershipRenewed(member_id=row.id, membership_id=membership.id, type=draft.type,
                                                  units=draft.units, ends_on=draft.ends_on))
     _update_current(session, row, today or date.today())
-    return membership_view(membership)
+    return MembershipAdded(membership=membership_view(membership), created=True)
 
 
 def get_member(session: Session, member_id: str) -> MemberView:
@@ -147,24 +193,31 @@ def get_member(session: Session, member_id: str) -> MemberView:
 
 
 def directory(session: Session, query: DirectoryQuery, organizer: bool) -> list[DirectoryEntry] | list[MemberView]:
-    """Public callers: only listed entries, only their public fields. Organizers: everything."""
+    """Public callers: only listed entries, only their public fields — and found only by those: a name,
+    region or network someone did not choose to show can neither be searched for nor sort them.
+    Organizers: everything, by every field."""
     statement = select(MemberRow).where(MemberRow.erased_at.is_(None))
-    if not organizer:
+    if organizer:
+        text, region = MemberRow.search_text, MemberRow.region
+        networks, languages = select(MemberNetwork.member_id), select(MemberLanguage.member_id)
+    else:
         statement = statement.where(MemberRow.directory_listed.is_(True))
+        text, region = MemberRow.public_search_text, MemberRow.public_region
+        networks = select(MemberNetwork.member_id).where(MemberNetwork.public.is_(True))
+        languages = select(MemberLanguage.member_id).where(MemberLanguage.public.is_(True))
     if query.region:
-        statement = statement.where(MemberRow.region == query.region.value)
+        statement = statement.where(region == query.region.value)
     if query.kind:
         statement = statement.where(MemberRow.kind == query.kind.value)
     if query.network:
-        statement = statement.where(MemberRow.id.in_(select(MemberNetwork.member_id).where(
-            MemberNetwork.network == query.network)))
+        statement = statement.where(MemberRow.id.in_(networks.where(
+            MemberNetwork.network == query.network.strip().lower())))
     if query.language:
-        statement = statement.where(MemberRow.id.in_(select(MemberLanguage.member_id).where(
-            MemberLanguage.language == query.language)))
-    if query.q:
-        for word in query.q.lower().split():
-            statement = statement.where(MemberRow.search_text.contains(word, autoescape=True))
-    statement = statement.order_by(MemberRow.search_text, MemberRow.id).limit(query.limit).offset(query.offset)
+        statement = statement.where(MemberRow.id.in_(languages.where(
+            MemberLanguage.language == normalise_tag(query.language))))
+    for word in domain.search_words(query.q or ""):
+        statement = statement.where(text.contains(word, autoescape=True))
+    statement = statement.order_by(text, MemberRow.id).limit(query.limit).offset(query.offset)
     rows = session.execute(statement).scalars().all()
     if organizer:
         return [member_view(row) for row in rows]
@@ -197,26 +250,49 @@ def renewals(session: Session, due_before: date) -> list[RenewalView]:
                         renewal_due_on=m.renewal_due_on, dues_status=m.dues_status) for m, member in rows]
 
 
+def _isolated(session: Session, what: str, skipped: list[str], step) -> None:
+    """Run one housekeeping step in a savepoint: a row that breaks it (a date no arithmetic survives,
+    left from before dates were checked) is logged by its id alone — no personal data — and skipped,
+    and everyone else still gets their reminder. A database that fails fails the whole run."""
+    try:
+        with session.begin_nested():
+            step()
+    except OperationalError:
+        raise
+    except Exception as exc:  # noqa: BLE001 — any fault of one row must not stop the others
+        skipped.append(what)
+        log.error("housekeeping skipped %s: %s", what, type(exc).__name__)
+
+
 def housekeeping(session: Session, today: date) -> dict:
-    """Daily: renewal reminders that came due (once each), and members whose membership ended."""
-    reminders = 0
+    """Hourly: renewal reminders that came due (once each), members whose membership ended, import
+    reports past keeping. `skipped` names the rows that could not be handled."""
+    reminders, left, skipped = [], [], []
     due = session.execute(select(MembershipRow, MemberRow).join(MemberRow, MembershipRow.member_id == MemberRow.id)
                           .where(MembershipRow.renewal_notice_sent.is_(False), MembershipRow.renewal_due_on.is_not(None),
                                  MemberRow.erased_at.is_(None))).all()
-    for membership, member in due:
+
+    def remind(membership: MembershipRow, member: MemberRow) -> None:
         if domain.renewal_reminder_due(membership.renewal_due_on, membership.renewal_notice_sent, today):
             membership.renewal_notice_sent = True
             outbox.record(session, MembershipRenewalDue(
                 member_id=member.id, membership_id=membership.id, renewal_due_on=membership.renewal_due_on,
                 email=member.email or member.contact_email, language=member.preferred_language or "ja",
                 name=_name_of(member)))
-            reminders += 1
-    left = 0
-    for member in session.execute(select(MemberRow).where(MemberRow.current_member.is_(True))).scalars():
+            reminders.append(membership.id)
+
+    def check_current(member: MemberRow) -> None:
         was = member.current_member
         _update_current(session, member, today)
-        left += int(was and not member.current_member)
-    return {"renewal_reminders": reminders, "members_left": left}
+        if was and not member.current_member:
+            left.append(member.id)
+
+    for membership, member in due:
+        _isolated(session, f"membership {membership.id}", skipped, lambda: remind(membership, member))
+    for member in session.execute(select(MemberRow).where(MemberRow.current_member.is_(True))).scalars().all():
+        _isolated(session, f"member {member.id}", skipped, lambda: check_current(member))
+    session.execute(delete(ImportJobRow).where(ImportJobRow.finished_at < utcnow() - IMPORT_JOBS_KEPT))
+    return {"renewal_reminders": len(reminders), "members_left": len(left), "skipped": skipped}
 
 
 def erase(session: Session, member_id: str) -> MemberView:
@@ -255,62 +331,6 @@ def members_in(session: Session, region: str | None, network: str | None) -> lis
             MemberNetwork.network == network)))
     return list(session.execute(statement).scalars())
 
-
-
-def _find_for_import(session: Session, member) -> MemberRow | None:
-    if member.external_id:
-        found = session.execute(select(MemberRow).where(MemberRow.external_id == member.external_id)).scalar()
-        if found is not None:
-            return found
-    email = getattr(member, "email", None) or getattr(member, "contact_email", None)
-    if email:
-        column = MemberRow.email if hasattr(member, "email") else MemberRow.contact_email
-        return session.execute(select(MemberRow).where(column == email.lower(), MemberRow.erased_at.is_(None))).scalar()
-    return None
-
-
-def import_members(session: Session, rows: list, today: date | None = None) -> tuple[dict, list[ImportProblem]]:
-    """Upsert the parsed rows (services.members.importer.ImportRow), each in a savepoint of its own so a
-    row that breaks a rule is reported and the others still go in."""
-    counts = {"created": 0, "updated": 0, "unchanged": 0}
-    problems: list[ImportProblem] = []
-    for row in rows:
-        try:
-            with session.begin_nested():
-                counts[_import_one(session, row, today)] += 1
-        except TsunaguError as exc:
-            problems.append(ImportProblem(row=row.line, field=exc.field, reason=exc.detail))
-    return counts, problems
-
-
-def _import_one(session: Session, row, today: date | None) -> str:
-    member = row.member
-    is_group = isinstance(member, MemberGroupDraft)
-    existing = _find_for_import(session, member)
-    if existing is None:
-        view = create_group(session, member) if is_group else create_individual(session, member)
-        if row.membership:
-            add_membership(session, view.id, row.membership, today)
-        return "created"
-    if existing.member_kind != ("group" if is_group else "individual"):
-        raise Invalid(f"this row is a {'group' if is_group else 'individual'} but matches an existing "
-                      f"{existing.member_kind}", "member_kind")
-    values = member.model_dump(mode="json", exclude={"external_id"})
-    if "email" in values and values["email"]:
-        values["email"] = values["email"].lower()
-    differing = {name: value for name, value in values.items() if getattr(existing, name) != value}
-    outcome = "unchanged"
-    if differing:
-        patch_member(session, existing.id, MemberPatch.model_validate(differing))
-        outcome = "updated"
-    if member.external_id and existing.external_id != member.external_id:
-        existing.external_id = member.external_id
-        outcome = "updated"
-    if row.membership and not any(m.type == row.membership.type.value and m.starts_on == row.membership.starts_on
-                                  for m in existing.memberships):
-        add_membership(session, existing.id, row.membership, today)
-        outcome = "updated"
-    return outcome
 
 
 def all_members(session: Session) -> list[MemberView]:

@@ -10,22 +10,32 @@ from datetime import date
 
 from nameko.rpc import rpc
 from nameko.timer import timer
+from pydantic import TypeAdapter, ValidationError
 
-from services.members import importer, models, operations
+from services.members import importer, imports, models, operations
+from services.members.import_runner import ImportRunner
 from shared.bus.commands import Commands
 from shared.bus.relay import OutboxRelay
-from shared.contracts.base import parse_contract
-from shared.contracts.members import (DirectoryQuery, ImportReport, IndividualDraft, MemberGroupDraft, MemberPatch,
+from shared.contracts.base import field_and_message, parse_contract
+from shared.contracts.members import (DirectoryQuery, IndividualDraft, MemberDate, MemberGroupDraft, MemberPatch,
                                       MembershipDraft)
 from shared.db import Database
 from shared.erasure import reclaim_erased_space
+from shared.errors import Invalid
 from shared.health import Pingable
 
 HOUSEKEEPING_SECONDS = 3600  # renewal reminders and ended memberships: hourly is plenty for dates
+_MEMBER_DATE = TypeAdapter(MemberDate)
 
 
-def _day(value: str | None) -> date:
-    return date.fromisoformat(value) if value else date.today()
+def _day(value: str | None, field: str = "date") -> date:
+    """A date argument, checked like every member date (Invalid naming `field`); none means today."""
+    if not value:
+        return date.today()
+    try:
+        return _MEMBER_DATE.validate_python(value)
+    except ValidationError as exc:
+        raise Invalid(field_and_message((), exc.errors()[0]["msg"])[1], field) from None
 
 
 class MembersService(Pingable):
@@ -34,6 +44,7 @@ class MembersService(Pingable):
     db = Database(models.metadata)
     relay = OutboxRelay(models.outbox)
     commands = Commands(models.commands)
+    import_runner = ImportRunner()
 
     @rpc
     def create_group(self, draft: dict) -> dict:
@@ -66,7 +77,7 @@ class MembersService(Pingable):
         command = parse_contract(MembershipDraft, draft)
         with self.db.begin() as session:
             return self.commands.once(session, "add_membership", [member_id, draft, today], lambda: (
-                operations.add_membership(session, member_id, command, _day(today)).to_wire()))
+                operations.add_membership(session, member_id, command, _day(today, "today")).to_wire()))
 
     @rpc
     def directory(self, query: dict, organizer: bool = False) -> list[dict]:
@@ -77,24 +88,25 @@ class MembersService(Pingable):
     @rpc
     def stats(self, as_of: str | None = None) -> dict:
         with self.db() as session:
-            return operations.stats(session, _day(as_of)).to_wire()
+            return operations.stats(session, _day(as_of, "as_of")).to_wire()
 
     @rpc
     def renewals(self, due_before: str) -> list[dict]:
         with self.db() as session:
-            return [view.to_wire() for view in operations.renewals(session, _day(due_before))]
+            return [view.to_wire() for view in operations.renewals(session, _day(due_before, "due_before"))]
 
     @rpc
-    def import_csv(self, content_base64: str, dry_run: bool = False, today: str | None = None) -> dict:
-        rows, problems, count = importer.parse(base64.b64decode(content_base64))
+    def start_import(self, content_base64: str, dry_run: bool = False, today: str | None = None) -> dict:
+        """Queue a CSV import (ImportJobView); the import thread works through it in the background."""
+        data = base64.b64decode(content_base64)
+        with self.db.begin() as session:
+            return self.commands.once(session, "start_import", [content_base64, dry_run, today], lambda: imports.start(
+                session, data, dry_run, _day(today, "today") if today else None).to_wire())
+
+    @rpc
+    def import_job(self, job_id: str) -> dict:
         with self.db() as session:
-            counts, failed = operations.import_members(session, rows, _day(today))
-            if dry_run:
-                session.rollback()
-            else:
-                session.commit()
-        rejected = sorted(problems + failed, key=lambda problem: problem.row)
-        return ImportReport(dry_run=dry_run, rows=count, rejected=rejected, **counts).to_wire()
+            return imports.job_view(session, job_id).to_wire()
 
     @rpc
     def export_csv(self) -> str:
@@ -128,7 +140,7 @@ class MembersService(Pingable):
     @rpc
     def run_housekeeping(self, today: str | None = None) -> dict:
         with self.db.begin() as session:
-            return operations.housekeeping(session, _day(today))
+            return operations.housekeeping(session, _day(today, "today"))
 
     @timer(interval=HOUSEKEEPING_SECONDS)
     def housekeeping(self) -> None:

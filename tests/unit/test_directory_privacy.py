@@ -1,4 +1,6 @@
-"""Property: no private field of any member ever appears in a public directory response."""
+"""Properties of the public directory: no private field of any member ever appears in a public answer,
+and a public query finds exactly what filtering the public entries themselves would find — so a name,
+region or network someone did not choose to show cannot be recovered by searching for it."""
 from __future__ import annotations
 
 import json
@@ -9,27 +11,36 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import sessionmaker
 
 from services.members import models, operations
-from shared.contracts.members import DirectoryQuery, IndividualDraft, MemberGroupDraft
+from shared.contracts.members import DirectoryEntry, DirectoryQuery, IndividualDraft, MemberGroupDraft
 from shared.db import create_tables, make_engine
 
 token = st.builds(lambda: uuid.uuid4().hex[:12])
 regions = st.sampled_from(["kanto", "chubu-tokai", "kinki-kansai", "online"])
+shared_networks = st.lists(st.sampled_from(["livelihood", "migrant-women"]), unique=True, max_size=2)
+languages = st.lists(st.sampled_from(["vi", "tl", "pt-BR"]), unique=True, max_size=2)
+words = st.sampled_from(["会", "name", "Kanto", "支援", "a"])  # in group names and in individuals' names
 
 groups = st.builds(
-    lambda secret, visibility, region: {
+    lambda secret, visibility, region, word, nets, langs, kind: {
         "kind": "group", "secret": secret, "draft": MemberGroupDraft(
-            name={"ja": f"会 {secret[:4]}"}, kind="npo", region=region, visibility=visibility,
+            name={"ja": f"{word}の会 {secret[:4]}"}, kind=kind, region=region, visibility=visibility,
+            networks=nets, help_languages=langs,
             contact_email=f"office-{secret}@private.example", external_id=f"EXT-{secret}")},
-    token, st.sampled_from(["public", "members", "hidden"]), regions)
+    token, st.sampled_from(["public", "members", "hidden"]), regions, words, shared_networks, languages,
+    st.sampled_from(["npo", "union"]))
 
 individuals = st.builds(
-    lambda secret, opted, fields, region: {
+    lambda secret, opted, fields, region, word, nets: {
         "kind": "individual", "secret": secret, "opted": opted, "fields": fields, "draft": IndividualDraft(
-            display_name=f"NAME-{secret}", email=f"person-{secret}@private.example", region=region,
-            networks=[f"net-{secret}"], preferred_language="vi", directory_opt_in=opted, public_fields=fields,
+            display_name=f"NAME-{secret} {word}", email=f"person-{secret}@private.example", region=region,
+            networks=[f"net-{secret}", *nets], preferred_language="vi", directory_opt_in=opted, public_fields=fields,
             external_id=f"EXT-{secret}")},
     token, st.booleans(), st.lists(st.sampled_from(["display_name", "region", "networks", "preferred_language"]),
-                                   unique=True), regions)
+                                   unique=True), regions, words, shared_networks)
+
+queries = st.fixed_dictionaries({}, optional={
+    "q": st.one_of(words, st.just("NAME")), "region": regions, "network": st.sampled_from(["livelihood", "migrant-women"]),
+    "language": st.sampled_from(["vi", "tl"]), "kind": st.sampled_from(["npo", "union"])})
 
 
 def leaked(member: dict, public_json: str) -> list[str]:
@@ -45,10 +56,19 @@ def leaked(member: dict, public_json: str) -> list[str]:
     return [value for value in private if value in public_json]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(members=st.lists(st.one_of(groups, individuals), min_size=1, max_size=8),
-       query=st.fixed_dictionaries({}, optional={"q": st.sampled_from(["会", "name", "a"]), "region": regions}))
-def test_no_private_field_ever_appears_in_the_public_directory(members, query, tmp_path_factory):
+def found_by_what_it_shows(entry: DirectoryEntry, query: dict) -> bool:
+    """The reference: the query applied to the public entry alone."""
+    shown_names = " ".join([*(entry.name or {}).values(), entry.display_name or ""]).lower()
+    return (all(word in shown_names for word in query.get("q", "").lower().split())
+            and ("region" not in query or entry.region == query["region"])
+            and ("network" not in query or query["network"] in (entry.networks or []))
+            and ("language" not in query or query["language"] in (entry.help_languages or []))
+            and ("kind" not in query or entry.kind == query["kind"]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(members=st.lists(st.one_of(groups, individuals), min_size=1, max_size=8), query=queries)
+def test_the_public_directory_shows_and_finds_only_what_members_chose(members, query, tmp_path_factory):
     directory = tmp_path_factory.mktemp("privacy")
     engine = make_engine(f"sqlite:///{directory}/members.db")
     create_tables(engine, models.metadata)
@@ -68,5 +88,7 @@ def test_no_private_field_ever_appears_in_the_public_directory(members, query, t
         listed = {entry.id for entry in everything}
         assert len(listed) == sum(1 for m in members if (m["kind"] == "group" and m["draft"].visibility == "public")
                                   or (m["kind"] == "individual" and m["opted"]))
+        expected = {entry.id for entry in everything if found_by_what_it_shows(entry, query)}
+        assert {entry.id for entry in public} == expected, (query, [e.to_wire() for e in everything])
     finally:
         engine.dispose()

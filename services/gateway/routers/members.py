@@ -2,23 +2,35 @@
 from __future__ import annotations
 
 import base64
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from services.gateway.auth import MaybeOrganizer, Organizer
 from services.gateway.rpc import Services, services
-from shared.contracts.members import (DirectoryEntry, GroupKind, ImportReport, IndividualDraft, MemberGroupDraft,
-                                      MemberPatch, MembershipDraft, MembershipView, MemberStats, MemberView,
-                                      RenewalView)
+from shared.contracts.members import (DIRECTORY_OFFSET_MAX, DirectoryEntry, GroupKind, ImportJobView,
+                                      IndividualDraft, MemberDate, MemberGroupDraft, MemberPatch, MembershipDraft,
+                                      MembershipView, MemberStats, MemberView, RenewalView)
 from shared.contracts.vocabulary import Region
 from shared.errors import Invalid
 
 router = APIRouter(tags=["members"])
 Rpc = Annotated[Services, Depends(services)]
-MAX_IMPORT_BYTES = 20 * 1024 * 1024
+MAX_IMPORT_BYTES = 20 * 1024 * 1024  # an import's CSV, read as it arrives: far above 60,000 members
+
+
+async def _upload(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it grows past `limit` (never held whole first)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"the file is larger than {limit // 1024 // 1024} MB; split it into parts")
+    received = bytearray()
+    async for part in request.stream():
+        received += part
+        if len(received) > limit:
+            raise HTTPException(413, f"the file is larger than {limit // 1024 // 1024} MB; split it into parts")
+    return bytes(received)
 
 
 @router.get("/directory", response_model=list[DirectoryEntry] | list[MemberView],
@@ -28,7 +40,7 @@ def directory(rpc: Rpc, organizer: MaybeOrganizer,
               region: Region | None = None, network: Annotated[str | None, Query(max_length=64)] = None,
               language: Annotated[str | None, Query(max_length=35, description="A language the group helps in")] = None,
               kind: GroupKind | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-              offset: Annotated[int, Query(ge=0)] = 0):
+              offset: Annotated[int, Query(ge=0, le=DIRECTORY_OFFSET_MAX)] = 0):
     query = {"q": q, "region": region, "network": network, "language": language, "kind": kind,
              "limit": limit, "offset": offset}
     return rpc.members.directory({k: v for k, v in query.items() if v is not None}, organizer)
@@ -36,25 +48,36 @@ def directory(rpc: Rpc, organizer: MaybeOrganizer,
 
 @router.get("/members/stats", response_model=MemberStats,
             summary="Members and units, subscribers and subscriptions, as of a date and a year earlier (organizers)")
-def stats(rpc: Rpc, _: Organizer, as_of: date | None = None):
+def stats(rpc: Rpc, _: Organizer, as_of: MemberDate | None = None):
     return rpc.members.stats(as_of.isoformat() if as_of else None)
 
 
 @router.get("/members/renewals", response_model=list[RenewalView], summary="Memberships due for renewal (organizers)")
-def renewals(rpc: Rpc, _: Organizer, due_before: date):
+def renewals(rpc: Rpc, _: Organizer, due_before: MemberDate):
     return rpc.members.renewals(due_before.isoformat())
 
 
-@router.post("/members/import", response_model=ImportReport,
-             summary="Import a CSV (UTF-8 with or without BOM, or Shift_JIS) sent as the request body (organizers)")
-async def import_members(request: Request, rpc: Rpc, _: Organizer,
+@router.post("/members/import", status_code=202, response_model=ImportJobView, openapi_extra={"requestBody": {
+                 "required": True, "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}}}},
+             summary="Import a CSV sent as the request body, in the background (organizers): poll the job",
+             description=f"UTF-8 (with or without BOM), Shift_JIS, or UTF-16 with BOM (tab-separated, as Excel's "
+                         f"\"Unicode text\"); at most {MAX_IMPORT_BYTES // 1024 // 1024} MB (413 above). "
+                         "A file that cannot be read at all is refused at once (422); otherwise the answer is "
+                         "a job (202, `Location`) whose `report` names each rejected line once it is finished.")
+async def import_members(request: Request, rpc: Rpc, _: Organizer, response: Response,
                          dry_run: Annotated[bool, Query(description="Check and count, change nothing")] = False):
-    body = await request.body()
+    body = await _upload(request, MAX_IMPORT_BYTES)
     if not body:
         raise Invalid("send the CSV file as the request body", "body")
-    if len(body) > MAX_IMPORT_BYTES:
-        raise Invalid(f"the file is larger than {MAX_IMPORT_BYTES // 1024 // 1024} MB", "body")
-    return await run_in_threadpool(rpc.members.import_csv, base64.b64encode(body).decode(), dry_run)
+    job = await run_in_threadpool(rpc.members.start_import, base64.b64encode(body).decode(), dry_run)
+    response.headers["Location"] = f"/members/import-jobs/{job['id']}"
+    return job
+
+
+@router.get("/members/import-jobs/{job_id}", response_model=ImportJobView,
+            summary="An import's progress and, once finished, its report (organizers)")
+def import_job(job_id: str, rpc: Rpc, _: Organizer):
+    return rpc.members.import_job(job_id)
 
 
 @router.get("/members/export.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}},
@@ -90,9 +113,14 @@ def patch_member(member_id: str, patch: MemberPatch, rpc: Rpc, _: Organizer):
 
 
 @router.post("/members/{member_id}/memberships", status_code=201, response_model=MembershipView,
-             summary="Add a membership or subscription period (organizers)")
-def add_membership(member_id: str, draft: MembershipDraft, rpc: Rpc, _: Organizer):
-    return rpc.members.add_membership(member_id, draft.to_wire())
+             responses={200: {"description": "The same period was there already: the existing one"},
+                        409: {"description": "Another period of this type starts that day (named in the detail)"}},
+             summary="Add a membership or subscription period (organizers); the same period again changes nothing")
+def add_membership(member_id: str, draft: MembershipDraft, rpc: Rpc, _: Organizer, response: Response):
+    added = rpc.members.add_membership(member_id, draft.to_wire())
+    if not added["created"]:
+        response.status_code = 200
+    return added["membership"]
 
 
 @router.post("/members/{member_id}/erase", response_model=MemberView,
