@@ -16,7 +16,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 
-from services.notifications import domain, operations
+from services.notifications import domain, headers, operations
 from services.notifications.calendar_file import event_ics
 from services.notifications.rendering import (render_event_announcement, render_event_reminder,
                                               render_list_announcement,
@@ -34,8 +34,13 @@ POLL_SECONDS = 5.0
 
 @lru_cache(maxsize=8)
 def _sender_domain(mail_from: str) -> str:
-    address = getaddresses([mail_from])[0][1]
-    return address.rpartition("@")[2] or "tsunagu.localhost"
+    """The domain of the From address, in ASCII (an internationalised domain in its IDNA form), for
+    Message-IDs and list ids."""
+    host = getaddresses([mail_from])[0][1].rpartition("@")[2]
+    try:
+        return host.encode("idna").decode("ascii") if host else "tsunagu.localhost"
+    except UnicodeError:
+        return "tsunagu.localhost"
 
 
 def single_line(text: str | None) -> str:
@@ -78,25 +83,28 @@ def compose(delivery: operations.DueDelivery, list_names: dict[str, dict], setti
         raise ValueError(f"no template {delivery.template!r}")
 
     domain_name = _sender_domain(settings.mail_from)
-    message = EmailMessage()
+    message = EmailMessage(policy=headers.MAIL_POLICY)
     message["From"] = settings.mail_from
     # Address() validates and encodes: a name or address cannot smuggle in another header.
     local, _, host = delivery.email.partition("@")
     message["To"] = Address(display_name=single_line(delivery.name), username=local, domain=host)
     message["Subject"] = single_line(rendered.subject)
     message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = domain.message_id_header(delivery.message_id, delivery.email, domain_name)
+    message.set_raw("Message-ID", headers.message_id(
+        domain.message_id_header(delivery.message_id, delivery.email, domain_name)))
     if settings.mail_reply_to:
         message["Reply-To"] = settings.mail_reply_to
     body = rendered.body
     if delivery.template in LIST_TEMPLATES and delivery.list_slug:
-        message["List-Id"] = f"{single_line(choose_text(list_name, 'en'))} <{delivery.list_slug}.lists.{domain_name}>"
+        message.set_raw("List-Id", headers.list_id(single_line(choose_text(list_name, "en")),
+                                                   f"{delivery.list_slug}.lists.{domain_name}"))
         message["Precedence"] = "list"
         if delivery.subscription_id is not None:
             signature = domain.unsubscribe_signature(delivery.subscription_id, settings.secret_key)
             unsubscribe_url = f"{base}/lists/unsubscribe/{delivery.subscription_id}/{signature}"
-            message["List-Unsubscribe"] = (f"<{unsubscribe_url}>, <mailto:unsubscribe+{delivery.subscription_id}."
-                                           f"{signature}@{domain_name}?subject=unsubscribe>")
+            message.set_raw("List-Unsubscribe", headers.list_unsubscribe(
+                unsubscribe_url,
+                f"mailto:unsubscribe+{delivery.subscription_id}.{signature}@{domain_name}?subject=unsubscribe"))
             message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
             body += f"\n--\n{UNSUBSCRIBE_LINE.get(rendered.language[:2], UNSUBSCRIBE_LINE['en'])} {unsubscribe_url}\n"
     else:
@@ -105,12 +113,16 @@ def compose(delivery: operations.DueDelivery, list_names: dict[str, dict], setti
     if delivery.template in HTML_TEMPLATES:
         message.add_alternative(as_html(body, rendered.language), subtype="html", charset="utf-8")
     if attachment is not None:
-        message.add_attachment(attachment, maintype="text", subtype="calendar", filename="event.ics",
-                               params={"method": "PUBLISH"})
+        message.add_attachment(attachment, maintype="text", subtype="calendar", filename="event.ics")
+        # RFC 5545 §3.1.4 wants the charset; written as the RFC's own examples write it, unquoted
+        calendar_part = list(message.iter_attachments())[-1]
+        del calendar_part["Content-Type"]
+        calendar_part.set_raw("Content-Type", CALENDAR_CONTENT_TYPE)
     message["Content-Language"] = rendered.language  # after set_content, which resets Content-* headers
     return message
 
 
+CALENDAR_CONTENT_TYPE = "text/calendar; charset=utf-8; method=PUBLISH"
 UNSUBSCRIBE_LINE = {"ja": "配信停止:", "en": "Unsubscribe:"}
 # Mail people read on phones and click through: an HTML part with real links beside the plain text.
 HTML_TEMPLATES = {"event_announcement", "list_announcement", "registration_status", "event_reminder"}

@@ -7,6 +7,8 @@ import time
 import uuid
 from collections import Counter
 from email import policy
+from email.parser import BytesHeaderParser
+from email.policy import compat32
 from pathlib import Path
 
 import httpx
@@ -86,6 +88,15 @@ class MailBox:
             return []
         return [email.message_from_bytes(path.read_bytes(), policy=policy.default)
                 for path in sorted(self.directory.glob("*.eml"))]
+
+    def raw(self, message_id: str) -> bytes:
+        """The bytes the sink received for the mail with this Message-ID, as a client reads them."""
+        for path in sorted(self.directory.glob("*.eml")):
+            data = path.read_bytes()
+            found = BytesHeaderParser(policy=compat32).parsebytes(data)["Message-ID"] or ""
+            if found.split() == message_id.split():
+                return data
+        raise AssertionError(f"no mail {message_id} in the sink")
 
     def for_event(self, event_id: str) -> list[email.message.EmailMessage]:
         """The announcements of an event (list mail), not the registrants' own mail about it."""

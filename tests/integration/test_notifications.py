@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from email import message_from_bytes
+from email.policy import compat32
 
 import httpx
 import vobject
@@ -78,6 +80,13 @@ def test_region_and_general_lists_mail_each_address_once_with_one_click_unsubscr
     https_link, mailto = re.findall(r"<([^>]+)>", mail["List-Unsubscribe"])
     assert https_link.startswith(stack.settings.gateway_url + "/lists/unsubscribe/") and mailto.startswith("mailto:")
     assert mail["List-Id"].endswith(".lists.tsunagu.localhost>") and mail["Precedence"] == "list"
+    # as a client that does not decode headers reads them (Gmail's one-click unsubscribe does not)
+    raw = mailbox.raw(mail["Message-ID"])
+    assert f"List-Unsubscribe: <{https_link}>,\r\n <{mailto}>\r\n".encode() in raw
+    head = message_from_bytes(raw, policy=compat32)
+    assert head["List-Id"] == "General <general.lists.tsunagu.localhost>" == mail["List-Id"]
+    assert head["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click" and "=?" not in head["Message-ID"]
+    raw.split(b"\r\n\r\n", 1)[0].decode("ascii")  # every header line is ASCII
     assert https_link in mail.get_body(preferencelist=("plain",)).get_content()
     assert httpx.get(https_link).status_code == 200  # a GET only shows the button
     assert httpx.post(https_link, data={"List-Unsubscribe": "One-Click"}).status_code == 200
@@ -122,6 +131,11 @@ def test_registration_mail_carries_the_event_as_ics_once_even_when_redelivered(s
     assert confirmed["Subject"] == "[Registered] Symposium" and confirmed["Auto-Submitted"] == "auto-generated"
     (attachment,) = [part for part in confirmed.iter_attachments()]
     assert attachment.get_content_type() == "text/calendar"
+    raw = mailbox.raw(confirmed["Message-ID"])
+    assert b"\r\nContent-Type: text/calendar; charset=utf-8; method=PUBLISH\r\n" in raw
+    (calendar,) = [p for p in message_from_bytes(raw, policy=compat32).walk() if p.get_content_type() == "text/calendar"]
+    text = calendar.get_payload(decode=True).decode(calendar.get_content_charset())
+    assert "SUMMARY:Symposium\r\n" in text and "LOCATION:連合会館\r\n" in text
     vevent = vobject.readOne(attachment.get_content()).vevent
     assert vevent.uid.value == f"{event['id']}@tsunagu" and vevent.summary.value == "Symposium"
     assert vevent.dtstart.value.utcoffset().total_seconds() == 9 * 3600
