@@ -64,8 +64,9 @@ def compose(delivery: operations.DueDelivery, list_names: dict[str, dict], setti
     elif delivery.template == "list_announcement":
         rendered = render_list_announcement(context, delivery.language)
     elif delivery.template == "subscription_confirm":
+        token = domain.confirmation_token(context["subscription_id"], context["nonce"], settings.secret_key)
         rendered = render_subscription_confirm(context["list"], delivery.name, delivery.language,
-                                               f"{base}/subscriptions/confirm?token={context['token']}")
+                                               f"{base}/subscriptions/confirm?token={token}")
     elif delivery.template == "registration_status":
         event = context["event"]
         url = f"{base}/events/{event['id']}"

@@ -3,6 +3,7 @@ and the delivery ledger."""
 from __future__ import annotations
 
 import uuid
+from secrets import token_urlsafe
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +19,7 @@ from shared.contracts.notifications import (GENERAL_LIST, AnnouncementDraft, Ann
                                             DeliveryCounts, MailingListDraft, MailingListView, SubscriberView,
                                             SubscriptionRequest)
 from shared.errors import Conflict, NotFound
-from shared.secrets import email_digest, hash_secret, new_secret
+from shared.secrets import email_digest, hash_secret
 
 DELIVERIES_WRITTEN = "deliveries_written"  # session.info flag: wake the mailer after commit
 CONFIRMED = "confirmed"
@@ -172,25 +173,27 @@ def delivery_counts(session: Session, message_key: str) -> DeliveryCounts:
 
 # --- subscriptions: double opt-in and one-click unsubscribe ------------------------------------------
 
-def subscribe(session: Session, slug: str, request: SubscriptionRequest) -> None:
+def subscribe(session: Session, slug: str, request: SubscriptionRequest, secret: str) -> None:
     """Ask for confirmation by mail. The caller learns nothing of whether the address was on the list:
-    a confirmed subscriber gets no mail and the answer is the same."""
+    a confirmed subscriber gets no mail and the answer is the same. The mail's token is derived from a
+    nonce with `secret` when the mail is written (domain.confirmation_token); only its hash is kept."""
     mailing_list = _list_by_slug(session, slug)
     email = request.email.lower()
     row = session.execute(select(SubscriptionRow).where(SubscriptionRow.list_id == mailing_list.id,
                                                         SubscriptionRow.email == email)).scalar()
     if row is not None and row.status == CONFIRMED:
         return
-    token, token_hash = new_secret()
     now = utcnow()
     if row is None:
         row = SubscriptionRow(list_id=mailing_list.id, email=email, bounces=0, created_at=now)
         session.add(row)
     row.name, row.language, row.status = request.name, request.language, "pending"
-    row.confirm_token_hash, row.confirm_expires_at = token_hash, now + domain.CONFIRMATION_VALIDITY
     session.flush()
-    message_id = _message(session, f"confirm:{row.id}:{token_hash[:16]}", "subscription_confirm",
-                          {"token": token, "list": mailing_list.name}, slug)
+    nonce = token_urlsafe(16)
+    row.confirm_token_hash = hash_secret(domain.confirmation_token(row.id, nonce, secret))
+    row.confirm_expires_at = now + domain.CONFIRMATION_VALIDITY
+    message_id = _message(session, f"confirm:{row.id}:{nonce}", "subscription_confirm",
+                          {"list": mailing_list.name, "subscription_id": row.id, "nonce": nonce}, slug)
     _deliver_to(session, message_id, email, request.name, request.language)
 
 

@@ -109,7 +109,7 @@ class NotificationsService(Pingable):
     def subscribe(self, slug: str, request: dict) -> None:
         command = parse_contract(SubscriptionRequest, request)
         with self.db.begin() as session:
-            operations.subscribe(session, slug, command)
+            operations.subscribe(session, slug, command, self._secret())
 
     @rpc
     def confirm_subscription(self, token: str) -> dict:

@@ -53,6 +53,10 @@ def test_double_opt_in_through_a_page_with_a_button(stack, gateway, mailbox):
     listed = {s["email"]: s["status"] for s in gateway.http.get(f"/lists/{slug}/subscribers").json()}
     assert listed[address] == "pending"  # opening the link (as a mail scanner would) subscribes nobody
     token = httpx.URL(link).params["token"]
+    database = stack.settings.var_dir / "notifications.db"
+    stored = b"".join(path.read_bytes() for path in (database, database.with_name(database.name + "-wal"))
+                      if path.exists())
+    assert address.encode() in stored and token.encode() not in stored  # the database keeps no token
     assert public.post("/subscriptions/confirm", data={"token": token}).status_code == 200
     listed = {s["email"]: s["status"] for s in gateway.http.get(f"/lists/{slug}/subscribers").json()}
     assert listed[address] == "confirmed"
