@@ -3,7 +3,9 @@
 The mailer is a managed thread of the notifications service (a WokenWorker): a commit that wrote
 deliveries wakes it; otherwise it looks every few seconds for retries that came due. It holds no database connection
 while it talks to the SMTP server, and it marks each delivery sent right after the server accepted
-it, so a crash can repeat at most the one mail in flight (with the same Message-ID).
+it, so a crash can repeat at most the one mail in flight (with the same Message-ID). When the ledger
+cannot record a mail the server accepted, the mailer remembers it and records it before sending
+anything else: an outage of the database repeats nothing.
 """
 from __future__ import annotations
 
@@ -186,8 +188,13 @@ class Mailer(WokenWorker):
         self.sessionmaker = sessionmaker
         self.engine = sessionmaker.kw["bind"]
         self.smtp = SmtpConnection(self.settings)
+        # Deliveries the SMTP server accepted while the ledger could not record them (a locked or full
+        # database). Their rows still read as pending: they are recorded before anything else is sent
+        # and never handed to SMTP again meanwhile, so an outage repeats no mail.
+        self.accepted_unrecorded: set[int] = set()
 
     def work(self) -> None:
+        self.record_accepted()  # raises while the ledger is still unwritable: the round sends nothing
         after = 0
         while not self.stopping:
             sent, after = self.send_due(self.smtp, after)
@@ -198,6 +205,14 @@ class Mailer(WokenWorker):
     def end(self) -> None:
         self.smtp.close()
 
+    def record_accepted(self) -> None:
+        if self.accepted_unrecorded:
+            with self.engine.begin() as connection:
+                for delivery_id in sorted(self.accepted_unrecorded):
+                    operations.mark_sent(connection, delivery_id)
+            log.info("recorded %d deliveries the SMTP server had accepted", len(self.accepted_unrecorded))
+            self.accepted_unrecorded.clear()
+
     def send_due(self, smtp: SmtpConnection, after_id: int = 0) -> tuple[int, int]:
         """Send the next batch after `after_id`; returns how many were due and the last id seen."""
         with self.sessionmaker() as session:
@@ -207,6 +222,8 @@ class Mailer(WokenWorker):
         for delivery in due:
             if self.stopping:
                 break
+            if delivery.delivery_id in self.accepted_unrecorded:
+                continue
             try:
                 smtp.send(compose(delivery, names, self.settings))
             except (smtplib.SMTPException, OSError) as exc:
@@ -224,6 +241,13 @@ class Mailer(WokenWorker):
                     operations.mark_failed_attempt(session, delivery, repr(exc), permanent=True)
                 continue
             # Right after the server accepted it, in its own transaction: a crash repeats at most this one.
-            with self.engine.begin() as connection:
-                operations.mark_sent(connection, delivery.delivery_id)
+            self.accepted_unrecorded.add(delivery.delivery_id)
+            try:
+                with self.engine.begin() as connection:
+                    operations.mark_sent(connection, delivery.delivery_id)
+            except Exception:
+                log.warning("delivery %s was accepted but the ledger cannot record it yet; "
+                            "nothing more is sent until it is recorded", delivery.delivery_id)
+                raise
+            self.accepted_unrecorded.discard(delivery.delivery_id)
         return len(due), last
