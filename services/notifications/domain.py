@@ -81,7 +81,8 @@ def confirmation_token(subscription_id: int, nonce: str, secret: str) -> str:
 
 
 def signature_matches(subscription_id: int, signature: str, secret: str) -> bool:
-    return hmac.compare_digest(unsubscribe_signature(subscription_id, secret), signature)
+    # (compare_digest refuses str with non-ASCII characters: such a signature is simply not ours)
+    return signature.isascii() and hmac.compare_digest(unsubscribe_signature(subscription_id, secret), signature)
 
 
 def suspended_after(bounces: int) -> bool:

@@ -3,9 +3,9 @@ and the delivery ledger."""
 from __future__ import annotations
 
 import uuid
-from secrets import token_urlsafe
 from dataclasses import dataclass
 from datetime import datetime
+from secrets import token_urlsafe
 
 from sqlalchemy import bindparam, delete, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
@@ -15,9 +15,9 @@ from services.notifications.models import DeliveryRow, MailingListRow, MessageRo
 from shared.contracts.base import utcnow
 from shared.contracts.events import EventPublished, RegistrationChanged
 from shared.contracts.members import MemberErased, MembershipRenewalDue
-from shared.contracts.notifications import (GENERAL_LIST, AnnouncementDraft, AnnouncementView, ConfirmedSubscriber,
-                                            DeliveryCounts, MailingListDraft, MailingListView, SubscriberView,
-                                            SubscriptionRequest)
+from shared.contracts.notifications import (GENERAL_LIST, SUBSCRIPTION_ID_MAX, AnnouncementDraft, AnnouncementView,
+                                            ConfirmedSubscriber, DeliveryCounts, MailingListDraft, MailingListView,
+                                            SubscriberView, SubscriptionRequest)
 from shared.errors import Conflict, NotFound
 from shared.secrets import email_digest, hash_secret
 
@@ -198,26 +198,33 @@ def subscribe(session: Session, slug: str, request: SubscriptionRequest, secret:
 
 
 def confirm(session: Session, token: str) -> MailingListView:
-    row = session.execute(select(SubscriptionRow).where(
+    row = token.isascii() and session.execute(select(SubscriptionRow).where(
         SubscriptionRow.confirm_token_hash == hash_secret(token))).scalar()
-    if row is None or row.confirm_expires_at is None or row.confirm_expires_at < utcnow():
+    if not row or row.confirm_expires_at is None or row.confirm_expires_at < utcnow():
         raise NotFound("this confirmation link is unknown or has expired; subscribe again", "token")
     row.status, row.confirm_token_hash, row.confirm_expires_at = CONFIRMED, None, None
     return _list_view(session, session.get(MailingListRow, row.list_id))
 
 
-def unsubscribe(session: Session, subscription_id: int, signature: str, secret: str) -> MailingListView:
-    row = session.get(SubscriptionRow, subscription_id)
-    if row is None or not domain.signature_matches(subscription_id, signature, secret):
+def _signed_subscription(session: Session, subscription_id: int, signature: str, secret: str) -> SubscriptionRow:
+    """The subscription an unsubscribe link names, if we signed that link; any other link is not found
+    (an id the table cannot hold included)."""
+    valid = (0 < subscription_id <= SUBSCRIPTION_ID_MAX
+             and domain.signature_matches(subscription_id, signature, secret))
+    row = session.get(SubscriptionRow, subscription_id) if valid else None
+    if row is None:
         raise NotFound("this unsubscribe link is not valid", "link")
+    return row
+
+
+def unsubscribe(session: Session, subscription_id: int, signature: str, secret: str) -> MailingListView:
+    row = _signed_subscription(session, subscription_id, signature, secret)
     row.status = "unsubscribed"
     return _list_view(session, session.get(MailingListRow, row.list_id))
 
 
 def unsubscribe_preview(session: Session, subscription_id: int, signature: str, secret: str) -> dict:
-    row = session.get(SubscriptionRow, subscription_id)
-    if row is None or not domain.signature_matches(subscription_id, signature, secret):
-        raise NotFound("this unsubscribe link is not valid", "link")
+    row = _signed_subscription(session, subscription_id, signature, secret)
     return {"list": session.get(MailingListRow, row.list_id).name, "status": row.status, "language": row.language}
 
 

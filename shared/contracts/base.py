@@ -8,11 +8,13 @@ new version).
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from datetime import datetime, timezone
+from functools import partial
 from typing import Annotated, ClassVar, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from shared.errors import Invalid
 
@@ -97,3 +99,38 @@ LocalizedText = Annotated[dict[str, str], AfterValidator(_language_map)]
 """Text an organizer writes, per language: {"ja": "…", "en": "…"}; empty strings are dropped."""
 
 RequiredLocalizedText = Annotated[dict[str, str], AfterValidator(_language_map), AfterValidator(_non_empty)]
+
+
+# --- text with a documented maximum -----------------------------------------------------------------
+
+MAX_LANGUAGES = 20      # languages one text may be written in: more than the network reads, far fewer than a flood
+MAX_TAG_LENGTH = 35     # the longest BCP 47 tag worth keeping (RFC 5646 §4.4.1 advises 35)
+
+
+def _readable(text: str, single_line: bool) -> str:
+    """Text a person wrote: no control characters, which no mail header and not every database can
+    carry; line breaks and tabs only in texts of several lines."""
+    for ch in text:
+        if single_line and ch in "\n\r\u2028\u2029":
+            raise ValueError("must be a single line")
+        if unicodedata.category(ch) == "Cc" and (single_line or ch not in "\t\n\r"):
+            raise ValueError(f"contains a control character (U+{ord(ch):04X})")
+    return text
+
+
+def plain_text(max_length: int, *, single_line: bool = True):
+    """A text field of at most `max_length` characters (a single line unless told otherwise)."""
+    return Annotated[str, StringConstraints(max_length=max_length),
+                     AfterValidator(partial(_readable, single_line=single_line))]
+
+
+BoundedLanguageTag = Annotated[str, StringConstraints(max_length=MAX_TAG_LENGTH), AfterValidator(_checked_tag)]
+
+
+def bounded_localized_text(max_length: int, *, single_line: bool = False, required: bool = False):
+    """LocalizedText with limits: at most MAX_LANGUAGES languages, each text at most `max_length`
+    characters (and on one line if `single_line`)."""
+    text = plain_text(max_length, single_line=single_line)
+    key = Annotated[str, StringConstraints(max_length=MAX_TAG_LENGTH)]
+    checks = [AfterValidator(_language_map), *([AfterValidator(_non_empty)] if required else [])]
+    return Annotated[dict[key, text], Field(max_length=MAX_LANGUAGES), *checks]

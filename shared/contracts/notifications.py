@@ -6,10 +6,26 @@ from enum import StrEnum
 
 from pydantic import EmailStr, Field
 
-from shared.contracts.base import Contract, LanguageTag, LocalizedText, RequiredLocalizedText
+from shared.contracts.base import (MAX_LANGUAGES, BoundedLanguageTag, Contract, bounded_localized_text,
+                                   plain_text)
 from shared.contracts.vocabulary import Region
 
 GENERAL_LIST = "general"
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
+SUBSCRIPTION_ID_MAX = 2**31 - 1  # the subscriptions table's integer key (INTEGER on PostgreSQL)
+
+# Every text has a documented maximum (characters; a per-language text counts each language's text).
+LIST_NAME_MAX = 200
+LIST_DESCRIPTION_MAX = 2000
+SUBJECT_MAX = 200
+BODY_MAX = 20_000
+PERSON_NAME_MAX = 120
+NETWORK_MAX = 64
+
+ListName = bounded_localized_text(LIST_NAME_MAX, single_line=True, required=True)
+ListDescription = bounded_localized_text(LIST_DESCRIPTION_MAX)
+PersonName = plain_text(PERSON_NAME_MAX)
+_PER_LANGUAGE = f"at most {MAX_LANGUAGES} languages"
 
 
 class PostingPolicy(StrEnum):
@@ -18,12 +34,13 @@ class PostingPolicy(StrEnum):
 
 
 class MailingListDraft(Contract):
-    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
-    name: RequiredLocalizedText
-    description: LocalizedText = Field(default_factory=dict)
+    slug: str = Field(pattern=SLUG_PATTERN)
+    name: ListName = Field(description=f"Per language, one line of at most {LIST_NAME_MAX} characters; {_PER_LANGUAGE}")
+    description: ListDescription = Field(
+        default_factory=dict, description=f"Per language, at most {LIST_DESCRIPTION_MAX} characters; {_PER_LANGUAGE}")
     policy: PostingPolicy = PostingPolicy.ANNOUNCE
     region: Region | None = Field(None, description="Announcements of events in this region also go here")
-    network: str | None = Field(None, max_length=64, description="… and of events of this network")
+    network: plain_text(NETWORK_MAX) | None = Field(None, description="… and of events of this network")
 
 
 class MailingListView(MailingListDraft):
@@ -37,14 +54,14 @@ class ConfirmedSubscriber(Contract):
     """
 
     email: EmailStr
-    language: LanguageTag = "ja"
-    name: str | None = Field(None, max_length=120)
+    language: BoundedLanguageTag = "ja"
+    name: PersonName | None = None
 
 
 class SubscriptionRequest(Contract):
     email: EmailStr
-    language: LanguageTag = "ja"
-    name: str | None = Field(None, max_length=120)
+    language: BoundedLanguageTag = "ja"
+    name: PersonName | None = Field(None, description=f"One line of at most {PERSON_NAME_MAX} characters")
 
 
 class SubscriberView(Contract):
@@ -59,8 +76,10 @@ class SubscriberView(Contract):
 class AnnouncementDraft(Contract):
     """An organizer's announcement to a list, in as many languages as they wrote it."""
 
-    subject: RequiredLocalizedText
-    body: RequiredLocalizedText
+    subject: bounded_localized_text(SUBJECT_MAX, single_line=True, required=True) = Field(
+        description=f"Per language, one line of at most {SUBJECT_MAX} characters; {_PER_LANGUAGE}")
+    body: bounded_localized_text(BODY_MAX, required=True) = Field(
+        description=f"Per language, at most {BODY_MAX} characters; {_PER_LANGUAGE}")
 
 
 class DeliveryCounts(Contract):

@@ -5,19 +5,23 @@ from __future__ import annotations
 
 from html import escape
 from typing import Annotated
+from uuid import UUID
 
-from fastapi import APIRouter, Depends, Form, Query, Response
+from fastapi import APIRouter, Depends, Form, Path, Query, Response
 from fastapi.responses import HTMLResponse
 
 from services.gateway.auth import Organizer
 from services.gateway.rpc import Services, services
-from shared.contracts.notifications import (AnnouncementDraft, AnnouncementView, MailingListDraft, MailingListView,
-                                            SubscriberView, SubscriptionRequest)
+from shared.contracts.notifications import (SLUG_PATTERN, SUBSCRIPTION_ID_MAX, AnnouncementDraft, AnnouncementView,
+                                            MailingListDraft, MailingListView, SubscriberView, SubscriptionRequest)
 from shared.errors import NotFound
 from shared.i18n import choose_text
 
 router = APIRouter(tags=["lists"])
 Rpc = Annotated[Services, Depends(services)]
+Slug = Annotated[str, Path(pattern=SLUG_PATTERN, description="The list's slug, e.g. `general`")]
+SubscriptionId = Annotated[int, Path(ge=1, le=SUBSCRIPTION_ID_MAX)]
+Signature = Annotated[str, Path(max_length=64)]
 ACCEPTED = {"detail": "If this address can be subscribed, a confirmation mail is on its way. "
                       "The subscription starts when the button in that mail's page is pressed."}
 
@@ -32,7 +36,7 @@ button{{font-size:1.1rem;padding:.6rem 1.4rem}}</style></head><body>{body}</body
 
 @router.post("/lists/{slug}/subscriptions", status_code=202,
              summary="Subscribe: a confirmation mail is sent; the same answer whether or not the address is known")
-def subscribe(slug: str, request: SubscriptionRequest, rpc: Rpc):
+def subscribe(slug: Slug, request: SubscriptionRequest, rpc: Rpc):
     rpc.notifications.subscribe(slug, request.to_wire())
     return ACCEPTED
 
@@ -55,7 +59,7 @@ def confirm(token: Annotated[str, Form(max_length=100)], rpc: Rpc):
 
 
 @router.get("/lists/unsubscribe/{subscription_id}/{signature}", response_class=HTMLResponse, include_in_schema=False)
-def unsubscribe_page(subscription_id: int, signature: str, rpc: Rpc):
+def unsubscribe_page(subscription_id: SubscriptionId, signature: Signature, rpc: Rpc):
     try:
         preview = rpc.notifications.unsubscribe_preview(subscription_id, signature)
     except NotFound as missing:
@@ -67,7 +71,7 @@ def unsubscribe_page(subscription_id: int, signature: str, rpc: Rpc):
 
 @router.post("/lists/unsubscribe/{subscription_id}/{signature}", response_class=HTMLResponse,
              summary="One-click unsubscribe (RFC 8058): a POST unsubscribes at once")
-def unsubscribe(subscription_id: int, signature: str, rpc: Rpc):
+def unsubscribe(subscription_id: SubscriptionId, signature: Signature, rpc: Rpc):
     try:
         mailing_list = rpc.notifications.unsubscribe(subscription_id, signature)
     except NotFound as missing:
@@ -87,13 +91,13 @@ def create_list(draft: MailingListDraft, rpc: Rpc, _: Organizer):
 
 
 @router.get("/lists/{slug}/subscribers", response_model=list[SubscriberView], summary="A list's subscribers (organizers)")
-def subscribers(slug: str, rpc: Rpc, _: Organizer):
+def subscribers(slug: Slug, rpc: Rpc, _: Organizer):
     return rpc.notifications.list_subscribers(slug)
 
 
 @router.post("/lists/{slug}/announcements", status_code=202, response_model=AnnouncementView,
              summary="Send an announcement to a list, in the languages it is written in (organizers)")
-def announce(slug: str, draft: AnnouncementDraft, rpc: Rpc, _: Organizer, response: Response):
+def announce(slug: Slug, draft: AnnouncementDraft, rpc: Rpc, _: Organizer, response: Response):
     created = rpc.notifications.post_announcement(slug, draft.to_wire())
     response.headers["Location"] = f"/announcements/{created['id']}"
     return created
@@ -101,5 +105,5 @@ def announce(slug: str, draft: AnnouncementDraft, rpc: Rpc, _: Organizer, respon
 
 @router.get("/announcements/{announcement_id}", response_model=AnnouncementView,
             summary="An announcement's progress: pending, sent and failed deliveries (organizers)")
-def announcement(announcement_id: str, rpc: Rpc, _: Organizer):
-    return rpc.notifications.announcement(announcement_id)
+def announcement(announcement_id: UUID, rpc: Rpc, _: Organizer):
+    return rpc.notifications.announcement(str(announcement_id))
