@@ -16,8 +16,9 @@ from shared.contracts.base import utcnow
 from shared.contracts.events import EventPublished, RegistrationChanged
 from shared.contracts.members import MemberErased, MembershipRenewalDue
 from shared.contracts.notifications import (GENERAL_LIST, SUBSCRIPTION_ID_MAX, AnnouncementDraft, AnnouncementView,
-                                            ConfirmedSubscriber, DeliveryCounts, MailingListDraft, MailingListView,
-                                            SubscriberView, SubscriptionRequest)
+                                            ConfirmedSubscriber, ConsentBasis, DeliveryCounts, MailingListDraft,
+                                            MailingListView, SubscriberImportProblem, SubscriberView,
+                                            SubscriptionRequest)
 from shared.errors import Conflict, NotFound
 from shared.secrets import email_digest, hash_secret
 
@@ -58,25 +59,52 @@ def list_subscribers(session: Session, slug: str) -> list[SubscriberView]:
     rows = session.execute(select(SubscriptionRow).where(SubscriptionRow.list_id == mailing_list.id)
                            .order_by(SubscriptionRow.email)).scalars()
     return [SubscriberView(email=r.email, name=r.name, language=r.language, status=r.status, bounces=r.bounces,
-                           created_at=r.created_at) for r in rows]
+                           created_at=r.created_at, consent_basis=r.consent_basis, consent_date=r.consent_date)
+            for r in rows]
 
 
 def add_confirmed_subscribers(session: Session, slug: str, subscribers: list[ConfirmedSubscriber]) -> int:
-    """Import subscribers whose consent is already held; an address already on the list is left as it
-    is. Returns how many were added."""
+    """Subscribers whose consent is already held, added without a confirmation mail. Returns how many
+    were added."""
+    counts, _ = import_subscribers(session, slug, [(0, subscriber) for subscriber in subscribers])
+    return counts["created"]
+
+
+# Why an address already on the list is not subscribed again by an import.
+NOT_REIMPORTED = {"unsubscribed": "unsubscribed from this list; an import never subscribes them again",
+                  "suspended": "suspended after repeated bounces; an import does not mail it again"}
+
+
+def import_subscribers(session: Session, slug: str, lines: list[tuple[int, ConfirmedSubscriber]]
+                       ) -> tuple[dict[str, int], list[SubscriberImportProblem]]:
+    """Subscribers whose consent is held elsewhere, each with its basis and date, in `slug` — and no
+    confirmation mail. An address already confirmed is unchanged; one waiting for confirmation is
+    confirmed by the import; one that unsubscribed (or bounced) is refused. Returns the counts and the
+    refused lines."""
     mailing_list = _list_by_slug(session, slug)
-    existing = set(session.execute(select(SubscriptionRow.email).where(
-        SubscriptionRow.list_id == mailing_list.id)).scalars())
-    added = 0
-    for subscriber in subscribers:
+    existing = {row.email: row for row in session.execute(select(SubscriptionRow).where(
+        SubscriptionRow.list_id == mailing_list.id)).scalars()}
+    counts, refused, new_rows, now = {"created": 0, "updated": 0, "unchanged": 0}, [], {}, utcnow()
+    for line, subscriber in lines:
         email = subscriber.email.lower()
-        if email in existing:
-            continue
-        existing.add(email)
-        session.add(SubscriptionRow(list_id=mailing_list.id, email=email, name=subscriber.name,
-                                    language=subscriber.language, status=CONFIRMED, bounces=0, created_at=utcnow()))
-        added += 1
-    return added
+        row = existing.get(email)
+        consent = {"consent_basis": subscriber.consent_basis.value, "consent_date": subscriber.consent_date}
+        if row is None and email not in new_rows:
+            new_rows[email] = {"list_id": mailing_list.id, "email": email, "name": subscriber.name,
+                               "language": subscriber.language, "status": CONFIRMED, "bounces": 0,
+                               "created_at": now, **consent}
+            counts["created"] += 1
+        elif row is None or row.status == CONFIRMED:
+            counts["unchanged"] += 1
+        elif row.status in NOT_REIMPORTED:
+            refused.append(SubscriberImportProblem(row=line, field="email", reason=NOT_REIMPORTED[row.status]))
+        else:
+            row.status, row.confirm_token_hash, row.confirm_expires_at = CONFIRMED, None, None
+            row.consent_basis, row.consent_date = consent["consent_basis"], consent["consent_date"]
+            counts["updated"] += 1
+    if new_rows:
+        session.execute(insert(SubscriptionRow), list(new_rows.values()))
+    return counts, refused
 
 
 # --- messages and the ledger -----------------------------------------------------------------------
@@ -203,6 +231,7 @@ def confirm(session: Session, token: str) -> MailingListView:
     if not row or row.confirm_expires_at is None or row.confirm_expires_at < utcnow():
         raise NotFound("this confirmation link is unknown or has expired; subscribe again", "token")
     row.status, row.confirm_token_hash, row.confirm_expires_at = CONFIRMED, None, None
+    row.consent_basis, row.consent_date = ConsentBasis.DOUBLE_OPT_IN.value, utcnow().date()
     return _list_view(session, session.get(MailingListRow, row.list_id))
 
 

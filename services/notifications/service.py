@@ -8,13 +8,14 @@ Subscriptions (the whole list is shared/bus/subscriptions.py):
 """
 from __future__ import annotations
 
-from nameko.dependency_providers import Config
+import base64
 from datetime import datetime
 
+from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from services.notifications import models, operations
+from services.notifications import models, operations, subscriber_import
 from services.notifications.domain import announcement_key
 from services.notifications.mailer import Mailer
 from shared.bus.inbox import Inbox
@@ -25,7 +26,7 @@ from shared.contracts.events import (EventPublished, RegistrationApproved, Regis
                                      RegistrationRejected, RegistrationWaitlisted)
 from shared.contracts.members import MemberErased, MembershipRenewalDue
 from shared.contracts.notifications import (AnnouncementDraft, ConfirmedSubscriber, MailingListDraft,
-                                            SubscriptionRequest)
+                                            SubscriberImportReport, SubscriptionRequest)
 from shared.db import SETTINGS_KEY, Database
 from shared.health import Pingable
 
@@ -104,6 +105,18 @@ class NotificationsService(Pingable):
         commands = [parse_contract(ConfirmedSubscriber, item) for item in subscribers]
         with self.db.begin() as session:
             return operations.add_confirmed_subscribers(session, slug, commands)
+
+    @rpc
+    def import_subscribers(self, slug: str, content_base64: str, dry_run: bool = False) -> dict:
+        lines, problems, count = subscriber_import.parse(base64.b64decode(content_base64))
+        with self.db() as session:
+            counts, refused = operations.import_subscribers(session, slug, [(i.line, i.subscriber) for i in lines])
+            if dry_run:
+                session.rollback()
+            else:
+                session.commit()
+        rejected = sorted(problems + refused, key=lambda problem: problem.row)
+        return SubscriberImportReport(dry_run=dry_run, rows=count, rejected=rejected, **counts).to_wire()
 
     @rpc
     def subscribe(self, slug: str, request: dict) -> None:

@@ -1,7 +1,10 @@
 """Mail as subscribers and registrants receive it, read from the real SMTP sink."""
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import time
 import uuid
 from email import message_from_bytes
@@ -13,6 +16,8 @@ from kombu import Connection, Producer
 
 from shared.bus.topology import event_exchange
 from shared.rpc import RpcPool
+from tests.conftest import ROOT
+from tsunagu.stack import settings_env
 
 
 def rpc_call(stack, service: str, method: str, *args):
@@ -191,3 +196,48 @@ def test_a_restart_in_the_middle_of_a_send_mails_everyone_once(stack, gateway, m
     received = [m["X-Sink-Envelope-To"] for m in mailbox.messages() if m["Subject"] == "Bulk"]
     assert sorted(received) == sorted(addresses)  # everyone, once
     stack.wait_healthy(60)
+
+
+def test_an_organizer_imports_a_lists_subscribers_with_the_consent_held_for_each(stack, gateway, mailbox):
+    slug = f"magazine-{uuid.uuid4().hex[:6]}"
+    gateway.http.post("/lists", json={"slug": slug, "name": {"ja": "会報誌", "en": "Magazine"}})
+    reader, other = (f"{name}-{uuid.uuid4().hex[:6]}@example.org" for name in ("yamada", "kim"))
+    csv = ("email,name,language,consent_basis,consent_date\r\n"
+           f"{reader},山田 花子,ja,magazine_subscription,2024/4/1\r\n"
+           f"{other},Kim,en,confirmed_elsewhere,2023-10-05\r\n"
+           "broken,X,ja,confirmed_elsewhere,2020-01-01\r\n").encode("cp932")  # as Japanese Excel saves it
+    path = f"/lists/{slug}/subscribers/import"
+    anonymous = httpx.post(stack.settings.gateway_url + path, content=csv)
+    assert anonymous.status_code == 401 and anonymous.headers["content-type"] == "application/problem+json"
+    dry = gateway.http.post(path, params={"dry_run": "true"}, content=csv)
+    assert dry.status_code == 200, dry.text
+    assert {k: v for k, v in dry.json().items() if k != "rejected"} == {
+        "dry_run": True, "rows": 3, "created": 2, "updated": 0, "unchanged": 0}
+    assert [(p["row"], p["field"]) for p in dry.json()["rejected"]] == [(4, "email")]
+    assert gateway.http.get(f"/lists/{slug}/subscribers").json() == []  # a dry run changes nothing
+    assert gateway.http.post(path, content=csv).json()["created"] == 2
+    again = gateway.http.post(path, content=csv).json()
+    assert (again["created"], again["unchanged"]) == (0, 2)
+    listed = {s["email"]: s for s in gateway.http.get(f"/lists/{slug}/subscribers").json()}
+    assert (listed[reader]["status"], listed[reader]["name"], listed[reader]["consent_basis"],
+            listed[reader]["consent_date"]) == ("confirmed", "山田 花子", "magazine_subscription", "2024-04-01")
+    gateway.http.post(f"/lists/{slug}/announcements", json={"subject": {"ja": "会報 第101号", "en": "No. 101"},
+                                                          "body": {"ja": "今号の特集", "en": "This issue"}})
+    # the announcement is the first and only mail they get: no confirmation mail went to them before it
+    assert [m["Subject"] for m in wait_for_mail(mailbox, reader)] == ["会報 第101号"]
+    assert [m["Subject"] for m in wait_for_mail(mailbox, other)] == ["No. 101"]
+
+
+def test_the_command_line_imports_a_lists_subscribers(stack, gateway, tmp_path):
+    slug = f"old-list-{uuid.uuid4().hex[:6]}"
+    gateway.http.post("/lists", json={"slug": slug, "name": {"ja": "旧メーリングリスト"}})
+    file = tmp_path / "old-list.csv"
+    file.write_bytes(("email,consent_basis,consent_date\r\n"
+                      "old1@example.org,confirmed_elsewhere,2015年6月1日\r\n"
+                      "old2@example.org,double_opt_in,2015-06-01\r\n").encode("cp932"))
+    env = {**os.environ, **settings_env(stack.settings)}
+    result = subprocess.run([sys.executable, "-m", "tsunagu.cli", "lists", "import", slug, str(file)], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert "2 rows: 1 added, 0 confirmed, 0 already on the list, 1 rejected" in result.stdout and "line 3: consent_basis" in result.stdout, result.stderr
+    assert result.returncode == 1  # a rejected line is worth a non-zero exit for scripts
+    assert [s["email"] for s in gateway.http.get(f"/lists/{slug}/subscribers").json()] == ["old1@example.org"]

@@ -3,18 +3,21 @@
 (RFC 8058), and the organizers' lists, subscribers and announcements."""
 from __future__ import annotations
 
+import base64
 from html import escape
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from services.gateway.auth import Organizer
 from services.gateway.rpc import Services, services
 from shared.contracts.notifications import (SLUG_PATTERN, SUBSCRIPTION_ID_MAX, AnnouncementDraft, AnnouncementView,
-                                            MailingListDraft, MailingListView, SubscriberView, SubscriptionRequest)
-from shared.errors import NotFound
+                                            MailingListDraft, MailingListView, SubscriberImportReport, SubscriberView,
+                                            SubscriptionRequest)
+from shared.errors import Invalid, NotFound
 from shared.i18n import choose_text
 
 router = APIRouter(tags=["lists"])
@@ -22,6 +25,7 @@ Rpc = Annotated[Services, Depends(services)]
 Slug = Annotated[str, Path(pattern=SLUG_PATTERN, description="The list's slug, e.g. `general`")]
 SubscriptionId = Annotated[int, Path(ge=1, le=SUBSCRIPTION_ID_MAX)]
 Signature = Annotated[str, Path(max_length=64)]
+MAX_IMPORT_BYTES = 10 * 2**20  # 20,000 subscribers (the most one import takes) fit well within it
 ACCEPTED = {"detail": "If this address can be subscribed, a confirmation mail is on its way. "
                       "The subscription starts when the button in that mail's page is pressed."}
 
@@ -93,6 +97,22 @@ def create_list(draft: MailingListDraft, rpc: Rpc, _: Organizer):
 @router.get("/lists/{slug}/subscribers", response_model=list[SubscriberView], summary="A list's subscribers (organizers)")
 def subscribers(slug: Slug, rpc: Rpc, _: Organizer):
     return rpc.notifications.list_subscribers(slug)
+
+
+@router.post("/lists/{slug}/subscribers/import", response_model=SubscriberImportReport,
+             summary="Import subscribers whose consent is held elsewhere, from a CSV (UTF-8 or Shift_JIS) sent as "
+                     f"the request body, at most {MAX_IMPORT_BYTES // 2**20} MB (organizers)")
+async def import_subscribers(slug: Slug, request: Request, rpc: Rpc, _: Organizer,
+                             dry_run: Annotated[bool, Query(description="Check and count, change nothing")] = False):
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_IMPORT_BYTES:
+            raise HTTPException(413, f"the file is larger than {MAX_IMPORT_BYTES // 2**20} MB: split it")
+    if not body:
+        raise Invalid("send the CSV file as the request body", "body")
+    return await run_in_threadpool(rpc.notifications.import_subscribers, slug, base64.b64encode(body).decode(),
+                                   dry_run)
 
 
 @router.post("/lists/{slug}/announcements", status_code=202, response_model=AnnouncementView,
