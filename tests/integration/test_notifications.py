@@ -215,6 +215,8 @@ def test_an_organizer_imports_a_lists_subscribers_with_the_consent_held_for_each
         "dry_run": True, "rows": 3, "created": 2, "updated": 0, "unchanged": 0}
     assert [(p["row"], p["field"]) for p in dry.json()["rejected"]] == [(4, "email")]
     assert gateway.http.get(f"/lists/{slug}/subscribers").json() == []  # a dry run changes nothing
+    too_large = gateway.http.post(path, content=csv + b"x" * (10 * 2**20))
+    assert too_large.status_code == 413 and too_large.headers["content-type"] == "application/problem+json"
     assert gateway.http.post(path, content=csv).json()["created"] == 2
     again = gateway.http.post(path, content=csv).json()
     assert (again["created"], again["unchanged"]) == (0, 2)
