@@ -82,28 +82,33 @@ def import_subscribers(session: Session, slug: str, lines: list[tuple[int, Confi
     confirmed by the import; one that unsubscribed (or bounced) is refused. Returns the counts and the
     refused lines."""
     mailing_list = _list_by_slug(session, slug)
-    existing = {row.email: row for row in session.execute(select(SubscriptionRow).where(
-        SubscriptionRow.list_id == mailing_list.id)).scalars()}
-    counts, refused, new_rows, now = {"created": 0, "updated": 0, "unchanged": 0}, [], {}, utcnow()
+    status_of = dict(session.execute(select(SubscriptionRow.email, SubscriptionRow.status).where(
+        SubscriptionRow.list_id == mailing_list.id)).all())
+    counts, refused, new_rows, confirmed, now = {"created": 0, "updated": 0, "unchanged": 0}, [], [], {}, utcnow()
     for line, subscriber in lines:
         email = subscriber.email.lower()
-        row = existing.get(email)
+        status = status_of.get(email)
         consent = {"consent_basis": subscriber.consent_basis.value, "consent_date": subscriber.consent_date}
-        if row is None and email not in new_rows:
-            new_rows[email] = {"list_id": mailing_list.id, "email": email, "name": subscriber.name,
-                               "language": subscriber.language, "status": CONFIRMED, "bounces": 0,
-                               "created_at": now, **consent}
+        if status in NOT_REIMPORTED:
+            refused.append(SubscriberImportProblem(row=line, field="email", reason=NOT_REIMPORTED[status]))
+            continue
+        if status is None:
+            new_rows.append({"list_id": mailing_list.id, "email": email, "name": subscriber.name,
+                             "language": subscriber.language, "status": CONFIRMED, "bounces": 0,
+                             "created_at": now, **consent})
             counts["created"] += 1
-        elif row is None or row.status == CONFIRMED:
+        elif status == CONFIRMED:
             counts["unchanged"] += 1
-        elif row.status in NOT_REIMPORTED:
-            refused.append(SubscriberImportProblem(row=line, field="email", reason=NOT_REIMPORTED[row.status]))
-        else:
-            row.status, row.confirm_token_hash, row.confirm_expires_at = CONFIRMED, None, None
-            row.consent_basis, row.consent_date = consent["consent_basis"], consent["consent_date"]
+        else:  # waiting for confirmation here: the consent held elsewhere confirms it
+            confirmed[email] = consent
             counts["updated"] += 1
+        status_of[email] = CONFIRMED
     if new_rows:
-        session.execute(insert(SubscriptionRow), list(new_rows.values()))
+        session.execute(insert(SubscriptionRow), new_rows)
+    for email, consent in confirmed.items():
+        session.execute(update(SubscriptionRow).where(
+            SubscriptionRow.list_id == mailing_list.id, SubscriptionRow.email == email).values(
+            status=CONFIRMED, confirm_token_hash=None, confirm_expires_at=None, **consent))
     return counts, refused
 
 
