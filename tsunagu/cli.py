@@ -8,6 +8,7 @@
     tsunagu dead-letters     list the messages no consumer could apply (--replay to retry them)
     tsunagu demo-data        load the demo data into a running system
     tsunagu members import FILE.csv [--dry-run]   import the member list, with a progress bar
+    tsunagu lists import SLUG FILE.csv [--dry-run]  import a list's subscribers (consent held elsewhere)
 
 Imports happen inside each command: `service` must let eventlet patch the standard library first.
 """
@@ -91,6 +92,13 @@ def _members_import(args) -> int:
     return run(Path(args.file), args.dry_run)
 
 
+def _lists_import(args) -> int:
+    from pathlib import Path
+
+    from tsunagu.list_import import run
+    return run(args.slug, Path(args.file), args.dry_run)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tsunagu", description="Events, members and mail for a network")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -112,6 +120,12 @@ def main(argv: list[str] | None = None) -> int:
     member_import.add_argument("file")
     member_import.add_argument("--dry-run", action="store_true", help="check and count, change nothing")
     member_import.set_defaults(handler=_members_import)
+    lists = commands.add_parser("lists", help="the mailing lists").add_subparsers(dest="lists", required=True)
+    list_import = lists.add_parser("import", help="import a list's subscribers from a CSV (UTF-8 or Shift_JIS)")
+    list_import.add_argument("slug")
+    list_import.add_argument("file")
+    list_import.add_argument("--dry-run", action="store_true", help="check and count, change nothing")
+    list_import.set_defaults(handler=_lists_import)
     args = parser.parse_args(argv)
     return args.handler(args)
 

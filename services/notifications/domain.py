@@ -74,8 +74,15 @@ def unsubscribe_signature(subscription_id: int, secret: str) -> str:
     return hmac.new(secret.encode(), f"unsubscribe:{subscription_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
+def confirmation_token(subscription_id: int, nonce: str, secret: str) -> str:
+    """The secret of a confirmation link, made again when the mail is written: the database keeps the
+    nonce and the token's hash, never the token, so reading the database does not confirm anyone."""
+    return hmac.new(secret.encode(), f"confirm:{subscription_id}:{nonce}".encode(), hashlib.sha256).hexdigest()
+
+
 def signature_matches(subscription_id: int, signature: str, secret: str) -> bool:
-    return hmac.compare_digest(unsubscribe_signature(subscription_id, secret), signature)
+    # (compare_digest refuses str with non-ASCII characters: such a signature is simply not ours)
+    return signature.isascii() and hmac.compare_digest(unsubscribe_signature(subscription_id, secret), signature)
 
 
 def suspended_after(bounces: int) -> bool:

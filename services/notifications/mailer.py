@@ -3,7 +3,9 @@
 The mailer is a managed thread of the notifications service (a WokenWorker): a commit that wrote
 deliveries wakes it; otherwise it looks every few seconds for retries that came due. It holds no database connection
 while it talks to the SMTP server, and it marks each delivery sent right after the server accepted
-it, so a crash can repeat at most the one mail in flight (with the same Message-ID).
+it, so a crash can repeat at most the one mail in flight (with the same Message-ID). When the ledger
+cannot record a mail the server accepted, the mailer remembers it and records it before sending
+anything else: an outage of the database repeats nothing.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 
-from services.notifications import domain, operations
+from services.notifications import domain, headers, operations
 from services.notifications.calendar_file import event_ics
 from services.notifications.rendering import (render_event_announcement, render_event_reminder,
                                               render_list_announcement,
@@ -36,8 +38,13 @@ POLL_SECONDS = 5.0
 
 @lru_cache(maxsize=8)
 def _sender_domain(mail_from: str) -> str:
-    address = getaddresses([mail_from])[0][1]
-    return address.rpartition("@")[2] or "tsunagu.localhost"
+    """The domain of the From address, in ASCII (an internationalised domain in its IDNA form), for
+    Message-IDs and list ids."""
+    host = getaddresses([mail_from])[0][1].rpartition("@")[2]
+    try:
+        return host.encode("idna").decode("ascii") if host else "tsunagu.localhost"
+    except UnicodeError:
+        return "tsunagu.localhost"
 
 
 def single_line(text: str | None) -> str:
@@ -61,8 +68,9 @@ def compose(delivery: operations.DueDelivery, list_names: dict[str, dict], setti
     elif delivery.template == "list_announcement":
         rendered = render_list_announcement(context, delivery.language)
     elif delivery.template == "subscription_confirm":
+        token = domain.confirmation_token(context["subscription_id"], context["nonce"], settings.secret_key)
         rendered = render_subscription_confirm(context["list"], delivery.name, delivery.language,
-                                               f"{base}/subscriptions/confirm?token={context['token']}")
+                                               f"{base}/subscriptions/confirm?token={token}")
     elif delivery.template == "registration_status":
         event = context["event"]
         url = f"{base}/events/{event['id']}"
@@ -80,25 +88,28 @@ def compose(delivery: operations.DueDelivery, list_names: dict[str, dict], setti
         raise ValueError(f"no template {delivery.template!r}")
 
     domain_name = _sender_domain(settings.mail_from)
-    message = EmailMessage()
+    message = EmailMessage(policy=headers.MAIL_POLICY)
     message["From"] = settings.mail_from
     # Address() validates and encodes: a name or address cannot smuggle in another header.
     local, _, host = delivery.email.partition("@")
     message["To"] = Address(display_name=single_line(delivery.name), username=local, domain=host)
     message["Subject"] = single_line(rendered.subject)
     message["Date"] = format_datetime(utcnow())
-    message["Message-ID"] = domain.message_id_header(delivery.message_id, delivery.email, domain_name)
+    message.set_raw("Message-ID", headers.message_id(
+        domain.message_id_header(delivery.message_id, delivery.email, domain_name)))
     if settings.mail_reply_to:
         message["Reply-To"] = settings.mail_reply_to
     body = rendered.body
     if delivery.template in LIST_TEMPLATES and delivery.list_slug:
-        message["List-Id"] = f"{single_line(choose_text(list_name, 'en'))} <{delivery.list_slug}.lists.{domain_name}>"
+        message.set_raw("List-Id", headers.list_id(single_line(choose_text(list_name, "en")),
+                                                   f"{delivery.list_slug}.lists.{domain_name}"))
         message["Precedence"] = "list"
         if delivery.subscription_id is not None:
             signature = domain.unsubscribe_signature(delivery.subscription_id, settings.secret_key)
             unsubscribe_url = f"{base}/lists/unsubscribe/{delivery.subscription_id}/{signature}"
-            message["List-Unsubscribe"] = (f"<{unsubscribe_url}>, <mailto:unsubscribe+{delivery.subscription_id}."
-                                           f"{signature}@{domain_name}?subject=unsubscribe>")
+            message.set_raw("List-Unsubscribe", headers.list_unsubscribe(
+                unsubscribe_url,
+                f"mailto:unsubscribe+{delivery.subscription_id}.{signature}@{domain_name}?subject=unsubscribe"))
             message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
             body += f"\n--\n{UNSUBSCRIBE_LINE.get(rendered.language[:2], UNSUBSCRIBE_LINE['en'])} {unsubscribe_url}\n"
     else:
@@ -107,12 +118,16 @@ def compose(delivery: operations.DueDelivery, list_names: dict[str, dict], setti
     if delivery.template in HTML_TEMPLATES:
         message.add_alternative(as_html(body, rendered.language), subtype="html", charset="utf-8")
     if attachment is not None:
-        message.add_attachment(attachment, maintype="text", subtype="calendar", filename="event.ics",
-                               params={"method": "PUBLISH"})
+        message.add_attachment(attachment, maintype="text", subtype="calendar", filename="event.ics")
+        # RFC 5545 §3.1.4 wants the charset; written as the RFC's own examples write it, unquoted
+        calendar_part = list(message.iter_attachments())[-1]
+        del calendar_part["Content-Type"]
+        calendar_part.set_raw("Content-Type", CALENDAR_CONTENT_TYPE)
     message["Content-Language"] = rendered.language  # after set_content, which resets Content-* headers
     return message
 
 
+CALENDAR_CONTENT_TYPE = "text/calendar; charset=utf-8; method=PUBLISH"
 UNSUBSCRIBE_LINE = {"ja": "配信停止:", "en": "Unsubscribe:"}
 # Mail people read on phones and click through: an HTML part with real links beside the plain text.
 HTML_TEMPLATES = {"event_announcement", "list_announcement", "registration_status", "event_reminder"}
@@ -182,8 +197,13 @@ class Mailer(WokenWorker):
         self.sessionmaker = sessionmaker
         self.engine = sessionmaker.kw["bind"]
         self.smtp = SmtpConnection(self.settings)
+        # Deliveries the SMTP server accepted while the ledger could not record them (a locked or full
+        # database). Their rows still read as pending: they are recorded before anything else is sent
+        # and never handed to SMTP again meanwhile, so an outage repeats no mail.
+        self.accepted_unrecorded: set[int] = set()
 
     def work(self) -> None:
+        self.record_accepted()  # raises while the ledger is still unwritable: the round sends nothing
         after = 0
         while not self.stopping:
             sent, after = self.send_due(self.smtp, after)
@@ -194,6 +214,14 @@ class Mailer(WokenWorker):
     def end(self) -> None:
         self.smtp.close()
 
+    def record_accepted(self) -> None:
+        if self.accepted_unrecorded:
+            with self.engine.begin() as connection:
+                for delivery_id in sorted(self.accepted_unrecorded):
+                    operations.mark_sent(connection, delivery_id)
+            log.info("recorded %d deliveries the SMTP server had accepted", len(self.accepted_unrecorded))
+            self.accepted_unrecorded.clear()
+
     def send_due(self, smtp: SmtpConnection, after_id: int = 0) -> tuple[int, int]:
         """Send the next batch after `after_id`; returns how many were due and the last id seen."""
         with self.sessionmaker() as session:
@@ -203,6 +231,8 @@ class Mailer(WokenWorker):
         for delivery in due:
             if self.stopping:
                 break
+            if delivery.delivery_id in self.accepted_unrecorded:
+                continue
             try:
                 smtp.send(compose(delivery, names, self.settings))
             except (smtplib.SMTPException, OSError) as exc:
@@ -223,6 +253,13 @@ class Mailer(WokenWorker):
                     operations.mark_failed_attempt(session, delivery, repr(exc), permanent=True)
                 continue
             # Right after the server accepted it, in its own transaction: a crash repeats at most this one.
-            with self.engine.begin() as connection:
-                operations.mark_sent(connection, delivery.delivery_id)
+            self.accepted_unrecorded.add(delivery.delivery_id)
+            try:
+                with self.engine.begin() as connection:
+                    operations.mark_sent(connection, delivery.delivery_id)
+            except Exception:
+                log.warning("delivery %s was accepted but the ledger cannot record it yet; "
+                            "nothing more is sent until it is recorded", delivery.delivery_id)
+                raise
+            self.accepted_unrecorded.discard(delivery.delivery_id)
         return len(due), last

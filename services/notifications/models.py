@@ -6,9 +6,9 @@ accepts the mail.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.bus.commands import CommandLog
@@ -47,6 +47,10 @@ class SubscriptionRow(Base):
     confirm_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     bounces: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Why this address may be mailed and since when (ConsentBasis): confirmed here, or held elsewhere
+    # and imported by an organizer.
+    consent_basis: Mapped[str | None] = mapped_column(String(32))
+    consent_date: Mapped[date | None] = mapped_column(Date)
 
 
 class MessageRow(Base):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timezone
+from secrets import token_urlsafe
 
 from sqlalchemy import bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
@@ -14,11 +15,12 @@ from services.notifications.models import DeliveryRow, MailingListRow, MessageRo
 from shared.contracts.base import utcnow
 from shared.contracts.events import EventPublished, RegistrationChanged
 from shared.contracts.members import MembershipRenewalDue
-from shared.contracts.notifications import (GENERAL_LIST, AnnouncementDraft, AnnouncementView, ConfirmedSubscriber,
-                                            DeliveryCounts, MailingListDraft, MailingListView, SubscriberView,
+from shared.contracts.notifications import (GENERAL_LIST, SUBSCRIPTION_ID_MAX, AnnouncementDraft, AnnouncementView,
+                                            ConfirmedSubscriber, ConsentBasis, DeliveryCounts, MailingListDraft,
+                                            MailingListView, SubscriberImportProblem, SubscriberView,
                                             SubscriptionRequest)
 from shared.errors import Conflict, NotFound
-from shared.secrets import hash_secret, new_secret
+from shared.secrets import hash_secret
 
 DELIVERIES_WRITTEN = "deliveries_written"  # session.info flag: wake the mailer after commit
 CONFIRMED = "confirmed"
@@ -57,25 +59,64 @@ def list_subscribers(session: Session, slug: str) -> list[SubscriberView]:
     rows = session.execute(select(SubscriptionRow).where(SubscriptionRow.list_id == mailing_list.id)
                            .order_by(SubscriptionRow.email)).scalars()
     return [SubscriberView(email=r.email, name=r.name, language=r.language, status=r.status, bounces=r.bounces,
-                           created_at=r.created_at) for r in rows]
+                           created_at=r.created_at, consent_basis=r.consent_basis, consent_date=r.consent_date)
+            for r in rows]
 
 
 def add_confirmed_subscribers(session: Session, slug: str, subscribers: list[ConfirmedSubscriber]) -> int:
-    """Import subscribers whose consent is already held; an address already on the list is left as it
-    is. Returns how many were added."""
+    """Subscribers whose consent is already held, added without a confirmation mail. Returns how many
+    were added."""
+    counts, _ = import_subscribers(session, slug, [(0, subscriber) for subscriber in subscribers])
+    return counts["created"]
+
+
+# Why an address is not subscribed (again) by an import.
+ERASED_SINCE_CONSENT = ("this person asked to be erased after the consent this line gives; only a consent "
+                        "given after the erasure (or their own subscription) brings them back")
+NOT_REIMPORTED = {"unsubscribed": "unsubscribed from this list; an import never subscribes them again",
+                  "suspended": "suspended after repeated bounces; an import does not mail it again"}
+
+
+def import_subscribers(session: Session, slug: str, lines: list[tuple[int, ConfirmedSubscriber]]
+                       ) -> tuple[dict[str, int], list[SubscriberImportProblem]]:
+    """Subscribers whose consent is held elsewhere, each with its basis and date, in `slug` — and no
+    confirmation mail. An address already confirmed is unchanged; one waiting for confirmation is
+    confirmed by the import; one that unsubscribed (or bounced) is refused. Returns the counts and the
+    refused lines."""
     mailing_list = _list_by_slug(session, slug)
-    existing = set(session.execute(select(SubscriptionRow.email).where(
-        SubscriptionRow.list_id == mailing_list.id)).scalars())
-    added = 0
-    for subscriber in subscribers:
+    status_of = dict(session.execute(select(SubscriptionRow.email, SubscriptionRow.status).where(
+        SubscriptionRow.list_id == mailing_list.id)).all())
+    counts, refused, new_rows, confirmed, now = {"created": 0, "updated": 0, "unchanged": 0}, [], [], {}, utcnow()
+    for line, subscriber in lines:
         email = subscriber.email.lower()
-        if email in existing:
+        status = status_of.get(email)
+        consent = {"consent_basis": subscriber.consent_basis.value, "consent_date": subscriber.consent_date}
+        if status in NOT_REIMPORTED:
+            refused.append(SubscriberImportProblem(row=line, field="email", reason=NOT_REIMPORTED[status]))
             continue
-        existing.add(email)
-        session.add(SubscriptionRow(list_id=mailing_list.id, email=email, name=subscriber.name,
-                                    language=subscriber.language, status=CONFIRMED, bounces=0, created_at=utcnow()))
-        added += 1
-    return added
+        consent_moment = (datetime.combine(subscriber.consent_date, time.max, tzinfo=timezone.utc)
+                          if subscriber.consent_date else now)  # no date given: consent given now
+        if erasure.erased_since(session, email, consent_moment):
+            refused.append(SubscriberImportProblem(row=line, field="email", reason=ERASED_SINCE_CONSENT))
+            continue
+        if status is None:
+            new_rows.append({"list_id": mailing_list.id, "email": email, "name": subscriber.name,
+                             "language": subscriber.language, "status": CONFIRMED, "bounces": 0,
+                             "created_at": now, **consent})
+            counts["created"] += 1
+        elif status == CONFIRMED:
+            counts["unchanged"] += 1
+        else:  # waiting for confirmation here: the consent held elsewhere confirms it
+            confirmed[email] = consent
+            counts["updated"] += 1
+        status_of[email] = CONFIRMED
+    if new_rows:
+        session.execute(insert(SubscriptionRow), new_rows)
+    for email, consent in confirmed.items():
+        session.execute(update(SubscriptionRow).where(
+            SubscriptionRow.list_id == mailing_list.id, SubscriptionRow.email == email).values(
+            status=CONFIRMED, confirm_token_hash=None, confirm_expires_at=None, **consent))
+    return counts, refused
 
 
 # --- messages and the ledger -----------------------------------------------------------------------
@@ -172,49 +213,59 @@ def delivery_counts(session: Session, message_key: str) -> DeliveryCounts:
 
 # --- subscriptions: double opt-in and one-click unsubscribe ------------------------------------------
 
-def subscribe(session: Session, slug: str, request: SubscriptionRequest) -> None:
+def subscribe(session: Session, slug: str, request: SubscriptionRequest, secret: str) -> None:
     """Ask for confirmation by mail. The caller learns nothing of whether the address was on the list:
-    a confirmed subscriber gets no mail and the answer is the same."""
+    a confirmed subscriber gets no mail and the answer is the same. The mail's token is derived from a
+    nonce with `secret` when the mail is written (domain.confirmation_token); only its hash is kept."""
     mailing_list = _list_by_slug(session, slug)
     email = request.email.lower()
     row = session.execute(select(SubscriptionRow).where(SubscriptionRow.list_id == mailing_list.id,
                                                         SubscriptionRow.email == email)).scalar()
     if row is not None and row.status == CONFIRMED:
         return
-    token, token_hash = new_secret()
     now = utcnow()
     if row is None:
         row = SubscriptionRow(list_id=mailing_list.id, email=email, bounces=0, created_at=now)
         session.add(row)
     row.name, row.language, row.status = request.name, request.language, "pending"
-    row.confirm_token_hash, row.confirm_expires_at = token_hash, now + domain.CONFIRMATION_VALIDITY
     session.flush()
-    message_id = _message(session, f"confirm:{row.id}:{token_hash[:16]}", "subscription_confirm",
-                          {"token": token, "list": mailing_list.name}, slug)
+    nonce = token_urlsafe(16)
+    row.confirm_token_hash = hash_secret(domain.confirmation_token(row.id, nonce, secret))
+    row.confirm_expires_at = now + domain.CONFIRMATION_VALIDITY
+    message_id = _message(session, f"confirm:{row.id}:{nonce}", "subscription_confirm",
+                          {"list": mailing_list.name, "subscription_id": row.id, "nonce": nonce}, slug)
     _deliver_to(session, message_id, email, request.name, request.language)
 
 
 def confirm(session: Session, token: str) -> MailingListView:
-    row = session.execute(select(SubscriptionRow).where(
+    row = token.isascii() and session.execute(select(SubscriptionRow).where(
         SubscriptionRow.confirm_token_hash == hash_secret(token))).scalar()
-    if row is None or row.confirm_expires_at is None or row.confirm_expires_at < utcnow():
+    if not row or row.confirm_expires_at is None or row.confirm_expires_at < utcnow():
         raise NotFound("this confirmation link is unknown or has expired; subscribe again", "token")
     row.status, row.confirm_token_hash, row.confirm_expires_at = CONFIRMED, None, None
+    row.consent_basis, row.consent_date = ConsentBasis.DOUBLE_OPT_IN.value, utcnow().date()
     return _list_view(session, session.get(MailingListRow, row.list_id))
 
 
-def unsubscribe(session: Session, subscription_id: int, signature: str, secret: str) -> MailingListView:
-    row = session.get(SubscriptionRow, subscription_id)
-    if row is None or not domain.signature_matches(subscription_id, signature, secret):
+def _signed_subscription(session: Session, subscription_id: int, signature: str, secret: str) -> SubscriptionRow:
+    """The subscription an unsubscribe link names, if we signed that link; any other link is not found
+    (an id the table cannot hold included)."""
+    valid = (0 < subscription_id <= SUBSCRIPTION_ID_MAX
+             and domain.signature_matches(subscription_id, signature, secret))
+    row = session.get(SubscriptionRow, subscription_id) if valid else None
+    if row is None:
         raise NotFound("this unsubscribe link is not valid", "link")
+    return row
+
+
+def unsubscribe(session: Session, subscription_id: int, signature: str, secret: str) -> MailingListView:
+    row = _signed_subscription(session, subscription_id, signature, secret)
     row.status = "unsubscribed"
     return _list_view(session, session.get(MailingListRow, row.list_id))
 
 
 def unsubscribe_preview(session: Session, subscription_id: int, signature: str, secret: str) -> dict:
-    row = session.get(SubscriptionRow, subscription_id)
-    if row is None or not domain.signature_matches(subscription_id, signature, secret):
-        raise NotFound("this unsubscribe link is not valid", "link")
+    row = _signed_subscription(session, subscription_id, signature, secret)
     return {"list": session.get(MailingListRow, row.list_id).name, "status": row.status, "language": row.language}
 
 

@@ -9,13 +9,14 @@ Subscriptions (the whole list is shared/bus/subscriptions.py):
 """
 from __future__ import annotations
 
-from nameko.dependency_providers import Config
+import base64
 from datetime import datetime
 
+from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from services.notifications import erasure, models, operations
+from services.notifications import erasure, models, operations, subscriber_import
 from services.notifications.domain import announcement_key
 from services.notifications.mailer import Mailer
 from shared.bus.commands import Commands
@@ -27,7 +28,7 @@ from shared.contracts.events import (EventPublished, RegistrationApproved, Regis
                                      RegistrationRejected, RegistrationWaitlisted)
 from shared.contracts.members import MemberErased, MembershipRenewalDue
 from shared.contracts.notifications import (AnnouncementDraft, ConfirmedSubscriber, MailingListDraft,
-                                            SubscriptionRequest)
+                                            SubscriberImportReport, SubscriptionRequest)
 from shared.db import SETTINGS_KEY, Database
 from shared.erasure import reclaim_erased_space
 from shared.health import Pingable
@@ -113,11 +114,27 @@ class NotificationsService(Pingable):
                                       lambda: operations.add_confirmed_subscribers(session, slug, checked))
 
     @rpc
+    def import_subscribers(self, slug: str, content_base64: str, dry_run: bool = False) -> dict:
+        lines, problems, count = subscriber_import.parse(base64.b64decode(content_base64))
+
+        def run() -> dict:
+            counts, refused = operations.import_subscribers(session, slug, [(i.line, i.subscriber) for i in lines])
+            rejected = sorted(problems + refused, key=lambda problem: problem.row)
+            return SubscriberImportReport(dry_run=dry_run, rows=count, rejected=rejected, **counts).to_wire()
+        if dry_run:
+            with self.db() as session:
+                report = run()
+                session.rollback()
+            return report
+        with self.db.begin() as session:
+            return self.commands.once(session, "import_subscribers", [slug, content_base64], run)
+
+    @rpc
     def subscribe(self, slug: str, request: dict) -> None:
         command = parse_contract(SubscriptionRequest, request)
         with self.db.begin() as session:
             self.commands.once(session, "subscribe", [slug, request],
-                               lambda: operations.subscribe(session, slug, command))
+                               lambda: operations.subscribe(session, slug, command, self._secret()))
 
     @rpc
     def confirm_subscription(self, token: str) -> dict:

@@ -7,6 +7,8 @@ import time
 import uuid
 from collections import Counter
 from email import policy
+from email.parser import BytesHeaderParser
+from email.policy import compat32
 from pathlib import Path
 
 import httpx
@@ -76,21 +78,43 @@ class Gateway:
 
 
 class MailBox:
-    """Reads the SMTP sink's .eml files."""
+    """Reads the SMTP sink's .eml files. The sink never changes a file it wrote, so each is parsed once:
+    after the large sends of some tests, parsing thousands of files on every poll took longer than the
+    waits themselves."""
 
     def __init__(self, directory: Path):
         self.directory = directory
+        self._parsed: dict[str, email.message.EmailMessage] = {}
+        self._plain: dict[str, str] = {}
 
-    def messages(self) -> list[email.message.EmailMessage]:
+    def _read(self) -> list[tuple[str, email.message.EmailMessage]]:
         if not self.directory.exists():
             return []
-        return [email.message_from_bytes(path.read_bytes(), policy=policy.default)
-                for path in sorted(self.directory.glob("*.eml"))]
+        for path in self.directory.glob("*.eml"):
+            if path.name not in self._parsed:
+                self._parsed[path.name] = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        return sorted(self._parsed.items())
+
+    def messages(self) -> list[email.message.EmailMessage]:
+        return [message for _, message in self._read()]
+
+    def raw(self, message_id: str) -> bytes:
+        """The bytes the sink received for the mail with this Message-ID, as a client reads them."""
+        for path in sorted(self.directory.glob("*.eml")):
+            data = path.read_bytes()
+            found = BytesHeaderParser(policy=compat32).parsebytes(data)["Message-ID"] or ""
+            if found.split() == message_id.split():
+                return data
+        raise AssertionError(f"no mail {message_id} in the sink")
 
     def for_event(self, event_id: str) -> list[email.message.EmailMessage]:
         """The announcements of an event (list mail), not the registrants' own mail about it."""
-        return [m for m in self.messages() if m["List-Id"] and
-                f"/events/{event_id}" in m.get_body(preferencelist=("plain",)).get_content()]
+        return [m for name, m in self._read() if m["List-Id"] and f"/events/{event_id}" in self._plain_text(name, m)]
+
+    def _plain_text(self, name: str, message: email.message.EmailMessage) -> str:
+        if name not in self._plain:
+            self._plain[name] = message.get_body(preferencelist=("plain",)).get_content()
+        return self._plain[name]
 
     def recipients_for(self, event_id: str) -> Counter:
         return Counter(m["X-Sink-Envelope-To"] for m in self.for_event(event_id))

@@ -1,9 +1,14 @@
 """Mail as subscribers and registrants receive it, read from the real SMTP sink."""
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import time
 import uuid
+from email import message_from_bytes
+from email.policy import compat32
 
 import httpx
 import vobject
@@ -11,6 +16,8 @@ from kombu import Connection, Producer
 
 from shared.bus.topology import event_exchange
 from shared.rpc import RpcPool
+from tests.conftest import ROOT
+from tsunagu.stack import settings_env
 
 
 def rpc_call(stack, service: str, method: str, *args):
@@ -51,6 +58,10 @@ def test_double_opt_in_through_a_page_with_a_button(stack, gateway, mailbox):
     listed = {s["email"]: s["status"] for s in gateway.http.get(f"/lists/{slug}/subscribers").json()}
     assert listed[address] == "pending"  # opening the link (as a mail scanner would) subscribes nobody
     token = httpx.URL(link).params["token"]
+    database = stack.settings.var_dir / "notifications.db"
+    stored = b"".join(path.read_bytes() for path in (database, database.with_name(database.name + "-wal"))
+                      if path.exists())
+    assert address.encode() in stored and token.encode() not in stored  # the database keeps no token
     assert public.post("/subscriptions/confirm", data={"token": token}).status_code == 200
     listed = {s["email"]: s["status"] for s in gateway.http.get(f"/lists/{slug}/subscribers").json()}
     assert listed[address] == "confirmed"
@@ -78,6 +89,13 @@ def test_region_and_general_lists_mail_each_address_once_with_one_click_unsubscr
     https_link, mailto = re.findall(r"<([^>]+)>", mail["List-Unsubscribe"])
     assert https_link.startswith(stack.settings.gateway_url + "/lists/unsubscribe/") and mailto.startswith("mailto:")
     assert mail["List-Id"].endswith(".lists.tsunagu.localhost>") and mail["Precedence"] == "list"
+    # as a client that does not decode headers reads them (Gmail's one-click unsubscribe does not)
+    raw = mailbox.raw(mail["Message-ID"])
+    assert f"List-Unsubscribe: <{https_link}>,\r\n <{mailto}>\r\n".encode() in raw
+    head = message_from_bytes(raw, policy=compat32)
+    assert head["List-Id"] == "General <general.lists.tsunagu.localhost>" == mail["List-Id"]
+    assert head["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click" and "=?" not in head["Message-ID"]
+    raw.split(b"\r\n\r\n", 1)[0].decode("ascii")  # every header line is ASCII
     assert https_link in mail.get_body(preferencelist=("plain",)).get_content()
     assert httpx.get(https_link).status_code == 200  # a GET only shows the button
     assert httpx.post(https_link, data={"List-Unsubscribe": "One-Click"}).status_code == 200
@@ -122,6 +140,11 @@ def test_registration_mail_carries_the_event_as_ics_once_even_when_redelivered(s
     assert confirmed["Subject"] == "[Registered] Symposium" and confirmed["Auto-Submitted"] == "auto-generated"
     (attachment,) = [part for part in confirmed.iter_attachments()]
     assert attachment.get_content_type() == "text/calendar"
+    raw = mailbox.raw(confirmed["Message-ID"])
+    assert b"\r\nContent-Type: text/calendar; charset=utf-8; method=PUBLISH\r\n" in raw
+    (calendar,) = [p for p in message_from_bytes(raw, policy=compat32).walk() if p.get_content_type() == "text/calendar"]
+    text = calendar.get_payload(decode=True).decode(calendar.get_content_charset())
+    assert "SUMMARY:Symposium\r\n" in text and "LOCATION:連合会館\r\n" in text
     vevent = vobject.readOne(attachment.get_content()).vevent
     assert vevent.uid.value == f"{event['id']}@tsunagu" and vevent.summary.value == "Symposium"
     assert vevent.dtstart.value.utcoffset().total_seconds() == 9 * 3600
@@ -173,3 +196,50 @@ def test_a_restart_in_the_middle_of_a_send_mails_everyone_once(stack, gateway, m
     received = [m["X-Sink-Envelope-To"] for m in mailbox.messages() if m["Subject"] == "Bulk"]
     assert sorted(received) == sorted(addresses)  # everyone, once
     stack.wait_healthy(60)
+
+
+def test_an_organizer_imports_a_lists_subscribers_with_the_consent_held_for_each(stack, gateway, mailbox):
+    slug = f"magazine-{uuid.uuid4().hex[:6]}"
+    gateway.http.post("/lists", json={"slug": slug, "name": {"ja": "会報誌", "en": "Magazine"}})
+    reader, other = (f"{name}-{uuid.uuid4().hex[:6]}@example.org" for name in ("yamada", "kim"))
+    csv = ("email,name,language,consent_basis,consent_date\r\n"
+           f"{reader},山田 花子,ja,magazine_subscription,2024/4/1\r\n"
+           f"{other},Kim,en,confirmed_elsewhere,2023-10-05\r\n"
+           "broken,X,ja,confirmed_elsewhere,2020-01-01\r\n").encode("cp932")  # as Japanese Excel saves it
+    path = f"/lists/{slug}/subscribers/import"
+    anonymous = httpx.post(stack.settings.gateway_url + path, content=csv)
+    assert anonymous.status_code == 401 and anonymous.headers["content-type"] == "application/problem+json"
+    dry = gateway.http.post(path, params={"dry_run": "true"}, content=csv)
+    assert dry.status_code == 200, dry.text
+    assert {k: v for k, v in dry.json().items() if k != "rejected"} == {
+        "dry_run": True, "rows": 3, "created": 2, "updated": 0, "unchanged": 0}
+    assert [(p["row"], p["field"]) for p in dry.json()["rejected"]] == [(4, "email")]
+    assert gateway.http.get(f"/lists/{slug}/subscribers").json() == []  # a dry run changes nothing
+    too_large = gateway.http.post(path, content=csv + b"x" * (10 * 2**20))
+    assert too_large.status_code == 413 and too_large.headers["content-type"] == "application/problem+json"
+    assert gateway.http.post(path, content=csv).json()["created"] == 2
+    again = gateway.http.post(path, content=csv).json()
+    assert (again["created"], again["unchanged"]) == (0, 2)
+    listed = {s["email"]: s for s in gateway.http.get(f"/lists/{slug}/subscribers").json()}
+    assert (listed[reader]["status"], listed[reader]["name"], listed[reader]["consent_basis"],
+            listed[reader]["consent_date"]) == ("confirmed", "山田 花子", "magazine_subscription", "2024-04-01")
+    gateway.http.post(f"/lists/{slug}/announcements", json={"subject": {"ja": "会報 第101号", "en": "No. 101"},
+                                                          "body": {"ja": "今号の特集", "en": "This issue"}})
+    # the announcement is the first and only mail they get: no confirmation mail went to them before it
+    assert [m["Subject"] for m in wait_for_mail(mailbox, reader)] == ["会報 第101号"]
+    assert [m["Subject"] for m in wait_for_mail(mailbox, other)] == ["No. 101"]
+
+
+def test_the_command_line_imports_a_lists_subscribers(stack, gateway, tmp_path):
+    slug = f"old-list-{uuid.uuid4().hex[:6]}"
+    gateway.http.post("/lists", json={"slug": slug, "name": {"ja": "旧メーリングリスト"}})
+    file = tmp_path / "old-list.csv"
+    file.write_bytes(("email,consent_basis,consent_date\r\n"
+                      "old1@example.org,confirmed_elsewhere,2015年6月1日\r\n"
+                      "old2@example.org,double_opt_in,2015-06-01\r\n").encode("cp932"))
+    env = {**os.environ, **settings_env(stack.settings)}
+    result = subprocess.run([sys.executable, "-m", "tsunagu.cli", "lists", "import", slug, str(file)], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert "2 rows: 1 added, 0 confirmed, 0 already on the list, 1 rejected" in result.stdout and "line 3: consent_basis" in result.stdout, result.stderr
+    assert result.returncode == 1  # a rejected line is worth a non-zero exit for scripts
+    assert [s["email"] for s in gateway.http.get(f"/lists/{slug}/subscribers").json()] == ["old1@example.org"]

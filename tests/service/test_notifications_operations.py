@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from sqlalchemy import func, select
 
@@ -162,3 +164,32 @@ def test_registrants_with_a_place_are_reminded_once_three_days_before(db):
     with db() as session:
         templates = session.execute(select(models.MessageRow.template)).scalars().all()
     assert sorted(templates) == ["event_reminder", "registration_status", "registration_status", "registration_status"]
+
+
+def test_a_confirmation_token_is_never_stored_and_the_link_in_the_mail_still_confirms(db, database_url):
+    import re
+
+    from services.notifications.mailer import compose
+    from shared.contracts.notifications import SubscriptionRequest
+    from shared.settings import Settings
+    settings = Settings(secret_key="confirm-" + "s" * 32, public_url="https://tsunagu.example")
+    with db.begin() as session:
+        operations.subscribe(session, GENERAL_LIST, SubscriptionRequest(email="new@example.org", language="en"),
+                             settings.secret_key)
+    with db() as session:
+        (due,) = operations.due_deliveries(session, 10)
+    mail = compose(due, {GENERAL_LIST: {"ja": "全体"}}, settings)
+    token = re.search(r"/subscriptions/confirm\?token=(\S+)", mail.get_body(("plain",)).get_content()).group(1)
+    if database_url.startswith("sqlite"):
+        files = [db.kw["bind"].url.database + suffix for suffix in ("", "-wal")]
+        stored = b"".join(open(path, "rb").read() for path in files if os.path.exists(path))
+        assert b"confirm" in stored and token.encode() not in stored  # (the file was read: it holds the key)
+    with db() as session:
+        contexts = session.execute(select(models.MessageRow.context)).scalars().all()
+    assert token not in repr(contexts)
+    with db.begin() as session:
+        assert operations.confirm(session, token).slug == GENERAL_LIST
+    with db() as session:
+        status = session.execute(select(models.SubscriptionRow.status).where(
+            models.SubscriptionRow.email == "new@example.org")).scalar()
+    assert status == "confirmed"

@@ -110,3 +110,35 @@ def test_what_is_forgiven_and_what_is_shown_as_stored():
               "sessions": [{"id": "s", "title": {"ja": "分科会\n1"}, "starts_at": "2026-12-18T18:30:00+09:00",
                             "ends_at": "2026-12-18T19:30:00+09:00", "capacity": 10 ** 9}]}
     assert EventView.model_validate(stored).venue.name == "住所\n二行"  # what was stored stays readable
+
+
+@pytest.mark.parametrize("contract, data, field, words", [
+    ("MailingListDraft", {"slug": "kanto", "name": {"ja": "関" * 201}}, "name.ja", "at most 200 characters"),
+    ("MailingListDraft", {"slug": "kanto", "name": {"ja": "関東\n一覧"}}, "name.ja", "one line"),
+    ("MailingListDraft", {"slug": "kanto", "name": {f"ja-x-n{n}": "x" for n in range(21)}}, "name", "at most 20"),
+    ("MailingListDraft", {"slug": "kanto", "name": {"ja": "関東"}, "description": {"en": "d" * 2001}},
+     "description.en", "at most 2000 characters"),
+    ("MailingListDraft", {"slug": "kanto", "name": {"ja": "関東"}, "network": "n" * 65}, "network", "slug"),
+    ("AnnouncementDraft", {"subject": {"en": "News\r\nBcc: x@example.org"}, "body": {"en": "…"}}, "subject.en",
+     "one line"),
+    ("AnnouncementDraft", {"subject": {"en": "News"}, "body": {"en": "b" * 20_001}}, "body.en", "at most 20000"),
+    ("AnnouncementDraft", {"subject": {"en": "News"}, "body": {"en": "a\x00b"}}, "body.en", "control character"),
+    ("AnnouncementDraft", {"subject": {"en": "News"}, "body": {"en": "\ud800"}}, "body.en", "unicode string"),
+    ("SubscriptionRequest", {"email": "a@example.org", "name": "K" * 121}, "name", "at most 120"),
+    ("SubscriptionRequest", {"email": "a@example.org", "name": "Kim\tLee"}, "name", "control character"),
+    ("SubscriptionRequest", {"email": "a@example.org", "language": "ab" + "-abcdefgh" * 4}, "language", "language tag"),
+    ("ConfirmedSubscriber", {"email": "a@example.org", "name": "Kim\u2028Lee"}, "name", "one line"),
+])
+def test_every_text_of_the_mailing_list_contracts_has_a_limit(contract, data, field, words):
+    from shared.contracts import notifications
+    with pytest.raises(Invalid) as caught:
+        parse_contract(getattr(notifications, contract), data)
+    assert caught.value.field == field and words in caught.value.detail
+
+
+def test_a_body_keeps_its_lines_and_the_limits_are_in_the_schema():
+    from shared.contracts.notifications import AnnouncementDraft
+    draft = AnnouncementDraft.model_validate({"subject": {"ja": "会報"}, "body": {"ja": "一行目\n\t二行目"}})
+    assert draft.body == {"ja": "一行目\n\t二行目"}
+    schema = AnnouncementDraft.model_json_schema()["properties"]
+    assert schema["subject"]["additionalProperties"]["maxLength"] == 200 and schema["body"]["maxProperties"] == 20

@@ -1,5 +1,11 @@
+import email
+import io
+import re
 from datetime import datetime, timezone
 from email import message_from_bytes, policy
+from email.generator import BytesGenerator
+from email.header import decode_header, make_header
+from email.policy import compat32
 
 import pytest
 
@@ -131,3 +137,89 @@ def test_announcements_have_an_html_part_with_links_and_nothing_unescaped():
     assert '<a href="https://tsunagu.example/events/ev-1">' in html_part
     assert "<script>" not in html_part and "&lt;script&gt;" in html_part
     assert "<script>alert(1)</script> Day" in plain
+
+
+# --- the bytes that go out: headers a parser that does not decode reads as they are ----------------
+
+def on_the_wire(message) -> bytes:
+    """What smtplib.send_message hands the server: a BytesGenerator with the message's own policy."""
+    out = io.BytesIO()
+    BytesGenerator(out).flatten(message, linesep="\r\n")
+    return out.getvalue()
+
+
+def raw_headers(message) -> email.message.Message:
+    """The headers as a non-decoding parser (compat32) reads them, after checking they are all ASCII."""
+    wire = on_the_wire(message)
+    wire.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    return message_from_bytes(wire, policy=compat32)
+
+
+def unfolded(value: str) -> str:
+    return re.sub(r"\r\n[ \t]+", " ", value)
+
+
+LONG_DOMAIN = "Tsunagu <noreply@solidarity-network-with-migrants-japan.example.org>"
+
+
+@pytest.mark.parametrize("public_url", ["https://tsunagu.example", "https://tsunagu.migrants-network.example.org/app"])
+def test_list_unsubscribe_is_plain_ascii_folded_between_its_two_addresses(public_url):
+    settings = SETTINGS.model_copy(update={"secret_key": "k" * 32, "public_url": public_url})
+    message = compose(delivery(subscription_id=4294967295), LISTS, settings)
+    signature = domain.unsubscribe_signature(4294967295, "k" * 32)
+    url = f"{public_url}/lists/unsubscribe/4294967295/{signature}"
+    mailto = f"mailto:unsubscribe+4294967295.{signature}@tsunagu.example?subject=unsubscribe"
+    assert f"List-Unsubscribe: <{url}>,\r\n <{mailto}>\r\n".encode() in on_the_wire(message)
+    headers = raw_headers(message)
+    assert headers["List-Unsubscribe"] == f"<{url}>,\r\n <{mailto}>"
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in on_the_wire(message)
+
+
+def test_a_japanese_list_name_is_encoded_in_the_phrase_only_and_the_list_id_stays_literal():
+    slug = "kanto-" + "x" * 56  # the longest slug a list may have
+    settings = SETTINGS.model_copy(update={"mail_from": LONG_DOMAIN})
+    names = {slug: {"ja": "移住者と連帯する全国ネットワーク 関東 メーリングリスト"}}
+    headers = raw_headers(compose(delivery(list_slug=slug), names, settings))
+    value = unfolded(headers["List-Id"])
+    identifier = f"<{slug}.lists.solidarity-network-with-migrants-japan.example.org>"
+    phrase, _, tail = value.rpartition(" ")
+    assert tail == identifier
+    assert all(word.startswith("=?utf-8?b?") and word.endswith("?=") for word in phrase.split())
+    assert str(make_header(decode_header(phrase))) == "移住者と連帯する全国ネットワーク 関東 メーリングリスト"
+    assert all(len(line) <= 78 for line in f"List-Id: {headers['List-Id']}".split("\r\n") if "<" not in line)
+
+
+def test_an_english_list_name_stays_plain_text():
+    headers = raw_headers(compose(delivery(), LISTS, SETTINGS))
+    assert headers["List-Id"] == "General list <general.lists.tsunagu.example>"
+
+
+def test_message_id_reply_to_and_auto_submitted_are_never_encoded():
+    settings = SETTINGS.model_copy(update={
+        "mail_from": LONG_DOMAIN,
+        "mail_reply_to": "移住連 事務局 <secretariat-office@solidarity-network-with-migrants-japan.example.org>"})
+    message = compose(delivery(template="renewal_due", list_slug=None, context={"renewal_due_on": "2026-04-01"},
+                               message_id="9a1b2c3d-1111-2222-3333-444455556666"), LISTS, settings)
+    headers = raw_headers(message)
+    message_id = headers["Message-ID"]
+    assert re.fullmatch(r"<9a1b2c3d-1111-2222-3333-444455556666\.[0-9a-f]{16}"
+                        r"@solidarity-network-with-migrants-japan\.example\.org>", message_id)
+    reply_to = unfolded(headers["Reply-To"])
+    assert reply_to.endswith(" <secretariat-office@solidarity-network-with-migrants-japan.example.org>")
+    assert str(make_header(decode_header(reply_to.rpartition(" ")[0]))) == "移住連 事務局"
+    assert headers["Auto-Submitted"] == "auto-generated"
+    assert headers["From"] and "=?" not in unfolded(headers["From"]).rpartition(" ")[2]
+
+
+def test_the_calendar_attachment_says_its_charset_and_reads_as_utf8_without_decoding_headers():
+    context = {"event": {**EVENT, "updated_at": "2026-11-01T00:00:00+00:00", "sequence": 0, "status": "published"},
+               "registration_id": "reg-1"}
+    message = compose(delivery(template="event_reminder", context=context, list_slug=None, language="ja"),
+                      LISTS, SETTINGS)
+    wire = on_the_wire(message)
+    assert b"Content-Type: text/calendar; charset=utf-8; method=PUBLISH\r\n" in wire
+    (part,) = [p for p in message_from_bytes(wire, policy=compat32).walk() if p.get_content_type() == "text/calendar"]
+    assert part.get_param("charset") == "utf-8" and part.get_param("method") == "PUBLISH"
+    text = part.get_payload(decode=True).decode(part.get_content_charset())
+    assert "SUMMARY:国際移住者デー\r\n" in text and "LOCATION:久屋大通公園\\, 名古屋市中区丸の内3\r\n" in text

@@ -3,21 +3,29 @@
 (RFC 8058), and the organizers' lists, subscribers and announcements."""
 from __future__ import annotations
 
+import base64
 from html import escape
 from typing import Annotated
+from uuid import UUID
 
-from fastapi import APIRouter, Depends, Form, Query, Response
+from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from services.gateway.auth import Organizer
 from services.gateway.rpc import Services, services
-from shared.contracts.notifications import (AnnouncementDraft, AnnouncementView, MailingListDraft, MailingListView,
-                                            SubscriberView, SubscriptionRequest)
-from shared.errors import NotFound
+from shared.contracts.notifications import (SLUG_PATTERN, SUBSCRIPTION_ID_MAX, AnnouncementDraft, AnnouncementView,
+                                            MailingListDraft, MailingListView, SubscriberImportReport, SubscriberView,
+                                            SubscriptionRequest)
+from shared.errors import Invalid, NotFound
 from shared.i18n import choose_text
 
 router = APIRouter(tags=["lists"])
 Rpc = Annotated[Services, Depends(services)]
+Slug = Annotated[str, Path(pattern=SLUG_PATTERN, description="The list's slug, e.g. `general`")]
+SubscriptionId = Annotated[int, Path(ge=1, le=SUBSCRIPTION_ID_MAX)]
+Signature = Annotated[str, Path(max_length=64)]
+MAX_IMPORT_BYTES = 10 * 2**20  # 20,000 subscribers (the most one import takes) fit well within it
 ACCEPTED = {"detail": "If this address can be subscribed, a confirmation mail is on its way. "
                       "The subscription starts when the button in that mail's page is pressed."}
 
@@ -32,7 +40,7 @@ button{{font-size:1.1rem;padding:.6rem 1.4rem}}</style></head><body>{body}</body
 
 @router.post("/lists/{slug}/subscriptions", status_code=202,
              summary="Subscribe: a confirmation mail is sent; the same answer whether or not the address is known")
-def subscribe(slug: str, request: SubscriptionRequest, rpc: Rpc):
+def subscribe(slug: Slug, request: SubscriptionRequest, rpc: Rpc):
     rpc.notifications.subscribe(slug, request.to_wire())
     return ACCEPTED
 
@@ -55,7 +63,7 @@ def confirm(token: Annotated[str, Form(max_length=100)], rpc: Rpc):
 
 
 @router.get("/lists/unsubscribe/{subscription_id}/{signature}", response_class=HTMLResponse, include_in_schema=False)
-def unsubscribe_page(subscription_id: int, signature: str, rpc: Rpc):
+def unsubscribe_page(subscription_id: SubscriptionId, signature: Signature, rpc: Rpc):
     try:
         preview = rpc.notifications.unsubscribe_preview(subscription_id, signature)
     except NotFound as missing:
@@ -67,7 +75,7 @@ def unsubscribe_page(subscription_id: int, signature: str, rpc: Rpc):
 
 @router.post("/lists/unsubscribe/{subscription_id}/{signature}", response_class=HTMLResponse,
              summary="One-click unsubscribe (RFC 8058): a POST unsubscribes at once")
-def unsubscribe(subscription_id: int, signature: str, rpc: Rpc):
+def unsubscribe(subscription_id: SubscriptionId, signature: Signature, rpc: Rpc):
     try:
         mailing_list = rpc.notifications.unsubscribe(subscription_id, signature)
     except NotFound as missing:
@@ -87,13 +95,29 @@ def create_list(draft: MailingListDraft, rpc: Rpc, _: Organizer):
 
 
 @router.get("/lists/{slug}/subscribers", response_model=list[SubscriberView], summary="A list's subscribers (organizers)")
-def subscribers(slug: str, rpc: Rpc, _: Organizer):
+def subscribers(slug: Slug, rpc: Rpc, _: Organizer):
     return rpc.notifications.list_subscribers(slug)
+
+
+@router.post("/lists/{slug}/subscribers/import", response_model=SubscriberImportReport,
+             summary="Import subscribers whose consent is held elsewhere, from a CSV (UTF-8 or Shift_JIS) sent as "
+                     f"the request body, at most {MAX_IMPORT_BYTES // 2**20} MB (organizers)")
+async def import_subscribers(slug: Slug, request: Request, rpc: Rpc, _: Organizer,
+                             dry_run: Annotated[bool, Query(description="Check and count, change nothing")] = False):
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_IMPORT_BYTES:
+            raise HTTPException(413, f"the file is larger than {MAX_IMPORT_BYTES // 2**20} MB: split it")
+    if not body:
+        raise Invalid("send the CSV file as the request body", "body")
+    return await run_in_threadpool(rpc.notifications.import_subscribers, slug, base64.b64encode(body).decode(),
+                                   dry_run)
 
 
 @router.post("/lists/{slug}/announcements", status_code=202, response_model=AnnouncementView,
              summary="Send an announcement to a list, in the languages it is written in (organizers)")
-def announce(slug: str, draft: AnnouncementDraft, rpc: Rpc, _: Organizer, response: Response):
+def announce(slug: Slug, draft: AnnouncementDraft, rpc: Rpc, _: Organizer, response: Response):
     created = rpc.notifications.post_announcement(slug, draft.to_wire())
     response.headers["Location"] = f"/announcements/{created['id']}"
     return created
@@ -101,5 +125,5 @@ def announce(slug: str, draft: AnnouncementDraft, rpc: Rpc, _: Organizer, respon
 
 @router.get("/announcements/{announcement_id}", response_model=AnnouncementView,
             summary="An announcement's progress: pending, sent and failed deliveries (organizers)")
-def announcement(announcement_id: str, rpc: Rpc, _: Organizer):
-    return rpc.notifications.announcement(announcement_id)
+def announcement(announcement_id: UUID, rpc: Rpc, _: Organizer):
+    return rpc.notifications.announcement(str(announcement_id))
