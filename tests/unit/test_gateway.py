@@ -98,7 +98,8 @@ def services():
 @pytest.fixture
 def client(services):
     pool = FakePool(services)
-    app = create_app(Settings(organizer_token=TOKEN), rpc_pool=pool, health_pool=pool, listen_for_changes=False)
+    app = create_app(Settings(environment="test", organizer_token=TOKEN), rpc_pool=pool, health_pool=pool,
+                     listen_for_changes=False)
     with TestClient(app) as client:
         yield client
 
