@@ -12,6 +12,7 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.contracts.base import field_and_message
@@ -19,6 +20,26 @@ from shared.errors import TsunaguError
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger(__name__)
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="The field or parameter, e.g. `title`, `sessions.0.starts_at`, `from`")
+    message: str = Field(description="What is wrong with it")
+
+
+class Problem(BaseModel):
+    """The body of every error answer (RFC 9457), sent as `application/problem+json`."""
+
+    model_config = ConfigDict(extra="allow")  # some answers add members of their own (e.g. /health's `services`)
+
+    type: str = Field("about:blank", description="`about:blank`: the status says what kind of problem it is")
+    title: str = Field(description="The status's phrase, e.g. `Not Found`")
+    status: int = Field(description="The HTTP status, repeated")
+    detail: str = Field(description="What was wrong, for a person to read")
+    instance: str = Field(description="The path that was asked for")
+    errors: list[FieldProblem] | None = Field(None, description="Each field that was wrong (422, 409)")
+    service: str | None = Field(None, description="The service that did not answer (503) or failed (500)")
+    limit_bytes: int | None = Field(None, description="The largest body this path accepts (413)")
 
 
 class ServiceUnavailable(Exception):

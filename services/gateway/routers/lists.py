@@ -25,8 +25,7 @@ ACCEPTED = {"detail": "If this address can be subscribed, a confirmation mail is
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(f"""<!doctype html><html lang="ja"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(title)}</title>
-<style>body{{font-family:sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.6}}
-button{{font-size:1.1rem;padding:.6rem 1.4rem}}</style></head><body>{body}</body></html>""", status_code=status,
+<link rel="stylesheet" href="/static/page.css"></head><body>{body}</body></html>""", status_code=status,
                         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
 
