@@ -68,6 +68,9 @@ def problem(request: Request, status: int, detail: str, headers: dict | None = N
 
 
 def _field_error(error: dict) -> dict:
+    if error.get("type") == "json_invalid":  # its location is ("body", character offset): the body is wrong
+        reason = (error.get("ctx") or {}).get("error", "invalid")
+        return {"field": "body", "message": f"not JSON: {reason} (at character {error['loc'][-1]})"}
     # ("body", "title") → "title"; ("query", "status") → "status"; ("path", "event_id") → "event_id"
     location = tuple(error.get("loc", ()))
     if location and location[0] in ("body", "query", "path", "header"):
@@ -104,6 +107,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+            # FastAPI answers a JSON body that is not even text with 400 "error parsing the body", and
+            # text that is not JSON with 422: both are a body that is not JSON, so both are answered alike.
+            message = "not JSON: the body is not UTF-8 text"
+            return problem(request, 422, f"body: {message}", errors=[{"field": "body", "message": message}])
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"nothing at {request.url.path}"

@@ -26,6 +26,7 @@ def connections_in_time_wait(port: int) -> int:
     return count
 
 
+@pytest.mark.slow
 def test_stop_then_start_again_at_once_with_the_same_ports(tmp_path):
     settings = stack_settings(tmp_path / "var")
     with Stack(settings):

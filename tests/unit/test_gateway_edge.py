@@ -73,6 +73,13 @@ def test_the_member_import_keeps_its_own_larger_limit(client, services):
     assert_problem(client.post("/members/import", headers=ORGANIZER, content=b"a" * (IMPORT_LIMIT + 1)), 413, "20 MB")
 
 
+def test_a_body_that_is_not_even_text_is_refused_like_any_body_that_is_not_json(client):
+    for body in (b'{"title": "\xff"}', b"\xff\xfe\x00{", b"{not json"):
+        response = client.post("/events", headers={**ORGANIZER, "content-type": "application/json"}, content=body)
+        problem = assert_problem(response, 422, "body")
+        assert problem["errors"][0]["field"] == "body"
+
+
 # --- item: security headers and self-hosted docs ---------------------------------------------------
 
 class Assets(HTMLParser):
