@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Gateway, seed_general_list, stack_settings
-from tsunagu.stack import Stack
+from tests.integration.conftest import Gateway, seeded_stack
 
 MAX_EXAMPLES = 10  # per operation and phase: about a minute on two cores
 SEED = int(os.environ.get("TSUNAGU_FUZZ_SEED", "20261123"))  # fixed, so a failure can be replayed
@@ -33,9 +32,7 @@ KNOWN_ELSEWHERE: dict[tuple[str, str], str] = {
 
 @pytest.fixture(scope="module")
 def fuzzed_stack(tmp_path_factory):
-    settings = stack_settings(tmp_path_factory.mktemp("fuzzed"))
-    with Stack(settings) as running:
-        seed_general_list(settings)
+    with seeded_stack(tmp_path_factory.mktemp("fuzzed")) as running:
         yield running
 
 
