@@ -136,6 +136,17 @@ class Settings(LocalState):
         }
 
 
+KEPT_SECRETS = {"organizer_token": "organizer-token", "secret_key": "secret-key"}  # field: file in VAR_DIR
+
+
 def load_settings(**overrides) -> Settings:
-    """Settings from the environment; built on demand, never at import."""
-    return Settings(**overrides)
+    """Settings from the environment; built on demand, never at import. A secret that is not set is the
+    one the local stack keeps in VAR_DIR (`make run` generates them), so `tsunagu` commands run beside
+    it use the same."""
+    state = LocalState(**{name: overrides[name] for name in LocalState.model_fields if name in overrides})
+    kept = {}
+    for name, file_name in KEPT_SECRETS.items():
+        path = state.var_dir / file_name
+        if not getattr(state, name) and path.is_file():
+            kept[name] = path.read_text().strip()
+    return Settings(**{**kept, **overrides})

@@ -8,28 +8,21 @@ import secrets
 import signal
 import threading
 import time
-from pathlib import Path
 
 from shared.rpc import RpcPool
-from shared.settings import SERVICE_NAMES, LocalState, Settings, load_settings
+from shared.settings import KEPT_SECRETS, SERVICE_NAMES, LocalState, Settings, load_settings
 from tsunagu import demo
 from tsunagu.stack import Stack, prepare_var_dir
 
 
-def local_secrets(state: LocalState) -> dict[str, str]:
-    """TSUNAGU_ORGANIZER_TOKEN and TSUNAGU_SECRET_KEY, else the ones saved in var/, else new ones saved there."""
-    return {"organizer_token": state.organizer_token or _saved_secret(state.var_dir, "organizer-token"),
-            "secret_key": state.secret_key or _saved_secret(state.var_dir, "secret-key")}
-
-
-def _saved_secret(var_dir: Path, name: str) -> str:
-    path = var_dir / name
-    if path.exists() and path.read_text().strip():
-        return path.read_text().strip()
-    token = secrets.token_urlsafe(32)
-    path.touch(mode=0o600)
-    path.write_text(token + "\n")
-    return token
+def keep_local_secrets(state: LocalState) -> None:
+    """Makes the organizer token and the secret key that are not set in the environment, once, and keeps
+    them in var/ (where load_settings finds them)."""
+    for name, file_name in KEPT_SECRETS.items():
+        path = state.var_dir / file_name
+        if not getattr(state, name) and not (path.is_file() and path.read_text().strip()):
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(32) + "\n")
 
 
 def _load_demo_once(settings: Settings) -> None:
@@ -57,8 +50,9 @@ def run_foreground(load_demo: bool = True) -> int:
         print(f"Tsunagu is already running with {state.var_dir.resolve()}; stop it first, or give this "
               "copy its own TSUNAGU_VAR_DIR and ports.", flush=True)
         return 1
+    keep_local_secrets(state)
     try:
-        settings = load_settings(**local_secrets(state))
+        settings = load_settings()
     except ValueError as refused:  # pydantic's ValidationError: say which setting, then stop
         print(f"Tsunagu cannot start with these settings:\n{refused}", flush=True)
         return 1

@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from shared.settings import Environment, Settings
+from shared.settings import Environment, Settings, load_settings
 
 KEY = "k" * 32
 
@@ -60,3 +60,20 @@ def test_an_empty_or_short_secret_key_is_refused_outside_tests(environment, key)
 
 def test_tests_run_without_a_secret_key():
     assert Settings(environment="test").secret_key == ""
+
+
+def test_commands_beside_the_local_stack_use_the_secrets_it_keeps(tmp_path, monkeypatch):
+    # `make run` generates both and keeps them in var/; `tsunagu members import` run beside it needs them too
+    (tmp_path / "secret-key").write_text("kept-" + "k" * 40 + "\n")
+    (tmp_path / "organizer-token").write_text("kept-token\n")
+    monkeypatch.setenv("TSUNAGU_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("TSUNAGU_SECRET_KEY", raising=False)
+    monkeypatch.delenv("TSUNAGU_ORGANIZER_TOKEN", raising=False)
+    settings = load_settings()
+    assert settings.secret_key == "kept-" + "k" * 40 and settings.organizer_token == "kept-token"
+    monkeypatch.setenv("TSUNAGU_SECRET_KEY", "from-the-environment-" + "e" * 20)
+    assert load_settings().secret_key == "from-the-environment-" + "e" * 20
+    (tmp_path / "secret-key").unlink()
+    monkeypatch.delenv("TSUNAGU_SECRET_KEY")
+    with pytest.raises(ValidationError, match="TSUNAGU_SECRET_KEY"):
+        load_settings()
