@@ -1,6 +1,7 @@
 """The running gateway and stack at their edges: hostile bodies, logs that stay small, private files."""
 from __future__ import annotations
 
+import re
 import socket
 import stat
 import time
@@ -91,3 +92,15 @@ def test_nothing_under_var_is_readable_by_others(stack, gateway, mailbox):
     readable = [f"{oct(stat.S_IMODE(path.stat().st_mode))} {path.relative_to(var)}" for path in [var, *written]
                 if stat.S_IMODE(path.stat().st_mode) & 0o077]
     assert readable == []
+
+
+def test_the_api_docs_load_nothing_from_another_host(stack):
+    with httpx.Client(base_url=stack.settings.gateway_url, timeout=30) as http:
+        page = http.get("/docs")
+        assert page.status_code == 200 and "default-src 'none'" in page.headers["content-security-policy"]
+        assert re.findall(r"https?://", page.text) == []
+        assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert len(assets) == 3
+        for asset in assets:
+            answer = http.get(asset)
+            assert answer.status_code == 200 and answer.headers["x-content-type-options"] == "nosniff", asset
