@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RABBITMQ_SCRIPT = ROOT / "deploy" / "local" / "rabbitmq.sh"
 PR_SET_PDEATHSIG = 1
 PRIVATE = 0o077  # umask: what the stack and its children create is for this user alone
+# What rabbitmq.sh reads of the settings (the node gets no secret)
+BROKER_SCRIPT_SETTINGS = ("TSUNAGU_BROKER_START_TIMEOUT", "TSUNAGU_LOG_MAX_BYTES", "TSUNAGU_LOG_BACKUPS")
 
 
 def _child_setup() -> None:  # runs in the child before exec
@@ -80,10 +82,11 @@ class Stack:
 
     def start_broker(self) -> None:
         self.broker_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        env = {**os.environ, **{name: value for name, value in settings_env(self.settings).items()
+                                if name in BROKER_SCRIPT_SETTINGS}}
         try:
             subprocess.run([str(RABBITMQ_SCRIPT), "start", str(self.broker_dir), str(self.settings.amqp_port),
-                            str(self.settings.amqp_management_port)], check=True, preexec_fn=_child_setup,
-                           env={**os.environ, "TSUNAGU_BROKER_START_TIMEOUT": str(self.settings.broker_start_timeout)})
+                            str(self.settings.amqp_management_port)], check=True, preexec_fn=_child_setup, env=env)
         except BaseException:
             # The node may have been launched before the start failed (or was interrupted): whatever runs
             # from our broker directory is stopped, so the next start does not find it half alive.

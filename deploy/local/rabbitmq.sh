@@ -4,7 +4,8 @@
 #   rabbitmq.sh stop  DIR                                 stops the node and its own epmd
 # Every node gets its own epmd and distribution port, so several nodes (a developer's stack and the
 # tests' brokers) run side by side. A start that fails stops what it launched, so nothing is left half
-# alive. TSUNAGU_BROKER_START_TIMEOUT: seconds to wait for the node (default 90).
+# alive. TSUNAGU_BROKER_START_TIMEOUT: seconds to wait for the node (default 90); TSUNAGU_LOG_MAX_BYTES,
+# TSUNAGU_LOG_BACKUPS: when its log file rotates, and how many are kept.
 set -euo pipefail
 umask 077  # the node's data and logs are for this user alone
 
@@ -75,6 +76,9 @@ case "$cmd" in
       # Persist every message to disk even under memory pressure; never page the node out of service.
       echo "vm_memory_high_watermark.relative = 0.6"
       echo "disk_free_limit.absolute = 50MB"
+      # The node's own log rotates by size like the stack's other logs.
+      echo "log.file.rotation.size = ${TSUNAGU_LOG_MAX_BYTES:-10485760}"
+      echo "log.file.rotation.count = ${TSUNAGU_LOG_BACKUPS:-3}"
       if [ -n "$mgmt" ]; then
         echo "management.tcp.port = $mgmt"
         echo "management.tcp.ip = 127.0.0.1"
