@@ -51,13 +51,13 @@ stop_node() {
   rm -f "$dir/pid"
   /usr/lib/erlang/bin/epmd -port "$ERL_EPMD_PORT" -kill >/dev/null 2>&1 || true
   # A node that never finished booting has no pid file and ignores rabbitmqctl: end what is left.
-  local left
-  left=$(node_processes)
-  if [ -n "$left" ]; then
-    kill $left 2>/dev/null || true
-    for _ in $(seq 1 50); do left=$(node_processes); [ -z "$left" ] && break; sleep 0.1; done
-    [ -z "$left" ] || kill -9 $left 2>/dev/null || true
-  fi
+  local left signal
+  for signal in TERM KILL; do
+    left=$(node_processes)
+    [ -n "$left" ] || return 0
+    kill "-$signal" $left 2>/dev/null || true
+    for _ in $(seq 1 50); do [ -z "$(node_processes)" ] && return 0; sleep 0.1; done
+  done
 }
 
 case "$cmd" in

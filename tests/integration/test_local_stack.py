@@ -43,7 +43,7 @@ def test_a_broker_start_that_fails_after_launch_leaves_nothing_running(tmp_path)
     failing = Stack(settings)
     with pytest.raises(subprocess.CalledProcessError):
         failing.start_broker()
-    assert (failing.broker_dir / "mnesia").exists()  # it was launched, then stopped
+    assert (failing.broker_dir / "log" / "console.log").exists()  # it was launched, then stopped
     assert processes_mentioning(str(failing.broker_dir)) == []
     # the next start does not find a half-started node, and works
     working = Stack(settings.model_copy(update={"broker_start_timeout": 90}))
