@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from http import HTTPStatus
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.gateway.problems import PROBLEM_JSON
@@ -26,8 +27,12 @@ def body_limit_for(method: str, path: str, default: int) -> int:
     return ROUTE_BODY_LIMITS.get((method, path), default)
 
 
-class BodyTooLarge(Exception):
-    """Raised into the route from `receive` once the body passes the limit: the route stops reading."""
+class BodyTooLarge(HTTPException):
+    """Raised into the route from `receive` once the body passes the limit: the route stops reading.
+    An HTTPException, so that FastAPI passes it on as it is and nobody logs it as a fault."""
+
+    def __init__(self) -> None:
+        super().__init__(413)
 
 
 class BodyLimit:

@@ -65,12 +65,20 @@ def test_a_body_under_the_limit_reaches_the_route(client):
     assert_problem(response, 422)  # the route read it and named what is missing
 
 
-def test_the_member_import_keeps_its_own_larger_limit(client, services):
+def test_the_member_import_keeps_its_own_larger_limit(client, services, caplog):
     services.members = FakeMembers()
     csv = b"name_ja\n" + b"a" * (3 * LIMIT)
     assert client.post("/members/import", headers=ORGANIZER, content=csv).status_code == 200
     assert len(services.members.imported) == 1
+
+    def chunks():  # read by the route itself, chunk after chunk, until the limit stops it
+        for _ in range(IMPORT_LIMIT // (1024 * 1024) + 2):
+            yield b"a" * (1024 * 1024)
+
+    assert_problem(client.post("/members/import", headers=ORGANIZER, content=chunks()), 413, "20 MB")
     assert_problem(client.post("/members/import", headers=ORGANIZER, content=b"a" * (IMPORT_LIMIT + 1)), 413, "20 MB")
+    assert len(services.members.imported) == 1
+    assert "unexpected error" not in caplog.text  # a refused body is an answer, not a fault
 
 
 def test_a_body_that_is_not_even_text_is_refused_like_any_body_that_is_not_json(client):
