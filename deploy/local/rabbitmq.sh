@@ -88,8 +88,10 @@ case "$cmd" in
     mkdir -p "$dir/log"
     # setsid: the node must not receive the terminal's Ctrl-C; the supervisor stops it in order.
     setsid "$rmq/rabbitmq-server" >> "$dir/log/console.log" 2>&1 < /dev/null &
-    "$rmq/rabbitmqctl" -q wait --timeout "${TSUNAGU_BROKER_START_TIMEOUT:-90}" "$dir/pid" >/dev/null 2>&1 || {
-      echo "RabbitMQ did not start in ${TSUNAGU_BROKER_START_TIMEOUT:-90}s; stopping what was launched; see $dir/log" >&2
+    # `timeout` holds the wait to its time even when the CLI itself is slow to start (a busy machine).
+    wait_seconds=${TSUNAGU_BROKER_START_TIMEOUT:-90}
+    timeout "$wait_seconds" "$rmq/rabbitmqctl" -q wait --timeout "$wait_seconds" "$dir/pid" >/dev/null 2>&1 || {
+      echo "RabbitMQ did not start in ${wait_seconds}s; stopping what was launched; see $dir/log" >&2
       tail -n 20 "$dir/log/console.log" >&2
       stop_node
       exit 1; }
