@@ -12,6 +12,7 @@ umask 077  # the node's data and logs are for this user alone
 cmd=${1:?usage: rabbitmq.sh start|stop DIR [AMQP_PORT] [MANAGEMENT_PORT]}
 dir=$(mkdir -p "${2:?DIR}" && cd "$2" && pwd)
 rmq=/usr/lib/rabbitmq/bin
+cd "$dir"  # the node and the CLI write crash dumps (erl_crash.dump, MnesiaCore.*) where they run: here
 
 node_env() {
   local port=$1
