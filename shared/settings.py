@@ -1,21 +1,39 @@
 """Every setting Tsunagu reads, with its default and why. Environment variables are prefixed TSUNAGU_."""
 from __future__ import annotations
 
+from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from urllib.parse import quote
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SERVICE_NAMES = ("events", "members", "notifications")
+MIN_SECRET_KEY_LENGTH = 32
 
 
-class Settings(BaseSettings):
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class LocalState(BaseSettings):
+    """What the local stack must know before the full settings can be checked: where it keeps its
+    state, and the secrets it may have generated and kept there on an earlier start."""
+
     model_config = SettingsConfigDict(env_prefix="TSUNAGU_", extra="ignore")
 
-    environment: str = Field("development", description="development, test or production")
     var_dir: Path = Field(Path("var"), description="Where local state lives: SQLite files, broker data, mail")
+    organizer_token: str = Field("", description="Bearer token organizers use; make run generates one")
+    secret_key: str = Field("", description="Signs links in mail (unsubscribe); make run generates one")
+
+
+class Settings(LocalState):
+    environment: Environment = Field(Environment.DEVELOPMENT,
+                                     description="development, test or production (any case); production "
+                                                 "refuses default secrets, only test runs without a secret key")
 
     http_host: str = Field("127.0.0.1", description="Address the HTTP gateway listens on")
     http_port: int = Field(8000, description="Port of the HTTP gateway")
@@ -43,8 +61,6 @@ class Settings(BaseSettings):
     database_busy_seconds: float = Field(5.0, description="How long a write waits for a lock held elsewhere "
                                                            "before it fails as a passing fault (503, retried)")
 
-    organizer_token: str = Field("", description="Bearer token organizers use; make run generates one")
-    secret_key: str = Field("", description="Signs links in mail (unsubscribe); make run generates one")
     rpc_timeout: float = Field(10.0, description="Seconds the gateway waits for a service's answer")
     rpc_pool_size: int = Field(8, description="Started RPC proxies the gateway keeps")
     health_timeout: float = Field(3.0, description="Seconds /health waits for each service's ping")
@@ -58,6 +74,25 @@ class Settings(BaseSettings):
     retry_seconds: float = Field(10.0, description="An event that met a passing fault (database locked or "
                                                    "away) is handled again after this many seconds")
     retry_hours: float = Field(24.0, description="… for at most this long; then it goes to the dead letters")
+    max_body_bytes: int = Field(1024 * 1024, gt=0, description="Largest request body the gateway reads; "
+                                                               "larger ones get 413 (the member import has "
+                                                               "its own limit)")
+    log_max_bytes: int = Field(10 * 1024 * 1024, gt=0, description="Size at which the local stack starts a "
+                                                                   "new log file for a part")
+    log_backups: int = Field(3, ge=1, description="Earlier log files kept per part (NAME.log.1 …)")
+    broker_start_timeout: int = Field(90, gt=0, description="Seconds the local stack waits for its RabbitMQ "
+                                                            "to accept connections")
+
+    @field_validator("environment", mode="before")
+    @classmethod
+    def _known_environment(cls, value: object) -> object:
+        if isinstance(value, str):
+            word = value.strip().lower()
+            known = [environment.value for environment in Environment]
+            if word not in known:
+                raise ValueError(f"TSUNAGU_ENVIRONMENT must be one of {', '.join(known)} (got {value!r})")
+            return word
+        return value
 
     @model_validator(mode="after")
     def _derived_ports(self) -> "Settings":
@@ -66,12 +101,14 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
-    def _refuse_unsafe_production(self) -> "Settings":
-        if self.environment == "production":
+    def _refuse_unsafe_secrets(self) -> "Settings":
+        # Anyone who knows the key can sign an unsubscribe link for any subscriber: only tests run without it.
+        if self.environment is not Environment.TEST and len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(f"TSUNAGU_SECRET_KEY must be a random value of at least {MIN_SECRET_KEY_LENGTH} "
+                             f"characters (e.g. `openssl rand -hex 32`); make run generates one in var/secret-key")
+        if self.environment is Environment.PRODUCTION:
             if len(self.organizer_token) < 24:
                 raise ValueError("TSUNAGU_ORGANIZER_TOKEN must be set to a long random value in production")
-            if len(self.secret_key) < 32:
-                raise ValueError("TSUNAGU_SECRET_KEY must be set to a long random value in production")
             if self.amqp_password == "guest":
                 raise ValueError("TSUNAGU_AMQP_PASSWORD must not be the default in production")
         return self
@@ -106,6 +143,17 @@ class Settings(BaseSettings):
         }
 
 
+KEPT_SECRETS = {"organizer_token": "organizer-token", "secret_key": "secret-key"}  # field: file in VAR_DIR
+
+
 def load_settings(**overrides) -> Settings:
-    """Settings from the environment; built on demand, never at import."""
-    return Settings(**overrides)
+    """Settings from the environment; built on demand, never at import. A secret that is not set is the
+    one the local stack keeps in VAR_DIR (`make run` generates them), so `tsunagu` commands run beside
+    it use the same."""
+    state = LocalState(**{name: overrides[name] for name in LocalState.model_fields if name in overrides})
+    kept = {}
+    for name, file_name in KEPT_SECRETS.items():
+        path = state.var_dir / file_name
+        if not getattr(state, name) and path.is_file():
+            kept[name] = path.read_text().strip()
+    return Settings(**{**kept, **overrides})

@@ -5,10 +5,13 @@ import random
 import socket
 
 
-def _bindable(port: int) -> bool:
+def port_is_free(host: str, port: int) -> bool:
+    """Bindable as a server binds it: with SO_REUSEADDR, so connections of a stopped server still in
+    TIME_WAIT do not count as taken, while another listener does."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            sock.bind(("127.0.0.1", port))
+            sock.bind((host, port))
             return True
         except OSError:
             return False
@@ -20,7 +23,7 @@ def free_port(*offsets: int) -> int:
     rng = random.Random()
     for _ in range(1000):
         port = rng.randint(10000, 19999)
-        if all(_bindable(port + offset) for offset in (0, *offsets)):
+        if all(port_is_free("127.0.0.1", port + offset) for offset in (0, *offsets)):
             return port
     raise RuntimeError("no free port found")
 

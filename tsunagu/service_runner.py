@@ -28,9 +28,11 @@ def run(name: str) -> None:
     from nameko.runners import ServiceRunner
 
     from shared.db import SETTINGS_KEY
+    from shared.logs import quiet_domain_errors
     from shared.settings import load_settings
 
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s")
+    quiet_domain_errors()
     log = logging.getLogger(__name__)
     settings = load_settings()
     config = settings.nameko_config()

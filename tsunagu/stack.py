@@ -19,17 +19,29 @@ import urllib.request
 from pathlib import Path
 
 from shared.settings import SERVICE_NAMES, Settings
+from tsunagu.logs import RotatingLog, pump
+from tsunagu.ports import port_is_free
 
 ROOT = Path(__file__).resolve().parent.parent
 RABBITMQ_SCRIPT = ROOT / "deploy" / "local" / "rabbitmq.sh"
 PR_SET_PDEATHSIG = 1
+PRIVATE = 0o077  # umask: what the stack and its children create is for this user alone
+# What rabbitmq.sh reads of the settings (the node gets no secret)
+BROKER_SCRIPT_SETTINGS = ("TSUNAGU_BROKER_START_TIMEOUT", "TSUNAGU_LOG_MAX_BYTES", "TSUNAGU_LOG_BACKUPS")
 
 
-def _die_with_parent() -> None:  # runs in the child before exec
+def _child_setup() -> None:  # runs in the child before exec
+    os.umask(PRIVATE)
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     except OSError:
         pass
+
+
+def prepare_var_dir(var_dir: Path) -> None:
+    """VAR_DIR holds databases, mail, logs and secrets: 0700, also when an earlier version made it 0755."""
+    var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    var_dir.chmod(0o700)
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -69,9 +81,18 @@ class Stack:
         return self.var / "rabbitmq"
 
     def start_broker(self) -> None:
-        self.broker_dir.mkdir(parents=True, exist_ok=True)
-        subprocess.run([str(RABBITMQ_SCRIPT), "start", str(self.broker_dir), str(self.settings.amqp_port),
-                        str(self.settings.amqp_management_port)], check=True)
+        self.broker_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        env = {**os.environ, **{name: value for name, value in settings_env(self.settings).items()
+                                if name in BROKER_SCRIPT_SETTINGS}}
+        try:
+            subprocess.run([str(RABBITMQ_SCRIPT), "start", str(self.broker_dir), str(self.settings.amqp_port),
+                            str(self.settings.amqp_management_port)], check=True, preexec_fn=_child_setup, env=env)
+        except BaseException:
+            # The node may have been launched before the start failed (or was interrupted): whatever runs
+            # from our broker directory is stopped, so the next start does not find it half alive.
+            self.broker_started = True
+            self.stop_broker()
+            raise
         self.broker_started = True
 
     def stop_broker(self) -> None:
@@ -88,12 +109,17 @@ class Stack:
 
     # --- child processes ---------------------------------------------------------------------
     def _spawn(self, name: str, *args: str) -> subprocess.Popen:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         env = {**os.environ, **settings_env(self.settings), "PYTHONUNBUFFERED": "1"}
-        with open(self.log_dir / f"{name}.log", "ab") as log:
+        log = RotatingLog(self.log_dir / f"{name}.log", self.settings.log_max_bytes, self.settings.log_backups)
+        try:
             process = subprocess.Popen([self.python, "-m", "tsunagu.cli", *args], env=env, cwd=ROOT,
-                                       stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       start_new_session=True, preexec_fn=_die_with_parent)
+                                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       start_new_session=True, preexec_fn=_child_setup)
+        except BaseException:
+            log.close()
+            raise
+        pump(process.stdout, log)
         self.processes[name] = process
         return process
 
@@ -159,14 +185,12 @@ class Stack:
                   "TSUNAGU_HTTP_PORT": (self.settings.http_host, self.settings.http_port),
                   "TSUNAGU_SMTP_PORT": (self.settings.smtp_host, self.settings.smtp_port)}
         for variable, (host, port) in wanted.items():
-            with socket.socket() as sock:
-                try:
-                    sock.bind((host, port))
-                except OSError:
-                    raise RuntimeError(f"{host}:{port} is already in use (another Tsunagu, or a system "
-                                       f"service?); choose another port with {variable}") from None
+            if not port_is_free(host, port):
+                raise RuntimeError(f"{host}:{port} is already in use (another Tsunagu, or a system "
+                                   f"service?); choose another port with {variable}")
 
     def start(self) -> None:
+        prepare_var_dir(self.var)
         self.check_ports_free()
         self.start_broker()
         self.declare_topology()

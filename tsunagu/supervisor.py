@@ -3,30 +3,26 @@ restart a part that dies, and on Ctrl-C or SIGTERM stop everything it started.""
 from __future__ import annotations
 
 import fcntl
+import os
 import secrets
 import signal
 import threading
 import time
 
 from shared.rpc import RpcPool
-from shared.settings import SERVICE_NAMES, Settings, load_settings
+from shared.settings import KEPT_SECRETS, SERVICE_NAMES, LocalState, Settings, load_settings
 from tsunagu import demo
-from tsunagu.stack import Stack
+from tsunagu.stack import Stack, prepare_var_dir
 
 
-def organizer_token(settings: Settings) -> str:
-    """TSUNAGU_ORGANIZER_TOKEN, else the one saved in var/organizer-token, else a new one saved there."""
-    return settings.organizer_token or _saved_secret(settings, "organizer-token")
-
-
-def _saved_secret(settings: Settings, name: str) -> str:
-    path = settings.var_dir / name
-    if path.exists() and path.read_text().strip():
-        return path.read_text().strip()
-    token = secrets.token_urlsafe(32)
-    path.touch(mode=0o600)
-    path.write_text(token + "\n")
-    return token
+def keep_local_secrets(state: LocalState) -> None:
+    """Makes the organizer token and the secret key that are not set in the environment, once, and keeps
+    them in var/ (where load_settings finds them)."""
+    for name, file_name in KEPT_SECRETS.items():
+        path = state.var_dir / file_name
+        if not getattr(state, name) and not (path.is_file() and path.read_text().strip()):
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_urlsafe(32) + "\n")
 
 
 def _load_demo_once(settings: Settings) -> None:
@@ -44,17 +40,22 @@ def _load_demo_once(settings: Settings) -> None:
 
 
 def run_foreground(load_demo: bool = True) -> int:
-    settings = load_settings()
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
-    lock = open(settings.var_dir / "tsunagu.lock", "w")  # noqa: SIM115 — held for the whole run
+    os.umask(0o077)  # databases, mail, logs and secrets are for this user alone, in every child too
+    state = LocalState()
+    prepare_var_dir(state.var_dir)
+    lock = open(state.var_dir / "tsunagu.lock", "w")  # noqa: SIM115 — held for the whole run
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        print(f"Tsunagu is already running with {settings.var_dir.resolve()}; stop it first, or give this "
+        print(f"Tsunagu is already running with {state.var_dir.resolve()}; stop it first, or give this "
               "copy its own TSUNAGU_VAR_DIR and ports.", flush=True)
         return 1
-    settings = settings.model_copy(update={"organizer_token": organizer_token(settings),
-                                           "secret_key": settings.secret_key or _saved_secret(settings, "secret-key")})
+    keep_local_secrets(state)
+    try:
+        settings = load_settings()
+    except ValueError as refused:  # pydantic's ValidationError: say which setting, then stop
+        print(f"Tsunagu cannot start with these settings:\n{refused}", flush=True)
+        return 1
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

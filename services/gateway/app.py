@@ -3,13 +3,36 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from typing import Any
 
-from services.gateway import problems
+from fastapi import FastAPI, Request
+from starlette.types import ASGIApp
+
+from services.gateway import docs, problems
+from services.gateway.body_limit import BodyLimit
 from services.gateway.feed_cache import FeedCache, FeedInvalidator
+from services.gateway.openapi import build_openapi
 from services.gateway.routers import events, feeds, health, lists, members, registrations
+from services.gateway.security_headers import SecurityHeaders
 from shared.rpc import RpcPool
 from shared.settings import Settings, load_settings
+
+
+class Gateway(FastAPI):
+    def __init__(self, settings: Settings, **kwargs):
+        # FastAPI's own /docs and /redoc load scripts from a CDN: docs.py serves the page from here
+        super().__init__(docs_url=None, redoc_url=None, **kwargs)
+        self.max_body_bytes = settings.max_body_bytes
+
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside everything FastAPI builds, so even its last-resort 500 answer carries the headers,
+        # and no route (nor FastAPI's body parsing) ever reads past the body limit.
+        return SecurityHeaders(BodyLimit(super().build_middleware_stack(), self.max_body_bytes))
+
+    def openapi(self) -> dict[str, Any]:
+        if not self.openapi_schema:
+            self.openapi_schema = build_openapi(self)
+        return self.openapi_schema
 
 
 def create_app(settings: Settings | None = None, rpc_pool: RpcPool | None = None,
@@ -35,9 +58,11 @@ def create_app(settings: Settings | None = None, rpc_pool: RpcPool | None = None
             app.state.rpc_pool.close()
             app.state.health_pool.close()
 
-    app = FastAPI(title="Tsunagu", version="0.1.0", lifespan=lifespan,
-                  description="Events, members and mail for a network of migrant-support groups.")
+    app = Gateway(settings, title="Tsunagu", version="0.1.0", lifespan=lifespan,
+                  description="Events, members and mail for a network of migrant-support groups. "
+                              "Every error is `application/problem+json` (RFC 9457).")
     problems.install(app)
+    docs.install(app)
     app.include_router(health.router)
     app.include_router(feeds.router)  # before events: /events/{id}.ics must not be read as an event id
     app.include_router(events.router)

@@ -12,6 +12,7 @@ from http import HTTPStatus
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.contracts.base import field_and_message
@@ -20,6 +21,26 @@ from shared.errors import TsunaguError
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = "5"  # what a client is told to wait after a 503
 log = logging.getLogger(__name__)
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="The field or parameter, e.g. `title`, `sessions.0.starts_at`, `from`")
+    message: str = Field(description="What is wrong with it")
+
+
+class Problem(BaseModel):
+    """The body of every error answer (RFC 9457), sent as `application/problem+json`."""
+
+    model_config = ConfigDict(extra="allow")  # some answers add members of their own (e.g. /health's `services`)
+
+    type: str = Field("about:blank", description="`about:blank`: the status says what kind of problem it is")
+    title: str = Field(description="The status's phrase, e.g. `Not Found`")
+    status: int = Field(description="The HTTP status, repeated")
+    detail: str = Field(description="What was wrong, for a person to read")
+    instance: str = Field(description="The path that was asked for")
+    errors: list[FieldProblem] | None = Field(None, description="Each field that was wrong (422, 409)")
+    service: str | None = Field(None, description="The service that did not answer (503) or failed (500)")
+    limit_bytes: int | None = Field(None, description="The largest body this path accepts (413)")
 
 
 class ServiceUnavailable(Exception):
@@ -48,6 +69,9 @@ def problem(request: Request, status: int, detail: str, headers: dict | None = N
 
 
 def _field_error(error: dict) -> dict:
+    if error.get("type") == "json_invalid":  # its location is ("body", character offset): the body is wrong
+        reason = (error.get("ctx") or {}).get("error", "invalid")
+        return {"field": "body", "message": f"not JSON: {reason} (at character {error['loc'][-1]})"}
     # ("body", "title") → "title"; ("query", "status") → "status"; ("path", "event_id") → "event_id"
     location = tuple(error.get("loc", ()))
     if location and location[0] in ("body", "query", "path", "header"):
@@ -85,6 +109,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+            # FastAPI answers a JSON body that is not even text with 400 "error parsing the body", and
+            # text that is not JSON with 422: both are a body that is not JSON, so both are answered alike.
+            message = "not JSON: the body is not UTF-8 text"
+            return problem(request, 422, f"body: {message}", errors=[{"field": "body", "message": message}])
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"nothing at {request.url.path}"

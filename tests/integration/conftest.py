@@ -6,6 +6,8 @@ import email
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email import policy
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -51,11 +53,18 @@ def seed_general_list(settings: Settings) -> None:
         pool.close()
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory):
-    settings = stack_settings(tmp_path_factory.mktemp("stack"))
+@contextmanager
+def seeded_stack(var_dir: Path) -> Iterator[Stack]:
+    """A running stack whose general list has the SUBSCRIBERS."""
+    settings = stack_settings(var_dir)
     with Stack(settings) as running:
         seed_general_list(settings)
+        yield running
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    with seeded_stack(tmp_path_factory.mktemp("stack")) as running:
         yield running
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -65,6 +66,9 @@ def test_run_starts_everything_with_demo_data_and_ctrl_c_stops_it_all(tmp_path):
         while len(list((var / "mail").glob("*.eml"))) < 20 and time.monotonic() < deadline:
             time.sleep(0.25)
         assert len(list((var / "mail").glob("*.eml"))) == 20
+        # the databases, the mail, the logs and the secrets are the user's alone
+        assert [str(path) for path in [var, *var.rglob("*")] if not path.is_symlink()
+                and stat.S_IMODE(path.stat().st_mode) & 0o077] == []
     finally:
         process.send_signal(signal.SIGINT)
         try:

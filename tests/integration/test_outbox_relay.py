@@ -29,7 +29,7 @@ SCRIPT = ROOT / "deploy" / "local" / "rabbitmq.sh"
 @pytest.fixture
 def broker(tmp_path):
     directory, port = tmp_path / "rabbitmq", free_amqp_port()
-    settings = Settings(amqp_port=port)
+    settings = Settings(environment="test", amqp_port=port)
 
     class Broker:
         uri = settings.amqp_uri

@@ -43,7 +43,7 @@ def test_every_subscribed_event_has_a_contract():
 
 @pytest.mark.parametrize("sub", SUBSCRIPTIONS, ids=lambda s: s.queue_name)
 def test_the_queue_we_declare_is_the_one_nameko_declares(sub):
-    config = {"AMQP_URI": "memory://", SETTINGS_KEY: Settings()}
+    config = {"AMQP_URI": "memory://", SETTINGS_KEY: Settings(environment="test")}
     container = ServiceContainer(load_service_class(sub.consumer), config)
     handler = get_extension(container, EventHandler, method_name=sub.handler)
     handler.setup()

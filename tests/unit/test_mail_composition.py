@@ -20,7 +20,8 @@ EVENT = {"id": "ev-1", "kind": "migrants_day", "title": {"ja": "国際移住者�
          "starts_at": "2026-12-18T03:00:00+00:00", "ends_at": "2026-12-18T05:00:00+00:00",
          "timezone": "Asia/Tokyo"}
 LISTS = {"general": {"ja": "全体メーリングリスト", "en": "General list"}}
-SETTINGS = Settings(mail_from="Tsunagu <noreply@tsunagu.example>", public_url="https://tsunagu.example")
+SETTINGS = Settings(environment="test", mail_from="Tsunagu <noreply@tsunagu.example>",
+                    public_url="https://tsunagu.example")
 
 
 def delivery(**overrides) -> DueDelivery:

@@ -1,4 +1,8 @@
-"""GET /health: each service's state, learned by pinging it over the bus."""
+"""GET /health: each service's state, learned by pinging it over the bus.
+
+Anyone sees whether each service is up; only organizers see the details (instances, database,
+the reason a service does not answer), which name hosts and processes.
+"""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
@@ -6,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from services.gateway.auth import MaybeOrganizer
 from services.gateway.problems import ServiceFailed, ServiceUnavailable, problem
 from services.gateway.rpc import call_service
 from shared.errors import Unavailable
@@ -26,15 +31,17 @@ def _ping(pool, service: str) -> dict:
         return {"status": "failing", "reason": exc.error_type}
 
 
-@router.get("/health", summary="Each service's state, as learned over the bus",
-            responses={503: {"description": "A service does not answer (named in the body)"}})
-def health(request: Request):
+@router.get("/health", summary="Each service's state (up or not), as learned over the bus; details for organizers")
+def health(request: Request, organizer: MaybeOrganizer):
     pool = request.app.state.health_pool
     with ThreadPoolExecutor(len(SERVICE_NAMES)) as executor:
         states = dict(zip(SERVICE_NAMES, executor.map(lambda name: _ping(pool, name), SERVICE_NAMES)))
     failing = [name for name, state in states.items() if state["status"] != "ok"]
+    detail = f"not answering: {', '.join(failing)}"
+    if organizer:
+        detail += " (" + "; ".join(f"{name}: {states[name]['reason']}" for name in failing) + ")"
+    else:
+        states = {name: {"status": state["status"]} for name, state in states.items()}
     if failing:
-        reasons = "; ".join(f"{name}: {states[name].get('reason', states[name]['status'])}" for name in failing)
-        return problem(request, 503, f"not answering: {', '.join(failing)} ({reasons})",
-                       services=states, failing=failing)
+        return problem(request, 503, detail, services=states, failing=failing)
     return JSONResponse({"status": "ok", "services": states})

@@ -8,11 +8,12 @@ from html import escape
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from services.gateway.auth import Organizer
+from services.gateway.body_limit import upload_limit_text
 from services.gateway.rpc import Services, services
 from shared.contracts.notifications import (SLUG_PATTERN, SUBSCRIPTION_ID_MAX, AnnouncementDraft, AnnouncementView,
                                             MailingListDraft, MailingListView, SubscriberImportReport, SubscriberView,
@@ -25,7 +26,7 @@ Rpc = Annotated[Services, Depends(services)]
 Slug = Annotated[str, Path(pattern=SLUG_PATTERN, description="The list's slug, e.g. `general`")]
 SubscriptionId = Annotated[int, Path(ge=1, le=SUBSCRIPTION_ID_MAX)]
 Signature = Annotated[str, Path(max_length=64)]
-MAX_IMPORT_BYTES = 10 * 2**20  # 20,000 subscribers (the most one import takes) fit well within it
+IMPORT_LIMIT = upload_limit_text("POST", "/lists/{slug}/subscribers/import")  # enforced by body_limit
 ACCEPTED = {"detail": "If this address can be subscribed, a confirmation mail is on its way. "
                       "The subscription starts when the button in that mail's page is pressed."}
 
@@ -33,8 +34,7 @@ ACCEPTED = {"detail": "If this address can be subscribed, a confirmation mail is
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
     return HTMLResponse(f"""<!doctype html><html lang="ja"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(title)}</title>
-<style>body{{font-family:sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem;line-height:1.6}}
-button{{font-size:1.1rem;padding:.6rem 1.4rem}}</style></head><body>{body}</body></html>""", status_code=status,
+<link rel="stylesheet" href="/static/page.css"></head><body>{body}</body></html>""", status_code=status,
                         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
 
@@ -101,14 +101,10 @@ def subscribers(slug: Slug, rpc: Rpc, _: Organizer):
 
 @router.post("/lists/{slug}/subscribers/import", response_model=SubscriberImportReport,
              summary="Import subscribers whose consent is held elsewhere, from a CSV (UTF-8 or Shift_JIS) sent as "
-                     f"the request body, at most {MAX_IMPORT_BYTES // 2**20} MB (organizers)")
+                     f"the request body, at most {IMPORT_LIMIT} (organizers)")
 async def import_subscribers(slug: Slug, request: Request, rpc: Rpc, _: Organizer,
                              dry_run: Annotated[bool, Query(description="Check and count, change nothing")] = False):
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_IMPORT_BYTES:
-            raise HTTPException(413, f"the file is larger than {MAX_IMPORT_BYTES // 2**20} MB: split it")
+    body = await request.body()
     if not body:
         raise Invalid("send the CSV file as the request body", "body")
     return await run_in_threadpool(rpc.notifications.import_subscribers, slug, base64.b64encode(body).decode(),

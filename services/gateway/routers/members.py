@@ -4,10 +4,11 @@ from __future__ import annotations
 import base64
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from services.gateway.auth import MaybeOrganizer, Organizer
+from services.gateway.body_limit import upload_limit_text
 from services.gateway.rpc import Services, services
 from shared.contracts.members import (DIRECTORY_OFFSET_MAX, DirectoryEntry, GroupKind, ImportJobView,
                                       IndividualDraft, MemberDate, MemberGroupDraft, MemberPatch, MembershipDraft,
@@ -17,20 +18,7 @@ from shared.errors import Invalid
 
 router = APIRouter(tags=["members"])
 Rpc = Annotated[Services, Depends(services)]
-MAX_IMPORT_BYTES = 20 * 1024 * 1024  # an import's CSV, read as it arrives: far above 60,000 members
-
-
-async def _upload(request: Request, limit: int) -> bytes:
-    """The request body, refused with 413 as soon as it grows past `limit` (never held whole first)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise HTTPException(413, f"the file is larger than {limit // 1024 // 1024} MB; split it into parts")
-    received = bytearray()
-    async for part in request.stream():
-        received += part
-        if len(received) > limit:
-            raise HTTPException(413, f"the file is larger than {limit // 1024 // 1024} MB; split it into parts")
-    return bytes(received)
+IMPORT_LIMIT = upload_limit_text("POST", "/members/import")  # enforced while the body is read (body_limit)
 
 
 @router.get("/directory", response_model=list[DirectoryEntry] | list[MemberView],
@@ -61,12 +49,12 @@ def renewals(rpc: Rpc, _: Organizer, due_before: MemberDate):
                  "required": True, "content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}}}},
              summary="Import a CSV sent as the request body, in the background (organizers): poll the job",
              description=f"UTF-8 (with or without BOM), Shift_JIS, or UTF-16 with BOM (tab-separated, as Excel's "
-                         f"\"Unicode text\"); at most {MAX_IMPORT_BYTES // 1024 // 1024} MB (413 above). "
+                         f"\"Unicode text\"); at most {IMPORT_LIMIT} (413 above). "
                          "A file that cannot be read at all is refused at once (422); otherwise the answer is "
                          "a job (202, `Location`) whose `report` names each rejected line once it is finished.")
 async def import_members(request: Request, rpc: Rpc, _: Organizer, response: Response,
                          dry_run: Annotated[bool, Query(description="Check and count, change nothing")] = False):
-    body = await _upload(request, MAX_IMPORT_BYTES)
+    body = await request.body()
     if not body:
         raise Invalid("send the CSV file as the request body", "body")
     job = await run_in_threadpool(rpc.members.start_import, base64.b64encode(body).decode(), dry_run)
