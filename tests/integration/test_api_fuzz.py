@@ -21,15 +21,6 @@ MAX_EXAMPLES = 10  # per operation and phase: about a minute on two cores
 SEED = int(os.environ.get("TSUNAGU_FUZZ_SEED", "20261123"))  # fixed, so a failure can be replayed
 CHECKS = ["not_a_server_error", "status_code_conformance", "content_type_conformance",
           "response_schema_conformance", "response_headers_conformance"]
-# Found by this test and being mended in their own areas; each entry goes once that work is merged.
-KNOWN_ELSEWHERE: dict[tuple[str, str], str] = {
-    ("POST /members/individuals", "ST101"):
-        "members: a second member with an empty external_id (\"\") is an IntegrityError, a 500",
-    ("POST /lists/unsubscribe/{subscription_id}/{signature}", "ST101"):
-        "notifications: a signature that is not ASCII is a TypeError, a 500 (unsubscribe paths)",
-}
-
-
 @pytest.fixture(scope="module")
 def fuzzed_stack(tmp_path_factory):
     with seeded_stack(tmp_path_factory.mktemp("fuzzed")) as running:
@@ -73,8 +64,6 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(fuzzed_st
     result = json.loads(report.read_text())
     assert result["complete"] and result["errors"] == [], output
     assert result["operations"]["tested"] == result["operations"]["total"] > 40, output
-    found = {(operation, failure["code"]) for failure in result["failures"] for operation in failure["operations"]}
-    unexpected = sorted(found - KNOWN_ELSEWHERE.keys())
-    assert unexpected == [], output
-    if found:
-        pytest.xfail("; ".join(KNOWN_ELSEWHERE[key] for key in sorted(found)))
+    found = sorted({(operation, failure["code"]) for failure in result["failures"]
+                    for operation in failure["operations"]})
+    assert found == [], output
