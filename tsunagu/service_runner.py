@@ -42,9 +42,10 @@ def run(name: str) -> None:
     current: list[ServiceRunner] = []
 
     def shutdown(signum, _frame):
+        if stopping.ready():
+            return  # already stopping: a second stop of the same runner would wait on the first for ever
         log.info("stopping on signal %s", signum)
-        if not stopping.ready():
-            stopping.send(True)
+        stopping.send(True)
         if current:
             eventlet.spawn_n(current[0].stop)
 
