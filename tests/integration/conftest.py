@@ -19,6 +19,7 @@ import pytest
 from shared.contracts.notifications import GENERAL_LIST
 from shared.rpc import RpcPool
 from shared.settings import Settings
+from tests.integration.patience import PATIENCE
 from tsunagu.ports import free_amqp_port, free_port
 from tsunagu.stack import Stack
 
@@ -40,7 +41,7 @@ def pytest_collection_modifyitems(items):
 def stack_settings(var_dir: Path, **overrides) -> Settings:
     return Settings(var_dir=var_dir, environment="test", organizer_token=TOKEN, secret_key="integration-" + "s" * 32,
                     http_port=free_port(), amqp_port=free_amqp_port(), smtp_port=free_port(),
-                    outbox_poll_seconds=0.5, rpc_timeout=8, private_feed_seconds=1, **overrides)
+                    outbox_poll_seconds=0.5, rpc_timeout=20, private_feed_seconds=1, **overrides)
 
 
 def seed_general_list(settings: Settings) -> None:
@@ -128,7 +129,7 @@ class MailBox:
     def recipients_for(self, event_id: str) -> Counter:
         return Counter(m["X-Sink-Envelope-To"] for m in self.for_event(event_id))
 
-    def wait_for(self, event_ids: list[str], per_event: int, timeout: float) -> dict[str, Counter]:
+    def wait_for(self, event_ids: list[str], per_event: int, timeout: float = PATIENCE) -> dict[str, Counter]:
         """Wait until every event has mail for `per_event` recipients; return what arrived."""
         deadline = time.monotonic() + timeout
         while True:

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from tests.integration.patience import PATIENCE
 from tsunagu.stack import Stack
 
 CAPACITY = 40
@@ -33,7 +34,7 @@ def instances_answering(stack: Stack) -> set[str]:
 def check_never_oversold(stack: Stack) -> None:
     stack.start_service("events", instance="events-2")
     try:
-        stack.wait_healthy(60)
+        stack.wait_healthy(PATIENCE)
         deadline_instances = set()
         for _ in range(20):
             deadline_instances = instances_answering(stack)

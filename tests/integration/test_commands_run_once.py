@@ -12,6 +12,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.bus.commands import IDEMPOTENCY_KEY
 from tests.integration.conftest import SUBSCRIBERS
+from tests.integration.patience import PATIENCE
 
 
 def rpc_config(settings) -> dict:
@@ -41,7 +42,7 @@ def test_a_registration_delivered_twice_is_made_once(stack, gateway, mailbox):
     mine = httpx.get(f"{stack.settings.gateway_url}/registrations/{first['id']}",
                      params={"token": second["manage_token"]})
     assert mine.status_code == 200
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + PATIENCE
     while not mail_to(mailbox, request["email"]) and time.monotonic() < deadline:
         time.sleep(0.25)
     time.sleep(1.5)
@@ -59,7 +60,7 @@ def test_an_announcement_delivered_twice_is_sent_once(stack, mailbox):
 
     def received() -> Counter:
         return Counter(m["X-Sink-Envelope-To"] for m in mailbox.messages() if m["Subject"] == subject)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + PATIENCE
     while len(received()) < len(SUBSCRIBERS) and time.monotonic() < deadline:
         time.sleep(0.25)
     time.sleep(1.5)
@@ -95,7 +96,7 @@ def test_events_killed_during_registrations_leaves_no_orphan_and_no_double(stack
         http = httpx.Client(timeout=30)
         for email in mine:
             key = {"Idempotency-Key": str(uuid.uuid4())}
-            deadline = time.monotonic() + 120
+            deadline = time.monotonic() + PATIENCE
             while time.monotonic() < deadline:
                 try:
                     response = http.post(url, json={"display_name": "Crash", "email": email}, headers=key)
@@ -118,14 +119,14 @@ def test_events_killed_during_registrations_leaves_no_orphan_and_no_double(stack
     time.sleep(1)
     stack.start_service("events")
     for thread in threads:
-        thread.join(180)
-    stack.wait_healthy(60)
+        thread.join(PATIENCE)
+    stack.wait_healthy(PATIENCE)
 
     assert sorted(answered) == sorted(people)
     listed = gateway.http.get(f"/events/{event['id']}/registrations").json()
     assert Counter(r["email"] for r in listed) == Counter({email: 1 for email in people})
     assert {r["id"] for r in listed} == set(answered.values())
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + PATIENCE
     while time.monotonic() < deadline and not all(mail_to(mailbox, email) for email in people):
         time.sleep(0.5)
     time.sleep(1.5)

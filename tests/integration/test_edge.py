@@ -10,6 +10,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.integration.patience import PATIENCE
+
 MB = 1024 * 1024
 
 
@@ -81,7 +83,7 @@ def test_a_thousand_404s_leave_the_service_log_almost_unchanged(stack):
 def test_nothing_under_var_is_readable_by_others(stack, gateway, mailbox):
     address = f"private-{uuid.uuid4().hex[:8]}@example.org"
     assert gateway.http.post("/lists/general/subscriptions", json={"email": address}).status_code == 202
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + PATIENCE
     while not any(address in m["X-Sink-Envelope-To"] for m in mailbox.messages()) and time.monotonic() < deadline:
         time.sleep(0.25)
     var = stack.settings.var_dir

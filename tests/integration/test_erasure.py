@@ -16,6 +16,7 @@ import pytest
 
 from shared.rpc import RpcPool
 from tests.integration.conftest import Gateway, MailBox, seed_general_list, stack_settings
+from tests.integration.patience import PATIENCE
 from tsunagu.stack import Stack
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -72,7 +73,7 @@ def rpc_call(settings, service: str, method: str, *args):
         pool.close()
 
 
-def wait_until(condition, what: str, timeout: float = 120):
+def wait_until(condition, what: str, timeout: float = PATIENCE):
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, f"waited {timeout:.0f}s for {what}"
@@ -180,7 +181,7 @@ def test_an_erased_person_leaves_no_trace_and_gets_no_mail(own_stack):
     searched = [str(path.relative_to(settings.var_dir)) for path in files_to_search(settings.var_dir)]
     assert {"events.db", "members.db", "notifications.db", "log/events.log", "log/members.log",
             "log/notifications.log", "log/gateway.log", "log/smtp-sink.log"} <= set(searched)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + PATIENCE
     while (left := traces(settings.var_dir, ERASED)) and time.monotonic() < deadline:
         time.sleep(1)
     assert left == {}, f"the erased people are still in {left}"

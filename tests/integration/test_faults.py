@@ -14,6 +14,7 @@ from shared.bus.topology import event_exchange
 from shared.contracts.base import utcnow
 from shared.contracts.events import EventPublished, EventView
 from tests.integration.conftest import SUBSCRIBERS, expected_recipients
+from tests.integration.patience import PATIENCE
 
 
 def event_view(**overrides) -> EventView:
@@ -40,7 +41,7 @@ def test_the_same_event_delivered_twice_sends_one_mail(stack, mailbox):
     # a second event_id for the same event revision (an operator's replay, a relay's double) too
     publish_raw(stack.settings, EventPublished(event=published.event).to_wire())
     event_id = published.event.id
-    assert mailbox.wait_for([event_id], len(SUBSCRIBERS), 10)[event_id] == expected_recipients()
+    assert mailbox.wait_for([event_id], len(SUBSCRIBERS))[event_id] == expected_recipients()
     time.sleep(2)
     assert mailbox.recipients_for(event_id) == expected_recipients()
 
@@ -48,7 +49,7 @@ def test_the_same_event_delivered_twice_sends_one_mail(stack, mailbox):
 def test_a_message_that_breaks_the_contract_is_dead_lettered_not_dropped(stack):
     marker = f"broken-{uuid.uuid4().hex}"
     publish_raw(stack.settings, {"event_id": str(uuid.uuid4()), "not_an_event": marker})
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + PATIENCE
     while time.monotonic() < deadline:
         letters = [d for d in list_dead_letters(stack.settings.amqp_uri)
                    if d.payload.get("not_an_event") == marker]
@@ -73,7 +74,7 @@ class OrganizerBurst:
         self._thread = threading.Thread(target=self._loop)
 
     def _loop(self) -> None:
-        client = httpx.Client(base_url=self.settings.gateway_url, timeout=20,
+        client = httpx.Client(base_url=self.settings.gateway_url, timeout=60,
                               headers={"Authorization": f"Bearer {self.settings.organizer_token}"})
         while not self._stop.is_set():
             try:
@@ -91,7 +92,7 @@ class OrganizerBurst:
                 self.outcomes.append(0)
             time.sleep(0.05)
 
-    def wait_for_more(self, count: int, timeout: float = 60) -> None:
+    def wait_for_more(self, count: int, timeout: float = PATIENCE) -> None:
         target, deadline = len(self.created) + count, time.monotonic() + timeout
         while len(self.created) < target:
             assert time.monotonic() < deadline, "the organizer could not create events any more"
@@ -103,7 +104,7 @@ class OrganizerBurst:
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
-        self._thread.join(60)
+        self._thread.join(PATIENCE)
 
     def published_and_drafts(self, gateway) -> tuple[list[str], list[str]]:
         statuses = {event_id: gateway.http.get(f"/events/{event_id}").json()["status"]
@@ -113,7 +114,7 @@ class OrganizerBurst:
 
 
 def assert_announced_exactly_once(mailbox, published: list[str], drafts: list[str]) -> None:
-    arrived = mailbox.wait_for(published, len(SUBSCRIBERS), timeout=60)
+    arrived = mailbox.wait_for(published, len(SUBSCRIBERS))
     for event_id in published:
         assert arrived[event_id] == expected_recipients(), (event_id, arrived[event_id])
     for event_id in drafts:
@@ -126,7 +127,7 @@ def test_broker_restart_while_publishing_loses_and_duplicates_nothing(stack, gat
         stack.stop_broker()
         time.sleep(2)
         stack.start_broker()
-        stack.wait_healthy(60)
+        stack.wait_healthy(PATIENCE)
         organizer.wait_for_more(3)
     assert any(code in (503, 0) for code in organizer.outcomes), "the outage was never noticed"
     published, drafts = organizer.published_and_drafts(gateway)
@@ -145,9 +146,9 @@ def test_notifications_killed_then_restarted_loses_nothing(stack, gateway, mailb
     finally:
         stack.start_service("notifications")
     ids = [event["id"] for event in events]
-    arrived = mailbox.wait_for(ids, len(SUBSCRIBERS), timeout=30)
+    arrived = mailbox.wait_for(ids, len(SUBSCRIBERS))
     assert all(arrived[event_id] == expected_recipients() for event_id in ids), arrived
-    stack.wait_healthy(30)
+    stack.wait_healthy(PATIENCE)
 
 
 def test_events_service_killed_mid_burst_then_restarted_loses_nothing(stack, gateway, mailbox):
@@ -156,7 +157,7 @@ def test_events_service_killed_mid_burst_then_restarted_loses_nothing(stack, gat
         stack.kill_process("events")
         time.sleep(1)
         stack.start_service("events")
-        stack.wait_healthy(60)
+        stack.wait_healthy(PATIENCE)
         organizer.wait_for_more(3)
     published, drafts = organizer.published_and_drafts(gateway)
     assert len(published) >= 5
@@ -173,4 +174,4 @@ def test_health_names_a_service_that_stopped_answering(stack, gateway):
         assert body["failing"] == ["members"] and "members" in body["detail"]
     finally:
         stack.start_service("members")
-    assert stack.wait_healthy(60)["services"]["members"]["status"] == "ok"
+    assert stack.wait_healthy(PATIENCE)["services"]["members"]["status"] == "ok"

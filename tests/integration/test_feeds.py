@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import vobject
 
+from tests.integration.patience import PATIENCE
+
 TOKYO = ZoneInfo("Asia/Tokyo")
 
 
@@ -22,7 +24,7 @@ def fetch(http: httpx.Client, path: str, **params) -> tuple[httpx.Response, dict
     return response, {v.uid.value: v for v in parsed.contents.get("vevent", [])}
 
 
-def wait_until(check, timeout: float = 10):
+def wait_until(check, timeout: float = PATIENCE):
     deadline = time.monotonic() + timeout
     while True:
         result = check()

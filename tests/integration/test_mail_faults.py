@@ -7,6 +7,7 @@ import time
 import uuid
 from collections import Counter
 
+from tests.integration.patience import PATIENCE
 from tests.integration.test_notifications import rpc_call
 
 READERS = 300
@@ -26,7 +27,7 @@ def test_a_ledger_that_refuses_writes_during_a_send_mails_everyone_once(stack, g
     subject = f"Ledger {slug}"
     created = gateway.http.post(f"/lists/{slug}/announcements", json={"subject": {"en": subject}, "body": {"en": "…"}})
     announcement = created.json()["id"]
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + PATIENCE
     while gateway.http.get(f"/announcements/{announcement}").json()["sent"] < 20 and time.monotonic() < deadline:
         time.sleep(0.02)
     # From now on the database refuses every change of the ledger (as a full disk would); reads still work.
@@ -36,14 +37,14 @@ def test_a_ledger_that_refuses_writes_during_a_send_mails_everyone_once(stack, g
     database.execute("CREATE TRIGGER ledger_fault BEFORE UPDATE ON deliveries "
                      "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + PATIENCE
         while failed_rounds(log_path, log_size) < 4:  # the mailer backed off and tried again, several times
             assert time.monotonic() < deadline, "the mailer never met the fault"
             time.sleep(0.2)
     finally:
         database.execute("DROP TRIGGER IF EXISTS ledger_fault")
         database.close()
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + PATIENCE
     while gateway.http.get(f"/announcements/{announcement}").json()["sent"] < READERS:
         assert time.monotonic() < deadline, "the send did not finish after the fault"
         time.sleep(0.3)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.integration.patience import PATIENCE
 from tsunagu.ports import free_amqp_port, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +43,7 @@ def test_run_starts_everything_with_demo_data_and_ctrl_c_stops_it_all(tmp_path):
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     output = []
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + PATIENCE
         while time.monotonic() < deadline:
             line = process.stdout.readline()
             if not line:
@@ -62,7 +63,7 @@ def test_run_starts_everything_with_demo_data_and_ctrl_c_stops_it_all(tmp_path):
         assert {"national_forum", "workshop", "migrants_day"} <= {e["kind"] for e in events}
         assert any("中京大学" in ((e["venue"] or {}).get("name") or "") for e in events)
         # the demo's published events were announced to the demo subscribers: 4 events × 5 people
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + PATIENCE
         while len(list((var / "mail").glob("*.eml"))) < 20 and time.monotonic() < deadline:
             time.sleep(0.25)
         assert len(list((var / "mail").glob("*.eml"))) == 20

@@ -11,6 +11,7 @@ import httpx
 
 from shared.rpc import RpcPool
 from tests.integration.conftest import SUBSCRIBERS
+from tests.integration.patience import PATIENCE
 from tsunagu.stack import ROOT, settings_env
 
 CSV = ("member_kind,external_id,name_ja,name_en,kind,region,help_languages,networks,contact_email,display_name,"
@@ -28,7 +29,7 @@ def import_file(http: httpx.Client, content: bytes, dry_run: bool = False, timeo
     return wait_for_job(http, answer.headers["location"], timeout)
 
 
-def wait_for_job(http: httpx.Client, location: str, timeout: float = 120, while_running=lambda job: None) -> dict:
+def wait_for_job(http: httpx.Client, location: str, timeout: float = PATIENCE, while_running=lambda job: None) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         job = http.get(location).json()
@@ -86,7 +87,7 @@ def test_an_erasure_reaches_every_service(stack, gateway, mailbox):
     gateway.publish(event["id"])
     registration = http.post(f"/events/{event['id']}/registrations",
                              json={"display_name": "消える人", "email": email}).json()
-    assert mailbox.wait_for([event["id"]], len(SUBSCRIBERS) + 1, 10)[event["id"]][email] == 1
+    assert mailbox.wait_for([event["id"]], len(SUBSCRIBERS) + 1)[event["id"]][email] == 1
 
     erased = http.post(f"/members/{person['id']}/erase")
     assert erased.status_code == 200 and erased.json()["email"] is None
@@ -95,7 +96,7 @@ def test_an_erasure_reaches_every_service(stack, gateway, mailbox):
     def registration_forgotten():
         seen = http.get(f"/registrations/{registration['id']}").json()
         return seen["email"] != email and seen["display_name"] == "(erased)"
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + PATIENCE
     while not registration_forgotten() and time.monotonic() < deadline:
         time.sleep(0.3)
     assert registration_forgotten(), "the events service kept the person"
@@ -107,7 +108,7 @@ def test_an_erasure_reaches_every_service(stack, gateway, mailbox):
         pool.close()
     later = gateway.new_event()
     gateway.publish(later["id"])
-    arrived = mailbox.wait_for([later["id"]], len(SUBSCRIBERS), 10)[later["id"]]
+    arrived = mailbox.wait_for([later["id"]], len(SUBSCRIBERS))[later["id"]]
     time.sleep(1)
     arrived = mailbox.recipients_for(later["id"])
     assert email not in arrived and lists

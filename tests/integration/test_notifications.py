@@ -17,6 +17,7 @@ from kombu import Connection, Producer
 from shared.bus.topology import event_exchange
 from shared.rpc import RpcPool
 from tests.conftest import ROOT
+from tests.integration.patience import PATIENCE
 from tsunagu.stack import settings_env
 
 
@@ -33,7 +34,7 @@ def mails_to(mailbox, address: str) -> list:
     return [m for m in mailbox.messages() if m["X-Sink-Envelope-To"] == address]
 
 
-def wait_for_mail(mailbox, address: str, count: int = 1, timeout: float = 15, subject: str | None = None) -> list:
+def wait_for_mail(mailbox, address: str, count: int = 1, timeout: float = PATIENCE, subject: str | None = None) -> list:
     deadline = time.monotonic() + timeout
     while True:
         found = [m for m in mails_to(mailbox, address) if subject is None or subject in m["Subject"]]
@@ -118,7 +119,7 @@ def test_an_organizers_announcement_in_each_language_with_progress(stack, gatewa
         "subject": {"ja": "会報 第100号", "en": "Newsletter no. 100"},
         "body": {"ja": "今号の特集は技能実習制度です。", "en": "This issue: the technical intern training system."}})
     assert created.status_code == 202 and created.json()["recipients"] == 3
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + PATIENCE
     while gateway.http.get(f"/announcements/{created.json()['id']}").json()["sent"] < 3 and time.monotonic() < deadline:
         time.sleep(0.3)
     assert gateway.http.get(f"/announcements/{created.json()['id']}").json()["sent"] == 3
@@ -176,7 +177,7 @@ def test_a_restart_in_the_middle_of_a_send_mails_everyone_once(stack, gateway, m
     rpc_call(stack, "notifications", "add_confirmed_subscribers", slug, [{"email": a} for a in addresses])
     created = gateway.http.post(f"/lists/{slug}/announcements", json={"subject": {"en": "Bulk"}, "body": {"en": "…"}})
     announcement = created.json()["id"]
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + PATIENCE
     while gateway.http.get(f"/announcements/{announcement}").json()["sent"] < 50 and time.monotonic() < deadline:
         time.sleep(0.02)
     stack.stop_process("notifications")  # SIGTERM in the middle of the send
@@ -187,7 +188,7 @@ def test_a_restart_in_the_middle_of_a_send_mails_everyone_once(stack, gateway, m
         assert progress["status"] == "ok"
     finally:
         stack.start_service("notifications")  # whatever happened, the next tests need it
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + PATIENCE
     while time.monotonic() < deadline:
         counts = gateway.http.get(f"/announcements/{announcement}")
         if counts.status_code == 200 and counts.json()["sent"] == len(addresses):
@@ -195,7 +196,7 @@ def test_a_restart_in_the_middle_of_a_send_mails_everyone_once(stack, gateway, m
         time.sleep(0.5)
     received = [m["X-Sink-Envelope-To"] for m in mailbox.messages() if m["Subject"] == "Bulk"]
     assert sorted(received) == sorted(addresses)  # everyone, once
-    stack.wait_healthy(60)
+    stack.wait_healthy(PATIENCE)
 
 
 def test_an_organizer_imports_a_lists_subscribers_with_the_consent_held_for_each(stack, gateway, mailbox):

@@ -20,6 +20,7 @@ from shared.contracts.events import EventPublished
 from shared.db import create_tables, make_engine
 from shared.settings import Settings
 from tests.conftest import ROOT
+from tests.integration.patience import PATIENCE
 from tsunagu.ports import free_amqp_port
 from tests.integration.test_faults import event_view
 
@@ -80,7 +81,7 @@ def test_rows_wait_for_the_broker_then_go_out_in_order(broker, db):
     received = []
     with Connection(broker.uri) as connection:
         queue = subscription_queue(subscriptions_from("events")[0])(connection.default_channel)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + PATIENCE
         while len(received) < 5 and time.monotonic() < deadline:
             message = queue.get(no_ack=False)
             if message is None:

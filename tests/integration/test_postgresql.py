@@ -11,6 +11,7 @@ from shared.errors import Conflict
 from shared.rpc import RpcPool
 from tests.integration.conftest import (SUBSCRIBERS, Gateway, MailBox, expected_recipients, seed_general_list,
                                         stack_settings)
+from tests.integration.patience import PATIENCE
 from tsunagu.stack import Stack
 
 pytestmark = pytest.mark.postgres
@@ -29,7 +30,7 @@ def test_an_announcement_without_its_list_is_kept_then_replayed(pg_stack):
     assert gateway.publish(event["id"]).status_code == 200
 
     # The general list does not exist yet: the consumer retries, then keeps the message with the reason.
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + PATIENCE
     letters = []
     while not letters and time.monotonic() < deadline:
         letters = [d for d in list_dead_letters(pg_stack.settings.amqp_uri)
@@ -40,7 +41,7 @@ def test_an_announcement_without_its_list_is_kept_then_replayed(pg_stack):
 
     seed_general_list(pg_stack.settings)
     assert replay_dead_letters(pg_stack.settings.amqp_uri) >= 1
-    arrived = mailbox.wait_for([event["id"]], len(SUBSCRIBERS), 15)[event["id"]]
+    arrived = mailbox.wait_for([event["id"]], len(SUBSCRIBERS))[event["id"]]
     assert arrived == expected_recipients()
     assert list_dead_letters(pg_stack.settings.amqp_uri) == []
 
@@ -55,7 +56,7 @@ def test_the_vertical_slice_on_postgresql(pg_stack):
         pass
     event = gateway.new_event()
     assert gateway.publish(event["id"]).status_code == 200
-    assert mailbox.wait_for([event["id"]], len(SUBSCRIBERS), 10)[event["id"]] == expected_recipients()
+    assert mailbox.wait_for([event["id"]], len(SUBSCRIBERS))[event["id"]] == expected_recipients()
     pool = RpcPool(pg_stack.settings.amqp_uri, 1)
     try:
         with pool.services() as rpc:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 
 from tests.integration.oversell import check_never_oversold
+from tests.integration.patience import PATIENCE
 
 FORUM = {"kind": "national_forum", "title": {"ja": "全国フォーラム", "en": "National Forum"}, "region": "kyushu-okinawa",
          "starts_at": "2029-06-16T10:00", "ends_at": "2029-06-17T16:00", "capacity": 2,
@@ -126,7 +127,7 @@ def test_a_member_groups_delegation_and_an_organizers_approval(stack, gateway):
     gateway.publish(event["id"], force=True)
     delegation = {"kind": "delegation", "member_group_id": group["id"], "display_name": "九州ネット",
                   "email": "office@example.org", "places": 3}
-    deadline = time.monotonic() + 15  # the events service learns of the new member over the bus
+    deadline = time.monotonic() + PATIENCE  # the events service learns of the new member over the bus
     while True:
         response = http.post(f"/events/{event['id']}/registrations", json=delegation)
         if response.status_code != 422 or time.monotonic() > deadline:

@@ -16,6 +16,7 @@ import pytest
 
 from shared.bus.dead_letters import list_dead_letters
 from tests.integration.conftest import MailBox, seed_general_list, stack_settings
+from tests.integration.patience import PATIENCE
 from tsunagu.stack import Stack
 
 
@@ -79,7 +80,7 @@ def test_registration_mail_waits_out_a_locked_database_and_is_sent_once(faulty_s
             time.sleep(0.5)
 
     assert set(health_answers) == {200}, health_answers
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + PATIENCE
     while time.monotonic() < deadline and 0 in registration_mails(mailbox, addresses).values():
         time.sleep(0.5)
     time.sleep(2)  # and nothing more trickles in
@@ -104,5 +105,5 @@ def test_a_lock_shorter_than_a_writes_patience_is_no_fault(faulty_stack):
     with database_locked(settings.var_dir / "notifications.db"):
         locked.set()
         time.sleep(0.4)
-    client.join(30)
+    client.join(PATIENCE)
     assert answers == [202]

