@@ -11,7 +11,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from shared.bus.commands import CommandLog
-from shared.bus.tables import InboxTable, Outbox
+from shared.bus.tables import Outbox
 from shared.db import UTCDateTime
 
 
@@ -123,5 +123,4 @@ class ImportProblemRow(Base):
 
 metadata = Base.metadata
 outbox = Outbox(metadata)
-inbox = InboxTable(metadata)
 commands = CommandLog(metadata)

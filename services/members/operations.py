@@ -312,27 +312,6 @@ def erase(session: Session, member_id: str) -> MemberView:
     return member_view(row)
 
 
-def is_current_member(session: Session, member_id: str) -> bool:
-    row = session.get(MemberRow, member_id)
-    return bool(row and row.erased_at is None and domain.is_current_member(_holdings(row), date.today()))
-
-
-def group_contact(session: Session, member_id: str) -> dict:
-    row = load_member(session, member_id)
-    return {"name": row.name, "public_contact": row.public_contact, "contact_email": row.contact_email}
-
-
-def members_in(session: Session, region: str | None, network: str | None) -> list[str]:
-    statement = select(MemberRow.id).where(MemberRow.erased_at.is_(None), MemberRow.current_member.is_(True))
-    if region:
-        statement = statement.where(MemberRow.region == region)
-    if network:
-        statement = statement.where(MemberRow.id.in_(select(MemberNetwork.member_id).where(
-            MemberNetwork.network == network)))
-    return list(session.execute(statement).scalars())
-
-
-
 def all_members(session: Session) -> list[MemberView]:
     rows = session.execute(select(MemberRow).where(MemberRow.erased_at.is_(None))
                            .order_by(MemberRow.member_kind, MemberRow.created_at)).scalars()

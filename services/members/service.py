@@ -121,22 +121,6 @@ class MembersService(Pingable):
         reclaim_erased_space(self.db.engine)
         return erased
 
-    # --- for other services --------------------------------------------------------------------
-    @rpc
-    def is_current_member(self, member_id: str) -> bool:
-        with self.db() as session:
-            return operations.is_current_member(session, member_id)
-
-    @rpc
-    def group_contact(self, member_id: str) -> dict:
-        with self.db() as session:
-            return operations.group_contact(session, member_id)
-
-    @rpc
-    def members_in(self, region: str | None = None, network: str | None = None) -> list[str]:
-        with self.db() as session:
-            return operations.members_in(session, region, network)
-
     @rpc
     def run_housekeeping(self, today: str | None = None) -> dict:
         with self.db.begin() as session:
