@@ -32,6 +32,3 @@ def is_organizer(request: Request,
     require_organizer(request, credentials)
     return True
 
-
-Organizer = Annotated[None, Depends(require_organizer)]
-MaybeOrganizer = Annotated[bool, Depends(is_organizer)]

@@ -4,19 +4,17 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from services.gateway.auth import MaybeOrganizer, Organizer
-from services.gateway.rpc import Services, services
+from services.gateway.deps import MaybeOrganizer, Organizer, Rpc
 from shared.contracts.base import PlausibleDay, PlausibleMoment, PlausibleMomentOrDay, Slug, lines
 from shared.contracts.events import EventDraft, EventPatch, EventView, MigrantsDayDraft
 from shared.contracts.vocabulary import EventKind, EventStatus, Region
 from shared.errors import Invalid
 
 router = APIRouter(tags=["events"])
-Rpc = Annotated[Services, Depends(services)]
 
 
 class CancelRequest(BaseModel):

@@ -15,13 +15,13 @@ from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import AfterValidator, BaseModel
 
-from services.gateway.auth import MaybeOrganizer
+from services.gateway.deps import MaybeOrganizer, Rpc
 from services.gateway.feed_cache import Feed
-from services.gateway.rpc import Services, call_service, services
+from services.gateway.rpc import call_service
 from shared.contracts.base import Slug
 from shared.contracts.vocabulary import EventKind, Region
 from shared.errors import NotFound
@@ -39,7 +39,6 @@ def _supported(tag: str | None) -> str | None:
 
 
 router = APIRouter(tags=["calendars"])
-Rpc = Annotated[Services, Depends(services)]
 Lang = Annotated[str | None, Query(max_length=35, description=(
     "Language of titles and descriptions (then ja, then en): one of " + ", ".join(SUPPORTED_LANGUAGES)
     + ", or a regional form of one (en-GB is en)")), AfterValidator(_supported)]

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from services.gateway.auth import MaybeOrganizer
+from services.gateway.deps import MaybeOrganizer
 from services.gateway.problems import ServiceFailed, ServiceUnavailable, problem
 from services.gateway.rpc import call_service
 from shared.errors import Unavailable

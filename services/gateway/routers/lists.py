@@ -8,13 +8,12 @@ from html import escape
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
+from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
-from services.gateway.auth import Organizer
 from services.gateway.body_limit import upload_limit_text
-from services.gateway.rpc import Services, services
+from services.gateway.deps import Organizer, Rpc
 from shared.contracts.notifications import (SLUG_PATTERN, SUBSCRIPTION_ID_MAX, AnnouncementDraft, AnnouncementView,
                                             MailingListDraft, MailingListView, SubscriberImportReport, SubscriberView,
                                             SubscriptionRequest)
@@ -22,7 +21,6 @@ from shared.errors import Invalid, NotFound
 from shared.i18n import choose_text
 
 router = APIRouter(tags=["lists"])
-Rpc = Annotated[Services, Depends(services)]
 Slug = Annotated[str, Path(pattern=SLUG_PATTERN, description="The list's slug, e.g. `general`")]
 SubscriptionId = Annotated[int, Path(ge=1, le=SUBSCRIPTION_ID_MAX)]
 Signature = Annotated[str, Path(max_length=64)]

@@ -4,12 +4,11 @@ from __future__ import annotations
 import base64
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from services.gateway.auth import MaybeOrganizer, Organizer
 from services.gateway.body_limit import upload_limit_text
-from services.gateway.rpc import Services, services
+from services.gateway.deps import MaybeOrganizer, Organizer, Rpc
 from shared.contracts.members import (DIRECTORY_OFFSET_MAX, DirectoryEntry, GroupKind, ImportJobView,
                                       IndividualDraft, MemberDate, MemberGroupDraft, MemberPatch, MembershipDraft,
                                       MembershipView, MemberStats, MemberView, RenewalView)
@@ -17,7 +16,6 @@ from shared.contracts.vocabulary import Region
 from shared.errors import Invalid
 
 router = APIRouter(tags=["members"])
-Rpc = Annotated[Services, Depends(services)]
 IMPORT_LIMIT = upload_limit_text("POST", "/members/import")  # enforced while the body is read (body_limit)
 
 

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.gateway.auth import MaybeOrganizer, Organizer
-from services.gateway.rpc import Services, services
+from services.gateway.deps import MaybeOrganizer, Organizer, Rpc
 from shared.contracts.events import (AttendeesUpdate, RegistrationReceipt, RegistrationRequest,
                                      RegistrationView, SessionNeeds)
 
 router = APIRouter(tags=["registrations"])
-Rpc = Annotated[Services, Depends(services)]
 Token = Annotated[str | None, Query(description="The secret from the registrant's manage link",
                                     max_length=100)]
 
