@@ -7,11 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from shared.contracts.members import ERASED_NAME, INDIVIDUAL_PUBLIC_FIELDS, DirectoryEntry, StatsRow, Visibility
+from shared.contracts.members import (ERASED_NAME, GROUP_PUBLIC_FIELDS, INDIVIDUAL_PUBLIC_FIELDS, DirectoryEntry,
+                                      StatsRow, Visibility)
 from shared.errors import Conflict
 
-GROUP_PUBLIC_FIELDS = ("name", "kind", "region", "prefecture", "city", "website", "help_languages", "networks",
-                       "public_contact")
 RENEWAL_NOTICE = timedelta(weeks=4)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BeforeValidator, EmailStr, Field, create_model, model_validator
@@ -38,9 +38,13 @@ class Visibility(StrEnum):
     HIDDEN = "hidden"      # nowhere but the organizers' own lists
 
 
-# The fields an individual may choose to show in the public directory.
-INDIVIDUAL_PUBLIC_FIELDS = ("display_name", "region", "networks", "preferred_language")
+# What the public directory shows of a member, and nothing else (DirectoryEntry has exactly these
+# fields): a public group's GROUP_PUBLIC_FIELDS; of an individual who opted in, the fields they chose
+# among INDIVIDUAL_PUBLIC_FIELDS (what PublicField allows).
+GROUP_PUBLIC_FIELDS = ("name", "kind", "region", "prefecture", "city", "website", "help_languages", "networks",
+                       "public_contact")
 PublicField = Literal["display_name", "region", "networks", "preferred_language"]
+INDIVIDUAL_PUBLIC_FIELDS: tuple[str, ...] = get_args(PublicField)
 
 # --- the rules of each field, once --------------------------------------------------------------------
 NAME_MAX = 200           # characters of a group's name, per language

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import sessionmaker
 
 from services.members import models, operations
-from shared.contracts.members import DirectoryEntry, DirectoryQuery, IndividualDraft, MemberGroupDraft
+from shared.contracts.members import (GROUP_PUBLIC_FIELDS, INDIVIDUAL_PUBLIC_FIELDS, DirectoryEntry, DirectoryQuery,
+                                      IndividualDraft, MemberGroupDraft, MemberView)
 from shared.db import create_tables, make_engine
 
 token = st.builds(lambda: uuid.uuid4().hex[:12])
@@ -35,8 +36,7 @@ individuals = st.builds(
             display_name=f"NAME-{secret} {word}", email=f"person-{secret}@private.example", region=region,
             networks=[f"net-{secret}", *nets], preferred_language="vi", directory_opt_in=opted, public_fields=fields,
             external_id=f"EXT-{secret}")},
-    token, st.booleans(), st.lists(st.sampled_from(["display_name", "region", "networks", "preferred_language"]),
-                                   unique=True), regions, words, shared_networks)
+    token, st.booleans(), st.lists(st.sampled_from(INDIVIDUAL_PUBLIC_FIELDS), unique=True), regions, words, shared_networks)
 
 queries = st.fixed_dictionaries({}, optional={
     "q": st.one_of(words, st.just("NAME")), "region": regions, "network": st.sampled_from(["livelihood", "migrant-women"]),
@@ -92,3 +92,10 @@ def test_the_public_directory_shows_and_finds_only_what_members_chose(members, q
         assert {entry.id for entry in public} == expected, (query, [e.to_wire() for e in everything])
     finally:
         engine.dispose()
+
+
+def test_the_public_entry_has_exactly_the_public_fields_and_the_member_has_each_of_them():
+    public = {*GROUP_PUBLIC_FIELDS, *INDIVIDUAL_PUBLIC_FIELDS}
+    assert set(DirectoryEntry.model_fields) == {"id", "member_kind", *public}
+    assert public <= set(MemberView.model_fields)
+    assert public <= set(models.MemberRow.__table__.columns.keys())  # what the public entry is read from
