@@ -1,4 +1,4 @@
-"""Organizer authentication: a bearer token from TSUNAGU_ORGANIZER_TOKEN (real accounts come later)."""
+"""Organizer authentication: the one bearer token of TSUNAGU_ORGANIZER_TOKEN (there are no personal accounts)."""
 from __future__ import annotations
 
 import hmac

@@ -521,7 +521,8 @@ class EventPublished(Event):
     """Published by the events service when an organizer publishes an event.
 
     Promises: the event is now public, `event` is its state at that moment (revision included).
-    Consumers: notifications (announcement to the general list and, later, region and network lists).
+    Consumers: notifications (the announcement to the general list and the event's region and network
+    lists) and the gateway's feed cache.
     """
 
     event_type: ClassVar[str] = "event_published"
@@ -531,7 +532,8 @@ class EventPublished(Event):
 
 
 class EventUpdated(Event):
-    """Published by the events service when a published event changes (not its status).
+    """Published by the events service when a published event changes, or is marked completed
+    (`changed` is then `["status"]`; postponing and cancelling have events of their own).
 
     Promises: `event` is the new state with a higher `revision`; `changed` names the fields.
     """

@@ -34,7 +34,7 @@ class Visibility(StrEnum):
     """A group's choice for the public directory."""
 
     PUBLIC = "public"      # everyone sees its public fields
-    MEMBERS = "members"    # only organizers (later: members) see it
+    MEMBERS = "members"    # meant for the network's members; with no member accounts, organizers alone see it
     HIDDEN = "hidden"      # nowhere but the organizers' own lists
 
 

@@ -28,7 +28,7 @@ _PER_LANGUAGE = f"at most {MAX_LANGUAGES} languages"
 
 class PostingPolicy(StrEnum):
     ANNOUNCE = "announce"        # only organizers post (announcement lists, the magazine)
-    DISCUSSION = "discussion"    # members may post (handled by the network's list server for now)
+    DISCUSSION = "discussion"    # members may post, on the network's own list server (Tsunagu takes no posts from them)
 
 
 class MailingListDraft(Contract):
