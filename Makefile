@@ -27,5 +27,10 @@ bench:
 	@deploy/local/bootstrap.sh bench
 	@$(PY) -m bench
 
+# ruff (style, pyflakes, bugbear, import order…) on everything; mypy on the code that ships
+lint: install-test
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/mypy
+
 clean:
 	rm -rf var .pytest_cache
