@@ -50,7 +50,7 @@ class ErasedPerson:
 
     def addresses_among(self, candidates: Iterable[str | None]) -> set[str]:
         """The stored spellings of the person's address (case or width may differ from row to row)."""
-        return {address for address in candidates if self.has_address(address)}
+        return {address for address in candidates if address is not None and self.has_address(address)}
 
     def is_mentioned_in(self, document) -> bool:
         """Whether any string of a JSON document is the person's address or one of their names."""
@@ -132,7 +132,9 @@ def reclaim_erased_space(engine: Engine) -> None:
         return
     with engine.connect() as connection:
         # On the driver's connection, outside any transaction: a checkpoint cannot run inside one.
-        busy, _, _ = connection.connection.dbapi_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        driver = connection.connection.dbapi_connection
+        assert driver is not None, "a connection checked out of the pool has its driver connection"
+        busy, _, _ = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
     if busy:
         log.warning("the WAL could not be truncated after an erasure (another connection kept reading); "
                     "the next erasure or the service's stop truncates it")

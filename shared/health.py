@@ -3,12 +3,19 @@ from __future__ import annotations
 
 import os
 import socket
+from typing import TYPE_CHECKING
 
 from nameko.rpc import rpc
+
+if TYPE_CHECKING:
+    from shared.db import Sessions
 
 
 class Pingable:
     """Mixed into each service class; needs the service's `db` (a Database dependency)."""
+
+    name: str
+    db: Sessions
 
     @rpc
     def ping(self) -> dict:

@@ -19,7 +19,7 @@ def hash_secret(token: str) -> str:
 
 
 def secret_matches(token: str | None, stored_hash: str) -> bool:
-    return bool(token) and hmac.compare_digest(hash_secret(token), stored_hash)
+    return token is not None and token != "" and hmac.compare_digest(hash_secret(token), stored_hash)
 
 
 def email_digest(email: str | None) -> str | None:

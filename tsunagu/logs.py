@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 
 class RotatingLog:
@@ -44,7 +44,7 @@ class RotatingLog:
         self._file.close()
 
 
-def pump(stream: BinaryIO, log: RotatingLog) -> threading.Thread:
+def pump(stream: IO[bytes], log: RotatingLog) -> threading.Thread:
     """Copies a child's output into its log, line by line, until the child closes it (exits)."""
 
     def run() -> None:

@@ -119,6 +119,7 @@ class Stack:
         except BaseException:
             log.close()
             raise
+        assert process.stdout is not None, "stdout=PIPE"
         pump(process.stdout, log)
         self.processes[name] = process
         return process

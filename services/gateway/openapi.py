@@ -117,7 +117,7 @@ def document_errors(schema: dict, routes: Iterable[BaseRoute]) -> dict:
     for route in iter_route_contexts(list(routes)):  # each route as included (prefixes, included routers)
         if not (isinstance(route.original_route, APIRoute) and route.include_in_schema):
             continue
-        for method in route.methods:
+        for method in route.methods or ():
             responses = schema["paths"][route.path_format][method.lower()]["responses"]
             for status in errors_of(route, method):
                 responses[str(status)] = _error_response(route, status)

@@ -142,4 +142,4 @@ def is_current_member(holdings: Iterable[Holding], day: date) -> bool:
 
 
 def renewal_reminder_due(renewal_due_on: date | None, already_sent: bool, today: date) -> bool:
-    return bool(renewal_due_on) and not already_sent and today >= renewal_due_on - RENEWAL_NOTICE
+    return renewal_due_on is not None and not already_sent and today >= renewal_due_on - RENEWAL_NOTICE

@@ -15,6 +15,7 @@ exported file imports back with every row unchanged. How rows are matched to mem
 """
 from __future__ import annotations
 
+import _csv  # the type csv.reader returns
 import csv
 import io
 import re
@@ -26,7 +27,7 @@ from pydantic import ValidationError
 
 from shared.contracts.base import field_and_message
 from shared.contracts.members import (ImportProblem, IndividualDraft, MemberGroupDraft, MembershipDraft,
-                                      MemberView)
+                                      MembershipView, MemberView)
 from shared.errors import Invalid
 from shared.i18n import is_language_tag, normalise_tag
 from shared.spreadsheets import excel_csv, sheet_dialect, spreadsheet_date, unneutralise_cell
@@ -63,7 +64,7 @@ def _known_column(name: str) -> bool:
     return name in COLUMNS or bool(named and is_language_tag(named.group(1)) and len(named.group(1)) <= 35)
 
 
-def _reader(text: str) -> csv.reader:
+def _reader(text: str) -> _csv.Reader:
     return csv.reader(io.StringIO(text), sheet_dialect(text))
 
 
@@ -186,7 +187,7 @@ def export(members: list[MemberView]) -> str:
 
     def rows():
         for member in members:
-            memberships = member.memberships or [None]
+            memberships: list[MembershipView | None] = [*member.memberships] or [None]  # a row without one
             for membership in memberships:
                 yield [member.id, member.member_kind, member.external_id,
                        *(member.name.get(tag) for tag in (*NAME_LANGUAGES, *extra_languages)),

@@ -23,7 +23,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from itertools import islice
 
 from sqlalchemy import and_, delete, insert, or_, select
 from sqlalchemy.exc import DataError, IntegrityError
@@ -92,9 +91,10 @@ class MatchIndex:
         index = cls()
         rows = session.execute(select(MemberRow.id, MemberRow.member_kind, MemberRow.external_id, MemberRow.email,
                                       MemberRow.contact_email, MemberRow.name).where(MemberRow.erased_at.is_(None)))
-        for member_id, kind, external_id, email, contact_email, name in rows:
-            index.add(Known(member_id, kind, external_id),
-                      {"external_id": external_id, "email": email, "contact_email": contact_email, "name": name})
+        for row in rows:
+            index.add(Known(row.id, row.member_kind, row.external_id), {
+                "external_id": row.external_id, "email": row.email, "contact_email": row.contact_email,
+                "name": row.name})
         return index
 
     def add(self, known: Known, values: dict, aliases: tuple[str | None, ...] = ()) -> None:
@@ -114,15 +114,15 @@ class MatchIndex:
 
     def remove(self, known: Known, values: dict) -> None:
         """Before `add` with changed values: the old keys no longer lead to it."""
-        for table, key in ((self._by_external_id, _nfkc(values.get("external_id"))),
-                           (self._by_email, _nfkc(values.get("email")).lower())):
-            if table.get(key) is known:
-                del table[key]
-        for table in (self._by_contact, self._by_name):
+        for unique, key in ((self._by_external_id, _nfkc(values.get("external_id"))),
+                            (self._by_email, _nfkc(values.get("email")).lower())):
+            if unique.get(key) is known:
+                del unique[key]
+        for shared in (self._by_contact, self._by_name):
             for key in [_nfkc(values.get("contact_email")).lower(),
                         *(domain.name_key(text) for text in (values.get("name") or {}).values())]:
-                if known in table.get(key, ()):
-                    table[key].remove(known)
+                if known in shared.get(key, ()):
+                    shared[key].remove(known)
 
     def find(self, row: ImportRow) -> Known | None:
         member = row.member
@@ -158,12 +158,15 @@ class MatchIndex:
             _nfkc(value) if key == "external_id" else _nfkc(value).lower())
 
 
-def _load(session: Session, known: Known) -> None:
-    if known.values is None:
+def _load(session: Session, known: Known) -> tuple[dict, dict[tuple[str, str], tuple[str | None, dict]]]:
+    """The member's values and periods, read from the database unless memory has them."""
+    if known.values is None or known.periods is None:
+        assert known.id is not None, "a member only a dry run created always has its values in memory"
         row = operations.load_member(session, known.id)
         known.values = operations.draft_values(row)
         known.periods = {(m.type, m.starts_on.isoformat()): (m.id, operations.period_values(m))
                          for m in row.memberships}
+    return known.values, known.periods
 
 
 def import_row(session: Session, index: MatchIndex, row: ImportRow, dry_run: bool, today: date | None) -> str:
@@ -179,32 +182,34 @@ def import_row(session: Session, index: MatchIndex, row: ImportRow, dry_run: boo
         return _create(session, index, row, kind, wanted, period, dry_run, today)
     if known.member_kind != kind:
         raise Invalid(f"this row is a {kind} but matches an existing {known.member_kind}", "member_kind")
-    _load(session, known)
-    changes = {name: value for name, value in wanted.items() if not _same(known.values.get(name), value)}
-    after = operations.changed_draft(kind, known.values, changes) if changes else known.values
+    values, periods = _load(session, known)
+    changes = {name: value for name, value in wanted.items() if not _same(values.get(name), value)}
+    after = operations.changed_draft(kind, values, changes) if changes else values
     for key in ("external_id", "email"):
         holder = index.owner(key, after.get(key)) if key in changes else None
         if holder is not None and holder is not known:
             raise Invalid(f"another member has this {key}", key)
-    new_period = period is not None and _period_is_new(known, period)
+    new_period = period is not None and _period_is_new(periods, period)
+    added = None
     if not dry_run:
+        assert known.id is not None, "outside a dry run every member matched is in the database"
         if changes:
             operations.change_member(session, operations.load_member(session, known.id), changes)
-        if new_period:
+        if period is not None and new_period and row.membership is not None:
             added = operations.add_membership(session, known.id, row.membership, today).membership.id
     if changes:
-        index.remove(known, known.values)
+        index.remove(known, values)
         known.values = after
         index.add(known, after, (row.member_id,))
-    if new_period:
-        known.periods[(period["type"], period["starts_on"])] = (None if dry_run else added, period)
+    if period is not None and new_period:
+        periods[(period["type"], period["starts_on"])] = (added, period)
     if not dry_run:
         known.values = known.periods = None  # the database has them: read again if another row needs them
     return "updated" if changes or new_period else "unchanged"
 
 
-def _period_is_new(known: Known, period: dict) -> bool:
-    existing = known.periods.get((period["type"], period["starts_on"]))
+def _period_is_new(periods: dict[tuple[str, str], tuple[str | None, dict]], period: dict) -> bool:
+    existing = periods.get((period["type"], period["starts_on"]))
     if existing is None:
         return True
     domain.check_same_period(existing[0] or "an earlier line of this file", existing[1], period)
@@ -215,8 +220,10 @@ def _create(session: Session, index: MatchIndex, row: ImportRow, kind: str, valu
             dry_run: bool, today: date | None) -> str:
     member_id, period_id = None, None
     if not dry_run:
-        create = operations.create_group if kind == "group" else operations.create_individual
-        member_id = create(session, row.member).id
+        if isinstance(row.member, MemberGroupDraft):
+            member_id = operations.create_group(session, row.member).id
+        else:
+            member_id = operations.create_individual(session, row.member).id
         if row.membership:
             period_id = operations.add_membership(session, member_id, row.membership, today).membership.id
     known = Known(member_id, kind)
@@ -303,6 +310,8 @@ class ImportRun:
     @classmethod
     def open(cls, session: Session, job_id: str) -> "ImportRun":
         job = session.get(ImportJobRow, job_id)
+        if job is None or job.content is None:
+            raise NotFound(f"no import job {job_id} with a file still to read", "job_id")
         header = importer.read_header(job.content)
         return cls(job.id, job.dry_run, job.today, importer.rows_from(job.content, header, skip=job.rows_done),
                    MatchIndex.load(session))
@@ -314,7 +323,9 @@ class ImportRun:
             job = session.get(ImportJobRow, self.job_id)
             if job is None or job.status != ImportJobStatus.RUNNING.value:
                 return False
-            outcomes, problems, handled, exhausted = Counter(), [], 0, False
+            outcomes: Counter[str] = Counter()
+            problems: list[ImportProblem] = []
+            handled, exhausted = 0, False
             deadline = time.monotonic() + seconds
             while handled < size and (handled == 0 or time.monotonic() < deadline):
                 line_and_cells = next(self.rows, None)
@@ -365,11 +376,12 @@ class ImportWorker:
         """Until no job is left or the service stops. A failing chunk raises (the caller retries with a
         backoff), and after a few failures at the same rows its job is marked failed."""
         while not self.stopping():
-            if self.run is None and not self._open():
+            run = self.run or self._open()
+            if run is None:
                 return
-            job_id = self.run.job_id
+            job_id = run.job_id
             try:
-                more = self.run.chunk(self.sessions, self.chunk_rows)
+                more = run.chunk(self.sessions, self.chunk_rows)
             except Exception as exc:
                 # Rolled back: the next attempt starts from the job's last committed progress.
                 self.run = None
@@ -389,12 +401,12 @@ class ImportWorker:
                 release(session, self.run.job_id)
             self.run = None
 
-    def _open(self) -> bool:
+    def _open(self) -> ImportRun | None:
         with self.sessions.begin() as session:
             job_id = claim(session, mine=self._resume)
             if job_id is None:
                 self._resume = None
-                return False
+                return None
             self.run = ImportRun.open(session, job_id)
         self._resume = job_id
-        return True
+        return self.run

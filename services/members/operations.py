@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from functools import partial
 from datetime import date, timedelta
 from enum import Enum
 
@@ -267,7 +268,9 @@ def _isolated(session: Session, what: str, skipped: list[str], step) -> None:
 def housekeeping(session: Session, today: date) -> dict:
     """Hourly: renewal reminders that came due (once each), members whose membership ended, import
     reports past keeping. `skipped` names the rows that could not be handled."""
-    reminders, left, skipped = [], [], []
+    reminders: list[str] = []
+    left: list[str] = []
+    skipped: list[str] = []
     due = session.execute(select(MembershipRow, MemberRow).join(MemberRow, MembershipRow.member_id == MemberRow.id)
                           .where(MembershipRow.renewal_notice_sent.is_(False), MembershipRow.renewal_due_on.is_not(None),
                                  MemberRow.erased_at.is_(None))).all()
@@ -288,9 +291,9 @@ def housekeeping(session: Session, today: date) -> dict:
             left.append(member.id)
 
     for membership, member in due:
-        _isolated(session, f"membership {membership.id}", skipped, lambda: remind(membership, member))
+        _isolated(session, f"membership {membership.id}", skipped, partial(remind, membership, member))
     for member in session.execute(select(MemberRow).where(MemberRow.current_member.is_(True))).scalars().all():
-        _isolated(session, f"member {member.id}", skipped, lambda: check_current(member))
+        _isolated(session, f"member {member.id}", skipped, partial(check_current, member))
     session.execute(delete(ImportJobRow).where(ImportJobRow.finished_at < utcnow() - IMPORT_JOBS_KEPT))
     return {"renewal_reminders": len(reminders), "members_left": len(left), "skipped": skipped}
 

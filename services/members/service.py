@@ -19,13 +19,13 @@ from shared.bus.relay import OutboxRelay
 from shared.contracts.base import field_and_message, parse_contract
 from shared.contracts.members import (DirectoryQuery, IndividualDraft, MemberDate, MemberGroupDraft, MemberPatch,
                                       MembershipDraft)
-from shared.db import Database
+from shared.db import Database, Sessions
 from shared.erasure import reclaim_erased_space
 from shared.errors import Invalid
 from shared.health import Pingable
 
 HOUSEKEEPING_SECONDS = 3600  # renewal reminders and ended memberships: hourly is plenty for dates
-_MEMBER_DATE = TypeAdapter(MemberDate)
+_MEMBER_DATE: TypeAdapter[date] = TypeAdapter(MemberDate)
 
 
 def _day(value: str | None, field: str = "date") -> date:
@@ -41,7 +41,7 @@ def _day(value: str | None, field: str = "date") -> date:
 class MembersService(Pingable):
     name = "members"
 
-    db = Database(models.metadata)
+    db: Sessions = Database(models.metadata)  # workers see the Sessions it hands them
     relay = OutboxRelay(models.outbox)
     commands = Commands(models.commands)
     import_runner = ImportRunner()

@@ -23,9 +23,10 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import cast
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import JSON, Column, MetaData, String, Table, delete, insert, select
+from sqlalchemy import JSON, Column, CursorResult, MetaData, String, Table, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -92,7 +93,8 @@ class Commands(DependencyProvider):
 
 
 def forget_commands_before(session: Session, table: Table, moment) -> int:
-    return session.execute(delete(table).where(table.c.created_at < moment)).rowcount
+    result = session.execute(delete(table).where(table.c.created_at < moment))
+    return cast(CursorResult, result).rowcount  # a DELETE's result is a cursor's
 
 
 class CommandRun:

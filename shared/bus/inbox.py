@@ -87,7 +87,7 @@ class InboxWorker:
         if time.monotonic() < self.provider.faulty_until:
             self._put_aside(payload, self.provider.last_fault)
             return False
-        failure: Exception | None = None
+        failure = None
         for delay in (*RETRY_DELAYS, None):
             try:
                 return self._apply_once(event, use_case)
@@ -97,6 +97,7 @@ class InboxWorker:
                             type(exc).__name__)
                 if is_transient(exc) or delay is None or self.provider._stopped.wait(delay):
                     break
+        assert failure is not None, "the loop only ends early by returning"
         if is_transient(failure) or self.provider._stopped.is_set():
             self.provider.faulty_until = time.monotonic() + self.provider.settings.retry_seconds
             self.provider.last_fault = failure
@@ -105,7 +106,7 @@ class InboxWorker:
             self._dead_letter(payload, repr(failure))
         return False
 
-    def _put_aside(self, payload, failure: Exception) -> None:
+    def _put_aside(self, payload, failure: Exception | None) -> None:
         """Hand the event back to the broker to be applied later (or, after too long, dead-lettered)."""
         settings = self.provider.settings
         now = utcnow()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 
+import amqp
 from kombu import Connection, Producer
 from sqlalchemy import Text, bindparam, cast, select, update
 
@@ -45,12 +46,15 @@ class OutboxPublisher:
                       .values(published_at=bindparam("published_at")))
         self._connection: Connection | None = None
         self._producer: Producer | None = None
+        self._next_tag = 1  # the delivery tag the broker gives the next event published on the channel
+        self._unconfirmed: set[int] = set()
+        self._refused = False
 
     def _connect(self) -> Producer:
         if self._producer is None:
             connection = Connection(self.amqp_uri, connect_timeout=5)
             connection.ensure_connection(max_retries=1)
-            channel = connection.default_channel
+            channel: amqp.Channel = connection.default_channel  # py-amqp's: publisher confirms are its own
             # Subscribers' queues exist before the first event leaves, or it would be dropped.
             declare_for_source(channel, self.source)
             channel.confirm_select()
@@ -97,7 +101,9 @@ class OutboxPublisher:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise TimeoutError(f"the broker did not confirm {len(self._unconfirmed)} events")
-            self._connection.drain_events(timeout=remaining)
+            connection = self._connection
+            assert connection is not None, "connected by _connect above"
+            connection.drain_events(timeout=remaining)
         if self._refused:
             raise RuntimeError("the broker refused (nacked) an event; the batch will be published again")
         with self.sessionmaker.begin() as session:
