@@ -9,7 +9,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from sqlalchemy import insert
@@ -51,7 +51,7 @@ QUERIES = {
 
 
 def _generate(rng: random.Random):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     members, networks, languages = [], [], []
     for n in range(MEMBERS):
         member_id = str(uuid.uuid4())
@@ -108,13 +108,13 @@ def run() -> dict:
         bare = sqlite3.connect(path)
         print(f"\n== Directory search over {MEMBERS:,} members (median of {REPEAT}) ==")
         for label, (query, sql, params) in QUERIES.items():
-            def ours():
+            def ours(query=query):
                 with db() as session:
                     return [entry.to_wire() for entry in operations.directory(session, query, organizer=False)]
             found = len(ours())
             assert found == len(bare.execute(sql, params).fetchall()), label
             ours_s = _median_seconds(ours)
-            bare_s = _median_seconds(lambda: bare.execute(sql, params).fetchall())
+            bare_s = _median_seconds(lambda sql=sql, params=params: bare.execute(sql, params).fetchall())
             results[label] = ours_s / bare_s
             print(f"{label:<42} bare SQL {bare_s * 1000:7.2f} ms   directory {ours_s * 1000:7.2f} ms   "
                   f"({found} entries)   ratio {ours_s / bare_s:.2f}×")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import warnings
+from pathlib import Path
 
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
@@ -15,7 +16,7 @@ from shared.settings import load_settings  # noqa: E402
 
 
 def main(port: int, fixed_body_file: str) -> None:
-    body = open(fixed_body_file, "rb").read()
+    body = Path(fixed_body_file).read_bytes()
     app = create_app(load_settings())
 
     @app.get("/bench/fixed.ics")

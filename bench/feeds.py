@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -38,7 +38,7 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 def _generated_rows() -> list[models.EventRow]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     rows = []
     for n in range(EVENTS):
         starts = datetime(2027, 1, 1, 10, tzinfo=TOKYO) + timedelta(hours=7 * n)
@@ -46,7 +46,8 @@ def _generated_rows() -> list[models.EventRow]:
             id=str(uuid.uuid4()), kind="migrants_day", status="cancelled" if n % 50 == 0 else "published",
             revision=1, sequence=n % 3, series="migrants-day", edition=None, occasion_id=None,
             title={"ja": f"国際移住者デー 集会 {n}", "en": f"Migrants Day rally {n}"},
-            description={"ja": "移住者の権利を求めて、全国各地で同時に行動します。"}, region="kanto", prefecture="東京都",
+            description={"ja": "移住者の権利を求めて、全国各地で同時に行動します。"},
+            region="kanto", prefecture="東京都",
             city="千代田区", venue={"name": f"会場 {n % 40}", "address": "東京都千代田区", "latitude": 35.68,
                                     "longitude": 139.76, "online_url": None},
             venue_key=None, networks=["migrant-women"], search_text="", timezone="Asia/Tokyo", all_day=False,
@@ -107,7 +108,8 @@ def build_benchmark() -> dict:
     ratio = statistics.median(ours) / statistics.median(bare)
     print(f"\n== Building a {EVENTS:,}-event feed (median of {ROUNDS}) ==")
     print(f"bare icalendar, same events          {statistics.median(bare):7.3f} s   ({len(bare_body):,} bytes)")
-    print(f"events service feed (query → .ics)   {statistics.median(ours):7.3f} s   ({len(built['body'].encode()):,} bytes)")
+    built_bytes = len(built['body'].encode())
+    print(f"events service feed (query → .ics)   {statistics.median(ours):7.3f} s   ({built_bytes:,} bytes)")
     print(f"ratio feed / bare icalendar: {ratio:.2f}× (goal ≤ 1.5×)")
     return {"bare_s": statistics.median(bare), "feed_s": statistics.median(ours), "ratio": ratio}
 
@@ -118,7 +120,8 @@ def conditional_get_benchmark(settings: Settings) -> dict:
         for n in range(200):
             event = http.post("/events", json={
                 "kind": "workshop", "title": {"ja": f"ワークショップ {n}"}, "region": "kanto",
-                "starts_at": f"2028-{1 + n % 12:02d}-{1 + n % 28:02d}T10:00", "ends_at": f"2028-{1 + n % 12:02d}-{1 + n % 28:02d}T12:00"}).json()
+                "starts_at": f"2028-{1 + n % 12:02d}-{1 + n % 28:02d}T10:00",
+                "ends_at": f"2028-{1 + n % 12:02d}-{1 + n % 28:02d}T12:00"}).json()
             http.post(f"/events/{event['id']}/publish", params={"force": "true"})
     port = free_port()
     with tempfile.NamedTemporaryFile(suffix=".ics", delete=False) as body_file:

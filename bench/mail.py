@@ -9,6 +9,7 @@ import smtplib
 import subprocess
 import time
 from email.message import EmailMessage
+from pathlib import Path
 
 from shared.rpc import RpcPool
 from shared.settings import Settings
@@ -18,7 +19,7 @@ CHUNK = 5000
 
 
 def _rss_mib(pid: int, field: str) -> float:
-    for line in open(f"/proc/{pid}/status"):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field):
             return int(line.split()[1]) / 1024
     return 0.0
@@ -77,7 +78,8 @@ def run(settings: Settings) -> dict:
         with pool.services() as rpc:
             announcement = rpc.notifications.post_announcement("bench-magazine", {
                 "subject": {"ja": "会報 第100号", "en": "Newsletter no. 100"},
-                "body": {"ja": "今号の特集は技能実習制度です。\n" * 5, "en": "This issue: technical intern training.\n" * 5}})
+                "body": {"ja": "今号の特集は技能実習制度です。\n" * 5,
+                         "en": "This issue: technical intern training.\n" * 5}})
         peak = before
         while True:
             with pool.services() as rpc:

@@ -40,7 +40,8 @@ def run(settings: Settings) -> dict:
         print(registering.line(), f"   ratio {ratios[-1]:.2f}×")
     stored = httpx.get(f"{settings.gateway_url}/events/{event['id']}", timeout=30).json()["confirmed_places"]
     ratio, tail = statistics.median(ratios), statistics.median(tails)
-    print(f"median ratio registrations / echo: {ratio:.2f}× (goal ≥ 0.5×; rounds {', '.join(f'{r:.2f}' for r in ratios)})"
+    rounds = ", ".join(f"{r:.2f}" for r in ratios)
+    print(f"median ratio registrations / echo: {ratio:.2f}× (goal ≥ 0.5×; rounds {rounds})"
           f"   median p99 / p50: {tail:.2f} (goal ≤ 3)   registrations stored: {stored}")
     if failed:
         raise RuntimeError(f"{failed} registrations failed during the benchmark")

@@ -30,14 +30,14 @@ class ErasedPerson:
     name_sha256: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, erased: MemberErased) -> "ErasedPerson":
+    def of(cls, erased: MemberErased) -> ErasedPerson:
         return cls(erased.email_sha256, frozenset(erased.name_sha256))
 
     @classmethod
-    def known_as(cls, email: str | None, names: Iterable[str | None]) -> "ErasedPerson":
+    def known_as(cls, email: str | None, names: Iterable[str | None]) -> ErasedPerson:
         return cls(email_digest(email)).also_named(names)
 
-    def also_named(self, names: Iterable[str | None]) -> "ErasedPerson":
+    def also_named(self, names: Iterable[str | None]) -> ErasedPerson:
         """The same person, also known by these names (e.g. the display name of their registration)."""
         more = {digest for digest in map(name_digest, names) if digest and digest != name_digest(ERASED_NAME)}
         return ErasedPerson(self.email_sha256, self.name_sha256 | more)

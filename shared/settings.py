@@ -95,13 +95,13 @@ class Settings(LocalState):
         return value
 
     @model_validator(mode="after")
-    def _derived_ports(self) -> "Settings":
+    def _derived_ports(self) -> Settings:
         if not self.amqp_management_port:
             self.amqp_management_port = self.amqp_port + 10000
         return self
 
     @model_validator(mode="after")
-    def _refuse_unsafe_secrets(self) -> "Settings":
+    def _refuse_unsafe_secrets(self) -> Settings:
         # Anyone who knows the key can sign an unsubscribe link for any subscriber: only tests run without it.
         if self.environment is not Environment.TEST and len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
             raise ValueError(f"TSUNAGU_SECRET_KEY must be a random value of at least {MIN_SECRET_KEY_LENGTH} "

@@ -33,7 +33,7 @@ def _service(args) -> int:
     return 0
 
 
-def _gateway(args) -> int:
+def _gateway(_args) -> int:
     import uvicorn
 
     from shared.settings import load_settings
@@ -43,7 +43,7 @@ def _gateway(args) -> int:
     return 0
 
 
-def _smtp_sink(args) -> int:
+def _smtp_sink(_args) -> int:
     from shared.settings import load_settings
     from tsunagu.smtp_sink import run
     settings = load_settings()
@@ -51,7 +51,7 @@ def _smtp_sink(args) -> int:
     return 0
 
 
-def _declare(args) -> int:
+def _declare(_args) -> int:
     from shared.settings import load_settings
     from tsunagu.stack import Stack
     Stack(load_settings()).declare_topology()
@@ -73,7 +73,7 @@ def _dead_letters(args) -> int:
     return 0
 
 
-def _demo_data(args) -> int:
+def _demo_data(_args) -> int:
     from shared.rpc import RpcPool
     from shared.settings import load_settings
     from tsunagu import demo

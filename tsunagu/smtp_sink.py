@@ -17,7 +17,7 @@ class MailDirHandler:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 — aiosmtpd's hook name
+    async def handle_DATA(self, _server, _session, envelope):  # noqa: N802 — aiosmtpd's hook name
         name = f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.eml"
         envelope_to = ", ".join(envelope.rcpt_tos)
         data = f"X-Sink-Envelope-To: {envelope_to}\r\n".encode() + envelope.original_content

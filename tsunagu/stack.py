@@ -6,6 +6,7 @@ directory, and stop, kill and restart its parts to prove nothing is lost.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -32,10 +33,8 @@ BROKER_SCRIPT_SETTINGS = ("TSUNAGU_BROKER_START_TIMEOUT", "TSUNAGU_LOG_MAX_BYTES
 
 def _child_setup() -> None:  # runs in the child before exec
     os.umask(PRIVATE)
-    try:
+    with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
 
 
 def prepare_var_dir(var_dir: Path) -> None:
@@ -213,7 +212,7 @@ class Stack:
                 self.stop_process(name)
         self.stop_broker()
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         try:
             self.start()
         except BaseException:

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from services.gateway import docs, problems
@@ -71,7 +70,7 @@ def create_app(settings: Settings | None = None, rpc_pool: RpcPool | None = None
     app.include_router(lists.router)
 
     @app.get("/", tags=["about"], summary="What is here")
-    def index(request: Request) -> dict:
+    def index() -> dict:
         return {"name": "Tsunagu", "health": "/health", "events": "/events", "schedule": "/schedule",
                 "feeds": "/feeds", "directory": "/directory", "api_docs": "/docs"}
 

@@ -122,6 +122,6 @@ def install(app: FastAPI) -> None:
         return problem(request, exc.status_code, detail, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception):
+    async def _unexpected(request: Request, _exc: Exception):  # logged with its traceback below
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return problem(request, 500, "an unexpected error occurred; it has been logged")

@@ -7,8 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from shared.contracts.members import (ERASED_NAME, GROUP_PUBLIC_FIELDS, INDIVIDUAL_PUBLIC_FIELDS, DirectoryEntry,
-                                      StatsRow, Visibility)
+from shared.contracts.members import (
+    GROUP_PUBLIC_FIELDS,
+    INDIVIDUAL_PUBLIC_FIELDS,
+    DirectoryEntry,
+    StatsRow,
+    Visibility,
+)
 from shared.errors import Conflict
 
 RENEWAL_NOTICE = timedelta(weeks=4)

@@ -12,7 +12,8 @@ from shared.erasure import ErasedPerson, forget_in_command_results, forget_in_ou
 def person_of(row: MemberRow) -> tuple[ErasedPerson, set[str]]:
     """Who is being erased, read before the row is blanked: digests, and the addresses as stored."""
     names = [row.display_name, *(row.name or {}).values()]
-    return ErasedPerson.known_as(row.email or row.contact_email, names), {a for a in (row.email, row.contact_email) if a}
+    addresses = {a for a in (row.email, row.contact_email) if a}
+    return ErasedPerson.known_as(row.email or row.contact_email, names), addresses
 
 
 def forget(session: Session, member_id: str, person: ErasedPerson, addresses: set[str]) -> MemberErased:

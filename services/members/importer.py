@@ -26,8 +26,14 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from shared.contracts.base import field_and_message
-from shared.contracts.members import (ImportProblem, IndividualDraft, MemberGroupDraft, MembershipDraft,
-                                      MembershipView, MemberView)
+from shared.contracts.members import (
+    ImportProblem,
+    IndividualDraft,
+    MemberGroupDraft,
+    MembershipDraft,
+    MembershipView,
+    MemberView,
+)
 from shared.errors import Invalid
 from shared.i18n import is_language_tag, normalise_tag
 from shared.spreadsheets import excel_csv, sheet_dialect, spreadsheet_date, unneutralise_cell
@@ -106,7 +112,8 @@ def rows_from(text: str, header: list[str], skip: int = 0) -> Iterator[tuple[int
             continue
         seen += 1
         if seen > skip:
-            yield line, {name: _cell(name, value) for name, value in zip(header, cells) if name}
+            yield line, {name: _cell(name, value)
+                         for name, value in zip(header, cells, strict=False) if name}  # short rows: cells left empty
 
 
 def _cell(column: str, value: str) -> str:

@@ -32,7 +32,7 @@ from services.members import domain, importer, operations
 from services.members.importer import ImportRow
 from services.members.models import ImportJobRow, ImportProblemRow, MemberRow
 from shared.contracts.base import utcnow
-from shared.contracts.members import (ImportJobStatus, ImportJobView, ImportProblem, ImportReport, MemberGroupDraft)
+from shared.contracts.members import ImportJobStatus, ImportJobView, ImportProblem, ImportReport, MemberGroupDraft
 from shared.errors import Invalid, NotFound, TsunaguError
 from shared.spreadsheets import decode_spreadsheet
 
@@ -87,7 +87,7 @@ class MatchIndex:
         self._by_name: dict[str, list[Known]] = defaultdict(list)
 
     @classmethod
-    def load(cls, session: Session) -> "MatchIndex":
+    def load(cls, session: Session) -> MatchIndex:
         index = cls()
         rows = session.execute(select(MemberRow.id, MemberRow.member_kind, MemberRow.external_id, MemberRow.email,
                                       MemberRow.contact_email, MemberRow.name).where(MemberRow.erased_at.is_(None)))
@@ -308,7 +308,7 @@ class ImportRun:
     index: MatchIndex
 
     @classmethod
-    def open(cls, session: Session, job_id: str) -> "ImportRun":
+    def open(cls, session: Session, job_id: str) -> ImportRun:
         job = session.get(ImportJobRow, job_id)
         if job is None or job.content is None:
             raise NotFound(f"no import job {job_id} with a file still to read", "job_id")

@@ -54,7 +54,7 @@ class MemberRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    memberships: Mapped[list["MembershipRow"]] = relationship(
+    memberships: Mapped[list[MembershipRow]] = relationship(
         order_by="MembershipRow.starts_on", cascade="all, delete-orphan", lazy="selectin")
 
 

@@ -4,22 +4,36 @@ from __future__ import annotations
 
 import logging
 import uuid
-from functools import partial
 from datetime import date, timedelta
 from enum import Enum
+from functools import partial
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from services.members import domain, erasure
-from services.members.models import (ImportJobRow, MemberLanguage, MemberNetwork, MemberRow, MembershipRow,
-                                     outbox)
+from services.members.models import ImportJobRow, MemberLanguage, MemberNetwork, MemberRow, MembershipRow, outbox
 from shared.contracts.base import parse_contract, utcnow
-from shared.contracts.members import (DirectoryEntry, DirectoryQuery, IndividualDraft,
-                                      MemberGroupDraft, MemberJoined, MemberLeft, MemberPatch, MemberStats,
-                                      MembershipAdded, MembershipDraft, MembershipRenewalDue, MembershipRenewed,
-                                      MembershipView, MemberUpdated, MemberView, RenewalView)
+from shared.contracts.members import (
+    ERASED_NAME,
+    DirectoryEntry,
+    DirectoryQuery,
+    IndividualDraft,
+    MemberGroupDraft,
+    MemberJoined,
+    MemberLeft,
+    MemberPatch,
+    MembershipAdded,
+    MembershipDraft,
+    MembershipRenewalDue,
+    MembershipRenewed,
+    MembershipView,
+    MemberStats,
+    MemberUpdated,
+    MemberView,
+    RenewalView,
+)
 from shared.errors import Conflict, Invalid, NotFound
 from shared.i18n import choose_text, normalise_tag
 
@@ -272,8 +286,8 @@ def housekeeping(session: Session, today: date) -> dict:
     left: list[str] = []
     skipped: list[str] = []
     due = session.execute(select(MembershipRow, MemberRow).join(MemberRow, MembershipRow.member_id == MemberRow.id)
-                          .where(MembershipRow.renewal_notice_sent.is_(False), MembershipRow.renewal_due_on.is_not(None),
-                                 MemberRow.erased_at.is_(None))).all()
+                          .where(MembershipRow.renewal_notice_sent.is_(False),
+                                 MembershipRow.renewal_due_on.is_not(None), MemberRow.erased_at.is_(None))).all()
 
     def remind(membership: MembershipRow, member: MemberRow) -> None:
         if domain.renewal_reminder_due(membership.renewal_due_on, membership.renewal_notice_sent, today):
@@ -308,7 +322,7 @@ def erase(session: Session, member_id: str) -> MemberView:
         setattr(row, name, None)
     row.name, row.networks, row.help_languages, row.public_fields = {}, [], [], []
     row.directory_opt_in, row.visibility = False, None
-    row.display_name = domain.ERASED_NAME
+    row.display_name = ERASED_NAME
     row.erased_at = row.updated_at = utcnow()
     _refresh_derived(session, row)
     outbox.record(session, erasure.forget(session, row.id, person, addresses))

@@ -17,8 +17,14 @@ from services.members.import_runner import ImportRunner
 from shared.bus.commands import Commands
 from shared.bus.relay import OutboxRelay
 from shared.contracts.base import field_and_message, parse_contract
-from shared.contracts.members import (DirectoryQuery, IndividualDraft, MemberDate, MemberGroupDraft, MemberPatch,
-                                      MembershipDraft)
+from shared.contracts.members import (
+    DirectoryQuery,
+    IndividualDraft,
+    MemberDate,
+    MemberGroupDraft,
+    MemberPatch,
+    MembershipDraft,
+)
 from shared.db import Database, Sessions
 from shared.erasure import reclaim_erased_space
 from shared.errors import Invalid

@@ -8,6 +8,7 @@ is at-least-once and every consumer is idempotent.
 """
 from __future__ import annotations
 
+import contextlib
 import time
 
 import amqp
@@ -76,10 +77,8 @@ class OutboxPublisher:
 
     def close(self) -> None:
         if self._connection is not None:
-            try:
+            with contextlib.suppress(Exception):  # a dead connection cannot be closed politely
                 self._connection.release()
-            except Exception:  # a dead connection cannot be closed politely
-                pass
         self._connection, self._producer = None, None
 
     def publish_batch(self) -> int:

@@ -11,10 +11,16 @@ from dataclasses import dataclass
 from nameko.events import SERVICE_POOL, event_handler
 
 from shared.contracts import EventPublished, MemberErased, MemberJoined, MemberLeft, MembershipRenewalDue
-from shared.contracts.events import (RegistrationApproved, RegistrationCancelled, RegistrationConfirmed,
-                                     RegistrationPending, RegistrationPromoted, RegistrationRejected,
-                                     RegistrationWaitlisted)
 from shared.contracts.base import Event
+from shared.contracts.events import (
+    RegistrationApproved,
+    RegistrationCancelled,
+    RegistrationConfirmed,
+    RegistrationPending,
+    RegistrationPromoted,
+    RegistrationRejected,
+    RegistrationWaitlisted,
+)
 
 
 @dataclass(frozen=True)

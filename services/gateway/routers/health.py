@@ -35,7 +35,7 @@ def _ping(pool, service: str) -> dict:
 def health(request: Request, organizer: MaybeOrganizer):
     pool = request.app.state.health_pool
     with ThreadPoolExecutor(len(SERVICE_NAMES)) as executor:
-        states = dict(zip(SERVICE_NAMES, executor.map(lambda name: _ping(pool, name), SERVICE_NAMES)))
+        states = dict(zip(SERVICE_NAMES, executor.map(lambda name: _ping(pool, name), SERVICE_NAMES), strict=True))
     failing = [name for name, state in states.items() if state["status"] != "ok"]
     detail = f"not answering: {', '.join(failing)}"
     if organizer:

@@ -14,9 +14,17 @@ from fastapi.responses import HTMLResponse
 
 from services.gateway.body_limit import upload_limit_text
 from services.gateway.deps import Organizer, Rpc
-from shared.contracts.notifications import (SLUG_PATTERN, SUBSCRIPTION_ID_MAX, AnnouncementDraft, AnnouncementView,
-                                            MailingListDraft, MailingListView, SubscriberImportReport, SubscriberView,
-                                            SubscriptionRequest)
+from shared.contracts.notifications import (
+    SLUG_PATTERN,
+    SUBSCRIPTION_ID_MAX,
+    AnnouncementDraft,
+    AnnouncementView,
+    MailingListDraft,
+    MailingListView,
+    SubscriberImportReport,
+    SubscriberView,
+    SubscriptionRequest,
+)
 from shared.errors import Invalid, NotFound
 from shared.i18n import choose_text
 
@@ -79,7 +87,8 @@ def unsubscribe(subscription_id: SubscriptionId, signature: Signature, rpc: Rpc)
     except NotFound as missing:
         return _page("無効なリンク / Invalid link", f"<h1>{escape(missing.detail)}</h1>", 404)
     name = escape(choose_text(mailing_list["name"], "ja"))
-    return _page("配信を停止しました / Unsubscribed", f"<h1>「{name}」の配信を停止しました。</h1><p>You are unsubscribed.</p>")
+    return _page("配信を停止しました / Unsubscribed",
+                 f"<h1>「{name}」の配信を停止しました。</h1><p>You are unsubscribed.</p>")
 
 
 @router.get("/lists", response_model=list[MailingListView], summary="Every list (organizers)")
@@ -92,7 +101,8 @@ def create_list(draft: MailingListDraft, rpc: Rpc, _: Organizer):
     return rpc.notifications.create_list(draft.to_wire())
 
 
-@router.get("/lists/{slug}/subscribers", response_model=list[SubscriberView], summary="A list's subscribers (organizers)")
+@router.get("/lists/{slug}/subscribers", response_model=list[SubscriberView],
+            summary="A list's subscribers (organizers)")
 def subscribers(slug: Slug, rpc: Rpc, _: Organizer):
     return rpc.notifications.list_subscribers(slug)
 

@@ -9,9 +9,21 @@ from fastapi.concurrency import run_in_threadpool
 
 from services.gateway.body_limit import upload_limit_text
 from services.gateway.deps import MaybeOrganizer, Organizer, Rpc
-from shared.contracts.members import (DIRECTORY_OFFSET_MAX, DirectoryEntry, GroupKind, ImportJobView,
-                                      IndividualDraft, MemberDate, MemberGroupDraft, MemberPatch, MembershipDraft,
-                                      MembershipView, MemberStats, MemberView, RenewalView)
+from shared.contracts.members import (
+    DIRECTORY_OFFSET_MAX,
+    DirectoryEntry,
+    GroupKind,
+    ImportJobView,
+    IndividualDraft,
+    MemberDate,
+    MemberGroupDraft,
+    MemberPatch,
+    MembershipDraft,
+    MembershipView,
+    MemberStats,
+    MemberView,
+    RenewalView,
+)
 from shared.contracts.vocabulary import Region
 from shared.errors import Invalid
 
