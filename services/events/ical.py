@@ -9,66 +9,28 @@ What calendar apps need to keep a copy in sync:
   postponed ones as TENTATIVE with their new dates;
 - a VTIMEZONE for every zone used; whole-day events as DATE values with the exclusive end.
 
-Text is cleaned before it goes in, whatever was stored: control characters are never written (RFC 5545
-TEXT has none), and one-line properties (NAME, X-WR-CALNAME, SUMMARY, LOCATION) get no line break —
-icalendar does not escape NAME and X-WR-CALNAME, and only an `assert` (gone under `python -O`) stops a
-line feed there from ending the line.
+UID, STATUS, PRODID, the place and the times are `shared.calendars`' (the mailed .ics uses the same),
+as is the cleaning of text, whatever was stored: icalendar does not escape NAME and X-WR-CALNAME, and
+only an `assert` (gone under `python -O`) stops a line feed there from ending the line.
 """
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, timedelta
 
 import icalendar
 
+from shared import calendars
+from shared.calendars import one_line, paragraphs, uid
 from shared.contracts.events import EventView, SessionView
 from shared.contracts.vocabulary import EventStatus
 from shared.i18n import choose_text
 
-PRODID = "-//Tsunagu//Tsunagu events//EN"
 REFRESH = timedelta(hours=1)
-STATUS = {EventStatus.PUBLISHED: "CONFIRMED", EventStatus.COMPLETED: "CONFIRMED",
-          EventStatus.POSTPONED: "TENTATIVE", EventStatus.CANCELLED: "CANCELLED"}
 POSTPONED_NOTE = {"ja": "延期されました。", "en": "This event has been postponed."}
 CANCELLED_NOTE = {"ja": "中止されました。", "en": "This event has been cancelled."}
 
-
-_BREAKS = re.compile(r"\s*[\x00-\x1f\x7f-\x9f\u2028\u2029]+\s*")
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def one_line(text: str) -> str:
-    """Line breaks, tabs and control characters become one space."""
-    if text.isprintable():  # the usual case, checked in C: nothing to clean
-        return text.strip()
-    return _BREAKS.sub(" ", text).strip()
-
-
-def paragraphs(text: str) -> str:
-    """Line feeds stay (icalendar escapes them); other control characters go."""
-    if text.replace("\n", "").isprintable():
-        return text
-    return _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-
-
-def uid(component_id: str) -> str:
-    return f"{component_id}@tsunagu"
-
-
-def _moment(value: datetime, zone: str) -> datetime:
-    return value.astimezone(ZoneInfo(zone))
-
-
-def _place(event: EventView, lang: str | None, room: str | None = None) -> str:
-    venue = event.venue
-    parts = [room, venue.name if venue else None, venue.address if venue else None,
-             event.city if not (venue and venue.address) else None]
-    if venue and venue.online_url and not any(parts):
-        parts.append(venue.online_url)
-    return one_line(", ".join(part for part in parts if part))
 
 
 def _description(event: EventView, lang: str | None, url: str) -> str:
@@ -86,12 +48,12 @@ def _description(event: EventView, lang: str | None, url: str) -> str:
     return paragraphs("\n\n".join(lines))
 
 
-def _common(component: icalendar.Event, event: EventView, lang: str | None, url: str) -> None:
+def _common(component: icalendar.Event, event: EventView, url: str) -> None:
     component.add("dtstamp", event.updated_at)
     component.add("created", event.created_at)
     component.add("last-modified", event.updated_at)
     component.add("sequence", event.sequence)
-    component.add("status", STATUS.get(event.status, "CONFIRMED"))
+    component.add("status", calendars.status(event.status))
     component.add("url", url, parameters={"VALUE": "URI"})
     component.add("categories", [one_line(category) for category in (event.kind.value, event.region.value,
                                                                      *event.networks)])
@@ -100,12 +62,9 @@ def _common(component: icalendar.Event, event: EventView, lang: str | None, url:
 
 
 def _times(component: icalendar.Event, starts_at: datetime, ends_at: datetime, zone: str, all_day: bool) -> None:
-    if all_day:
-        component.add("dtstart", _moment(starts_at, zone).date())
-        component.add("dtend", _moment(ends_at, zone).date())  # exclusive: the day after the last
-    else:
-        component.add("dtstart", _moment(starts_at, zone))
-        component.add("dtend", _moment(ends_at, zone))
+    dtstart, dtend = calendars.when(starts_at, ends_at, zone, all_day)
+    component.add("dtstart", dtstart)
+    component.add("dtend", dtend)
 
 
 def event_component(event: EventView, lang: str | None, base_url: str) -> icalendar.Event:
@@ -114,11 +73,11 @@ def event_component(event: EventView, lang: str | None, base_url: str) -> icalen
     component.add("uid", uid(event.id))
     component.add("summary", one_line(choose_text(event.title, lang)))
     _times(component, event.starts_at, event.ends_at, event.timezone, event.all_day)
-    place = _place(event, lang)
+    place = calendars.where(event.venue, event.city)
     if place:
         component.add("location", place)
     component.add("description", _description(event, lang, url))
-    _common(component, event, lang, url)
+    _common(component, event, url)
     return component
 
 
@@ -128,19 +87,19 @@ def session_component(event: EventView, session: SessionView, lang: str | None, 
     component.add("uid", uid(session.id))
     component.add("summary", one_line(f"{choose_text(event.title, lang)} — {choose_text(session.title, lang)}"))
     _times(component, session.starts_at, session.ends_at, event.timezone, all_day=False)
-    place = _place(event, lang, session.room)
+    place = calendars.where(event.venue, event.city, session.room)
     if place:
         component.add("location", place)
     component.add("description", _description(event, lang, url))
     component.add("related-to", uid(event.id))
-    _common(component, event, lang, url)
+    _common(component, event, url)
     return component
 
 
 def calendar(name: str, events: Iterable[EventView], lang: str | None, base_url: str, source_url: str,
              with_sessions: bool = False) -> icalendar.Calendar:
     cal = icalendar.Calendar()
-    cal.add("prodid", PRODID)
+    cal.add("prodid", calendars.PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     name = icalendar.vText(one_line(name))  # TEXT (RFC 7986): escaped, which icalendar leaves to its caller here
@@ -165,7 +124,7 @@ def serialise(cal: icalendar.Calendar, changed_at: datetime) -> dict:
             "last_modified": changed_at.isoformat()}
 
 
-_SAMPLE_MOMENT = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_SAMPLE_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def format_fingerprint(*names: str) -> str:

@@ -13,6 +13,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from services.notifications import domain
+from shared import calendars
+from shared.contracts.events import Venue
 from shared.i18n import choose_language, choose_text
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -87,8 +89,8 @@ def render(template: str, wanted_language: str, **variables) -> RenderedMail:
 
 
 def _place(event: dict) -> str:
-    venue = event.get("venue") or {}
-    return ", ".join(part for part in (venue.get("name"), venue.get("address") or event.get("city")) if part)
+    """The same words as the calendar entry's LOCATION (an online-only event: its link)."""
+    return calendars.where(Venue.model_validate(event["venue"]) if event.get("venue") else None, event.get("city"))
 
 
 def _when(event: dict, language: str) -> str:

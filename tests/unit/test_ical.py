@@ -12,6 +12,7 @@ import icalendar
 import vobject
 
 from services.events import ical
+from shared import calendars
 from shared.contracts.events import EventView
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -165,5 +166,5 @@ def test_the_same_holds_without_assertions(tmp_path):
 def test_a_new_release_that_writes_differently_has_another_fingerprint(monkeypatch):
     first = ical.format_fingerprint("つなぐ")
     assert ical.format_fingerprint("つなぐ") == first and ical.format_fingerprint("Tsunagu") != first
-    monkeypatch.setattr(ical, "PRODID", "-//Tsunagu//Tsunagu events 2//EN")
+    monkeypatch.setattr(calendars, "PRODID", "-//Tsunagu//Tsunagu events 2//EN")
     assert ical.format_fingerprint("つなぐ") != first
