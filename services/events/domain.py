@@ -30,24 +30,44 @@ SEQUENCE_FIELDS = frozenset({"starts_at", "ends_at", "all_day", "timezone", "ven
 FEED_PLACEMENT_FIELDS = frozenset({"kind", "region", "networks"})
 
 
-def check_transition(current: EventStatus, target: EventStatus) -> None:
-    if target not in TRANSITIONS[current]:
-        allowed = ", ".join(sorted(s.value for s in TRANSITIONS[current])) or "nothing"
-        raise Conflict(f"a {current.value} event cannot become {target.value} (it can become: {allowed})",
-                       "status")
+@dataclass(frozen=True)
+class Lifecycle:
+    """Where an event is in its life. `revision` counts changes since publication (publication is 1;
+    a draft stays at 0); `sequence` counts those an attendee's calendar must show (RFC 5545 SEQUENCE)."""
 
+    status: EventStatus
+    revision: int
+    sequence: int
 
-def check_can_publish(status: EventStatus) -> None:
-    """Only a draft is published (or a postponed event published again with its new dates)."""
-    if status not in (EventStatus.DRAFT, EventStatus.POSTPONED):
-        raise Conflict(f"only a draft can be published; this event is {status.value}", "status")
+    @property
+    def seen(self) -> bool:
+        """Published at some point: people may have it in their calendars."""
+        return self.status is not EventStatus.DRAFT
 
+    def become(self, target: EventStatus) -> Lifecycle:
+        """The event after a change of status, or Conflict naming what it can become. Completion is no
+        news to an attendee's calendar; every other change of a seen event is."""
+        if target not in TRANSITIONS[self.status]:
+            if target is EventStatus.PUBLISHED:
+                raise Conflict(f"only a draft can be published; this event is {self.status.value}", "status")
+            allowed = ", ".join(sorted(s.value for s in TRANSITIONS[self.status])) or "nothing"
+            raise Conflict(f"a {self.status.value} event cannot become {target.value} (it can become: {allowed})",
+                           "status")
+        if not self.seen and target is not EventStatus.PUBLISHED:
+            return Lifecycle(target, self.revision, self.sequence)  # a draft nobody saw changes quietly
+        news = self.seen and target is not EventStatus.COMPLETED
+        return Lifecycle(target, self.revision + 1, self.sequence + news)
 
-def next_revision(status_before: EventStatus, revision: int) -> int:
-    """Publication is revision 1; every later change raises it. Drafts stay at 0."""
-    if status_before is EventStatus.DRAFT:
-        return revision
-    return revision + 1
+    def check_editable(self) -> None:
+        if not TRANSITIONS[self.status]:
+            raise Conflict(f"a {self.status.value} event cannot be changed", "status")
+
+    def edited(self, changed: Iterable[str]) -> Lifecycle:
+        """The event after its fields changed, or Conflict if it can no longer be changed."""
+        self.check_editable()
+        if not self.seen:
+            return self
+        return Lifecycle(self.status, self.revision + 1, self.sequence + bool(SEQUENCE_FIELDS & set(changed)))
 
 
 # --- clashes --------------------------------------------------------------------------------------
@@ -160,6 +180,15 @@ def initial_status(requires_approval: bool, places: int, session_ids: Sequence[s
     if not blocked.intersection(wanted) and all(occupancy[r].fits(places) for r in wanted):
         return RegistrationStatus.CONFIRMED
     return RegistrationStatus.WAITLISTED
+
+
+def answer_to_pending(approve: bool, places: int, session_ids: Sequence[str], occupancy: dict[str, Occupancy],
+                      blocked: set[str]) -> RegistrationStatus:
+    """An organizer's answer to a registration awaiting approval: rejected; or, approved, whatever a
+    registration that needs no approval would get now — a place or the waiting list."""
+    if not approve:
+        return RegistrationStatus.REJECTED
+    return initial_status(False, places, session_ids, occupancy, blocked)
 
 
 def promotions(waiting: Sequence[Waiting], occupancy: dict[str, Occupancy]) -> list[str]:

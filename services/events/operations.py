@@ -13,8 +13,18 @@ from services.events import domain
 from services.events.models import EventRow, FeedDeparture, RegistrationRow, SessionRow, outbox
 from services.events.views import event_view
 from shared.contracts.base import parse_contract, utcnow
-from shared.contracts.events import (EventCancelled, EventDraft, EventFilter, EventPatch, EventPostponed,
-                                     EventPublished, EventUpdated, EventView, MigrantsDayDraft, SessionDraft)
+from shared.contracts.events import (
+    EventCancelled,
+    EventDraft,
+    EventFilter,
+    EventPatch,
+    EventPostponed,
+    EventPublished,
+    EventUpdated,
+    EventView,
+    MigrantsDayDraft,
+    SessionDraft,
+)
 from shared.contracts.vocabulary import EventKind, EventStatus
 from shared.errors import Conflict, Invalid, NotFound
 
@@ -64,6 +74,14 @@ def clashes_of(session: Session, row: EventRow):
         EventRow.starts_at < row.ends_at, EventRow.ends_at > row.starts_at, EventRow.id != row.id,
         EventRow.status != EventStatus.CANCELLED.value)).scalars()
     return domain.find_clashes(_slot(row), (_slot(other) for other in others))
+
+
+def _lifecycle(row: EventRow) -> domain.Lifecycle:
+    return domain.Lifecycle(EventStatus(row.status), row.revision, row.sequence)
+
+
+def _move(row: EventRow, lifecycle: domain.Lifecycle) -> None:
+    row.status, row.revision, row.sequence = lifecycle.status.value, lifecycle.revision, lifecycle.sequence
 
 
 def _search_text(row: EventRow) -> str:
@@ -153,9 +171,8 @@ def update_event(session: Session, event_id: str, patch: EventPatch) -> EventVie
     from services.events.registrations import promote_waiting  # one module per concern; no cycle at import
 
     row = load_event(session, event_id, for_update=True)
-    status = EventStatus(row.status)
-    if status in (EventStatus.CANCELLED, EventStatus.COMPLETED):
-        raise Conflict(f"a {status.value} event cannot be changed", "status")
+    lifecycle = _lifecycle(row)
+    lifecycle.check_editable()
     before = _as_draft_values(row)
     changes = patch.model_dump(mode="python", exclude_unset=True)
     draft = parse_contract(EventDraft, {**before, **changes})
@@ -170,9 +187,7 @@ def update_event(session: Session, event_id: str, patch: EventPatch) -> EventVie
         return event_view(row, clashes_of(session, row))
     now = utcnow()
     row.updated_at = now
-    row.revision = domain.next_revision(status, row.revision)
-    if status is not EventStatus.DRAFT and domain.SEQUENCE_FIELDS & set(changed):
-        row.sequence += 1
+    _move(row, lifecycle.edited(changed))
     if is_public(row) and domain.FEED_PLACEMENT_FIELDS & set(changed):
         session.add(FeedDeparture(event_id=row.id, kind=before["kind"], region=before["region"],
                                   networks=list(before["networks"]), left_at=now))
@@ -180,22 +195,18 @@ def update_event(session: Session, event_id: str, patch: EventPatch) -> EventVie
         promote_waiting(session, row, now)
     session.flush()
     view = event_view(row, clashes_of(session, row))
-    if status is not EventStatus.DRAFT:
+    if lifecycle.seen:
         outbox.record(session, EventUpdated(event=view, changed=changed, occurred_at=now))
     return view
 
 
 def publish_event(session: Session, event_id: str, force: bool = False) -> EventView:
     row = load_event(session, event_id, for_update=True)
-    status = EventStatus(row.status)
-    domain.check_can_publish(status)
+    published = _lifecycle(row).become(EventStatus.PUBLISHED)
     clashes = clashes_of(session, row)
     domain.check_no_clash(clashes, force)
     now = utcnow()
-    row.status = EventStatus.PUBLISHED.value
-    row.revision += 1
-    if status is EventStatus.POSTPONED:
-        row.sequence += 1
+    _move(row, published)
     row.published_at = row.published_at or now
     row.updated_at = now
     session.flush()
@@ -206,18 +217,14 @@ def publish_event(session: Session, event_id: str, force: bool = False) -> Event
 
 def cancel_event(session: Session, event_id: str, reason: str | None) -> EventView:
     row = load_event(session, event_id, for_update=True)
-    status = EventStatus(row.status)
-    domain.check_transition(status, EventStatus.CANCELLED)
+    before = _lifecycle(row)
     now = utcnow()
-    row.status = EventStatus.CANCELLED.value
+    _move(row, before.become(EventStatus.CANCELLED))
     row.cancel_reason = reason
     row.updated_at = now
-    if status is not EventStatus.DRAFT:
-        row.revision += 1
-        row.sequence += 1
     session.flush()
     view = event_view(row)
-    if status is not EventStatus.DRAFT:  # a draft nobody saw goes quietly
+    if before.seen:  # a draft nobody saw goes quietly
         outbox.record(session, EventCancelled(event=view, reason=reason, occurred_at=now))
     return view
 
@@ -225,16 +232,14 @@ def cancel_event(session: Session, event_id: str, reason: str | None) -> EventVi
 def postpone_event(session: Session, event_id: str, starts_at: datetime | None,
                    ends_at: datetime | None) -> EventView:
     row = load_event(session, event_id, for_update=True)
-    domain.check_transition(EventStatus(row.status), EventStatus.POSTPONED)
+    postponed = _lifecycle(row).become(EventStatus.POSTPONED)
     previous = (row.starts_at, row.ends_at)
     if starts_at or ends_at:
         changes = {"starts_at": starts_at or row.starts_at, "ends_at": ends_at or row.ends_at}
         draft = parse_contract(EventDraft, {**_as_draft_values(row), **changes})
         row.starts_at, row.ends_at = draft.span()
     now = utcnow()
-    row.status = EventStatus.POSTPONED.value
-    row.revision += 1
-    row.sequence += 1
+    _move(row, postponed)
     row.updated_at = now
     session.flush()
     view = event_view(row)
@@ -245,10 +250,9 @@ def postpone_event(session: Session, event_id: str, starts_at: datetime | None,
 
 def complete_event(session: Session, event_id: str) -> EventView:
     row = load_event(session, event_id, for_update=True)
-    domain.check_transition(EventStatus(row.status), EventStatus.COMPLETED)
+    completed = _lifecycle(row).become(EventStatus.COMPLETED)
     now = utcnow()
-    row.status = EventStatus.COMPLETED.value
-    row.revision += 1
+    _move(row, completed)
     row.updated_at = now
     session.flush()
     view = event_view(row)

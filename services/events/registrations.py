@@ -15,11 +15,26 @@ from services.events.models import EventRow, MemberGroupSeen, RegistrationRow, S
 from services.events.operations import is_public, load_event
 from services.events.views import registration_view
 from shared.contracts.base import utcnow
-from shared.contracts.events import (Attendee, AttendeesUpdate, EventSummary, Registrant, RegistrationApproved,
-                                     RegistrationCancelled, RegistrationChanged, RegistrationConfirmed,
-                                     RegistrationKind, RegistrationPending, RegistrationPromoted,
-                                     RegistrationReceipt, RegistrationRejected, RegistrationRequest,
-                                     RegistrationStatus, RegistrationView, RegistrationWaitlisted, SessionNeeds)
+from shared.contracts.events import (
+    Attendee,
+    AttendeesUpdate,
+    EventSummary,
+    Registrant,
+    RegistrationApproved,
+    RegistrationCancelled,
+    RegistrationChanged,
+    RegistrationConfirmed,
+    RegistrationKind,
+    RegistrationPending,
+    RegistrationPromoted,
+    RegistrationReceipt,
+    RegistrationRejected,
+    RegistrationRequest,
+    RegistrationStatus,
+    RegistrationView,
+    RegistrationWaitlisted,
+    SessionNeeds,
+)
 from shared.contracts.members import MemberJoined, MemberLeft
 from shared.contracts.vocabulary import EventStatus
 from shared.errors import Invalid, NotFound
@@ -78,12 +93,6 @@ def _waiting_line(session: Session, event: EventRow) -> list[RegistrationRow]:
 
 def _as_waiting(rows: list[RegistrationRow]) -> list[domain.Waiting]:
     return [domain.Waiting(r.id, r.places, tuple(r.session_ids)) for r in rows]
-
-
-def _decide(session: Session, event: EventRow, places: int, session_ids: list[str]) -> S:
-    occupancy = _occupancy(event)
-    blocked = domain.blocked_resources(_as_waiting(_waiting_line(session, event)), occupancy)
-    return domain.initial_status(False, places, session_ids, occupancy, blocked)
 
 
 def _count(event: EventRow, row: RegistrationRow, status: S, sign: int) -> None:
@@ -164,16 +173,12 @@ def register(session: Session, event_id: str, request: RegistrationRequest,
         raise Invalid(f"no session {sorted(unknown)[0]} in this event", "session_ids")
     if request.kind is RegistrationKind.DELEGATION:
         _check_group(session, event_id, event.group_quota, request)
-    if event.requires_approval:
-        status = S.PENDING
-    else:
-        occupancy = {domain.EVENT: domain.Occupancy(event.capacity, event.confirmed_places)}
-        occupancy.update({s.id: domain.Occupancy(s.capacity, s.confirmed_places) for s in sessions})
-        waiting = [] if event.waitlisted_places <= 0 else [
-            domain.Waiting(r.id, r.places, tuple(r.session_ids))
-            for r in db.execute(_WAITING_LINE, {"event_id": event_id})]
-        status = domain.initial_status(False, request.places, request.session_ids, occupancy,
-                                       domain.blocked_resources(waiting, occupancy))
+    occupancy = {domain.EVENT: domain.Occupancy(event.capacity, event.confirmed_places)}
+    occupancy.update({s.id: domain.Occupancy(s.capacity, s.confirmed_places) for s in sessions})
+    waiting = [] if event.requires_approval or event.waitlisted_places <= 0 else [  # no line to read
+        domain.Waiting(r.id, r.places, tuple(r.session_ids)) for r in db.execute(_WAITING_LINE, {"event_id": event_id})]
+    status = domain.initial_status(event.requires_approval, request.places, request.session_ids, occupancy,
+                                   domain.blocked_resources(waiting, occupancy))
     token, token_hash = manage_secret or new_secret()
     session_ids = sorted(set(request.session_ids))
     values = dict(
@@ -251,13 +256,11 @@ def decide_pending(session: Session, registration_id: str, approve: bool) -> Reg
     domain.check_pending(S(row.status))
     event = load_event(session, row.event_id, for_update=True)
     now = utcnow()
-    if approve:
-        to = _decide(session, event, row.places, row.session_ids)
-        previous = _move(event, row, to, now)
-        _announce(session, RegistrationApproved, event, row, previous, now)
-    else:
-        previous = _move(event, row, S.REJECTED, now)
-        _announce(session, RegistrationRejected, event, row, previous, now)
+    occupancy = _occupancy(event)
+    blocked = domain.blocked_resources(_as_waiting(_waiting_line(session, event)), occupancy)
+    previous = _move(event, row, domain.answer_to_pending(approve, row.places, row.session_ids, occupancy, blocked),
+                     now)
+    _announce(session, RegistrationApproved if approve else RegistrationRejected, event, row, previous, now)
     session.flush()
     return registration_view(row, _waitlist_position(session, row))
 

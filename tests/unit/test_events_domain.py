@@ -1,16 +1,16 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.events import domain
-from services.events.domain import Occupancy, Slot, Waiting
+from services.events.domain import Lifecycle, Occupancy, Slot, Waiting
 from shared.contracts.events import ClashKind, RegistrationStatus
 from shared.contracts.vocabulary import EventKind, EventStatus
 from shared.errors import Conflict, Invalid
 from shared.secrets import new_secret, secret_matches
 from shared.spreadsheets import neutralise_cell
 
-T0 = datetime(2027, 6, 18, 1, tzinfo=timezone.utc)
+T0 = datetime(2027, 6, 18, 1, tzinfo=UTC)
 
 
 def slot(event_id="a", kind=EventKind.SYMPOSIUM, hours=(0, 3), venue=None, networks=(), status=EventStatus.PUBLISHED,
@@ -20,18 +20,32 @@ def slot(event_id="a", kind=EventKind.SYMPOSIUM, hours=(0, 3), venue=None, netwo
                 venue_key=venue, networks=frozenset(networks), occasion_id=occasion)
 
 
-def test_lifecycle():
-    domain.check_transition(EventStatus.DRAFT, EventStatus.PUBLISHED)
-    domain.check_transition(EventStatus.PUBLISHED, EventStatus.POSTPONED)
-    domain.check_transition(EventStatus.POSTPONED, EventStatus.PUBLISHED)
+def test_lifecycle_decides_transitions_and_what_they_raise():
+    draft = Lifecycle(EventStatus.DRAFT, 0, 0)
+    published = draft.become(EventStatus.PUBLISHED)
+    assert published == Lifecycle(EventStatus.PUBLISHED, 1, 0)  # publication is revision 1
+    postponed = published.become(EventStatus.POSTPONED)
+    assert postponed == Lifecycle(EventStatus.POSTPONED, 2, 1)  # news to every calendar
+    assert postponed.become(EventStatus.PUBLISHED) == Lifecycle(EventStatus.PUBLISHED, 3, 2)
+    assert published.become(EventStatus.COMPLETED) == Lifecycle(EventStatus.COMPLETED, 2, 0)  # no news
+    assert published.become(EventStatus.CANCELLED) == Lifecycle(EventStatus.CANCELLED, 2, 1)
+    assert draft.become(EventStatus.CANCELLED) == Lifecycle(EventStatus.CANCELLED, 0, 0)  # nobody saw it
     with pytest.raises(Conflict, match="can become: nothing"):
-        domain.check_transition(EventStatus.CANCELLED, EventStatus.PUBLISHED)
-    with pytest.raises(Conflict):
-        domain.check_transition(EventStatus.DRAFT, EventStatus.COMPLETED)
-    with pytest.raises(Conflict, match="only a draft"):
-        domain.check_can_publish(EventStatus.PUBLISHED)
-    assert domain.next_revision(EventStatus.DRAFT, 0) == 0
-    assert domain.next_revision(EventStatus.PUBLISHED, 3) == 4
+        Lifecycle(EventStatus.CANCELLED, 2, 1).become(EventStatus.POSTPONED)
+    with pytest.raises(Conflict, match="can become: cancelled, published"):
+        draft.become(EventStatus.COMPLETED)
+    with pytest.raises(Conflict, match="only a draft can be published; this event is published"):
+        published.become(EventStatus.PUBLISHED)
+
+
+def test_an_edit_raises_the_revision_once_published_and_the_sequence_when_attendees_must_know():
+    assert Lifecycle(EventStatus.DRAFT, 0, 0).edited(["starts_at"]) == Lifecycle(EventStatus.DRAFT, 0, 0)
+    published = Lifecycle(EventStatus.PUBLISHED, 3, 1)
+    assert published.edited(["description"]) == Lifecycle(EventStatus.PUBLISHED, 4, 1)
+    assert published.edited(["description", "venue"]) == Lifecycle(EventStatus.PUBLISHED, 4, 2)
+    for ended in (EventStatus.CANCELLED, EventStatus.COMPLETED):
+        with pytest.raises(Conflict, match=f"a {ended.value} event cannot be changed"):
+            Lifecycle(ended, 3, 1).edited(["title"])
 
 
 def test_two_network_wide_events_at_once_clash_wherever_they_are():
@@ -134,3 +148,12 @@ def test_manage_tokens_are_kept_only_as_hashes():
     assert secret_matches(token, stored)
     assert not secret_matches(token + "x", stored)
     assert not secret_matches(None, stored)
+
+
+def test_an_answer_to_a_pending_registration_is_decided_like_a_new_one():
+    full = {domain.EVENT: Occupancy(10, 10)}
+    room = {domain.EVENT: Occupancy(10, 2)}
+    assert domain.answer_to_pending(False, 1, [], room, set()) is RegistrationStatus.REJECTED
+    assert domain.answer_to_pending(True, 1, [], room, set()) is RegistrationStatus.CONFIRMED
+    assert domain.answer_to_pending(True, 1, [], full, set()) is RegistrationStatus.WAITLISTED
+    assert domain.answer_to_pending(True, 1, [], room, {domain.EVENT}) is RegistrationStatus.WAITLISTED
