@@ -9,140 +9,20 @@ anything else: an outage of the database repeats nothing.
 """
 from __future__ import annotations
 
-import html
 import logging
-import re
 import smtplib
 import traceback
-from functools import lru_cache
-from pathlib import Path
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, getaddresses
+from pathlib import Path
 
-from services.notifications import domain, headers, operations
-from services.notifications.calendar_file import event_ics
-from services.notifications.rendering import (render_event_announcement, render_event_reminder,
-                                              render_list_announcement,
-                                              render_registration_status, render_renewal_due,
-                                              render_subscription_confirm)
+from services.notifications import domain, operations
+from services.notifications.composition import compose
 from shared.background import WokenWorker
-from shared.contracts.base import utcnow
-from shared.i18n import choose_text
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
 BATCH = 100
 POLL_SECONDS = 5.0
-
-
-@lru_cache(maxsize=8)
-def _sender_domain(mail_from: str) -> str:
-    """The domain of the From address, in ASCII (an internationalised domain in its IDNA form), for
-    Message-IDs and list ids."""
-    host = getaddresses([mail_from])[0][1].rpartition("@")[2]
-    try:
-        return host.encode("idna").decode("ascii") if host else "tsunagu.localhost"
-    except UnicodeError:
-        return "tsunagu.localhost"
-
-
-def single_line(text: str | None) -> str:
-    """A display name on one line: control characters (CR, LF, tab…) become spaces."""
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in (text or "")).split())
-
-
-LIST_TEMPLATES = {"event_announcement", "list_announcement"}
-
-
-def compose(delivery: operations.DueDelivery, list_names: dict[str, dict], settings: Settings) -> EmailMessage:
-    """The mail for one ledger row: rendered in the recipient's language, with list headers (RFC 2369,
-    RFC 8058) on list mail and Auto-Submitted on transactional mail."""
-    base, context = settings.gateway_url, delivery.context
-    list_name = list_names.get(delivery.list_slug or "", {"en": delivery.list_slug or ""})
-    attachment: bytes | None = None
-    if delivery.template == "event_announcement":
-        event = context["event"]
-        rendered = render_event_announcement(event, list_name, delivery.name, delivery.language,
-                                             f"{base}/events/{event['id']}")
-    elif delivery.template == "list_announcement":
-        rendered = render_list_announcement(context, delivery.language)
-    elif delivery.template == "subscription_confirm":
-        token = domain.confirmation_token(context["subscription_id"], context["nonce"], settings.secret_key)
-        rendered = render_subscription_confirm(context["list"], delivery.name, delivery.language,
-                                               f"{base}/subscriptions/confirm?token={token}")
-    elif delivery.template == "registration_status":
-        event = context["event"]
-        url = f"{base}/events/{event['id']}"
-        if context["status"] == "confirmed":
-            attachment = event_ics(event, delivery.language, url)
-        rendered = render_registration_status(context, delivery.name, delivery.language, url, attachment is not None)
-    elif delivery.template == "event_reminder":
-        event = context["event"]
-        url = f"{base}/events/{event['id']}"
-        attachment = event_ics(event, delivery.language, url)
-        rendered = render_event_reminder(context, delivery.name, delivery.language, url)
-    elif delivery.template == "renewal_due":
-        rendered = render_renewal_due(context, delivery.language)
-    else:
-        raise ValueError(f"no template {delivery.template!r}")
-
-    domain_name = _sender_domain(settings.mail_from)
-    message = EmailMessage(policy=headers.MAIL_POLICY)
-    message["From"] = settings.mail_from
-    # Address() validates and encodes: a name or address cannot smuggle in another header.
-    local, _, host = delivery.email.partition("@")
-    message["To"] = Address(display_name=single_line(delivery.name), username=local, domain=host)
-    message["Subject"] = single_line(rendered.subject)
-    message["Date"] = format_datetime(utcnow())
-    message.set_raw("Message-ID", headers.message_id(
-        domain.message_id_header(delivery.message_id, delivery.email, domain_name)))
-    if settings.mail_reply_to:
-        message["Reply-To"] = settings.mail_reply_to
-    body = rendered.body
-    if delivery.template in LIST_TEMPLATES and delivery.list_slug:
-        message.set_raw("List-Id", headers.list_id(single_line(choose_text(list_name, "en")),
-                                                   f"{delivery.list_slug}.lists.{domain_name}"))
-        message["Precedence"] = "list"
-        if delivery.subscription_id is not None:
-            signature = domain.unsubscribe_signature(delivery.subscription_id, settings.secret_key)
-            unsubscribe_url = f"{base}/lists/unsubscribe/{delivery.subscription_id}/{signature}"
-            message.set_raw("List-Unsubscribe", headers.list_unsubscribe(
-                unsubscribe_url,
-                f"mailto:unsubscribe+{delivery.subscription_id}.{signature}@{domain_name}?subject=unsubscribe"))
-            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-            body += f"\n--\n{UNSUBSCRIBE_LINE.get(rendered.language[:2], UNSUBSCRIBE_LINE['en'])} {unsubscribe_url}\n"
-    else:
-        message["Auto-Submitted"] = "auto-generated"
-    message.set_content(body, charset="utf-8")
-    if delivery.template in HTML_TEMPLATES:
-        message.add_alternative(as_html(body, rendered.language), subtype="html", charset="utf-8")
-    if attachment is not None:
-        message.add_attachment(attachment, maintype="text", subtype="calendar", filename="event.ics")
-        # RFC 5545 §3.1.4 wants the charset; written as the RFC's own examples write it, unquoted
-        calendar_part = list(message.iter_attachments())[-1]
-        del calendar_part["Content-Type"]
-        calendar_part.set_raw("Content-Type", CALENDAR_CONTENT_TYPE)
-    message["Content-Language"] = rendered.language  # after set_content, which resets Content-* headers
-    return message
-
-
-CALENDAR_CONTENT_TYPE = "text/calendar; charset=utf-8; method=PUBLISH"
-UNSUBSCRIBE_LINE = {"ja": "配信停止:", "en": "Unsubscribe:"}
-# Mail people read on phones and click through: an HTML part with real links beside the plain text.
-HTML_TEMPLATES = {"event_announcement", "list_announcement", "registration_status", "event_reminder"}
-_URL = re.compile(r"https?://[^\s<>\"]+")
-
-
-def as_html(text: str, language: str) -> str:
-    """The plain text as simple HTML: escaped, paragraphs kept, addresses made links."""
-    def paragraph(block: str) -> str:
-        escaped = html.escape(block)
-        linked = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
-        return "<p>" + linked.replace("\n", "<br>") + "</p>"
-    body = "".join(paragraph(block) for block in text.split("\n\n") if block.strip())
-    return (f'<!doctype html><html lang="{html.escape(language)}"><head><meta charset="utf-8"></head>'
-            f'<body style="font-family:sans-serif;line-height:1.6">{body}</body></html>')
 
 
 class SmtpConnection:

@@ -42,7 +42,7 @@ class SubscriptionRow(Base):
     email: Mapped[str] = mapped_column(String(320))
     name: Mapped[str | None] = mapped_column(String(120))
     language: Mapped[str] = mapped_column(String(35))
-    status: Mapped[str] = mapped_column(String(16), index=True)  # pending, confirmed, unsubscribed, suspended
+    status: Mapped[str] = mapped_column(String(16), index=True)  # a SubscriptionStatus
     confirm_token_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     confirm_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     bounces: Mapped[int] = mapped_column(Integer, default=0)
@@ -79,7 +79,7 @@ class DeliveryRow(Base):
     language: Mapped[str] = mapped_column(String(35))
     subscription_id: Mapped[int | None] = mapped_column(Integer)  # list mail: whose unsubscribe link
     list_slug: Mapped[str | None] = mapped_column(String(64))      # … and which list it came through
-    status: Mapped[str] = mapped_column(String(16))  # pending, sent, failed
+    status: Mapped[str] = mapped_column(String(16))  # a DeliveryStatus
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)

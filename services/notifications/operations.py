@@ -11,11 +11,13 @@ from sqlalchemy import bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.notifications import domain, erasure
+from services.notifications.mail_kinds import (EVENT_ANNOUNCEMENT, EVENT_REMINDER, LIST_ANNOUNCEMENT,
+                                               REGISTRATION_STATUS, RENEWAL_DUE, SUBSCRIPTION_CONFIRM)
 from services.notifications.models import DeliveryRow, MailingListRow, MessageRow, ReminderRow, SubscriptionRow
 from shared.contracts.base import utcnow
-from shared.contracts.events import EventPublished, RegistrationChanged
+from shared.contracts.events import EventPublished, RegistrationChanged, RegistrationStatus
 from shared.contracts.members import MembershipRenewalDue
-from shared.contracts.notifications import (GENERAL_LIST, SUBSCRIPTION_ID_MAX, AnnouncementDraft, AnnouncementView,
+from shared.contracts.notifications import (DeliveryStatus, SubscriptionStatus, GENERAL_LIST, SUBSCRIPTION_ID_MAX, AnnouncementDraft, AnnouncementView,
                                             ConfirmedSubscriber, ConsentBasis, DeliveryCounts, MailingListDraft,
                                             MailingListView, SubscriberImportProblem, SubscriberView,
                                             SubscriptionRequest)
@@ -23,12 +25,11 @@ from shared.errors import Conflict, NotFound
 from shared.secrets import hash_secret
 
 DELIVERIES_WRITTEN = "deliveries_written"  # session.info flag: wake the mailer after commit
-CONFIRMED = "confirmed"
 
 
 def _list_view(session: Session, row: MailingListRow) -> MailingListView:
     confirmed = session.scalar(select(func.count()).select_from(SubscriptionRow).where(
-        SubscriptionRow.list_id == row.id, SubscriptionRow.status == CONFIRMED))
+        SubscriptionRow.list_id == row.id, SubscriptionRow.status == SubscriptionStatus.CONFIRMED))
     return MailingListView(slug=row.slug, name=row.name, description=row.description, policy=row.policy,
                            region=row.region, network=row.network, confirmed_subscribers=confirmed or 0)
 
@@ -73,8 +74,9 @@ def add_confirmed_subscribers(session: Session, slug: str, subscribers: list[Con
 # Why an address is not subscribed (again) by an import.
 ERASED_SINCE_CONSENT = ("this person asked to be erased after the consent this line gives; only a consent "
                         "given after the erasure (or their own subscription) brings them back")
-NOT_REIMPORTED = {"unsubscribed": "unsubscribed from this list; an import never subscribes them again",
-                  "suspended": "suspended after repeated bounces; an import does not mail it again"}
+NOT_REIMPORTED = {
+    SubscriptionStatus.UNSUBSCRIBED: "unsubscribed from this list; an import never subscribes them again",
+    SubscriptionStatus.SUSPENDED: "suspended after repeated bounces; an import does not mail it again"}
 
 
 def import_subscribers(session: Session, slug: str, lines: list[tuple[int, ConfirmedSubscriber]]
@@ -101,21 +103,21 @@ def import_subscribers(session: Session, slug: str, lines: list[tuple[int, Confi
             continue
         if status is None:
             new_rows.append({"list_id": mailing_list.id, "email": email, "name": subscriber.name,
-                             "language": subscriber.language, "status": CONFIRMED, "bounces": 0,
+                             "language": subscriber.language, "status": SubscriptionStatus.CONFIRMED, "bounces": 0,
                              "created_at": now, **consent})
             counts["created"] += 1
-        elif status == CONFIRMED:
+        elif status == SubscriptionStatus.CONFIRMED:
             counts["unchanged"] += 1
         else:  # waiting for confirmation here: the consent held elsewhere confirms it
             confirmed[email] = consent
             counts["updated"] += 1
-        status_of[email] = CONFIRMED
+        status_of[email] = SubscriptionStatus.CONFIRMED
     if new_rows:
         session.execute(insert(SubscriptionRow), new_rows)
     for email, consent in confirmed.items():
         session.execute(update(SubscriptionRow).where(
             SubscriptionRow.list_id == mailing_list.id, SubscriptionRow.email == email).values(
-            status=CONFIRMED, confirm_token_hash=None, confirm_expires_at=None, **consent))
+            status=SubscriptionStatus.CONFIRMED, confirm_token_hash=None, confirm_expires_at=None, **consent))
     return counts, refused
 
 
@@ -135,7 +137,7 @@ def _message(session: Session, key: str, template: str, context: dict, list_slug
 
 def _deliver_to(session: Session, message_id: str, email: str, name: str | None, language: str,
                 subscription_id: int | None = None, list_slug: str | None = None) -> None:
-    session.add(DeliveryRow(message_id=message_id, email=email, name=name, language=language, status="pending",
+    session.add(DeliveryRow(message_id=message_id, email=email, name=name, language=language, status=DeliveryStatus.PENDING,
                             attempts=0, next_attempt_at=utcnow(), subscription_id=subscription_id,
                             list_slug=list_slug))
 
@@ -144,10 +146,10 @@ def _deliver_to_lists(session: Session, message_id: str, list_ids: list[int]) ->
     """One ledger row per address confirmed on any of the lists — each address once, however many of
     the lists it is on — written with INSERT … SELECT: the recipients never pass through this process."""
     first = (select(func.min(SubscriptionRow.id).label("subscription_id"), SubscriptionRow.email)
-             .where(SubscriptionRow.list_id.in_(list_ids), SubscriptionRow.status == CONFIRMED)
+             .where(SubscriptionRow.list_id.in_(list_ids), SubscriptionRow.status == SubscriptionStatus.CONFIRMED)
              .group_by(SubscriptionRow.email).subquery())
     chosen = (select(literal(message_id), SubscriptionRow.email, SubscriptionRow.name, SubscriptionRow.language,
-                     literal("pending"), literal(0), literal(utcnow()), SubscriptionRow.id, MailingListRow.slug)
+                     literal(DeliveryStatus.PENDING.value), literal(0), literal(utcnow()), SubscriptionRow.id, MailingListRow.slug)
               .join(first, first.c.subscription_id == SubscriptionRow.id)
               .join(MailingListRow, MailingListRow.id == SubscriptionRow.list_id))
     result = session.execute(insert(DeliveryRow).from_select(
@@ -167,7 +169,7 @@ def announce_event(session: Session, published: EventPublished) -> Announcement:
     """The announcement of a published event, to the general list, the list of its region and the lists
     of its networks. A second call for the same event revision finds the message and adds nothing."""
     event = published.event
-    message_id = _message(session, domain.announcement_key(event.id, event.revision), "event_announcement",
+    message_id = _message(session, domain.announcement_key(event.id, event.revision), EVENT_ANNOUNCEMENT.name,
                           {"event": event.to_wire()}, GENERAL_LIST)
     if message_id is None:
         found = session.execute(select(MessageRow.id).where(
@@ -183,7 +185,7 @@ def announce_event(session: Session, published: EventPublished) -> Announcement:
 
 def post_announcement(session: Session, slug: str, draft: AnnouncementDraft) -> AnnouncementView:
     mailing_list = _list_by_slug(session, slug)
-    message_id = _message(session, f"announcement:{uuid.uuid4()}", "list_announcement", draft.to_wire(), slug)
+    message_id = _message(session, f"announcement:{uuid.uuid4()}", LIST_ANNOUNCEMENT.name, draft.to_wire(), slug)
     _deliver_to_lists(session, message_id, [mailing_list.id])
     return announcement_view(session, message_id)
 
@@ -201,7 +203,7 @@ def announcement_view(session: Session, message_id: str) -> AnnouncementView:
 def _counts(session: Session, message_id: str) -> DeliveryCounts:
     counts = dict(session.execute(select(DeliveryRow.status, func.count()).where(
         DeliveryRow.message_id == message_id).group_by(DeliveryRow.status)).all())
-    return DeliveryCounts(pending=counts.get("pending", 0), sent=counts.get("sent", 0), failed=counts.get("failed", 0))
+    return DeliveryCounts(**{status.value: counts.get(status.value, 0) for status in DeliveryStatus})
 
 
 def delivery_counts(session: Session, message_key: str) -> DeliveryCounts:
@@ -221,18 +223,18 @@ def subscribe(session: Session, slug: str, request: SubscriptionRequest, secret:
     email = request.email.lower()
     row = session.execute(select(SubscriptionRow).where(SubscriptionRow.list_id == mailing_list.id,
                                                         SubscriptionRow.email == email)).scalar()
-    if row is not None and row.status == CONFIRMED:
+    if row is not None and row.status == SubscriptionStatus.CONFIRMED:
         return
     now = utcnow()
     if row is None:
         row = SubscriptionRow(list_id=mailing_list.id, email=email, bounces=0, created_at=now)
         session.add(row)
-    row.name, row.language, row.status = request.name, request.language, "pending"
+    row.name, row.language, row.status = request.name, request.language, SubscriptionStatus.PENDING
     session.flush()
     nonce = token_urlsafe(16)
     row.confirm_token_hash = hash_secret(domain.confirmation_token(row.id, nonce, secret))
     row.confirm_expires_at = now + domain.CONFIRMATION_VALIDITY
-    message_id = _message(session, f"confirm:{row.id}:{nonce}", "subscription_confirm",
+    message_id = _message(session, f"confirm:{row.id}:{nonce}", SUBSCRIPTION_CONFIRM.name,
                           {"list": mailing_list.name, "subscription_id": row.id, "nonce": nonce}, slug)
     _deliver_to(session, message_id, email, request.name, request.language)
 
@@ -242,7 +244,7 @@ def confirm(session: Session, token: str) -> MailingListView:
         SubscriptionRow.confirm_token_hash == hash_secret(token))).scalar()
     if not row or row.confirm_expires_at is None or row.confirm_expires_at < utcnow():
         raise NotFound("this confirmation link is unknown or has expired; subscribe again", "token")
-    row.status, row.confirm_token_hash, row.confirm_expires_at = CONFIRMED, None, None
+    row.status, row.confirm_token_hash, row.confirm_expires_at = SubscriptionStatus.CONFIRMED, None, None
     row.consent_basis, row.consent_date = ConsentBasis.DOUBLE_OPT_IN.value, utcnow().date()
     return _list_view(session, session.get(MailingListRow, row.list_id))
 
@@ -260,7 +262,7 @@ def _signed_subscription(session: Session, subscription_id: int, signature: str,
 
 def unsubscribe(session: Session, subscription_id: int, signature: str, secret: str) -> MailingListView:
     row = _signed_subscription(session, subscription_id, signature, secret)
-    row.status = "unsubscribed"
+    row.status = SubscriptionStatus.UNSUBSCRIBED
     return _list_view(session, session.get(MailingListRow, row.list_id))
 
 
@@ -277,19 +279,19 @@ def mail_registration_change(session: Session, changed: RegistrationChanged) -> 
     if erasure.erased_since(session, changed.registrant.email, changed.occurred_at):
         return
     message_id = _message(session, f"{changed.event_type}:{changed.registration_id}:{changed.event_id}",
-                          "registration_status", {"event_type": changed.event_type, **changed.to_wire()})
+                          REGISTRATION_STATUS.name, {"event_type": changed.event_type, **changed.to_wire()})
     if message_id:
         _deliver_to(session, message_id, changed.registrant.email, changed.registrant.display_name,
                     changed.registrant.language)
     reminder = session.get(ReminderRow, changed.registration_id)
-    if changed.status.value == "confirmed":
+    if changed.status is RegistrationStatus.CONFIRMED:
         if reminder is None:
             reminder = ReminderRow(registration_id=changed.registration_id, sent=False)
             session.add(reminder)
         reminder.email, reminder.name = changed.registrant.email, changed.registrant.display_name
         reminder.language, reminder.event = changed.registrant.language, changed.event.to_wire()
         reminder.remind_at = changed.event.starts_at - domain.REMINDER_BEFORE
-    elif reminder is not None and changed.status.value in ("cancelled", "rejected"):
+    elif reminder is not None and changed.status in (RegistrationStatus.CANCELLED, RegistrationStatus.REJECTED):
         session.delete(reminder)
 
 
@@ -301,7 +303,7 @@ def queue_due_reminders(session: Session, now: datetime) -> int:
         reminder.sent = True
         if datetime.fromisoformat(reminder.event["starts_at"]) <= now:
             continue  # registered too late for a reminder to mean anything
-        message_id = _message(session, f"reminder:{reminder.registration_id}", "event_reminder",
+        message_id = _message(session, f"reminder:{reminder.registration_id}", EVENT_REMINDER.name,
                               {"event": reminder.event, "registration_id": reminder.registration_id})
         if message_id:
             _deliver_to(session, message_id, reminder.email, reminder.name, reminder.language)
@@ -312,7 +314,7 @@ def queue_due_reminders(session: Session, now: datetime) -> int:
 def mail_renewal_due(session: Session, due: MembershipRenewalDue) -> None:
     if not due.email or erasure.erased_since(session, due.email, due.occurred_at):
         return
-    message_id = _message(session, f"renewal_due:{due.membership_id}", "renewal_due", due.to_wire())
+    message_id = _message(session, f"renewal_due:{due.membership_id}", RENEWAL_DUE.name, due.to_wire())
     if message_id:
         _deliver_to(session, message_id, due.email, due.name, due.language)
 
@@ -336,7 +338,7 @@ class DueDelivery:
 def due_deliveries(session: Session, limit: int, after_id: int = 0) -> list[DueDelivery]:
     """The next deliveries due, in id order after `after_id`; each message is read once per batch."""
     rows = session.execute(
-        select(DeliveryRow).where(DeliveryRow.status == "pending", DeliveryRow.id > after_id,
+        select(DeliveryRow).where(DeliveryRow.status == DeliveryStatus.PENDING, DeliveryRow.id > after_id,
                                   DeliveryRow.next_attempt_at <= utcnow()).order_by(DeliveryRow.id).limit(limit)
     ).scalars().all()
     message_ids = {row.message_id for row in rows}
@@ -353,7 +355,7 @@ def list_names(session: Session) -> dict[str, dict]:
 _DELIVERIES = DeliveryRow.__table__
 # Built once: marking a delivery sent is the hot path of a large send, one short transaction per mail.
 MARK_SENT = (update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("delivery_id"))
-             .values(status="sent", sent_at=bindparam("sent_at"), attempts=_DELIVERIES.c.attempts + 1))
+             .values(status=DeliveryStatus.SENT, sent_at=bindparam("sent_at"), attempts=_DELIVERIES.c.attempts + 1))
 
 
 def mark_sent(connection, delivery_id: int) -> None:
@@ -365,11 +367,11 @@ def mark_failed_attempt(session: Session, delivery: DueDelivery, error: str, per
     attempts = delivery.attempts + 1
     give_up = permanent or domain.gives_up(attempts)
     session.execute(update(DeliveryRow).where(DeliveryRow.id == delivery.delivery_id).values(
-        status="failed" if give_up else "pending", attempts=attempts, last_error=error[:1000],
+        status=DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING, attempts=attempts, last_error=error[:1000],
         next_attempt_at=utcnow() + domain.retry_delay(attempts)))
     if permanent and delivery.subscription_id:
         subscription = session.get(SubscriptionRow, delivery.subscription_id)
         if subscription is not None:
             subscription.bounces += 1
-            if domain.suspended_after(subscription.bounces) and subscription.status == CONFIRMED:
-                subscription.status = "suspended"  # an address that keeps bouncing is not mailed again
+            if domain.suspended_after(subscription.bounces) and subscription.status == SubscriptionStatus.CONFIRMED:
+                subscription.status = SubscriptionStatus.SUSPENDED  # an address that keeps bouncing is not mailed again

@@ -98,11 +98,11 @@ def _when(event: dict, language: str) -> str:
                               event["timezone"], language)
 
 
-def render_event_announcement(event: dict, list_name: dict, recipient_name: str | None,
+def render_event_announcement(template: str, event: dict, list_name: dict, recipient_name: str | None,
                               recipient_language: str, event_url: str) -> RenderedMail:
-    language = choose_language(template_languages("event_announcement"), recipient_language) or "en"
+    language = choose_language(template_languages(template), recipient_language) or "en"
     text_language = "ja" if language.startswith("ja") else "en"
-    return render("event_announcement", recipient_language, recipient_name=recipient_name,
+    return render(template, recipient_language, recipient_name=recipient_name,
                   title=choose_text(event["title"], recipient_language),
                   description=choose_text(event.get("description") or {}, recipient_language),
                   kind_label=KIND_LABELS[text_language].get(event["kind"], event["kind"]),
@@ -110,41 +110,42 @@ def render_event_announcement(event: dict, list_name: dict, recipient_name: str 
                   list_name=choose_text(list_name, recipient_language))
 
 
-def render_registration_status(context: dict, recipient_name: str | None, recipient_language: str,
+def render_registration_status(template: str, context: dict, recipient_name: str | None, recipient_language: str,
                                event_url: str, attached: bool) -> RenderedMail:
-    language = choose_language(template_languages("registration_status"), recipient_language) or "en"
+    language = choose_language(template_languages(template), recipient_language) or "en"
     event = context["event"]
     label, sentence = REGISTRATION_STATUS[context["event_type"]].get(
         language, REGISTRATION_STATUS[context["event_type"]]["en"])
     if context["event_type"] == "registration_approved" and context["status"] == "waitlisted":
         sentence += " " + REGISTRATION_STATUS["registration_waitlisted"].get(language, ("", ""))[1]
-    return render("registration_status", recipient_language, recipient_name=recipient_name, status_label=label,
+    return render(template, recipient_language, recipient_name=recipient_name, status_label=label,
                   status_text=sentence, title=choose_text(event["title"], recipient_language),
                   when=_when(event, language), place=_place(event), url=event_url,
                   registration_id=context["registration_id"][:8], places=context["places"], attached=attached)
 
 
-def render_subscription_confirm(list_name: dict, recipient_name: str | None, recipient_language: str,
+def render_subscription_confirm(template: str, list_name: dict, recipient_name: str | None, recipient_language: str,
                                 confirm_url: str) -> RenderedMail:
-    return render("subscription_confirm", recipient_language, recipient_name=recipient_name,
+    return render(template, recipient_language, recipient_name=recipient_name,
                   list_name=choose_text(list_name, recipient_language), confirm_url=confirm_url)
 
 
-def render_renewal_due(context: dict, recipient_language: str) -> RenderedMail:
+def render_renewal_due(template: str, context: dict, recipient_language: str) -> RenderedMail:
     due = date.fromisoformat(context["renewal_due_on"])
-    return render("renewal_due", recipient_language, recipient_name=context.get("name"), due=due.isoformat())
+    return render(template, recipient_language, recipient_name=context.get("name"), due=due.isoformat())
 
 
-def render_list_announcement(context: dict, recipient_language: str) -> RenderedMail:
+def render_list_announcement(_template: str, context: dict, recipient_language: str) -> RenderedMail:
+    """The organizer's own text: no template file."""
     language = choose_language(context["body"].keys(), recipient_language) or "ja"
     return RenderedMail(language=language, subject=choose_text(context["subject"], recipient_language),
                         body=choose_text(context["body"], recipient_language))
 
 
-def render_event_reminder(context: dict, recipient_name: str | None, recipient_language: str,
+def render_event_reminder(template: str, context: dict, recipient_name: str | None, recipient_language: str,
                           event_url: str) -> RenderedMail:
-    language = choose_language(template_languages("event_reminder"), recipient_language) or "en"
+    language = choose_language(template_languages(template), recipient_language) or "en"
     event = context["event"]
-    return render("event_reminder", recipient_language, recipient_name=recipient_name,
+    return render(template, recipient_language, recipient_name=recipient_name,
                   title=choose_text(event["title"], recipient_language), when=_when(event, language),
                   place=_place(event), url=event_url)

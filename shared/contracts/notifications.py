@@ -26,6 +26,19 @@ PersonName = one_line(PERSON_NAME_MAX)
 _PER_LANGUAGE = f"at most {MAX_LANGUAGES} languages"
 
 
+class SubscriptionStatus(StrEnum):
+    PENDING = "pending"            # asked to subscribe; the confirmation mail is out (double opt-in)
+    CONFIRMED = "confirmed"        # receives the list's mail
+    UNSUBSCRIBED = "unsubscribed"  # left the list; no import subscribes them again
+    SUSPENDED = "suspended"        # the address kept bouncing; not mailed again
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # to be sent, or sent again after a passing failure
+    SENT = "sent"        # the SMTP server accepted it
+    FAILED = "failed"    # refused for good, or given up on after repeated failures
+
+
 class PostingPolicy(StrEnum):
     ANNOUNCE = "announce"        # only organizers post (announcement lists, the magazine)
     DISCUSSION = "discussion"    # members may post, on the network's own list server (Tsunagu takes no posts from them)
@@ -57,16 +70,21 @@ class ConsentBasis(StrEnum):
 EARLIEST_CONSENT = date(1990, 1, 1)  # older than the network's lists: a typo, not a date
 
 
-class ConfirmedSubscriber(Contract):
+class SubscriptionRequest(Contract):
+    """Someone asking to receive a list's mail (double opt-in follows)."""
+
+    email: EmailStr
+    language: LanguageTag = "ja"
+    name: PersonName | None = Field(None, description=f"One line of at most {PERSON_NAME_MAX} characters")
+
+
+class ConfirmedSubscriber(SubscriptionRequest):
     """A subscriber whose consent the network already holds (imported from its old list, the magazine's
     subscribers): added as confirmed, with no confirmation mail, and the consent recorded.
 
     New subscribers go through double opt-in instead; this is for organizers' imports only.
     """
 
-    email: EmailStr
-    language: LanguageTag = "ja"
-    name: PersonName | None = None
     consent_basis: ConsentBasis = ConsentBasis.CONFIRMED_ELSEWHERE
     consent_date: date | None = Field(None, description="When the consent was given (or confirmed)")
 
@@ -107,17 +125,11 @@ class SubscriberImportReport(Contract):
     rejected: list[SubscriberImportProblem]
 
 
-class SubscriptionRequest(Contract):
-    email: EmailStr
-    language: LanguageTag = "ja"
-    name: PersonName | None = Field(None, description=f"One line of at most {PERSON_NAME_MAX} characters")
-
-
 class SubscriberView(Contract):
     email: str
     name: str | None
     language: str
-    status: str
+    status: SubscriptionStatus
     bounces: int
     created_at: datetime
     consent_basis: ConsentBasis | None = None

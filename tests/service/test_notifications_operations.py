@@ -169,7 +169,7 @@ def test_registrants_with_a_place_are_reminded_once_three_days_before(db):
 def test_a_confirmation_token_is_never_stored_and_the_link_in_the_mail_still_confirms(db, database_url):
     import re
 
-    from services.notifications.mailer import compose
+    from services.notifications.composition import compose
     from shared.contracts.notifications import SubscriptionRequest
     from shared.settings import Settings
     settings = Settings(secret_key="confirm-" + "s" * 32, public_url="https://tsunagu.example")

@@ -10,7 +10,8 @@ from email.policy import compat32
 import pytest
 
 from services.notifications import domain
-from services.notifications.mailer import compose, smtp_failure
+from services.notifications.composition import compose
+from services.notifications.mailer import smtp_failure
 from services.notifications.operations import DueDelivery
 from shared.settings import Settings
 
@@ -224,3 +225,12 @@ def test_the_calendar_attachment_says_its_charset_and_reads_as_utf8_without_deco
     assert part.get_param("charset") == "utf-8" and part.get_param("method") == "PUBLISH"
     text = part.get_payload(decode=True).decode(part.get_content_charset())
     assert "SUMMARY:国際移住者デー\r\n" in text and "LOCATION:久屋大通公園\\, 名古屋市中区丸の内3\r\n" in text
+
+
+def test_every_kind_of_mail_has_its_templates_in_japanese_and_english():
+    from services.notifications.mail_kinds import LIST_ANNOUNCEMENT, MAIL_KINDS
+    from services.notifications.rendering import template_languages
+
+    for kind in MAIL_KINDS.values():
+        if kind is not LIST_ANNOUNCEMENT:  # the organizer's own text, in the languages they wrote
+            assert {"ja", "en"} <= set(template_languages(kind.name)), kind.name
