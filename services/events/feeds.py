@@ -26,26 +26,17 @@ from services.events.operations import PUBLIC, holding_network, load_public_even
 from services.events.registrations import load_registration
 from services.events.views import event_view
 from shared.contracts.base import utcnow
-from shared.contracts.events import EventView, RegistrationStatus
-from shared.contracts.vocabulary import EventKind, EventStatus
+from shared.contracts.events import NAMED_FEEDS, PRIVATE_FEED_TITLE, EventView, RegistrationStatus
+from shared.contracts.vocabulary import EventStatus
 from shared.errors import NotFound
 from shared.i18n import choose_text
 from shared.secrets import hash_secret, new_secret
 
-# The named feeds: what they hold and what calendar apps call them.
-NAMED_FEEDS: dict[str, tuple[EventKind | None, dict[str, str]]] = {
-    "national-forum": (EventKind.NATIONAL_FORUM, {"ja": "つなぐ 全国フォーラム", "en": "Tsunagu National Forum"}),
-    "migrants-day": (EventKind.MIGRANTS_DAY, {"ja": "つなぐ 国際移住者デー", "en": "Tsunagu International Migrants Day"}),
-    "workshops": (EventKind.WORKSHOP, {"ja": "つなぐ ワークショップ", "en": "Tsunagu Workshops"}),
-    "events": (None, {"ja": "つなぐ イベント", "en": "Tsunagu events"}),
-}
-PRIVATE_NAME = {"ja": "つなぐ 参加予定", "en": "Tsunagu: my registrations"}
-
 
 @cache
 def _fingerprint() -> str:
-    names = [text for _, titles in NAMED_FEEDS.values() for text in titles.values()]
-    return ical.format_fingerprint(*names, *PRIVATE_NAME.values())
+    names = [text for feed in NAMED_FEEDS.values() for text in feed.title.values()]
+    return ical.format_fingerprint(*names, *PRIVATE_FEED_TITLE.values())
 
 
 def written_since(session: Session) -> datetime:
@@ -85,7 +76,7 @@ def public_feed(session: Session, name: str, lang: str | None, base_url: str, so
                 region: str | None = None, kind: str | None = None, network: str | None = None) -> dict:
     if name not in NAMED_FEEDS:
         raise NotFound(f"no feed {name!r}", "feed")
-    fixed_kind, title = NAMED_FEEDS[name]
+    fixed_kind, title = NAMED_FEEDS[name].kind, NAMED_FEEDS[name].title
     kind = fixed_kind.value if fixed_kind else kind
     query = _placed(select(EventRow).where(PUBLIC).order_by(EventRow.starts_at), EventRow, kind, region, network)
     events = [event_view(row) for row in session.execute(query).scalars()]
@@ -157,5 +148,5 @@ def private_feed(session: Session, feed_token: str, lang: str | None, base_url: 
     events = [_as_seen_by_registrant(event_view(event), registration) for registration, event in _one_per_event(rows)]
     changed_at = max([written_since(session), *(e.updated_at for e in events),
                       *(registration.created_at for registration, _ in rows)])
-    cal = ical.calendar(choose_text(PRIVATE_NAME, lang), events, lang, base_url, source_url, with_sessions=False)
+    cal = ical.calendar(choose_text(PRIVATE_FEED_TITLE, lang), events, lang, base_url, source_url, with_sessions=False)
     return {**ical.serialise(cal, changed_at), "email": feed.email}

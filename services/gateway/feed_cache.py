@@ -29,9 +29,12 @@ from datetime import datetime
 from kombu import Connection, Consumer, Queue, binding
 
 from shared.bus.topology import event_exchange
+from shared.contracts import EVENT_TYPES
+from shared.contracts.events import EventChanged
 
 log = logging.getLogger(__name__)
-EVENT_CHANGES = ("event_published", "event_updated", "event_postponed", "event_cancelled")
+# Every event that says an event itself changed (the contracts' EventChanged): each may change any feed.
+EVENT_CHANGES = tuple(name for name, contract in EVENT_TYPES.items() if issubclass(contract, EventChanged))
 
 
 @dataclass(frozen=True)

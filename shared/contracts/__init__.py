@@ -3,10 +3,15 @@
 `EVENT_TYPES` maps each event's name to its contract: the one registry consumers parse against.
 """
 from shared.contracts.base import Contract, Event
-from shared.contracts.events import (REGISTRATION_EVENTS, EventCancelled, EventPostponed, EventPublished,
-                                     EventUpdated)
-from shared.contracts.members import (MemberErased, MemberJoined, MemberLeft, MembershipRenewalDue,
-                                      MembershipRenewed, MemberUpdated)
+from shared.contracts.events import REGISTRATION_EVENTS, EventCancelled, EventPostponed, EventPublished, EventUpdated
+from shared.contracts.members import (
+                                     MemberErased,
+                                     MemberJoined,
+                                     MemberLeft,
+                                     MembershipRenewalDue,
+                                     MembershipRenewed,
+                                     MemberUpdated,
+)
 
 EVENT_TYPES: dict[str, type[Event]] = {
     contract.event_type: contract

@@ -9,20 +9,28 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Annotated, ClassVar, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    create_model,
+)
 
 from shared.errors import Invalid
-
 from shared.i18n import is_language_tag, normalise_tag
 
 C = TypeVar("C", bound=BaseModel)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Contract(BaseModel):
@@ -36,6 +44,19 @@ class Contract(BaseModel):
 
 
 _NAMED_FIELD = re.compile(r"^([a-z_][a-z0-9_.]*): (.+)$", re.DOTALL)
+
+
+def patch_of(name: str, doc: str, *drafts: type[Contract], leave_out: frozenset[str] = frozenset()) -> type[Contract]:
+    """The contract of a change: every field of the drafts (the last draft's wins), each one optional
+    but with the draft's own rules, so a field sent is checked as on creation and a field left out
+    stays. Rules across fields are checked by the service on the changed draft as a whole."""
+    fields: dict = {}
+    for draft in drafts:
+        for field_name, info in draft.model_fields.items():
+            if field_name not in leave_out:
+                rules = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+                fields[field_name] = (rules, Field(None, description=info.description))
+    return create_model(name, __base__=Contract, __doc__=doc, **fields)
 
 
 def field_and_message(location: tuple, message: str) -> tuple[str | None, str]:

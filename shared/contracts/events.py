@@ -3,14 +3,32 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Annotated, ClassVar
+from typing import TYPE_CHECKING, Annotated, ClassVar
 from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import (EmailStr, Field, StringConstraints, ValidationError, ValidationInfo, field_validator,
-                      model_validator)
+from pydantic import (
+    EmailStr,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from shared.contracts.base import (Contract, Event, LanguageTag, PlausibleMoment, PlausibleMomentOrDay, Slug,
-                                   field_and_message, lines, localized, one_line)
+from shared.contracts.base import (
+    Contract,
+    Event,
+    LanguageTag,
+    PlausibleMoment,
+    PlausibleMomentOrDay,
+    Slug,
+    field_and_message,
+    lines,
+    localized,
+    one_line,
+    patch_of,
+)
 from shared.contracts.vocabulary import EventKind, EventStatus, Region
 from shared.errors import Invalid
 
@@ -37,8 +55,9 @@ def _zone(value: str) -> str:
     return value
 
 
-def _local(value: datetime | date, zone_name: str | None) -> datetime:
-    """A moment in the event's zone: dates are local midnight, naive times are local times."""
+def local_moment(value: datetime | date, zone_name: str | None = None) -> datetime:
+    """A moment in the event's zone (else the network's, Japan's): dates are local midnight, naive times are
+    local times."""
     zone = ZoneInfo(zone_name or DEFAULT_TIMEZONE)
     if not isinstance(value, datetime):
         value = datetime.combine(value, time.min)
@@ -63,7 +82,7 @@ class VenueDraft(Venue):
     online_url: str | None = Field(None, max_length=500, pattern=r"^https?://\S+$", description="http or https only")
 
     @model_validator(mode="after")
-    def _both_coordinates(self) -> "VenueDraft":
+    def _both_coordinates(self) -> VenueDraft:
         if (self.latitude is None) != (self.longitude is None):
             raise ValueError("give both latitude and longitude, or neither")
         return self
@@ -97,14 +116,14 @@ class SessionDraft(Contract):
     interpretation: list[InterpretationPair] = Field(default_factory=list, max_length=MAX_LANGUAGE_LIST)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "SessionDraft":
+    def _ordered(self) -> SessionDraft:
         if self.starts_at.tzinfo is not None and self.ends_at.tzinfo is not None and self.ends_at <= self.starts_at:
             raise ValueError("a session ends after it starts")
         return self
 
-    def in_zone(self, zone_name: str) -> "SessionDraft":
-        return self.model_copy(update={"starts_at": _local(self.starts_at, zone_name),
-                                       "ends_at": _local(self.ends_at, zone_name)})
+    def in_zone(self, zone_name: str) -> SessionDraft:
+        return self.model_copy(update={"starts_at": local_moment(self.starts_at, zone_name),
+                                       "ends_at": local_moment(self.ends_at, zone_name)})
 
 
 class EventDraft(Contract):
@@ -166,7 +185,7 @@ class EventDraft(Contract):
         if info.field_name in ("starts_at", "ends_at") and info.data.get("all_day"):
             return value.astimezone(ZoneInfo(zone)).date() if isinstance(value, datetime) and value.tzinfo \
                 else value.date() if isinstance(value, datetime) else value
-        return _local(value, zone)
+        return local_moment(value, zone)
 
     @field_validator("sessions")
     @classmethod
@@ -179,7 +198,7 @@ class EventDraft(Contract):
         return localised
 
     @model_validator(mode="after")
-    def _coherent(self) -> "EventDraft":
+    def _coherent(self) -> EventDraft:
         check_event_rules(self)
         return self
 
@@ -187,7 +206,7 @@ class EventDraft(Contract):
         """When the event starts and ends, as stored: a whole-day event runs from the midnight starting
         its first day to the midnight after its last (the exclusive end calendars use)."""
         if self.all_day:
-            return _local(self.starts_at, self.timezone), _local(self.ends_at + timedelta(days=1), self.timezone)
+            return local_moment(self.starts_at, self.timezone), local_moment(self.ends_at + timedelta(days=1), self.timezone)
         return self.starts_at, self.ends_at
 
 
@@ -206,31 +225,13 @@ def check_event_rules(event: EventDraft) -> None:
         raise ValueError("edition: an edition belongs to a series")
 
 
-class EventPatch(Contract):
-    """Fields to change; those left out stay as they are. Sessions listed with an `id` are changed,
-    those without are added, and existing sessions not listed are removed (if nobody chose them)."""
-
-    kind: EventKind | None = None
-    series: Slug | None = None
-    edition: int | None = Field(None, ge=1, le=1000)
-    title: Title | None = None
-    description: Description | None = None
-    region: Region | None = None
-    prefecture: one_line(20) | None = None
-    city: one_line(80) | None = None
-    venue: VenueDraft | None = None
-    networks: Networks | None = None
-    timezone: Zone | None = None
-    all_day: bool | None = None
-    starts_at: PlausibleMomentOrDay | None = None
-    ends_at: PlausibleMomentOrDay | None = None
-    sessions: list[SessionDraft] | None = Field(None, max_length=MAX_SESSIONS)
-    capacity: int | None = Field(None, ge=0, le=MAX_PLACES)
-    requires_approval: bool | None = None
-    registration_opens_at: PlausibleMoment | None = None
-    registration_closes_at: PlausibleMoment | None = None
-    attendee_names_deadline: PlausibleMoment | None = None
-    group_quota: int | None = Field(None, ge=1, le=MAX_PLACES)
+if TYPE_CHECKING:  # built when the module is imported: to a type checker, one more contract
+    EventPatch = Contract
+else:
+    EventPatch = patch_of(
+        "EventPatch", "Fields to change; those left out stay as they are. Sessions listed with an `id` are "
+        "changed, those without are added, and existing sessions not listed are removed (if nobody chose them).",
+        EventDraft)
 
 
 class ClashKind(StrEnum):
@@ -323,6 +324,24 @@ class EventSummary(Contract):
     updated_at: datetime
 
 
+class NamedFeed(Contract):
+    """A public calendar feed with a name of its own: the events it holds and what calendar apps call it."""
+
+    kind: EventKind | None  # None: every kind
+    title: dict[str, str]
+
+
+NAMED_FEEDS: dict[str, NamedFeed] = {
+    "national-forum": NamedFeed(kind=EventKind.NATIONAL_FORUM,
+                                title={"ja": "つなぐ 全国フォーラム", "en": "Tsunagu National Forum"}),
+    "migrants-day": NamedFeed(kind=EventKind.MIGRANTS_DAY,
+                              title={"ja": "つなぐ 国際移住者デー", "en": "Tsunagu International Migrants Day"}),
+    "workshops": NamedFeed(kind=EventKind.WORKSHOP, title={"ja": "つなぐ ワークショップ", "en": "Tsunagu Workshops"}),
+    "events": NamedFeed(kind=None, title={"ja": "つなぐ イベント", "en": "Tsunagu events"}),
+}
+PRIVATE_FEED_TITLE = {"ja": "つなぐ 参加予定", "en": "Tsunagu: my registrations"}
+
+
 class EventFilter(Contract):
     kind: EventKind | None = None
     region: Region | None = None
@@ -366,7 +385,7 @@ class MigrantsDayDraft(Contract):
         return _zone(value)
 
     @model_validator(mode="after")
-    def _each_local_event_is_an_event(self) -> "MigrantsDayDraft":
+    def _each_local_event_is_an_event(self) -> MigrantsDayDraft:
         try:
             self.local_drafts()
         except Invalid as exc:
@@ -458,7 +477,7 @@ class RegistrationRequest(Contract):
                                              description="A delegation's named attendees")
 
     @model_validator(mode="after")
-    def _shape(self) -> "RegistrationRequest":
+    def _shape(self) -> RegistrationRequest:
         if self.kind is RegistrationKind.INDIVIDUAL:
             if self.places != 1:
                 raise ValueError("places: an individual registers one place; groups register a delegation")
@@ -517,7 +536,16 @@ class SessionNeeds(Contract):
 # ---------------------------------------------------------------------------------------------
 # Events on the bus
 
-class EventPublished(Event):
+class EventChanged(Event):
+    """Base of the events that say an event itself changed: `event` is its state after the change. Every
+    cache of events (the gateway's feeds) drops what it holds when one of these arrives."""
+
+    source: ClassVar[str] = "events"
+
+    event: EventView
+
+
+class EventPublished(EventChanged):
     """Published by the events service when an organizer publishes an event.
 
     Promises: the event is now public, `event` is its state at that moment (revision included).
@@ -526,12 +554,9 @@ class EventPublished(Event):
     """
 
     event_type: ClassVar[str] = "event_published"
-    source: ClassVar[str] = "events"
-
-    event: EventView
 
 
-class EventUpdated(Event):
+class EventUpdated(EventChanged):
     """Published by the events service when a published event changes, or is marked completed
     (`changed` is then `["status"]`; postponing and cancelling have events of their own).
 
@@ -539,13 +564,10 @@ class EventUpdated(Event):
     """
 
     event_type: ClassVar[str] = "event_updated"
-    source: ClassVar[str] = "events"
-
-    event: EventView
     changed: list[str]
 
 
-class EventPostponed(Event):
+class EventPostponed(EventChanged):
     """Published by the events service when an organizer postpones a published event.
 
     Promises: `event` carries the new dates (or the old ones, if none are set yet) and status
@@ -553,23 +575,17 @@ class EventPostponed(Event):
     """
 
     event_type: ClassVar[str] = "event_postponed"
-    source: ClassVar[str] = "events"
-
-    event: EventView
     previous_starts_at: datetime
     previous_ends_at: datetime
 
 
-class EventCancelled(Event):
+class EventCancelled(EventChanged):
     """Published by the events service when an organizer cancels an event.
 
     Promises: `event` has status `cancelled` and stays readable (feeds keep it with STATUS:CANCELLED).
     """
 
     event_type: ClassVar[str] = "event_cancelled"
-    source: ClassVar[str] = "events"
-
-    event: EventView
     reason: str | None
 
 
@@ -594,30 +610,48 @@ class RegistrationChanged(Event):
     registrant: Registrant
 
 
-def _registration_event(name: str, doc: str) -> type[RegistrationChanged]:
-    return type(name, (RegistrationChanged,), {"__doc__": doc, "event_type": _snake(name),
-                                                "__annotations__": {"event_type": ClassVar[str]}})
+class RegistrationConfirmed(RegistrationChanged):
+    """Published by the events service when a registration holds its places at once."""
+
+    event_type: ClassVar[str] = "registration_confirmed"
 
 
-def _snake(name: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+class RegistrationWaitlisted(RegistrationChanged):
+    """Published by the events service when a registration joins the waiting list."""
+
+    event_type: ClassVar[str] = "registration_waitlisted"
 
 
-RegistrationConfirmed = _registration_event(
-    "RegistrationConfirmed", "Published by the events service when a registration holds its places at once.")
-RegistrationWaitlisted = _registration_event(
-    "RegistrationWaitlisted", "Published by the events service when a registration joins the waiting list.")
-RegistrationPromoted = _registration_event(
-    "RegistrationPromoted", "Published by the events service when a waiting registration gets its places.")
-RegistrationPending = _registration_event(
-    "RegistrationPending", "Published by the events service when a registration awaits an organizer's approval.")
-RegistrationApproved = _registration_event(
-    "RegistrationApproved", "Published by the events service when an organizer approves a registration; "
-                            "`status` says whether it got places (confirmed) or waits (waitlisted).")
-RegistrationRejected = _registration_event(
-    "RegistrationRejected", "Published by the events service when an organizer rejects a registration.")
-RegistrationCancelled = _registration_event(
-    "RegistrationCancelled", "Published by the events service when a registrant or an organizer cancels.")
+class RegistrationPromoted(RegistrationChanged):
+    """Published by the events service when a waiting registration gets its places."""
+
+    event_type: ClassVar[str] = "registration_promoted"
+
+
+class RegistrationPending(RegistrationChanged):
+    """Published by the events service when a registration awaits an organizer's approval."""
+
+    event_type: ClassVar[str] = "registration_pending"
+
+
+class RegistrationApproved(RegistrationChanged):
+    """Published by the events service when an organizer approves a registration; `status` says whether
+    it got places (confirmed) or waits (waitlisted)."""
+
+    event_type: ClassVar[str] = "registration_approved"
+
+
+class RegistrationRejected(RegistrationChanged):
+    """Published by the events service when an organizer rejects a registration."""
+
+    event_type: ClassVar[str] = "registration_rejected"
+
+
+class RegistrationCancelled(RegistrationChanged):
+    """Published by the events service when a registrant or an organizer cancels."""
+
+    event_type: ClassVar[str] = "registration_cancelled"
+
 
 REGISTRATION_EVENTS: tuple[type[RegistrationChanged], ...] = (
     RegistrationConfirmed, RegistrationWaitlisted, RegistrationPromoted, RegistrationPending,

@@ -11,12 +11,12 @@ from __future__ import annotations
 import unicodedata
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, ClassVar, Literal, get_args
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BeforeValidator, EmailStr, Field, create_model, model_validator
+from pydantic import AfterValidator, BeforeValidator, EmailStr, Field, model_validator
 
-from shared.contracts.base import Contract, Event, LanguageTag, RequiredLocalizedText
+from shared.contracts.base import Contract, Event, LanguageTag, RequiredLocalizedText, patch_of
 from shared.contracts.vocabulary import Region
 
 
@@ -181,20 +181,11 @@ class IndividualDraft(Contract):
     external_id: ExternalId = None
 
 
-def _patch_of(*drafts: type[Contract]) -> type[Contract]:
-    """Every field of the drafts, each optional but with the draft's own rules: a field left out stays,
-    a field sent is checked as on creation (the service checks the result against the member's draft)."""
-    fields = {}
-    for draft in drafts:
-        for name, info in draft.model_fields.items():
-            if name != "external_id":
-                rules = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
-                fields[name] = (rules, Field(None, description=info.description))
-    return create_model("MemberPatch", __base__=Contract, __doc__=(
-        "Fields to change; those left out stay. Applies to groups or individuals as fits."), **fields)
-
-
-MemberPatch = _patch_of(MemberGroupDraft, IndividualDraft)  # the individual's optional region wins
+if TYPE_CHECKING:  # built when the module is imported: to a type checker, one more contract
+    MemberPatch = Contract
+else:  # the individual's optional region wins over the group's required one
+    MemberPatch = patch_of("MemberPatch", "Fields to change; those left out stay. Applies to groups or individuals "
+                           "as fits.", MemberGroupDraft, IndividualDraft, leave_out=frozenset({"external_id"}))
 
 class MembershipType(StrEnum):
     MEMBER = "member"
@@ -221,7 +212,7 @@ class MembershipDraft(Contract):
     renewal_due_on: MemberDate | None = None
 
     @model_validator(mode="after")
-    def _ordered(self) -> "MembershipDraft":
+    def _ordered(self) -> MembershipDraft:
         if self.ends_on < self.starts_on:
             raise ValueError("ends_on: the membership ends before it starts")
         return self

@@ -6,7 +6,7 @@ from enum import StrEnum
 
 from pydantic import EmailStr, Field, model_validator
 
-from shared.contracts.base import (MAX_LANGUAGES, Contract, LanguageTag, Slug, lines, localized, one_line)
+from shared.contracts.base import MAX_LANGUAGES, Contract, LanguageTag, Slug, lines, localized, one_line
 from shared.contracts.vocabulary import Region
 
 GENERAL_LIST = "general"
@@ -89,7 +89,7 @@ class ConfirmedSubscriber(SubscriptionRequest):
     consent_date: date | None = Field(None, description="When the consent was given (or confirmed)")
 
     @model_validator(mode="after")
-    def _consent_held_elsewhere(self) -> "ConfirmedSubscriber":
+    def _consent_held_elsewhere(self) -> ConfirmedSubscriber:
         if self.consent_basis is ConsentBasis.DOUBLE_OPT_IN:
             raise ValueError("consent_basis: double_opt_in is recorded by Tsunagu itself when someone confirms "
                              "here; an imported address was confirmed elsewhere (confirmed_elsewhere, "

@@ -246,3 +246,12 @@ def test_unknown_feed_parameters_are_refused_naming_them(gateway):
     assert fetch(public, "/feeds/events.ics", lang="en-GB")[0].headers["etag"] == english.headers["etag"]
     assert public.get("/feeds/national-forum.ics", params={"lang": "xx"}).status_code == 422
     assert public.get(f"/events/{uuid.uuid4()}.ics", params={"lang": "xx"}).status_code == 422
+
+
+def test_the_feed_list_calls_each_named_feed_what_calendar_apps_will_call_it(gateway):
+    links = [link for link in gateway.http.get("/feeds").json() if not link["name"].startswith("events-")]
+    assert {link["name"] for link in links} == {"national-forum", "migrants-day", "workshops", "events"}
+    for link in links:
+        for lang in ("ja", "en"):
+            response = gateway.http.get(f"/feeds/{link['name']}.ics", params={"lang": lang})
+            assert vobject.readOne(response.text).x_wr_calname.value == link["title"][lang]

@@ -1,7 +1,7 @@
 """/events and /schedule: organizers plan and change events; everyone reads the public ones."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Response
@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from services.gateway.deps import MaybeOrganizer, Organizer, Rpc
 from shared.contracts.base import PlausibleDay, PlausibleMoment, PlausibleMomentOrDay, Slug, lines
-from shared.contracts.events import EventDraft, EventPatch, EventView, MigrantsDayDraft
+from shared.contracts.events import EventDraft, EventPatch, EventView, MigrantsDayDraft, local_moment
 from shared.contracts.vocabulary import EventKind, EventStatus, Region
 from shared.errors import Invalid
 
@@ -79,16 +79,10 @@ def complete_event(event_id: str, rpc: Rpc, _: Organizer):
     return rpc.events.complete_event(event_id)
 
 
-JAPAN = timezone(timedelta(hours=9))
-
-
 def _day_start(value: date | datetime | None) -> str | None:
-    """A moment with its offset: a day starts at midnight in Japan, a time without an offset is Japan's."""
-    if value is None:
-        return None
-    if not isinstance(value, datetime):
-        value = datetime.combine(value, datetime.min.time())
-    return (value if value.tzinfo else value.replace(tzinfo=JAPAN)).isoformat()
+    """A moment with its offset: a day starts at midnight in the network's zone, and a time without an
+    offset is that zone's."""
+    return None if value is None else local_moment(value).isoformat()
 
 
 @router.get("/events", response_model=list[EventView], summary="Events, filtered; drafts only for organizers")

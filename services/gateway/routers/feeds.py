@@ -10,7 +10,7 @@ value; the feed's SOURCE is its canonical address, whatever else the first calle
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
@@ -23,6 +23,7 @@ from services.gateway.deps import MaybeOrganizer, Rpc
 from services.gateway.feed_cache import Feed
 from services.gateway.rpc import call_service
 from shared.contracts.base import Slug
+from shared.contracts.events import NAMED_FEEDS
 from shared.contracts.vocabulary import EventKind, Region
 from shared.errors import NotFound
 from shared.i18n import SUPPORTED_LANGUAGES, supported_language
@@ -44,10 +45,6 @@ Lang = Annotated[str | None, Query(max_length=35, description=(
     + ", or a regional form of one (en-GB is en)")), AfterValidator(_supported)]
 Network = Annotated[Slug | None, Query(max_length=63, description="A thematic network's slug")]
 Token = Annotated[str | None, Query(max_length=100, description="The secret from the registrant's manage link")]
-NAMED = {"national-forum": {"ja": "全国フォーラム", "en": "National Forum"},
-         "migrants-day": {"ja": "国際移住者デー", "en": "International Migrants Day"},
-         "workshops": {"ja": "ワークショップ", "en": "Workshops"},
-         "events": {"ja": "すべてのイベント", "en": "All events"}}
 CALENDAR = "text/calendar; charset=utf-8"
 
 
@@ -89,14 +86,14 @@ def _last_modified_header(changed_at: datetime, now: datetime) -> str:
     """HTTP dates have whole seconds. The date told is never before the change, so a client holding it
     learns of the next one; nor after the answer (RFC 9110 §8.8.2.1): an answer given within the second
     of the change tells the second before it, and the client gets the feed once more next time."""
-    changed_at = changed_at.astimezone(timezone.utc)
+    changed_at = changed_at.astimezone(UTC)
     rounded_up = changed_at.replace(microsecond=0) + timedelta(seconds=1 if changed_at.microsecond else 0)
-    return format_datetime(min(rounded_up, now.astimezone(timezone.utc).replace(microsecond=0)), usegmt=True)
+    return format_datetime(min(rounded_up, now.astimezone(UTC).replace(microsecond=0)), usegmt=True)
 
 
 def _answer(request: Request, feed: Feed, private: bool = False) -> Response:
     headers = {"ETag": feed.etag,
-               "Last-Modified": _last_modified_header(feed.last_modified, datetime.now(timezone.utc)),
+               "Last-Modified": _last_modified_header(feed.last_modified, datetime.now(UTC)),
                "Cache-Control": f"{'private' if private else 'public'}, max-age=300"}
     if _not_modified(request, feed):
         return Response(status_code=304, headers=headers)
@@ -121,7 +118,8 @@ async def _feed(request: Request, path: str, selection: dict, rpc_request: dict,
 @router.get("/feeds", response_model=list[FeedLink], summary="Every public calendar feed, with https and webcal links")
 def list_feeds(request: Request):
     base = request.app.state.settings.gateway_url
-    links = [{"name": name, "title": title, **_link(f"{base}/feeds/{name}.ics")} for name, title in NAMED.items()]
+    links = [{"name": name, "title": feed.title, **_link(f"{base}/feeds/{name}.ics")}
+             for name, feed in NAMED_FEEDS.items()]
     for region in Region:
         links.append({"name": f"events-{region.value}", "title": {"en": f"Events: {region.value}"},
                       **_link(f"{base}/feeds/events.ics?region={region.value}")})
@@ -144,7 +142,7 @@ async def private_feed(feed_token: str, request: Request, lang: Lang = None):
             summary="A public feed: national-forum, migrants-day, workshops, or events (with filters)")
 async def public_feed(name: str, request: Request, lang: Lang = None, region: Region | None = None,
                       kind: EventKind | None = None, network: Network = None):
-    if name not in NAMED:
+    if name not in NAMED_FEEDS:
         raise NotFound(f"no feed {name!r}; GET /feeds lists them", "feed")
     if name != "events":
         kind = None  # each series' feed holds one kind of its own
