@@ -58,7 +58,7 @@ class EventRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    sessions: Mapped[list["SessionRow"]] = relationship(
+    sessions: Mapped[list[SessionRow]] = relationship(
         back_populates="event", order_by="SessionRow.starts_at", cascade="all, delete-orphan", lazy="selectin")
 
 

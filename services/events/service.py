@@ -19,8 +19,14 @@ from shared.bus.inbox import Inbox
 from shared.bus.relay import OutboxRelay
 from shared.bus.subscriptions import subscribe
 from shared.contracts.base import parse_contract
-from shared.contracts.events import (AttendeesUpdate, EventDraft, EventFilter, EventPatch, MigrantsDayDraft,
-                                     RegistrationRequest)
+from shared.contracts.events import (
+    AttendeesUpdate,
+    EventDraft,
+    EventFilter,
+    EventPatch,
+    MigrantsDayDraft,
+    RegistrationRequest,
+)
 from shared.contracts.members import MemberErased, MemberJoined, MemberLeft
 from shared.db import Database
 from shared.erasure import reclaim_erased_space

@@ -18,7 +18,6 @@ served but not kept.
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
 from collections import OrderedDict
@@ -151,7 +150,7 @@ class FeedInvalidator(threading.Thread):
                         while not self._stop.is_set():
                             try:
                                 connection.drain_events(timeout=1)
-                            except socket.timeout:
+                            except TimeoutError:
                                 connection.heartbeat_check()
             except Exception as exc:  # noqa: BLE001 — the broker went away: forget everything, reconnect
                 self.cache.listening = False

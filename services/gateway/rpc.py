@@ -40,7 +40,7 @@ class Services:
         self._pool = pool
         self._context = context
 
-    def __getattr__(self, service: str) -> "_Service":
+    def __getattr__(self, service: str) -> _Service:
         return _Service(self._pool, service, self._context)
 
 

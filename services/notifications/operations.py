@@ -4,23 +4,41 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from secrets import token_urlsafe
 
 from sqlalchemy import bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.notifications import domain, erasure
-from services.notifications.mail_kinds import (EVENT_ANNOUNCEMENT, EVENT_REMINDER, LIST_ANNOUNCEMENT,
-                                               REGISTRATION_STATUS, RENEWAL_DUE, SUBSCRIPTION_CONFIRM)
+from services.notifications.mail_kinds import (
+    EVENT_ANNOUNCEMENT,
+    EVENT_REMINDER,
+    LIST_ANNOUNCEMENT,
+    REGISTRATION_STATUS,
+    RENEWAL_DUE,
+    SUBSCRIPTION_CONFIRM,
+)
 from services.notifications.models import DeliveryRow, MailingListRow, MessageRow, ReminderRow, SubscriptionRow
 from shared.contracts.base import utcnow
 from shared.contracts.events import EventPublished, RegistrationChanged, RegistrationStatus
 from shared.contracts.members import MembershipRenewalDue
-from shared.contracts.notifications import (DeliveryStatus, SubscriptionStatus, GENERAL_LIST, SUBSCRIPTION_ID_MAX, AnnouncementDraft, AnnouncementView,
-                                            ConfirmedSubscriber, ConsentBasis, DeliveryCounts, MailingListDraft,
-                                            MailingListView, SubscriberImportProblem, SubscriberView,
-                                            SubscriptionRequest)
+from shared.contracts.notifications import (
+    GENERAL_LIST,
+    SUBSCRIPTION_ID_MAX,
+    AnnouncementDraft,
+    AnnouncementView,
+    ConfirmedSubscriber,
+    ConsentBasis,
+    DeliveryCounts,
+    DeliveryStatus,
+    MailingListDraft,
+    MailingListView,
+    SubscriberImportProblem,
+    SubscriberView,
+    SubscriptionRequest,
+    SubscriptionStatus,
+)
 from shared.errors import Conflict, NotFound
 from shared.secrets import hash_secret
 
@@ -96,7 +114,7 @@ def import_subscribers(session: Session, slug: str, lines: list[tuple[int, Confi
         if status in NOT_REIMPORTED:
             refused.append(SubscriberImportProblem(row=line, field="email", reason=NOT_REIMPORTED[status]))
             continue
-        consent_moment = (datetime.combine(subscriber.consent_date, time.max, tzinfo=timezone.utc)
+        consent_moment = (datetime.combine(subscriber.consent_date, time.max, tzinfo=UTC)
                           if subscriber.consent_date else now)  # no date given: consent given now
         if erasure.erased_since(session, email, consent_moment):
             refused.append(SubscriberImportProblem(row=line, field="email", reason=ERASED_SINCE_CONSENT))

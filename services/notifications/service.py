@@ -23,16 +23,27 @@ from shared.bus.commands import Commands
 from shared.bus.inbox import Inbox
 from shared.bus.subscriptions import subscribe
 from shared.contracts.base import parse_contract, utcnow
-from shared.contracts.events import (EventPublished, RegistrationApproved, RegistrationCancelled,
-                                     RegistrationConfirmed, RegistrationPending, RegistrationPromoted,
-                                     RegistrationRejected, RegistrationWaitlisted)
+from shared.contracts.events import (
+    EventPublished,
+    RegistrationApproved,
+    RegistrationCancelled,
+    RegistrationConfirmed,
+    RegistrationPending,
+    RegistrationPromoted,
+    RegistrationRejected,
+    RegistrationWaitlisted,
+)
 from shared.contracts.members import MemberErased, MembershipRenewalDue
-from shared.contracts.notifications import (AnnouncementDraft, ConfirmedSubscriber, MailingListDraft,
-                                            SubscriberImportReport, SubscriptionRequest)
+from shared.contracts.notifications import (
+    AnnouncementDraft,
+    ConfirmedSubscriber,
+    MailingListDraft,
+    SubscriberImportReport,
+    SubscriptionRequest,
+)
 from shared.db import SETTINGS_KEY, Database
 from shared.erasure import reclaim_erased_space
 from shared.health import Pingable
-
 
 REMINDER_CHECK_SECONDS = 600
 

@@ -15,16 +15,7 @@ from shared.contracts.base import utcnow
 from shared.contracts.events import EventPublished, EventView
 from tests.integration.conftest import SUBSCRIBERS, expected_recipients
 from tests.integration.patience import PATIENCE
-
-
-def event_view(**overrides) -> EventView:
-    now = utcnow()
-    values = dict(id=str(uuid.uuid4()), status="published", revision=1, kind="workshop",
-                  title={"ja": "ワークショップ"}, description={}, region="kanto", prefecture=None,
-                  city="東京", venue=None, starts_at=now, ends_at=now, timezone="Asia/Tokyo", networks=[],
-                  created_at=now, updated_at=now, published_at=now)
-    values.update(overrides)
-    return EventView(**values)
+from tests.samples import event_view
 
 
 def publish_raw(settings, payload: dict, routing_key: str = "event_published") -> None:
@@ -98,7 +89,7 @@ class OrganizerBurst:
             assert time.monotonic() < deadline, "the organizer could not create events any more"
             time.sleep(0.05)
 
-    def __enter__(self) -> "OrganizerBurst":
+    def __enter__(self) -> OrganizerBurst:
         self._thread.start()
         return self
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.integration.conftest import stack_settings
-from tests.integration.test_make_run import processes_mentioning
+from tests.integration.processes import processes_mentioning
 from tsunagu.stack import Stack
 
 TIME_WAIT = "06"

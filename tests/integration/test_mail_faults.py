@@ -8,7 +8,7 @@ import uuid
 from collections import Counter
 
 from tests.integration.patience import PATIENCE
-from tests.integration.test_notifications import rpc_call
+from tests.integration.stack_calls import rpc_call
 
 READERS = 300
 
@@ -49,4 +49,4 @@ def test_a_ledger_that_refuses_writes_during_a_send_mails_everyone_once(stack, g
         assert time.monotonic() < deadline, "the send did not finish after the fault"
         time.sleep(0.3)
     received = Counter(m["X-Sink-Envelope-To"] for m in mailbox.messages() if m["Subject"] == subject)
-    assert received == Counter({address: 1 for address in addresses})
+    assert received == Counter(dict.fromkeys(addresses, 1))

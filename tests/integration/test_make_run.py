@@ -14,23 +14,9 @@ import httpx
 
 from tests.integration.patience import PATIENCE
 from tsunagu.ports import free_amqp_port, free_port
+from tests.integration.processes import processes_mentioning
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def processes_mentioning(text: str) -> list[str]:
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            environ = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
-        except OSError:
-            continue
-        if text in cmdline or text in environ:
-            found.append(f"{pid}: {cmdline[:120]}")
-    return found
 
 
 def test_run_starts_everything_with_demo_data_and_ctrl_c_stops_it_all(tmp_path):

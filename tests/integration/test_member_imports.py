@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from shared.rpc import RpcPool
-from tests.integration.test_members import import_file, wait_for_job
+from tests.integration.stack_calls import import_file, wait_for_job
 from tsunagu import demo
 
 PROBLEM_JSON = "application/problem+json"
@@ -81,7 +81,7 @@ def test_files_that_cannot_be_imported_are_refused_naming_why(stack, gateway):
     refusals = {
         "neither UTF-8 nor Shift_JIS": bytes(range(128, 256)) * 100,
         "a cell over 128 KB": f"member_kind,display_name,email\r\nindividual,{'x' * 140_000},a@example.org\r\n".encode(),
-        "an unknown column": "member_kind,emial\r\nindividual,a@example.org\r\n".encode(),
+        "an unknown column": b"member_kind,emial\r\nindividual,a@example.org\r\n",
     }
     for what, content in refusals.items():
         answer = http.post("/members/import", content=content, headers={"content-type": "text/csv"})

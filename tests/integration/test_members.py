@@ -13,31 +13,13 @@ from shared.rpc import RpcPool
 from tests.integration.conftest import SUBSCRIBERS
 from tests.integration.patience import PATIENCE
 from tsunagu.stack import ROOT, settings_env
+from tests.integration.stack_calls import import_file, wait_for_job
 
 CSV = ("member_kind,external_id,name_ja,name_en,kind,region,help_languages,networks,contact_email,display_name,"
        "email,membership_type,units,starts_on,ends_on\r\n"
        "group,IMP-1,ベトナム人支援の会,Vietnamese Support,npo,chubu-tokai,vi ja,labour,,,,member,3,2020-04-01,2099-03-31\r\n"
        "individual,,,,,kanto,,,,グエン,nguyen.member@example.org,member,1,2020-04-01,2099-03-31\r\n"
        "individual,,,,,kanto,,,,壊れた,broken,,,,\r\n")
-
-
-def import_file(http: httpx.Client, content: bytes, dry_run: bool = False, timeout: float = 120) -> dict:
-    """POST the file, then poll its job until it is finished: the job's last state."""
-    answer = http.post("/members/import", params={"dry_run": "true"} if dry_run else None, content=content,
-                       headers={"content-type": "text/csv"})
-    assert answer.status_code == 202, answer.text
-    return wait_for_job(http, answer.headers["location"], timeout)
-
-
-def wait_for_job(http: httpx.Client, location: str, timeout: float = PATIENCE, while_running=lambda job: None) -> dict:
-    deadline = time.monotonic() + timeout
-    while True:
-        job = http.get(location).json()
-        if job["status"] not in ("queued", "running"):
-            return job
-        assert time.monotonic() < deadline, f"the import did not finish: {job}"
-        while_running(job)
-        time.sleep(0.2)
 
 
 def test_import_directory_stats_and_export(stack, gateway):

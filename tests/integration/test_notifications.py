@@ -19,15 +19,7 @@ from shared.rpc import RpcPool
 from tests.conftest import ROOT
 from tests.integration.patience import PATIENCE
 from tsunagu.stack import settings_env
-
-
-def rpc_call(stack, service: str, method: str, *args):
-    pool = RpcPool(stack.settings.amqp_uri, 1, timeout=30)
-    try:
-        with pool.services() as rpc:
-            return getattr(getattr(rpc, service), method)(*args)
-    finally:
-        pool.close()
+from tests.integration.stack_calls import rpc_call
 
 
 def mails_to(mailbox, address: str) -> list:

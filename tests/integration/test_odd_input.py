@@ -9,7 +9,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.integration.test_notifications import rpc_call
+from tests.integration.stack_calls import rpc_call
 
 LIST = f"odd-{uuid.uuid4().hex[:6]}"  # a list of its own, with nobody on it
 

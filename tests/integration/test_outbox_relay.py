@@ -21,8 +21,8 @@ from shared.db import create_tables, make_engine
 from shared.settings import Settings
 from tests.conftest import ROOT
 from tests.integration.patience import PATIENCE
+from tests.samples import event_view
 from tsunagu.ports import free_amqp_port
-from tests.integration.test_faults import event_view
 
 SCRIPT = ROOT / "deploy" / "local" / "rabbitmq.sh"
 

@@ -9,8 +9,14 @@ import pytest
 from shared.bus.dead_letters import list_dead_letters, replay_dead_letters
 from shared.errors import Conflict
 from shared.rpc import RpcPool
-from tests.integration.conftest import (SUBSCRIBERS, Gateway, MailBox, expected_recipients, seed_general_list,
-                                        stack_settings)
+from tests.integration.conftest import (
+    SUBSCRIBERS,
+    Gateway,
+    MailBox,
+    expected_recipients,
+    seed_general_list,
+    stack_settings,
+)
 from tests.integration.patience import PATIENCE
 from tsunagu.stack import Stack
 

@@ -1,7 +1,7 @@
 """Registrations through the gateway, against the real broker and services."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -73,7 +73,7 @@ def test_bad_input_says_which_field_and_why(gateway):
     problem(http.post("/events", json={**FORUM, "ends_at": "2029-06-15T10:00"}), 422, "ends_at")
     problem(http.post("/events", json={**FORUM, "region": "atlantis"}), 422, "region")
     problem(http.post("/events", json={**FORUM, "capacity": -3}), 422, "capacity")
-    closed_at = (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat()
+    closed_at = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     event = http.post("/events", json={**FORUM, "registration_closes_at": closed_at}).json()
     gateway.publish(event["id"], force=True)
     problem(http.post(f"/events/{event['id']}/registrations", json={"display_name": "Late", "email": "l@example.org"}),

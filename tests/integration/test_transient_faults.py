@@ -43,7 +43,7 @@ def database_locked(path: Path):
 
 
 def registration_mails(mailbox: MailBox, addresses: set[str]) -> dict[str, int]:
-    counts = {address: 0 for address in addresses}
+    counts = dict.fromkeys(addresses, 0)
     for message in mailbox.messages():
         recipient = message["X-Sink-Envelope-To"]
         if recipient in counts and message["List-Id"] is None:
@@ -84,7 +84,7 @@ def test_registration_mail_waits_out_a_locked_database_and_is_sent_once(faulty_s
     while time.monotonic() < deadline and 0 in registration_mails(mailbox, addresses).values():
         time.sleep(0.5)
     time.sleep(2)  # and nothing more trickles in
-    assert registration_mails(mailbox, addresses) == {address: 1 for address in addresses}
+    assert registration_mails(mailbox, addresses) == dict.fromkeys(addresses, 1)
     stranded = [letter for letter in list_dead_letters(settings.amqp_uri)
                 if letter.payload.get("registrant", {}).get("email") in addresses]
     assert stranded == []

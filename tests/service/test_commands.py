@@ -63,17 +63,15 @@ def test_a_key_reused_for_another_request_is_refused(db):
     key = uuid.uuid4().hex
     with db.begin() as session:
         register(session, CommandRun(log.table, key, "k" * 32), {"email": "a@example.org"})
-    with pytest.raises(Invalid, match="different request"):
-        with db.begin() as session:
-            register(session, CommandRun(log.table, key, "k" * 32), {"email": "b@example.org"})
+    with pytest.raises(Invalid, match="different request"), db.begin() as session:
+        register(session, CommandRun(log.table, key, "k" * 32), {"email": "b@example.org"})
     assert count(db) == 1
 
 
 def test_a_command_that_fails_records_nothing_and_may_run_again(db):
     key = uuid.uuid4().hex
-    with pytest.raises(Conflict):
-        with db.begin() as session:
-            CommandRun(log.table, key, "k" * 32).once(session, "register", {}, _refuse)
+    with pytest.raises(Conflict), db.begin() as session:
+        CommandRun(log.table, key, "k" * 32).once(session, "register", {}, _refuse)
     with db.begin() as session:
         register(session, CommandRun(log.table, key, "k" * 32), {})
     assert count(db) == 1

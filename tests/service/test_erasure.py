@@ -23,13 +23,12 @@ from services.notifications import operations as notifications_operations
 from services.notifications.mailer import Mailer
 from shared.contracts.base import utcnow
 from shared.contracts.events import EventSummary, Registrant, RegistrationConfirmed
-from shared.contracts.members import (IndividualDraft, MemberErased, MemberJoined, MembershipDraft,
-                                      MembershipRenewalDue)
+from shared.contracts.members import IndividualDraft, MemberErased, MemberJoined, MembershipDraft, MembershipRenewalDue
 from shared.contracts.notifications import GENERAL_LIST, AnnouncementDraft, ConfirmedSubscriber, MailingListDraft
 from shared.erasure import reclaim_erased_space
 from shared.secrets import email_digest, name_digest
 from shared.settings import Settings
-from tests.service.test_registrations import open_event, register
+from tests.service.scenarios import open_event, register
 
 NGUYEN = {"display_name": "Nguyen Van An", "email": "nguyen@example.org"}
 
@@ -245,10 +244,9 @@ def test_on_sqlite_no_byte_of_the_person_stays_in_the_file_or_its_wal(notificati
 def test_database_errors_and_every_connection_keep_no_personal_data(notifications_db):
     from sqlalchemy import text
     from sqlalchemy.exc import IntegrityError
-    with pytest.raises(IntegrityError) as failure:
-        with notifications_db.begin() as session:
-            session.add(notifications_models.SubscriptionRow(list_id=1, email="kept@example.org", language="en",
-                                                             status="confirmed", bounces=0, created_at=utcnow()))
+    with pytest.raises(IntegrityError) as failure, notifications_db.begin() as session:
+        session.add(notifications_models.SubscriptionRow(list_id=1, email="kept@example.org", language="en",
+                                                         status="confirmed", bounces=0, created_at=utcnow()))
     assert "kept@example.org" not in str(failure.value)  # logged and dead-lettered texts name no one
     with notifications_db() as session:
         if session.bind.dialect.name == "sqlite":

@@ -1,4 +1,4 @@
-from datetime import timedelta, timezone
+from datetime import UTC, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -42,7 +42,7 @@ def outbox_rows(db):
 def test_a_new_event_is_a_draft_and_announces_nothing(db):
     view = create(db)
     assert view.status == "draft" and view.revision == 0 and view.conflicts == []
-    assert view.starts_at.astimezone(timezone.utc).hour == 4
+    assert view.starts_at.astimezone(UTC).hour == 4
     assert view.sessions[0].title == {"ja": "全体会"} and view.venue.latitude == 35.13
     assert outbox_rows(db) == []
 
@@ -59,10 +59,9 @@ def test_publishing_commits_the_change_and_its_event_together(db):
 
 def test_a_failed_transaction_leaves_no_outbox_row(db):
     created = create(db)
-    with pytest.raises(RuntimeError):
-        with db.begin() as session:
-            operations.publish_event(session, created.id)
-            raise RuntimeError("the request failed after the change")
+    with pytest.raises(RuntimeError), db.begin() as session:
+        operations.publish_event(session, created.id)
+        raise RuntimeError("the request failed after the change")
     assert outbox_rows(db) == []
     with db() as session:
         assert operations.get_event(session, created.id, organizer=True).status == "draft"
@@ -108,9 +107,8 @@ def test_changes_after_publication_raise_revision_and_sequence_and_go_on_the_bus
 
 def test_a_patch_is_checked_by_the_same_rules(db):
     created = create(db)
-    with pytest.raises(Invalid) as caught:
-        with db.begin() as session:
-            operations.update_event(session, created.id, EventPatch(ends_at="2027-06-17T10:00:00"))
+    with pytest.raises(Invalid) as caught, db.begin() as session:
+        operations.update_event(session, created.id, EventPatch(ends_at="2027-06-17T10:00:00"))
     assert caught.value.field == "ends_at"
 
 
@@ -123,9 +121,8 @@ def test_cancelled_and_postponed_events_stay_readable(db):
         cancelled = operations.cancel_event(session, event.id, "台風のため")
     assert cancelled.status == "cancelled" and cancelled.cancel_reason == "台風のため"
     assert [r.event_type for r in outbox_rows(db)] == ["event_published", "event_postponed", "event_cancelled"]
-    with pytest.raises(Conflict):
-        with db.begin() as session:
-            operations.update_event(session, event.id, EventPatch(capacity=3))
+    with pytest.raises(Conflict), db.begin() as session:
+        operations.update_event(session, event.id, EventPatch(capacity=3))
 
 
 def test_whole_day_events_end_the_midnight_after_their_last_day(db):
@@ -153,9 +150,8 @@ def test_migrants_day_is_one_occasion_in_many_cities(db):
     wrong_day = draft.model_copy(update={"local_events": [draft.local_events[0].model_copy(
         update={"starts_at": draft.local_events[0].starts_at.replace(day=19),
                 "ends_at": draft.local_events[0].ends_at.replace(day=19)})]})
-    with pytest.raises(Invalid) as caught:
-        with db.begin() as session:
-            operations.create_migrants_day(session, wrong_day)
+    with pytest.raises(Invalid) as caught, db.begin() as session:
+        operations.create_migrants_day(session, wrong_day)
     assert caught.value.field == "local_events.0.starts_at"
 
 
@@ -182,6 +178,5 @@ def test_filters_and_the_calendar(db):
 
 
 def test_an_unknown_event_is_not_found(db):
-    with pytest.raises(NotFound):
-        with db() as session:
-            operations.get_event(session, "0d7f0c39-2b63-4a3c-9f5e-000000000000")
+    with pytest.raises(NotFound), db() as session:
+        operations.get_event(session, "0d7f0c39-2b63-4a3c-9f5e-000000000000")

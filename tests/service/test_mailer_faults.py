@@ -20,6 +20,7 @@ from shared.settings import Settings
 from tsunagu.ports import free_port
 from tsunagu.smtp_sink import MailDirHandler
 
+
 class ServiceContainer:
     """What the mailer reads of its nameko container: the settings and the service's name."""
 
@@ -123,7 +124,7 @@ def test_a_ledger_that_cannot_be_written_for_a_while_sends_each_mail_once(tmp_pa
         assert one_round(mailer)
     finally:
         sink.stop()
-    assert received(tmp_path / "mail") == Counter({reader: 1 for reader in READERS})
+    assert received(tmp_path / "mail") == Counter(dict.fromkeys(READERS, 1))
     with db() as session:
         statuses = session.execute(select(models.DeliveryRow.status)).scalars().all()
     assert statuses == ["sent"] * len(READERS)

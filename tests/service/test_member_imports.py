@@ -9,10 +9,10 @@ from sqlalchemy import select, update
 
 from services.members import importer, imports, models, operations
 from shared.contracts.base import utcnow
-from shared.contracts.members import DirectoryQuery, IndividualDraft, MemberGroupDraft, MembershipDraft
+from shared.contracts.members import IndividualDraft, MemberGroupDraft, MembershipDraft
 from shared.errors import Invalid
 from shared.spreadsheets import DATE_FORMATS_ACCEPTED
-from tests.service.test_members import run_import, search
+from tests.service.scenarios import run_import, search
 from tsunagu import demo
 
 

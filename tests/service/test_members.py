@@ -7,9 +7,9 @@ from sqlalchemy import select
 from services.members import importer, imports, models, operations
 from shared.contracts import EVENT_TYPES
 from shared.contracts.base import utcnow
-from shared.contracts.members import (DirectoryQuery, IndividualDraft, MemberGroupDraft, MemberPatch,
-                                      MembershipDraft)
+from shared.contracts.members import DirectoryQuery, IndividualDraft, MemberGroupDraft, MemberPatch, MembershipDraft
 from shared.errors import Conflict, Invalid, NotFound
+from tests.service.scenarios import run_import, search
 
 KALABAW = {"name": {"ja": "カラバオの会", "en": "Kalabaw-no-kai"}, "kind": "community_association", "region": "kanto",
            "city": "横浜市", "help_languages": ["tl", "en"], "networks": ["livelihood"], "public_contact": "045-000-0000",
@@ -37,11 +37,6 @@ def member_events(db):
     with db() as session:
         return [EVENT_TYPES[r.event_type].model_validate(r.payload)
                 for r in session.execute(select(table).order_by(table.c.id))]
-
-
-def search(db, organizer=False, **query):
-    with db() as session:
-        return operations.directory(session, DirectoryQuery(**query), organizer)
 
 
 def test_the_public_directory_shows_only_what_members_chose(db):
@@ -150,17 +145,6 @@ SHIFT_JIS_CSV = (
 )
 
 
-def run_import(db, data: bytes, dry_run=False, chunk_rows=imports.CHUNK_ROWS):
-    """Queue the import, let the import worker work through it, and return its report."""
-    with db.begin() as session:
-        job = imports.start(session, data, dry_run, date(2026, 5, 1))
-    imports.ImportWorker(db, chunk_rows=chunk_rows).work()
-    with db() as session:
-        report = imports.job_view(session, job.id).report
-    counts = {"created": report.created, "updated": report.updated, "unchanged": report.unchanged}
-    return counts, report.rejected, report.rows
-
-
 def test_importing_a_shift_jis_file_with_broken_rows_then_again(db):
     data = SHIFT_JIS_CSV.encode("cp932")
     counts, rejected, rows = run_import(db, data, dry_run=True)
@@ -184,7 +168,7 @@ def test_importing_a_shift_jis_file_with_broken_rows_then_again(db):
 
 def test_an_unknown_column_is_refused_whole(db):
     with db.begin() as session, pytest.raises(Invalid) as refused:
-        imports.start(session, "member_kind,emial\r\nindividual,a@example.org\r\n".encode(), dry_run=False)
+        imports.start(session, b"member_kind,emial\r\nindividual,a@example.org\r\n", dry_run=False)
     assert refused.value.field == "emial" and "email" in refused.value.detail
 
 

@@ -95,12 +95,10 @@ def test_a_temporary_failure_is_retried_later_not_now(db):
 
 
 def test_lists_are_unique_and_must_exist(db):
-    with pytest.raises(Conflict):
-        with db.begin() as session:
-            operations.create_list(session, MailingListDraft(slug=GENERAL_LIST, name={"en": "again"}))
-    with pytest.raises(NotFound):
-        with db.begin() as session:
-            operations.add_confirmed_subscribers(session, "nope", [])
+    with pytest.raises(Conflict), db.begin() as session:
+        operations.create_list(session, MailingListDraft(slug=GENERAL_LIST, name={"en": "again"}))
+    with pytest.raises(NotFound), db.begin() as session:
+        operations.add_confirmed_subscribers(session, "nope", [])
     with db() as session:
         assert [(v.slug, v.confirmed_subscribers) for v in operations.list_lists(session)] == [(GENERAL_LIST, 2)]
 

@@ -7,29 +7,15 @@ from sqlalchemy import func, select
 
 from services.events import models, operations, registrations
 from shared.contracts.base import parse_contract, utcnow
-from shared.contracts.events import (AttendeesUpdate, EventDraft, EventPatch, RegistrationRequest)
+from shared.contracts.events import AttendeesUpdate, EventDraft, EventPatch
 from shared.contracts.members import MemberJoined
 from shared.errors import Conflict, Invalid, NotFound
-
-EVENT = {"kind": "workshop", "title": {"ja": "ワークショップ"}, "region": "kinki-kansai",
-         "starts_at": "2027-09-01T10:00", "ends_at": "2027-09-01T17:00"}
+from tests.service.scenarios import EVENT, open_event, register
 
 
 @pytest.fixture
 def db(make_sessionmaker):
     return make_sessionmaker(models.metadata)
-
-
-def open_event(db, **changes):
-    with db.begin() as session:
-        event = operations.create_event(session, parse_contract(EventDraft, {**EVENT, **changes}))
-        return operations.publish_event(session, event.id, force=True)
-
-
-def register(db, event_id, **request):
-    values = {"display_name": "Ana", "email": "ana@example.org", **request}
-    with db.begin() as session:
-        return registrations.register(session, event_id, parse_contract(RegistrationRequest, values))
 
 
 def event_types(db):
@@ -70,16 +56,14 @@ def test_the_manage_link_is_needed_unless_an_organizer_asks(db):
     event = open_event(db)
     receipt = register(db, event.id)
     for token in (None, "wrong", receipt.manage_token[:-1]):
-        with pytest.raises(NotFound):
-            with db() as session:
-                registrations.get_registration(session, receipt.id, token, organizer=False)
+        with pytest.raises(NotFound), db() as session:
+            registrations.get_registration(session, receipt.id, token, organizer=False)
     with db() as session:
         assert registrations.get_registration(session, receipt.id, None, organizer=True).id == receipt.id
     with db.begin() as session:
         registrations.cancel_registration(session, receipt.id, None, organizer=True)
-    with pytest.raises(Conflict, match="cancelled already"):
-        with db.begin() as session:
-            registrations.cancel_registration(session, receipt.id, receipt.manage_token, organizer=False)
+    with pytest.raises(Conflict, match="cancelled already"), db.begin() as session:
+        registrations.cancel_registration(session, receipt.id, receipt.manage_token, organizer=False)
 
 
 def test_sessions_have_their_own_places(db):
@@ -120,9 +104,8 @@ def test_approval(db):
     third = register(db, event.id, email="c@example.org")
     with db.begin() as session:
         assert registrations.decide_pending(session, third.id, approve=False).status == "rejected"
-    with pytest.raises(Conflict):
-        with db.begin() as session:
-            registrations.decide_pending(session, third.id, approve=True)
+    with pytest.raises(Conflict), db.begin() as session:
+        registrations.decide_pending(session, third.id, approve=True)
     assert "registration_approved" in event_types(db) and "registration_rejected" in event_types(db)
     assert_counters_match_registrations(db, event.id)
 
@@ -173,16 +156,14 @@ def test_attendees_are_named_until_the_deadline(db):
     with db.begin() as session:
         named = registrations.update_attendees(session, receipt.id, receipt.manage_token, False, update)
     assert [a.name for a in named.attendees] == ["Rosa", "Ken"]
-    with pytest.raises(Invalid):
-        with db.begin() as session:
-            registrations.update_attendees(session, receipt.id, receipt.manage_token, False,
-                                           AttendeesUpdate(attendees=update.attendees * 2))
+    with pytest.raises(Invalid), db.begin() as session:
+        registrations.update_attendees(session, receipt.id, receipt.manage_token, False,
+                                       AttendeesUpdate(attendees=update.attendees * 2))
     with db.begin() as session:
         operations.update_event(session, event.id, EventPatch(
             attendee_names_deadline=(utcnow() - timedelta(minutes=1)).isoformat()))
-    with pytest.raises(Conflict) as caught:
-        with db.begin() as session:
-            registrations.update_attendees(session, receipt.id, receipt.manage_token, False, update)
+    with pytest.raises(Conflict) as caught, db.begin() as session:
+        registrations.update_attendees(session, receipt.id, receipt.manage_token, False, update)
     assert caught.value.field == "attendees"
 
 

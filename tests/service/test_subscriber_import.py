@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from services.notifications import models, operations, subscriber_import
-from shared.contracts.notifications import ConfirmedSubscriber, MailingListDraft, SubscriptionRequest
 from shared.contracts.base import utcnow
+from shared.contracts.notifications import ConfirmedSubscriber, MailingListDraft, SubscriptionRequest
 
 HEADER = "email,name,language,consent_basis,consent_date\r\n"
 LINES = [
@@ -81,8 +81,8 @@ def test_importing_the_same_file_again_changes_nothing(db):
 
 
 @pytest.mark.parametrize("data, words", [
-    ("email,name,birthday\r\na@example.org,A,2000-01-01\r\n".encode(), "unknown column 'birthday'"),
-    ("email,name\r\na@example.org,A\r\n".encode(), "needs a column 'consent_basis'"),
+    (b"email,name,birthday\r\na@example.org,A,2000-01-01\r\n", "unknown column 'birthday'"),
+    (b"email,name\r\na@example.org,A\r\n", "needs a column 'consent_basis'"),
     (b"\xef\xbb\xbf" + HEADER.encode() + b"a@example.org,\x82\xa0\xff,ja,written_form,2020-01-01", "utf-8"),
     ((HEADER + LINES[0] + "\r\n").encode("utf-16-le"), "save it as"),
     ((HEADER + 'a@example.org,"' + "x" * 200_000 + '",ja,written_form,2020-01-01\r\n').encode(), "line"),

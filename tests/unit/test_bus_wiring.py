@@ -5,9 +5,9 @@ from __future__ import annotations
 import inspect
 
 import pytest
+from nameko.containers import ServiceContainer
 from nameko.events import EventHandler
 from nameko.testing.utils import get_extension
-from nameko.containers import ServiceContainer
 
 from shared.bus.subscriptions import SUBSCRIPTIONS
 from shared.bus.topology import subscription_queue

@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
@@ -14,9 +14,9 @@ DRAFT = {"kind": "migrants_day", "title": {"ja": "国際移住者デー"}, "regi
 
 def test_times_without_offset_are_read_in_the_event_zone():
     draft = EventDraft.model_validate(DRAFT)
-    assert draft.starts_at.astimezone(timezone.utc) == datetime(2026, 12, 18, 9, 30, tzinfo=timezone.utc)
+    assert draft.starts_at.astimezone(UTC) == datetime(2026, 12, 18, 9, 30, tzinfo=UTC)
     other = EventDraft.model_validate({**DRAFT, "timezone": "Europe/Lisbon"})
-    assert other.starts_at.astimezone(timezone.utc).hour == 18
+    assert other.starts_at.astimezone(UTC).hour == 18
 
 
 @pytest.mark.parametrize("change, field, words", [

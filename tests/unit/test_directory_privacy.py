@@ -11,8 +11,15 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import sessionmaker
 
 from services.members import models, operations
-from shared.contracts.members import (GROUP_PUBLIC_FIELDS, INDIVIDUAL_PUBLIC_FIELDS, DirectoryEntry, DirectoryQuery,
-                                      IndividualDraft, MemberGroupDraft, MemberView)
+from shared.contracts.members import (
+    GROUP_PUBLIC_FIELDS,
+    INDIVIDUAL_PUBLIC_FIELDS,
+    DirectoryEntry,
+    DirectoryQuery,
+    IndividualDraft,
+    MemberGroupDraft,
+    MemberView,
+)
 from shared.db import create_tables, make_engine
 
 token = st.builds(lambda: uuid.uuid4().hex[:12])

@@ -1,13 +1,13 @@
 """The gateway's feed cache: bounded in bytes, least recently used first; and the dates it tells."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
 from services.gateway.feed_cache import FeedCache
 from services.gateway.routers.feeds import _last_modified_header
 
-CHANGE = datetime(2031, 5, 1, 12, 0, 0, 300_000, tzinfo=timezone.utc)
+CHANGE = datetime(2031, 5, 1, 12, 0, 0, 300_000, tzinfo=UTC)
 
 
 def built(size: int) -> dict:

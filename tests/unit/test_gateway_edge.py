@@ -14,8 +14,7 @@ from services.gateway.body_limit import ROUTE_BODY_LIMITS
 from services.gateway.problems import Problem
 from shared.errors import NotFound
 from shared.settings import Settings
-from tests.unit.test_gateway import (ORGANIZER, Down, FakePool, assert_problem, client,  # noqa: F401 — fixtures
-                                     pool, services)
+from tests.unit.gateway_fakes import ORGANIZER, Down, assert_problem
 
 LIMIT = Settings(environment="test").max_body_bytes
 IMPORT_LIMIT = ROUTE_BODY_LIMITS[("POST", "/members/import")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ from shared import calendars
 from shared.contracts.events import EventView
 
 TOKYO = ZoneInfo("Asia/Tokyo")
-NOW = datetime(2026, 11, 1, 3, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 1, 3, tzinfo=UTC)
 
 
 def event(**overrides) -> EventView:

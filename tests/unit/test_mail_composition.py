@@ -1,7 +1,7 @@
 import email
 import io
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.generator import BytesGenerator
 from email.header import decode_header, make_header
@@ -104,8 +104,8 @@ def test_retries_back_off_and_end():
 
 
 def test_dates_spanning_two_days():
-    start = datetime(2011, 6, 18, 4, tzinfo=timezone.utc)
-    end = datetime(2011, 6, 19, 7, tzinfo=timezone.utc)
+    start = datetime(2011, 6, 18, 4, tzinfo=UTC)
+    end = datetime(2011, 6, 19, 7, tzinfo=UTC)
     assert domain.format_when(start, end, "Asia/Tokyo", "ja") == "2011年6月18日(土) 13:00 〜 2011年6月19日(日) 16:00"
 
 

@@ -11,8 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.errors import Invalid
-from shared.spreadsheets import (DATE_FORMATS_ACCEPTED, decode_spreadsheet, excel_csv, neutralise_cell,
-                                 spreadsheet_date, unneutralise_cell)
+from shared.spreadsheets import (
+    DATE_FORMATS_ACCEPTED,
+    decode_spreadsheet,
+    excel_csv,
+    neutralise_cell,
+    spreadsheet_date,
+    unneutralise_cell,
+)
 
 # What a spreadsheet may take for the start of a formula: OWASP's list, the full-width and small forms a
 # Japanese IME types, and leading spaces, breaks and control characters some spreadsheets skip.

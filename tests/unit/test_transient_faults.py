@@ -6,10 +6,10 @@ import sqlite3
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import sessionmaker
 
 from shared.db import Sessions, is_transient, make_engine
 from shared.errors import Unavailable
-from sqlalchemy.orm import sessionmaker
 
 
 @pytest.fixture
@@ -25,25 +25,22 @@ def test_a_lock_held_elsewhere_is_transient_and_a_missing_table_is_not(engine, t
     holder = sqlite3.connect(tmp_path / "test.db", isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        with pytest.raises(OperationalError) as locked:
-            with engine.begin() as connection:
-                connection.execute(text("INSERT INTO t VALUES (1)"))
+        with pytest.raises(OperationalError) as locked, engine.begin() as connection:
+            connection.execute(text("INSERT INTO t VALUES (1)"))
     finally:
         holder.execute("ROLLBACK")
         holder.close()
     assert is_transient(locked.value)
-    with pytest.raises(OperationalError) as missing:
-        with engine.begin() as connection:
-            connection.execute(text("SELECT * FROM no_such_table"))
+    with pytest.raises(OperationalError) as missing, engine.begin() as connection:
+        connection.execute(text("SELECT * FROM no_such_table"))
     assert not is_transient(missing.value)
 
 
 def test_a_broken_rule_is_not_transient(engine):
     with engine.begin() as connection:
         connection.execute(text("INSERT INTO t VALUES (1)"))
-    with pytest.raises(IntegrityError) as duplicate:
-        with engine.begin() as connection:
-            connection.execute(text("INSERT INTO t VALUES (1)"))
+    with pytest.raises(IntegrityError) as duplicate, engine.begin() as connection:
+        connection.execute(text("INSERT INTO t VALUES (1)"))
     assert not is_transient(duplicate.value)
 
 
@@ -52,9 +49,8 @@ def test_workers_see_a_passing_fault_as_unavailable(engine, tmp_path):
     holder = sqlite3.connect(tmp_path / "test.db", isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        with pytest.raises(Unavailable):
-            with sessions.begin() as session:
-                session.execute(text("INSERT INTO t VALUES (2)"))
+        with pytest.raises(Unavailable), sessions.begin() as session:
+            session.execute(text("INSERT INTO t VALUES (2)"))
     finally:
         holder.execute("ROLLBACK")
         holder.close()

@@ -8,8 +8,13 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from services.gateway.deps import MaybeOrganizer, Organizer, Rpc
-from shared.contracts.events import (AttendeesUpdate, RegistrationReceipt, RegistrationRequest,
-                                     RegistrationView, SessionNeeds)
+from shared.contracts.events import (
+    AttendeesUpdate,
+    RegistrationReceipt,
+    RegistrationRequest,
+    RegistrationView,
+    SessionNeeds,
+)
 
 router = APIRouter(tags=["registrations"])
 Token = Annotated[str | None, Query(description="The secret from the registrant's manage link",

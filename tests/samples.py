@@ -1,0 +1,17 @@
+"""Contracts filled with plausible values, for tests that need one whole (an event as the bus carries
+it)."""
+from __future__ import annotations
+
+import uuid
+
+from shared.contracts.base import utcnow
+from shared.contracts.events import EventView
+
+
+def event_view(**overrides) -> EventView:
+    now = utcnow()
+    return EventView(**{
+        "id": str(uuid.uuid4()), "status": "published", "revision": 1, "kind": "workshop",
+        "title": {"ja": "ワークショップ"}, "description": {}, "region": "kanto", "prefecture": None, "city": "東京",
+        "venue": None, "starts_at": now, "ends_at": now, "timezone": "Asia/Tokyo", "networks": [],
+        "created_at": now, "updated_at": now, "published_at": now, **overrides})

@@ -1,0 +1,106 @@
+"""Hand-written fake services behind the gateway's RPC pool (no broker), shared by the gateway's unit
+tests; the fixtures that put them behind an app are in conftest.py."""
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+
+from shared.contracts.base import parse_contract, utcnow
+from shared.contracts.events import EventDraft, EventView
+from shared.errors import Conflict, NotFound
+
+TOKEN = "organizer-secret-token-for-tests"
+ORGANIZER = {"Authorization": f"Bearer {TOKEN}"}
+DRAFT = {"kind": "workshop", "title": {"ja": "ワークショップ"}, "region": "kinki-kansai",
+         "starts_at": "2027-06-12T10:00:00", "ends_at": "2027-06-12T17:00:00"}
+
+
+FEED_CACHE_BYTES = 100_000
+
+
+class FakeEvents:
+    def __init__(self):
+        self.events: dict[str, dict] = {}
+        self.feeds_built = 0
+
+    def ping(self):
+        return {"service": "events", "status": "ok", "database": "ok"}
+
+    def create_event(self, draft):
+        now = utcnow()
+        view = EventView(id=str(uuid.uuid4()), status="draft", revision=0, created_at=now, updated_at=now,
+                         published_at=None, **parse_contract(EventDraft, draft).model_dump())
+        self.events[view.id] = view.to_wire()
+        return self.events[view.id]
+
+    def publish_event(self, event_id, force=False):
+        event = self.get_event(event_id, organizer=True)
+        if event["status"] != "draft":
+            raise Conflict("only a draft can be published", "status")
+        event.update(status="published", revision=1, published_at=utcnow().isoformat())
+        return event
+
+    def get_event(self, event_id, organizer=False):
+        if event_id not in self.events or not (organizer or self.events[event_id]["published_at"]):
+            raise NotFound(f"no event {event_id}", "event_id")
+        return self.events[event_id]
+
+    def feed(self, request):
+        self.feeds_built += 1
+        body = f"BEGIN:VCALENDAR\r\nSOURCE:{request['source_url']}\r\nEND:VCALENDAR\r\n"
+        return {"body": body, "etag": f'"{hash(body)}"', "last_modified": utcnow().isoformat()}
+
+    def list_events(self, filters):
+        return [e for e in self.events.values() if filters["status"] in (None, e["status"])
+                and (filters["include_drafts"] or e["status"] != "draft")]
+
+
+class Down:
+    """A service that is not running: the RPC layer raises what nameko raises."""
+
+    def __init__(self, error: Exception):
+        self.error = error
+
+    def __getattr__(self, method):
+        def call(*args, **kwargs):
+            raise self.error
+        return call
+
+
+class Pinging:
+    def __init__(self, name):
+        self.name = name
+
+    def ping(self):
+        return {"service": self.name, "status": "ok", "database": "ok"}
+
+
+class FakeServices:
+    def __init__(self):
+        self.events = FakeEvents()
+        self.members = Pinging("members")
+        self.notifications = Pinging("notifications")
+
+
+class FakePool:
+    def __init__(self, services: FakeServices):
+        self._services = services
+        self.contexts: list[dict | None] = []  # what each call carried as nameko context data
+
+    @contextmanager
+    def services(self, context=None):
+        self.contexts.append(context)
+        yield self._services
+
+    def close(self):
+        pass
+
+
+def assert_problem(response, status: int, *words: str) -> dict:
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status and body["title"] and body["type"] == "about:blank"
+    for word in words:
+        assert word in body["detail"]
+    return body
