@@ -42,7 +42,8 @@ from shared.secrets import new_secret, secret_matches
 from shared.spreadsheets import excel_csv
 
 S = RegistrationStatus
-ANNOUNCED_AS = {S.CONFIRMED: RegistrationConfirmed, S.WAITLISTED: RegistrationWaitlisted, S.PENDING: RegistrationPending}
+ANNOUNCED_AS = {S.CONFIRMED: RegistrationConfirmed, S.WAITLISTED: RegistrationWaitlisted,
+                S.PENDING: RegistrationPending}
 
 
 # Summaries by (event, updated_at): every organizer change sets updated_at, so an entry is never stale,
@@ -181,13 +182,13 @@ def register(session: Session, event_id: str, request: RegistrationRequest,
                                    domain.blocked_resources(waiting, occupancy))
     token, token_hash = manage_secret or new_secret()
     session_ids = sorted(set(request.session_ids))
-    values = dict(
-        id=str(uuid.uuid4()), event_id=event_id, kind=request.kind.value, status=status.value,
-        arrival=event.next_arrival, display_name=request.display_name, email=request.email.lower(),
-        language=request.language, member_group_id=request.member_group_id, places=request.places,
-        session_ids=session_ids,
-        attendees=[a.model_dump(mode="json", exclude_defaults=True) for a in request.attendee_list()],
-        manage_token_hash=token_hash, created_at=now, updated_at=now)
+    values = {
+        "id": str(uuid.uuid4()), "event_id": event_id, "kind": request.kind.value, "status": status.value,
+        "arrival": event.next_arrival, "display_name": request.display_name, "email": request.email.lower(),
+        "language": request.language, "member_group_id": request.member_group_id, "places": request.places,
+        "session_ids": session_ids,
+        "attendees": [a.model_dump(mode="json", exclude_defaults=True) for a in request.attendee_list()],
+        "manage_token_hash": token_hash, "created_at": now, "updated_at": now}
     db.execute(_INSERT_REGISTRATION, values)
     confirmed = request.places if status is S.CONFIRMED else 0
     waitlisted = request.places if status is S.WAITLISTED else 0

@@ -128,7 +128,7 @@ class FeedInvalidator(threading.Thread):
     def stop(self) -> None:
         self._stop.set()
 
-    def _on_message(self, body, message) -> None:
+    def _on_message(self, _body, message) -> None:
         self.cache.drop_all()  # an event changed: every feed may hold it
         message.ack()
 

@@ -48,8 +48,8 @@ def _confirm_url(c: Composing) -> str:
 
 EVENT_ANNOUNCEMENT = MailKind(
     "event_announcement", list_mail=True, html=True,
-    render=lambda c: rendering.render_event_announcement(c.template, c.delivery.context["event"], c.list_name, c.delivery.name,
-                                                         c.delivery.language, c.event_url))
+    render=lambda c: rendering.render_event_announcement(c.template, c.delivery.context["event"], c.list_name,
+                                                         c.delivery.name, c.delivery.language, c.event_url))
 LIST_ANNOUNCEMENT = MailKind(
     "list_announcement", list_mail=True, html=True,
     render=lambda c: rendering.render_list_announcement(c.template, c.delivery.context, c.delivery.language))
@@ -60,12 +60,12 @@ SUBSCRIPTION_CONFIRM = MailKind(
 REGISTRATION_STATUS = MailKind(
     "registration_status", html=True,
     attaches_event=lambda context: context["status"] == RegistrationStatus.CONFIRMED.value,
-    render=lambda c: rendering.render_registration_status(c.template, c.delivery.context, c.delivery.name, c.delivery.language,
-                                                          c.event_url, c.attached))
+    render=lambda c: rendering.render_registration_status(c.template, c.delivery.context, c.delivery.name,
+                                                          c.delivery.language, c.event_url, c.attached))
 EVENT_REMINDER = MailKind(
     "event_reminder", html=True, attaches_event=lambda _context: True,
-    render=lambda c: rendering.render_event_reminder(c.template, c.delivery.context, c.delivery.name, c.delivery.language,
-                                                     c.event_url))
+    render=lambda c: rendering.render_event_reminder(c.template, c.delivery.context, c.delivery.name,
+                                                     c.delivery.language, c.event_url))
 RENEWAL_DUE = MailKind(
     "renewal_due", render=lambda c: rendering.render_renewal_due(c.template, c.delivery.context, c.delivery.language))
 

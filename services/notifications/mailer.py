@@ -9,6 +9,7 @@ anything else: an outage of the database repeats nothing.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import traceback
@@ -44,10 +45,8 @@ class SmtpConnection:
 
     def close(self) -> None:
         if self._smtp is not None:
-            try:
+            with contextlib.suppress(smtplib.SMTPException, OSError):  # closing a broken session
                 self._smtp.quit()
-            except (smtplib.SMTPException, OSError):
-                pass
             self._smtp = None
 
 

@@ -155,9 +155,9 @@ def _message(session: Session, key: str, template: str, context: dict, list_slug
 
 def _deliver_to(session: Session, message_id: str, email: str, name: str | None, language: str,
                 subscription_id: int | None = None, list_slug: str | None = None) -> None:
-    session.add(DeliveryRow(message_id=message_id, email=email, name=name, language=language, status=DeliveryStatus.PENDING,
-                            attempts=0, next_attempt_at=utcnow(), subscription_id=subscription_id,
-                            list_slug=list_slug))
+    session.add(DeliveryRow(message_id=message_id, email=email, name=name, language=language,
+                            status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=utcnow(),
+                            subscription_id=subscription_id, list_slug=list_slug))
 
 
 def _deliver_to_lists(session: Session, message_id: str, list_ids: list[int]) -> int:
@@ -167,7 +167,8 @@ def _deliver_to_lists(session: Session, message_id: str, list_ids: list[int]) ->
              .where(SubscriptionRow.list_id.in_(list_ids), SubscriptionRow.status == SubscriptionStatus.CONFIRMED)
              .group_by(SubscriptionRow.email).subquery())
     chosen = (select(literal(message_id), SubscriptionRow.email, SubscriptionRow.name, SubscriptionRow.language,
-                     literal(DeliveryStatus.PENDING.value), literal(0), literal(utcnow()), SubscriptionRow.id, MailingListRow.slug)
+                     literal(DeliveryStatus.PENDING.value), literal(0), literal(utcnow()), SubscriptionRow.id,
+                     MailingListRow.slug)
               .join(first, first.c.subscription_id == SubscriptionRow.id)
               .join(MailingListRow, MailingListRow.id == SubscriptionRow.list_id))
     result = session.execute(insert(DeliveryRow).from_select(
@@ -315,7 +316,8 @@ def mail_registration_change(session: Session, changed: RegistrationChanged) -> 
 
 def queue_due_reminders(session: Session, now: datetime) -> int:
     """Reminders whose time came, for events still ahead: one mail each."""
-    due = session.execute(select(ReminderRow).where(ReminderRow.sent.is_(False), ReminderRow.remind_at <= now)).scalars()
+    due = session.execute(select(ReminderRow).where(ReminderRow.sent.is_(False),
+                                                    ReminderRow.remind_at <= now)).scalars()
     queued = 0
     for reminder in due:
         reminder.sent = True

@@ -31,27 +31,51 @@ GREETINGS_ANONYMOUS = {"ja": "登録者の皆さま", "ja-x-easy": "みなさん
 
 # What each registration event tells its registrant: (label, sentence) per language.
 REGISTRATION_STATUS = {
-    "registration_confirmed": {"ja": ("参加登録完了", "参加登録を受け付けました。当日お会いできるのを楽しみにしています。"),
-                               "en": ("Registered", "Your registration is confirmed. We look forward to seeing you."),
-                               "ja-x-easy": ("とうろく できました", "さんか の とうろく が できました。")},
-    "registration_waitlisted": {"ja": ("キャンセル待ち", "定員に達したため、キャンセル待ちとして受け付けました。空きが出しだいお知らせします。"),
-                                "en": ("Waiting list", "The event is full: you are on the waiting list. We will write as soon as a place frees up."),
-                                "ja-x-easy": ("まって います", "いっぱい です。せき が あいたら しらせます。")},
-    "registration_promoted": {"ja": ("参加確定", "空きが出たため、キャンセル待ちから参加が確定しました。"),
-                              "en": ("You have a place", "A place freed up: your registration is now confirmed."),
-                              "ja-x-easy": ("さんか できます", "せき が あきました。さんか できます。")},
-    "registration_pending": {"ja": ("承認待ち", "お申し込みを受け付けました。主催者の承認をお待ちください。"),
-                             "en": ("Awaiting approval", "We received your registration; the organizers will confirm it."),
-                             "ja-x-easy": ("まって ください", "もうしこみ を うけとりました。しゅさいしゃ の へんじ を まって ください。")},
-    "registration_approved": {"ja": ("承認されました", "お申し込みが承認されました。"),
-                              "en": ("Approved", "The organizers approved your registration."),
-                              "ja-x-easy": ("OK です", "もうしこみ が OK に なりました。")},
-    "registration_rejected": {"ja": ("お申し込みについて", "申し訳ありませんが、今回はお申し込みをお受けできませんでした。"),
-                              "en": ("About your registration", "We are sorry: the organizers could not accept your registration this time."),
-                              "ja-x-easy": ("ごめんなさい", "ごめんなさい。こんかい は さんか できません。")},
-    "registration_cancelled": {"ja": ("キャンセル", "参加登録をキャンセルしました。"),
-                               "en": ("Cancelled", "Your registration has been cancelled."),
-                               "ja-x-easy": ("キャンセル しました", "さんか の とうろく を キャンセル しました。")},
+    "registration_confirmed": {
+        "ja": ("参加登録完了",
+                   "参加登録を受け付けました。当日お会いできるのを楽しみにしています。"),
+        "en": ("Registered", "Your registration is confirmed. We look forward to seeing you."),
+        "ja-x-easy": ("とうろく できました", "さんか の とうろく が できました。"),
+    },
+    "registration_waitlisted": {
+        "ja": ("キャンセル待ち",
+                   "定員に達したため、キャンセル待ちとして受け付けました。空きが出しだいお知らせします。"),
+        "en": ("Waiting list",
+                   "The event is full: you are on the waiting list. We will write as soon as a place frees up."),
+        "ja-x-easy": ("まって います",
+                   "いっぱい です。せき が あいたら しらせます。"),
+    },
+    "registration_promoted": {
+        "ja": ("参加確定", "空きが出たため、キャンセル待ちから参加が確定しました。"),
+        "en": ("You have a place", "A place freed up: your registration is now confirmed."),
+        "ja-x-easy": ("さんか できます", "せき が あきました。さんか できます。"),
+    },
+    "registration_pending": {
+        "ja": ("承認待ち", "お申し込みを受け付けました。主催者の承認をお待ちください。"),
+        "en": ("Awaiting approval",
+                   "We received your registration; the organizers will confirm it."),
+        "ja-x-easy": ("まって ください",
+                   "もうしこみ を うけとりました。しゅさいしゃ の へんじ を まって ください。"),
+    },
+    "registration_approved": {
+        "ja": ("承認されました", "お申し込みが承認されました。"),
+        "en": ("Approved", "The organizers approved your registration."),
+        "ja-x-easy": ("OK です", "もうしこみ が OK に なりました。"),
+    },
+    "registration_rejected": {
+        "ja": ("お申し込みについて",
+                   "申し訳ありませんが、今回はお申し込みをお受けできませんでした。"),
+        "en": ("About your registration",
+                   "We are sorry: the organizers could not accept your registration this time."),
+        "ja-x-easy": ("ごめんなさい",
+                   "ごめんなさい。こんかい は さんか できません。"),
+    },
+    "registration_cancelled": {
+        "ja": ("キャンセル", "参加登録をキャンセルしました。"),
+        "en": ("Cancelled", "Your registration has been cancelled."),
+        "ja-x-easy": ("キャンセル しました",
+                   "さんか の とうろく を キャンセル しました。"),
+    },
 }
 
 

@@ -206,7 +206,8 @@ class EventDraft(Contract):
         """When the event starts and ends, as stored: a whole-day event runs from the midnight starting
         its first day to the midnight after its last (the exclusive end calendars use)."""
         if self.all_day:
-            return local_moment(self.starts_at, self.timezone), local_moment(self.ends_at + timedelta(days=1), self.timezone)
+            return (local_moment(self.starts_at, self.timezone),
+                    local_moment(self.ends_at + timedelta(days=1), self.timezone))
         return self.starts_at, self.ends_at
 
 

@@ -141,7 +141,7 @@ def test_an_erased_person_leaves_no_trace_and_gets_no_mail(own_stack):
             "email": "group.contact@example.org", "attendees": [{"name": "消去　花子"}, {"name": "Other Attendee"}]})
     wait_until(lambda: register_delegation().status_code == 201, "the group to be known to the events service")
     for person in (*ERASED, KEPT):
-        wait_until(lambda: len(mail_to(mailbox, person["email"])) >= 2, f"mail to {person['email']}")
+        wait_until(lambda person=person: len(mail_to(mailbox, person["email"])) >= 2, f"mail to {person['email']}")
 
     # The SMTP server goes away: the renewal reminders and a new registration's mail wait in the ledger.
     own_stack.stop_process("smtp-sink")

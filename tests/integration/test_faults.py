@@ -11,8 +11,7 @@ from kombu import Connection, Producer
 
 from shared.bus.dead_letters import list_dead_letters
 from shared.bus.topology import event_exchange
-from shared.contracts.base import utcnow
-from shared.contracts.events import EventPublished, EventView
+from shared.contracts.events import EventPublished
 from tests.integration.conftest import SUBSCRIBERS, expected_recipients
 from tests.integration.patience import PATIENCE
 from tests.samples import event_view

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 
 from tests.integration.patience import PATIENCE
-from tsunagu.ports import free_amqp_port, free_port
 from tests.integration.processes import processes_mentioning
+from tsunagu.ports import free_amqp_port, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

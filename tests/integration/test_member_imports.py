@@ -3,6 +3,7 @@ answering, the network's own export brought back unchanged, and files that canno
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from shared.rpc import RpcPool
 from tests.integration.stack_calls import import_file, wait_for_job
@@ -44,7 +45,8 @@ def test_a_60000_row_import_runs_in_the_background_while_the_service_keeps_answe
     assert gateway.http.get("/directory", params={"q": "bulk1"}).json() == []  # a dry run changes nothing
 
 
-def test_a_real_import_goes_in_chunk_by_chunk_and_again_changes_nothing(stack, gateway):
+@pytest.mark.usefixtures("stack")
+def test_a_real_import_goes_in_chunk_by_chunk_and_again_changes_nothing(gateway):
     content = members_file(1_500, prefix="chunked", period="2019/4/1,2020/6/30")  # former members: no mail
     first = import_file(gateway.http, content, timeout=600)["report"]
     assert (first["created"], first["rejected"]) == (1_500, [])
@@ -76,7 +78,8 @@ def test_the_export_of_the_demo_members_imports_back_with_every_row_unchanged(st
     assert [entry["public_contact"] for entry in shown if entry["id"] == osaka["id"]] == ["+81-6-6000-0000"]
 
 
-def test_files_that_cannot_be_imported_are_refused_naming_why(stack, gateway):
+@pytest.mark.usefixtures("stack")
+def test_files_that_cannot_be_imported_are_refused_naming_why(gateway):
     http = gateway.http
     refusals = {
         "neither UTF-8 nor Shift_JIS": bytes(range(128, 256)) * 100,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -21,7 +22,8 @@ def group_figures(http: httpx.Client, as_of: str) -> tuple[int, int]:
     return stats["group"]["members"], stats["group"]["units"]
 
 
-def test_a_renewal_in_the_grace_period_counts_once_and_the_same_period_again_is_one(stack, gateway):
+@pytest.mark.usefixtures("stack")
+def test_a_renewal_in_the_grace_period_counts_once_and_the_same_period_again_is_one(gateway):
     http = gateway.http
     before = group_figures(http, "2031-05-31")
     group = new_group(http)
@@ -75,7 +77,8 @@ def test_the_public_directory_finds_by_what_is_shown_in_any_width(stack, gateway
     public.close()
 
 
-def test_what_a_client_sends_wrong_is_a_4xx_naming_the_field(stack, gateway):
+@pytest.mark.usefixtures("stack")
+def test_what_a_client_sends_wrong_is_a_4xx_naming_the_field(gateway):
     http = gateway.http
     group = new_group(http)
     wrong = [(http.get("/members/stats", params={"as_of": "0001-01-01"}), "as_of"),

@@ -12,8 +12,8 @@ import httpx
 from shared.rpc import RpcPool
 from tests.integration.conftest import SUBSCRIBERS
 from tests.integration.patience import PATIENCE
+from tests.integration.stack_calls import import_file
 from tsunagu.stack import ROOT, settings_env
-from tests.integration.stack_calls import import_file, wait_for_job
 
 CSV = ("member_kind,external_id,name_ja,name_en,kind,region,help_languages,networks,contact_email,display_name,"
        "email,membership_type,units,starts_on,ends_on\r\n"

@@ -15,11 +15,10 @@ import vobject
 from kombu import Connection, Producer
 
 from shared.bus.topology import event_exchange
-from shared.rpc import RpcPool
 from tests.conftest import ROOT
 from tests.integration.patience import PATIENCE
-from tsunagu.stack import settings_env
 from tests.integration.stack_calls import rpc_call
+from tsunagu.stack import settings_env
 
 
 def mails_to(mailbox, address: str) -> list:
@@ -131,7 +130,7 @@ def test_registration_mail_carries_the_event_as_ics_once_even_when_redelivered(s
     gateway.http.post(f"/events/{event['id']}/registrations", json={"display_name": "Mai", "email": second})
     (confirmed,) = wait_for_mail(mailbox, first)
     assert confirmed["Subject"] == "[Registered] Symposium" and confirmed["Auto-Submitted"] == "auto-generated"
-    (attachment,) = [part for part in confirmed.iter_attachments()]
+    (attachment,) = list(confirmed.iter_attachments())
     assert attachment.get_content_type() == "text/calendar"
     raw = mailbox.raw(confirmed["Message-ID"])
     assert b"\r\nContent-Type: text/calendar; charset=utf-8; method=PUBLISH\r\n" in raw

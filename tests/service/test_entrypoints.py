@@ -85,8 +85,8 @@ def test_a_dry_run_subscriber_import_reports_what_it_would_do_and_keeps_nothing(
     notifications = worker_factory(NotificationsService, db=database(notification_models),
                                    commands=commands_for(notification_models))
     notifications.create_list({"slug": "magazine", "name": {"ja": "会報"}})
-    csv = ("email,language,consent_basis,consent_date\n"
-           "reader@example.org,ja,magazine_subscription,2020-04-01\n").encode()
+    csv = (b"email,language,consent_basis,consent_date\n"
+           b"reader@example.org,ja,magazine_subscription,2020-04-01\n")
     content = base64.b64encode(csv).decode()
     report = notifications.import_subscribers("magazine", content, True)
     assert report["dry_run"] and report["created"] == 1

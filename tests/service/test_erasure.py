@@ -179,7 +179,7 @@ def test_every_mail_message_and_reminder_for_the_person_goes_and_later_news_of_b
 
 def test_the_mailer_logs_no_address(notifications_db, caplog):
     class RefusingServer:
-        def send(self, message):
+        def send(self, _message):
             raise smtplib.SMTPRecipientsRefused({"nguyen@example.org": (550, b"<nguyen@example.org> unknown")})
 
         def close(self):

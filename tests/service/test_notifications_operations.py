@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -180,7 +181,7 @@ def test_a_confirmation_token_is_never_stored_and_the_link_in_the_mail_still_con
     token = re.search(r"/subscriptions/confirm\?token=(\S+)", mail.get_body(("plain",)).get_content()).group(1)
     if database_url.startswith("sqlite"):
         files = [db.kw["bind"].url.database + suffix for suffix in ("", "-wal")]
-        stored = b"".join(open(path, "rb").read() for path in files if os.path.exists(path))
+        stored = b"".join(Path(path).read_bytes() for path in files if os.path.exists(path))
         assert b"confirm" in stored and token.encode() not in stored  # (the file was read: it holds the key)
     with db() as session:
         contexts = session.execute(select(models.MessageRow.context)).scalars().all()

@@ -20,7 +20,7 @@ def pool(services):
 
 
 @pytest.fixture
-def client(services, pool):
+def client(pool):
     app = create_app(Settings(environment="test", organizer_token=TOKEN, feed_cache_bytes=FEED_CACHE_BYTES),
                      rpc_pool=pool, health_pool=pool, listen_for_changes=False)
     with TestClient(app) as client:

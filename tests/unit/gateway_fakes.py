@@ -33,7 +33,7 @@ class FakeEvents:
         self.events[view.id] = view.to_wire()
         return self.events[view.id]
 
-    def publish_event(self, event_id, force=False):
+    def publish_event(self, event_id, _force=False):
         event = self.get_event(event_id, organizer=True)
         if event["status"] != "draft":
             raise Conflict("only a draft can be published", "status")
@@ -62,7 +62,7 @@ class Down:
         self.error = error
 
     def __getattr__(self, method):
-        def call(*args, **kwargs):
+        def call(*_args, **_kwargs):
             raise self.error
         return call
 

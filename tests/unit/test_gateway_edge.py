@@ -141,7 +141,7 @@ def test_the_api_docs_name_no_other_host_and_every_asset_is_served_here(client):
 
 
 class UnknownLinks:
-    def unsubscribe_preview(self, subscription_id, signature):
+    def unsubscribe_preview(self, _subscription_id, _signature):
         raise NotFound("this link is not valid (any more)", "signature")
 
 

@@ -20,14 +20,14 @@ NOW = datetime(2026, 11, 1, 3, tzinfo=UTC)
 
 
 def event(**overrides) -> EventView:
-    values = dict(
-        id="ev-1", status="published", revision=1, sequence=0, kind="migrants_day",
-        title={"ja": "国際移住者デー 名古屋", "en": "Migrants Day Nagoya"}, description={"ja": "集会とデモ"},
-        region="chubu-tokai", prefecture="愛知県", city="名古屋市",
-        venue={"name": "久屋大通公園", "address": "名古屋市中区", "latitude": 35.17, "longitude": 136.91},
-        networks=["migrant-women"], timezone="Asia/Tokyo",
-        starts_at=datetime(2026, 12, 18, 12, tzinfo=TOKYO), ends_at=datetime(2026, 12, 18, 14, tzinfo=TOKYO),
-        sessions=[], created_at=NOW, updated_at=NOW, published_at=NOW)
+    values = {
+        "id": "ev-1", "status": "published", "revision": 1, "sequence": 0, "kind": "migrants_day",
+        "title": {"ja": "国際移住者デー 名古屋", "en": "Migrants Day Nagoya"}, "description": {"ja": "集会とデモ"},
+        "region": "chubu-tokai", "prefecture": "愛知県", "city": "名古屋市",
+        "venue": {"name": "久屋大通公園", "address": "名古屋市中区", "latitude": 35.17, "longitude": 136.91},
+        "networks": ["migrant-women"], "timezone": "Asia/Tokyo",
+        "starts_at": datetime(2026, 12, 18, 12, tzinfo=TOKYO), "ends_at": datetime(2026, 12, 18, 14, tzinfo=TOKYO),
+        "sessions": [], "created_at": NOW, "updated_at": NOW, "published_at": NOW}
     values.update(overrides)
     return EventView(**values)
 

@@ -61,7 +61,8 @@ def quiet():
     logger.filters[:] = before
 
 
-def test_domain_errors_leave_no_traceback_and_faults_keep_theirs(quiet, caplog):
+@pytest.mark.usefixtures("quiet")
+def test_domain_errors_leave_no_traceback_and_faults_keep_theirs(caplog):
     caplog.set_level(logging.INFO)
     assert nameko_logs_a_failed_worker(NotFound("no event 42", "event_id"), caplog) == []
     assert nameko_logs_a_failed_worker(Conflict("only a draft can be published"), caplog) == []

@@ -26,9 +26,9 @@ SETTINGS = Settings(environment="test", mail_from="Tsunagu <noreply@tsunagu.exam
 
 
 def delivery(**overrides) -> DueDelivery:
-    values = dict(delivery_id=1, message_id="msg-1", email="reader@example.org", name="Reader",
-                  language="en", attempts=0, template="event_announcement", list_slug="general",
-                  context={"event": EVENT})
+    values = {"delivery_id": 1, "message_id": "msg-1", "email": "reader@example.org", "name": "Reader",
+                  "language": "en", "attempts": 0, "template": "event_announcement", "list_slug": "general",
+                  "context": {"event": EVENT}}
     values.update(overrides)
     return DueDelivery(**values)
 

@@ -94,7 +94,8 @@ def list_events(rpc: Rpc, organizer: MaybeOrganizer,
                                  Query(alias="from", description="Events ending after")] = None,
                 end: Annotated[PlausibleMomentOrDay | None,
                                Query(alias="to", description="Events starting before")] = None,
-                q: Annotated[str | None, Query(max_length=100, description="Words in title, description, place")] = None):
+                q: Annotated[str | None,
+                             Query(max_length=100, description="Words in title, description, place")] = None):
     if status is EventStatus.DRAFT and not organizer:
         return []
     return rpc.events.list_events({

@@ -161,7 +161,8 @@ async def event_feed(event_id: str, request: Request, lang: Lang = None):
 
 @router.post("/registrations/{registration_id}/calendar-feed", status_code=201, response_model=PrivateFeed,
              summary="Issue (or reissue) the registrant's private feed; an earlier address stops working")
-def issue_private_feed(registration_id: str, request: Request, rpc: Rpc, organizer: MaybeOrganizer, token: Token = None):
+def issue_private_feed(registration_id: str, request: Request, rpc: Rpc, organizer: MaybeOrganizer,
+                       token: Token = None):
     feed_token = rpc.events.issue_private_feed(registration_id, token, organizer)
     request.app.state.feed_cache.drop_all()  # the old address must stop answering here at once
     return _link(f"{request.app.state.settings.gateway_url}/feeds/private/{feed_token}.ics")
