@@ -4,15 +4,15 @@ from __future__ import annotations
 import warnings
 
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
-import eventlet  # noqa: E402
+import eventlet  # noqa: E402 — after the warnings filter: eventlet warns on import
 
 eventlet.monkey_patch()
 
-import signal  # noqa: E402
-import sys  # noqa: E402
+import signal  # noqa: E402 — after eventlet.monkey_patch(), which must come first
+import sys  # noqa: E402 — after eventlet.monkey_patch(), which must come first
 
-from nameko.rpc import rpc  # noqa: E402
-from nameko.runners import ServiceRunner  # noqa: E402
+from nameko.rpc import rpc  # noqa: E402 — after eventlet.monkey_patch(), which must come first
+from nameko.runners import ServiceRunner  # noqa: E402 — after eventlet.monkey_patch(), which must come first
 
 
 class EchoService:

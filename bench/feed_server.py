@@ -8,11 +8,11 @@ from pathlib import Path
 
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
-import uvicorn  # noqa: E402
-from fastapi import Response  # noqa: E402
+import uvicorn  # noqa: E402 — imported after the warnings filter above
+from fastapi import Response  # noqa: E402 — imported after the warnings filter above
 
-from services.gateway.app import create_app  # noqa: E402
-from shared.settings import load_settings  # noqa: E402
+from services.gateway.app import create_app  # noqa: E402 — imported after the warnings filter above
+from shared.settings import load_settings  # noqa: E402 — imported after the warnings filter above
 
 
 def main(port: int, fixed_body_file: str) -> None:

@@ -11,9 +11,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import cast
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event, text
+from sqlalchemy import CursorResult, DateTime, Engine, Executable, MetaData, TypeDecorator, create_engine, event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -116,6 +117,11 @@ def make_engine(url: str, schema: str | None = None, busy_seconds: float = 5.0) 
             connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
         engine = engine.execution_options(schema_translate_map={None: schema})
     return engine
+
+
+def rows_changed(session: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE; how many rows it changed."""
+    return cast(CursorResult, session.execute(statement)).rowcount
 
 
 def create_tables(engine: Engine, metadata: MetaData) -> None:

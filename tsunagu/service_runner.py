@@ -59,7 +59,7 @@ def run(name: str) -> None:
         log.info("%s service started", name)
         try:
             runner.wait()
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 — any death of the container: it is started again below
             # nameko lets a container die when, say, an ack meets a connection the broker just dropped.
             # Unacked messages go back to their queues and the inbox makes their redelivery harmless,
             # so the service starts again instead of leaving its queues without a consumer.

@@ -13,10 +13,11 @@ It is the latest of:
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from functools import cache
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Row, Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,7 @@ from services.events.views import event_view
 from shared.contracts.base import utcnow
 from shared.contracts.events import NAMED_FEEDS, PRIVATE_FEED_TITLE, EventView, RegistrationStatus
 from shared.contracts.vocabulary import EventStatus
+from shared.db import rows_changed
 from shared.errors import NotFound
 from shared.i18n import choose_text
 from shared.secrets import hash_secret, new_secret
@@ -49,6 +51,7 @@ def written_since(session: Session) -> datetime:
         except IntegrityError:  # another instance of the service recorded it a moment ago
             pass
         row = session.get(FeedFormat, 1)
+        assert row is not None, "recorded just now, by this transaction or another"
     if row.fingerprint != _fingerprint():
         row.fingerprint, row.since = _fingerprint(), utcnow()
     return row.since
@@ -79,7 +82,8 @@ def public_feed(session: Session, name: str, lang: str | None, base_url: str, so
     fixed_kind, title = NAMED_FEEDS[name].kind, NAMED_FEEDS[name].title
     kind = fixed_kind.value if fixed_kind else kind
     query = _placed(select(EventRow).where(PUBLIC).order_by(EventRow.starts_at), EventRow, kind, region, network)
-    events = [event_view(row) for row in session.execute(query).scalars()]
+    rows: Iterable[EventRow] = session.execute(query).scalars()
+    events = [event_view(row) for row in rows]
     changed_at = max([written_since(session), *(e.updated_at for e in events),
                       *_last_departure(session, kind, region, network)])
     cal = ical.calendar(choose_text(title, lang), events, lang, base_url, source_url)
@@ -108,16 +112,15 @@ def issue_private_feed(session: Session, registration_id: str, manage_token: str
 
 def revoke_private_feed(session: Session, registration_id: str, manage_token: str | None, organizer: bool) -> int:
     registration = load_registration(session, registration_id, manage_token, organizer)
-    result = session.execute(update(CalendarFeedRow).where(
+    return rows_changed(session, update(CalendarFeedRow).where(
         CalendarFeedRow.email == registration.email, CalendarFeedRow.revoked_at.is_(None)).values(revoked_at=utcnow()))
-    return result.rowcount
 
 
 def _ended(registration: RegistrationRow) -> bool:
     return registration.status in (RegistrationStatus.CANCELLED.value, RegistrationStatus.REJECTED.value)
 
 
-def _one_per_event(rows: list) -> list:
+def _one_per_event(rows: Sequence[Row[RegistrationRow, EventRow]]) -> list[tuple[RegistrationRow, EventRow]]:
     """Someone who cancelled and registered again holds two registrations for one event; their calendar
     shows the event once (one UID), as the registration that still holds, else the latest."""
     chosen: dict[str, tuple[RegistrationRow, EventRow]] = {}

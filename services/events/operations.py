@@ -3,6 +3,7 @@ its outbox rows together; nothing is published from here."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -163,7 +164,8 @@ def _replace_sessions(session: Session, row: EventRow, drafts: list[SessionDraft
 
 
 def _session_chosen(session: Session, event_id: str, session_id: str) -> bool:
-    rows = session.execute(select(RegistrationRow.session_ids).where(RegistrationRow.event_id == event_id)).scalars()
+    rows: Iterable[list[str]] = session.execute(
+        select(RegistrationRow.session_ids).where(RegistrationRow.event_id == event_id)).scalars()
     return any(session_id in chosen for chosen in rows)
 
 
@@ -286,7 +288,8 @@ def _filtered(query: Select, filters: EventFilter) -> Select:
 
 
 def list_events(session: Session, filters: EventFilter) -> list[EventView]:
-    rows = session.execute(_filtered(select(EventRow), filters).order_by(EventRow.starts_at)).scalars()
+    query = _filtered(select(EventRow), filters).order_by(EventRow.starts_at)
+    rows: Iterable[EventRow] = session.execute(query).scalars()
     return [event_view(row) for row in rows]
 
 

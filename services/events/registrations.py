@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from collections import Counter, defaultdict
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from services.events import domain
@@ -56,6 +57,7 @@ def _summary(session: Session, event_id: str, updated_at: datetime) -> EventSumm
     summary = _SUMMARIES.get(key)
     if summary is None:
         row = session.get(EventRow, event_id)
+        assert row is not None, "a registration's event exists (locked by the caller)"
         summary = EventSummary(id=row.id, kind=row.kind, status=row.status, revision=row.revision,
                                sequence=row.sequence, title=row.title, region=row.region,
                                prefecture=row.prefecture, city=row.city, venue=row.venue, timezone=row.timezone,
@@ -87,9 +89,9 @@ def _occupancy(event: EventRow) -> dict[str, domain.Occupancy]:
 def _waiting_line(session: Session, event: EventRow) -> list[RegistrationRow]:
     if event.waitlisted_places <= 0:
         return []
-    return session.execute(select(RegistrationRow).where(
+    return list(session.execute(select(RegistrationRow).where(
         RegistrationRow.event_id == event.id, RegistrationRow.status == S.WAITLISTED.value)
-        .order_by(RegistrationRow.arrival)).scalars().all()
+        .order_by(RegistrationRow.arrival)).scalars())
 
 
 def _as_waiting(rows: list[RegistrationRow]) -> list[domain.Waiting]:
@@ -138,7 +140,7 @@ def _check_group(session: Session, event_id: str, quota: int | None, request: Re
 # The hot path: SQLAlchemy Core on the few columns a decision needs, under the event's lock.
 # Statements are built once; each call only binds its values (building them anew costs more than running
 # them on SQLite).
-EVENTS, SESSIONS, REGISTRATIONS = EventRow.__table__, SessionRow.__table__, RegistrationRow.__table__
+EVENTS, SESSIONS, REGISTRATIONS = (cast(Table, row.__table__) for row in (EventRow, SessionRow, RegistrationRow))
 _LOCK_EVENT = select(*[EVENTS.c[name] for name in (
     "id", "status", "capacity", "confirmed_places", "waitlisted_places", "next_arrival", "requires_approval",
     "registration_opens_at", "registration_closes_at", "group_quota", "updated_at", "published_at")]).where(

@@ -28,7 +28,7 @@ from shared.contracts.events import (
     RegistrationRequest,
 )
 from shared.contracts.members import MemberErased, MemberJoined, MemberLeft
-from shared.db import Database
+from shared.db import Database, Sessions
 from shared.erasure import reclaim_erased_space
 from shared.health import Pingable
 
@@ -40,7 +40,7 @@ def _wire(views) -> list[dict]:
 class EventsService(Pingable):
     name = "events"
 
-    db = Database(models.metadata)
+    db: Sessions = Database(models.metadata)  # workers see the Sessions it hands them
     relay = OutboxRelay(models.outbox)
     inbox = Inbox(models.inbox)
     commands = Commands(models.commands)
@@ -119,7 +119,8 @@ class EventsService(Pingable):
     @rpc
     def schedule(self, start: str, end: str, region: str | None = None, include_drafts: bool = False) -> list[dict]:
         with self.db() as session:
-            return _wire(operations.events_between(session, _moment(start), _moment(end), region, include_drafts))
+            return _wire(operations.events_between(session, datetime.fromisoformat(start), datetime.fromisoformat(end),
+                                                   region, include_drafts))
 
     # --- registrations --------------------------------------------------------------------------
     @rpc

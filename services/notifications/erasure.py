@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from services.notifications.models import DeliveryRow, ErasedAddressRow, MessageRow, ReminderRow, SubscriptionRow
 from shared.contracts.members import MemberErased
+from shared.db import rows_changed
 from shared.erasure import ErasedPerson, may_mention
 from shared.secrets import email_digest
 
@@ -26,13 +27,13 @@ def forget_member(session: Session, erased: MemberErased) -> int:
         addresses |= person.addresses_among(session.execute(select(column).distinct()).scalars())
     if not addresses:
         return 0
-    for column, address in ((SubscriptionRow.name, SubscriptionRow.email), (DeliveryRow.name, DeliveryRow.email),
-                            (ReminderRow.name, ReminderRow.email)):
-        person = person.also_named(session.execute(select(column).where(address.in_(addresses))).scalars())
+    for name, address in ((SubscriptionRow.name, SubscriptionRow.email), (DeliveryRow.name, DeliveryRow.email),
+                          (ReminderRow.name, ReminderRow.email)):
+        person = person.also_named(session.execute(select(name).where(address.in_(addresses))).scalars())
     _forget_in_messages(session, person, addresses)
     session.execute(delete(DeliveryRow).where(DeliveryRow.email.in_(addresses)))
     session.execute(delete(ReminderRow).where(ReminderRow.email.in_(addresses)))
-    return session.execute(delete(SubscriptionRow).where(SubscriptionRow.email.in_(addresses))).rowcount
+    return rows_changed(session, delete(SubscriptionRow).where(SubscriptionRow.email.in_(addresses)))
 
 
 def _forget_in_messages(session: Session, person: ErasedPerson, addresses: set[str]) -> None:

@@ -6,8 +6,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from secrets import token_urlsafe
+from typing import cast
 
-from sqlalchemy import bindparam, func, insert, literal, or_, select, update
+from sqlalchemy import Table, bindparam, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.notifications import domain, erasure
@@ -39,6 +40,7 @@ from shared.contracts.notifications import (
     SubscriptionRequest,
     SubscriptionStatus,
 )
+from shared.db import rows_changed
 from shared.errors import Conflict, NotFound
 from shared.secrets import hash_secret
 
@@ -112,7 +114,8 @@ def import_subscribers(session: Session, slug: str, lines: list[tuple[int, Confi
         status = status_of.get(email)
         consent = {"consent_basis": subscriber.consent_basis.value, "consent_date": subscriber.consent_date}
         if status in NOT_REIMPORTED:
-            refused.append(SubscriberImportProblem(row=line, field="email", reason=NOT_REIMPORTED[status]))
+            refused.append(SubscriberImportProblem(row=line, field="email",
+                                                   reason=NOT_REIMPORTED[SubscriptionStatus(status)]))
             continue
         consent_moment = (datetime.combine(subscriber.consent_date, time.max, tzinfo=UTC)
                           if subscriber.consent_date else now)  # no date given: consent given now
@@ -140,6 +143,12 @@ def import_subscribers(session: Session, slug: str, lines: list[tuple[int, Confi
 
 
 # --- messages and the ledger -----------------------------------------------------------------------
+
+def _list_of(session: Session, subscription: SubscriptionRow) -> MailingListRow:
+    mailing_list = session.get(MailingListRow, subscription.list_id)
+    assert mailing_list is not None, "a subscription's list outlives it (foreign key)"
+    return mailing_list
+
 
 def _message(session: Session, key: str, template: str, context: dict, list_slug: str | None = None) -> str | None:
     """A new message, or None when one with this key exists (a redelivered or replayed event)."""
@@ -171,10 +180,9 @@ def _deliver_to_lists(session: Session, message_id: str, list_ids: list[int]) ->
                      MailingListRow.slug)
               .join(first, first.c.subscription_id == SubscriptionRow.id)
               .join(MailingListRow, MailingListRow.id == SubscriptionRow.list_id))
-    result = session.execute(insert(DeliveryRow).from_select(
+    return rows_changed(session, insert(DeliveryRow).from_select(
         ["message_id", "email", "name", "language", "status", "attempts", "next_attempt_at", "subscription_id",
          "list_slug"], chosen))
-    return result.rowcount
 
 
 @dataclass(frozen=True)
@@ -192,7 +200,7 @@ def announce_event(session: Session, published: EventPublished) -> Announcement:
                           {"event": event.to_wire()}, GENERAL_LIST)
     if message_id is None:
         found = session.execute(select(MessageRow.id).where(
-            MessageRow.key == domain.announcement_key(event.id, event.revision))).scalar()
+            MessageRow.key == domain.announcement_key(event.id, event.revision))).scalar_one()
         return Announcement(found, 0, created=False)
     _list_by_slug(session, GENERAL_LIST)  # the general list must exist: else the event is kept as a dead letter
     conditions = [MailingListRow.slug == GENERAL_LIST, MailingListRow.region == event.region.value]
@@ -205,6 +213,7 @@ def announce_event(session: Session, published: EventPublished) -> Announcement:
 def post_announcement(session: Session, slug: str, draft: AnnouncementDraft) -> AnnouncementView:
     mailing_list = _list_by_slug(session, slug)
     message_id = _message(session, f"announcement:{uuid.uuid4()}", LIST_ANNOUNCEMENT.name, draft.to_wire(), slug)
+    assert message_id is not None, "a new key: the message is new"
     _deliver_to_lists(session, message_id, [mailing_list.id])
     return announcement_view(session, message_id)
 
@@ -255,6 +264,7 @@ def subscribe(session: Session, slug: str, request: SubscriptionRequest, secret:
     row.confirm_expires_at = now + domain.CONFIRMATION_VALIDITY
     message_id = _message(session, f"confirm:{row.id}:{nonce}", SUBSCRIPTION_CONFIRM.name,
                           {"list": mailing_list.name, "subscription_id": row.id, "nonce": nonce}, slug)
+    assert message_id is not None, "a new nonce: the message is new"
     _deliver_to(session, message_id, email, request.name, request.language)
 
 
@@ -265,7 +275,7 @@ def confirm(session: Session, token: str) -> MailingListView:
         raise NotFound("this confirmation link is unknown or has expired; subscribe again", "token")
     row.status, row.confirm_token_hash, row.confirm_expires_at = SubscriptionStatus.CONFIRMED, None, None
     row.consent_basis, row.consent_date = ConsentBasis.DOUBLE_OPT_IN.value, utcnow().date()
-    return _list_view(session, session.get(MailingListRow, row.list_id))
+    return _list_view(session, _list_of(session, row))
 
 
 def _signed_subscription(session: Session, subscription_id: int, signature: str, secret: str) -> SubscriptionRow:
@@ -282,12 +292,12 @@ def _signed_subscription(session: Session, subscription_id: int, signature: str,
 def unsubscribe(session: Session, subscription_id: int, signature: str, secret: str) -> MailingListView:
     row = _signed_subscription(session, subscription_id, signature, secret)
     row.status = SubscriptionStatus.UNSUBSCRIBED
-    return _list_view(session, session.get(MailingListRow, row.list_id))
+    return _list_view(session, _list_of(session, row))
 
 
 def unsubscribe_preview(session: Session, subscription_id: int, signature: str, secret: str) -> dict:
     row = _signed_subscription(session, subscription_id, signature, secret)
-    return {"list": session.get(MailingListRow, row.list_id).name, "status": row.status, "language": row.language}
+    return {"list": _list_of(session, row).name, "status": row.status, "language": row.language}
 
 
 # --- transactional mail ----------------------------------------------------------------------------
@@ -372,7 +382,7 @@ def list_names(session: Session) -> dict[str, dict]:
     return dict(session.execute(select(MailingListRow.slug, MailingListRow.name)).all())
 
 
-_DELIVERIES = DeliveryRow.__table__
+_DELIVERIES = cast(Table, DeliveryRow.__table__)  # a mapped class's table
 # Built once: marking a delivery sent is the hot path of a large send, one short transaction per mail.
 MARK_SENT = (update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("delivery_id"))
              .values(status=DeliveryStatus.SENT, sent_at=bindparam("sent_at"), attempts=_DELIVERIES.c.attempts + 1))

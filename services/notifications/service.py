@@ -41,7 +41,7 @@ from shared.contracts.notifications import (
     SubscriberImportReport,
     SubscriptionRequest,
 )
-from shared.db import SETTINGS_KEY, Database
+from shared.db import SETTINGS_KEY, Database, Sessions
 from shared.erasure import reclaim_erased_space
 from shared.health import Pingable
 
@@ -51,7 +51,7 @@ REMINDER_CHECK_SECONDS = 600
 class NotificationsService(Pingable):
     name = "notifications"
 
-    db = Database(models.metadata)
+    db: Sessions = Database(models.metadata)  # workers see the Sessions it hands them
     inbox = Inbox(models.inbox)
     mailer = Mailer()
     commands = Commands(models.commands)

@@ -23,15 +23,14 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import cast
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import JSON, Column, CursorResult, MetaData, String, Table, delete, insert, select
+from sqlalchemy import JSON, Column, MetaData, String, Table, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.contracts.base import utcnow
-from shared.db import SETTINGS_KEY, Database, UTCDateTime, find_dependency
+from shared.db import SETTINGS_KEY, Database, UTCDateTime, find_dependency, rows_changed
 from shared.errors import Conflict, Invalid
 from shared.secrets import new_secret
 
@@ -93,8 +92,7 @@ class Commands(DependencyProvider):
 
 
 def forget_commands_before(session: Session, table: Table, moment) -> int:
-    result = session.execute(delete(table).where(table.c.created_at < moment))
-    return cast(CursorResult, result).rowcount  # a DELETE's result is a cursor's
+    return rows_changed(session, delete(table).where(table.c.created_at < moment))
 
 
 class CommandRun:

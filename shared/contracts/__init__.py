@@ -13,10 +13,9 @@ from shared.contracts.members import (
                                      MemberUpdated,
 )
 
-EVENT_TYPES: dict[str, type[Event]] = {
-    contract.event_type: contract
-    for contract in (EventPublished, EventUpdated, EventPostponed, EventCancelled, *REGISTRATION_EVENTS,
-                     MemberJoined, MemberUpdated, MemberLeft, MembershipRenewed, MembershipRenewalDue, MemberErased)
-}
+_EVERY_EVENT: tuple[type[Event], ...] = (
+    EventPublished, EventUpdated, EventPostponed, EventCancelled, *REGISTRATION_EVENTS,
+    MemberJoined, MemberUpdated, MemberLeft, MembershipRenewed, MembershipRenewalDue, MemberErased)
+EVENT_TYPES: dict[str, type[Event]] = {contract.event_type: contract for contract in _EVERY_EVENT}
 
 __all__ = ["Contract", "Event", "EVENT_TYPES", "EventPublished", "MemberErased", "MemberJoined", "MemberLeft"]

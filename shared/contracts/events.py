@@ -39,6 +39,7 @@ DEFAULT_TIMEZONE = "Asia/Tokyo"
 Title = localized(one_line(200), required=True)
 OccasionTitle = localized(one_line(100), required=True)  # + " " + a city (80) is a local event's title
 Description = localized(lines(10_000))
+CancelReason = lines(500)
 Id = Annotated[str, StringConstraints(max_length=64)]
 MAX_PLACES = 100_000     # capacities and quotas; the largest gathering of the network is a few hundred
 MAX_SESSIONS = 100
@@ -208,7 +209,7 @@ class EventDraft(Contract):
         if self.all_day:
             return (local_moment(self.starts_at, self.timezone),
                     local_moment(self.ends_at + timedelta(days=1), self.timezone))
-        return self.starts_at, self.ends_at
+        return local_moment(self.starts_at, self.timezone), local_moment(self.ends_at, self.timezone)
 
 
 def check_event_rules(event: EventDraft) -> None:
@@ -396,8 +397,9 @@ class MigrantsDayDraft(Contract):
     def local_drafts(self) -> list[EventDraft]:
         """Each local event as the event it becomes; Invalid naming `local_events.N.field` otherwise."""
         drafts = []
+        occasion_title: dict[str, str] = self.title
         for index, local in enumerate(self.local_events):
-            title = local.title or {lang: f"{text} {local.city}" for lang, text in self.title.items()}
+            title = local.title or {lang: f"{text} {local.city}" for lang, text in occasion_title.items()}
             try:
                 draft = EventDraft.model_validate({
                     "kind": EventKind.MIGRANTS_DAY, "series": "migrants-day", "title": title,

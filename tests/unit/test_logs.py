@@ -46,7 +46,7 @@ def nameko_logs_a_failed_worker(error: Exception, caplog) -> list[logging.LogRec
     caplog.clear()
     try:
         raise error
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 — whatever the worker raised is what the log shows
         logging.getLogger(NAMEKO_WORKER_LOGGER).warning("(expected) error handling worker %s: %s", "<worker>", exc,
                                                         exc_info=True)
     return [record for record in caplog.records if record.name == NAMEKO_WORKER_LOGGER]

@@ -9,8 +9,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from services.gateway.deps import MaybeOrganizer, Organizer, Rpc
-from shared.contracts.base import PlausibleDay, PlausibleMoment, PlausibleMomentOrDay, Slug, lines
-from shared.contracts.events import EventDraft, EventPatch, EventView, MigrantsDayDraft, local_moment
+from shared.contracts.base import PlausibleDay, PlausibleMoment, PlausibleMomentOrDay, Slug
+from shared.contracts.events import CancelReason, EventDraft, EventPatch, EventView, MigrantsDayDraft, local_moment
 from shared.contracts.vocabulary import EventKind, EventStatus, Region
 from shared.errors import Invalid
 
@@ -18,7 +18,7 @@ router = APIRouter(tags=["events"])
 
 
 class CancelRequest(BaseModel):
-    reason: lines(500) | None = Field(None, description="Shown to attendees and in calendars")
+    reason: CancelReason | None = Field(None, description="Shown to attendees and in calendars")
 
 
 class PostponeRequest(BaseModel):
