@@ -1,8 +1,9 @@
-"""Calling services over RPC from outside nameko (the gateway, the command line, tests).
+"""Calling services over RPC from threads outside nameko (the command line, the stack, tests); the
+gateway has an asyncio client of its own (services/gateway/bus.py).
 
-Importing this module registers the domain errors with nameko, so a NotFound raised in a service is
-caught as NotFound by the caller. `RpcPool` keeps started standalone proxies: one proxy must never be
-shared by two threads at once, and starting one per call is three times slower.
+A NotFound raised in a service is caught as NotFound by the caller (shared/bus/remote_errors.py).
+`RpcPool` keeps started standalone proxies: one proxy must never be shared by two threads at once, and
+starting one per call is three times slower.
 """
 from __future__ import annotations
 
@@ -12,13 +13,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from nameko.exceptions import RemoteError, deserialize_to_instance
+from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from shared.errors import DOMAIN_ERRORS, TsunaguError
-
-for _error in DOMAIN_ERRORS:
-    deserialize_to_instance(_error)
+import shared.bus.remote_errors  # noqa: F401 — registers the domain errors, so they arrive as themselves
+from shared.errors import TsunaguError
 
 log = logging.getLogger(__name__)
 

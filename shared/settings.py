@@ -61,8 +61,10 @@ class Settings(LocalState):
     database_busy_seconds: float = Field(5.0, description="How long a write waits for a lock held elsewhere "
                                                            "before it fails as a passing fault (503, retried)")
 
-    rpc_timeout: float = Field(10.0, description="Seconds the gateway waits for a service's answer")
-    rpc_pool_size: int = Field(8, description="Started RPC proxies the gateway keeps")
+    rpc_timeout: float = Field(10.0, gt=0, description="Seconds the gateway waits for a service's answer; a "
+                                                       "request not taken up by then expires unrun")
+    http_workers: int = Field(1, ge=1, le=64, description="Gateway processes serving the HTTP port, each with "
+                                                          "its own bus connection and feed cache")
     health_timeout: float = Field(3.0, description="Seconds /health waits for each service's ping")
     max_workers: int = Field(10, description="Concurrent workers per service (also the AMQP prefetch)")
     private_feed_seconds: float = Field(60.0, description="How long the gateway keeps a registrant's private "

@@ -39,7 +39,8 @@ def _gateway(_args) -> int:
     from shared.settings import load_settings
     settings = load_settings()
     uvicorn.run("services.gateway.app:app_factory", factory=True, host=settings.http_host,
-                port=settings.http_port, log_level="info", access_log=False, http="httptools", loop="uvloop")
+                port=settings.http_port, workers=settings.http_workers, log_level="info", access_log=False,
+                http="httptools", loop="uvloop")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The gateway's FastAPI application. Resources (RPC pools) live in the lifespan, never at import."""
+"""The gateway's FastAPI application. Resources (the bus connection) live in the lifespan, never at import."""
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
@@ -9,11 +9,11 @@ from starlette.types import ASGIApp
 
 from services.gateway import docs, problems
 from services.gateway.body_limit import BodyLimit
+from services.gateway.bus import Bus
 from services.gateway.feed_cache import FeedCache, FeedInvalidator
 from services.gateway.openapi import build_openapi
 from services.gateway.routers import events, feeds, health, lists, members, registrations
 from services.gateway.security_headers import SecurityHeaders
-from shared.rpc import RpcPool
 from shared.settings import Settings, load_settings
 
 
@@ -34,28 +34,24 @@ class Gateway(FastAPI):
         return self.openapi_schema
 
 
-def create_app(settings: Settings | None = None, rpc_pool: RpcPool | None = None,
-               health_pool: RpcPool | None = None, listen_for_changes: bool = True) -> FastAPI:
+BUS_START_WAIT = 10.0  # seconds the gateway waits for the broker before it serves (503s) without it
+
+
+def create_app(settings: Settings | None = None, bus: Bus | None = None) -> FastAPI:
+    """The gateway; `bus` stands in for its own connection (the unit tests give a fake)."""
     settings = settings or load_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.settings = settings
-        app.state.rpc_pool = rpc_pool or RpcPool(settings.amqp_uri, settings.rpc_pool_size,
-                                                 settings.rpc_timeout)
-        # /health has its own short-timeout proxies so a dead service is reported in seconds.
-        app.state.health_pool = health_pool or RpcPool(settings.amqp_uri, 3, settings.health_timeout)
+        app.state.bus = bus or Bus(settings.amqp_uri, settings.rpc_timeout)
         app.state.feed_cache = FeedCache(settings.private_feed_seconds, settings.feed_cache_bytes)
-        invalidator = FeedInvalidator(settings.amqp_uri, app.state.feed_cache) if listen_for_changes else None
-        if invalidator:
-            invalidator.start()
+        FeedInvalidator(app.state.feed_cache).attach(app.state.bus)
+        await app.state.bus.start(BUS_START_WAIT)
         try:
             yield
         finally:
-            if invalidator:
-                invalidator.stop()
-            app.state.rpc_pool.close()
-            app.state.health_pool.close()
+            await app.state.bus.stop()
 
     app = Gateway(settings, title="Tsunagu", version="0.1.0", lifespan=lifespan,
                   description="Events, members and mail for a network of migrant-support groups. "

@@ -2,9 +2,12 @@
 dictionary look-up (and usually a 304), not a rebuild.
 
 An entry is built once, by the events service, on the first request after a change. Changes to events
-are learned from the bus: a listener thread consumes the events service's event_* events on a queue of
-its own (exclusive, removed when the gateway stops) and drops what they make stale. When the listener
-loses the broker it may miss a change, so it drops everything and reconnects.
+are learned from the bus: the gateway's bus connection consumes the events service's event_* events on
+a queue of its own (exclusive, removed when the gateway stops) and drops what they make stale. While the
+connection is lost a change may go unnoticed, so the cache drops everything and keeps nothing until
+the bus is back and listening again.
+
+Everything here runs on the gateway's event loop (one per process): no locks.
 
 A registrant's private feed also changes with their own registrations. Listening to every registration
 for that would cost the registration path about a sixth of its throughput at the opening of a National
@@ -18,16 +21,13 @@ served but not kept.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from kombu import Connection, Consumer, Queue, binding
-
-from shared.bus.topology import event_exchange
+from services.gateway.bus import Bus
 from shared.contracts import EVENT_TYPES
 from shared.contracts.events import EventChanged
 
@@ -58,7 +58,6 @@ class FeedCache:
         self.max_bytes = max_bytes
         self._entries: OrderedDict[tuple, Feed] = OrderedDict()  # least recently used first
         self.size_bytes = 0
-        self._lock = threading.Lock()
         self._generation = 0  # rises with every invalidation: a build that raced one is not kept
         # Entries are kept only while the invalidator listens: without it a change could go unnoticed.
         self.listening = False
@@ -69,28 +68,26 @@ class FeedCache:
     def get(self, key: tuple) -> Feed | None:
         if not self.listening:
             return None
-        with self._lock:
-            feed = self._entries.get(key)
-            if feed is None:
-                return None
-            if feed.email is not None and time.monotonic() - feed.built_at > self.private_ttl:
-                self._remove(key)
-                return None
-            self._entries.move_to_end(key)
-            return feed
+        feed = self._entries.get(key)
+        if feed is None:
+            return None
+        if feed.email is not None and time.monotonic() - feed.built_at > self.private_ttl:
+            self._remove(key)
+            return None
+        self._entries.move_to_end(key)
+        return feed
 
-    def get_or_build(self, key: tuple, build: Callable[[], dict]) -> Feed:
+    async def get_or_build(self, key: tuple, build: Callable[[], Awaitable[dict]]) -> Feed:
         feed = self.get(key)
         if feed is not None:
             return feed
         generation = self._generation
-        built = build()
+        built = await build()
         feed = Feed(body=built["body"].encode("utf-8"), etag=built["etag"],
                     last_modified=datetime.fromisoformat(built["last_modified"]), email=built.get("email"),
                     built_at=time.monotonic())
-        with self._lock:
-            if self.listening and generation == self._generation:
-                self._keep(key, feed)
+        if self.listening and generation == self._generation:  # no change came while it was built
+            self._keep(key, feed)
         return feed
 
     def _keep(self, key: tuple, feed: Feed) -> None:
@@ -109,53 +106,26 @@ class FeedCache:
             self.size_bytes -= _cost(key, feed)
 
     def drop_all(self) -> None:
-        with self._lock:
-            self._generation += 1
-            self._entries.clear()
-            self.size_bytes = 0
+        self._generation += 1
+        self._entries.clear()
+        self.size_bytes = 0
 
 
-class FeedInvalidator(threading.Thread):
-    """Listens on the bus for changes behind the feeds and drops the stale ones."""
+class FeedInvalidator:
+    """Drops the stale feeds when the bus says an event changed, and every feed when the bus is lost."""
 
-    def __init__(self, amqp_uri: str, cache: FeedCache):
-        super().__init__(name="feed-invalidator", daemon=True)
-        self.amqp_uri = amqp_uri
+    def __init__(self, cache: FeedCache):
         self.cache = cache
-        self._stop = threading.Event()
-        self.connected = threading.Event()
 
-    def stop(self) -> None:
-        self._stop.set()
+    def attach(self, bus: Bus) -> None:
+        bus.listen("events", EVENT_CHANGES, self.on_event)
+        bus.on_state(self.on_bus_state)
 
-    def _on_message(self, _body, message) -> None:
+    def on_event(self, _event_type: str, _payload: object) -> None:
         self.cache.drop_all()  # an event changed: every feed may hold it
-        message.ack()
 
-    def run(self) -> None:
-        backoff = 0.5
-        exchange = event_exchange("events")
-        bindings = [binding(exchange, routing_key=key) for key in EVENT_CHANGES]
-        while not self._stop.is_set():
-            self.cache.listening = False
-            try:
-                with Connection(self.amqp_uri, connect_timeout=5, heartbeat=30) as connection:
-                    queue = Queue(exclusive=True, auto_delete=True, durable=False, bindings=bindings)
-                    exchange(connection.default_channel).declare()
-                    with Consumer(connection, queues=[queue], callbacks=[self._on_message], accept=["json"]):
-                        self.cache.drop_all()  # whatever happened while we were not listening
-                        self.cache.listening = True
-                        self.connected.set()
-                        backoff = 0.5
-                        while not self._stop.is_set():
-                            try:
-                                connection.drain_events(timeout=1)
-                            except TimeoutError:
-                                connection.heartbeat_check()
-            except Exception as exc:  # noqa: BLE001 — the broker went away: forget everything, reconnect
-                self.cache.listening = False
-                self.connected.clear()
-                self.cache.drop_all()
-                log.warning("feed invalidator lost the broker (%r); reconnecting in %.1fs", exc, backoff)
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 15)
+    def on_bus_state(self, listening: bool) -> None:
+        self.cache.drop_all()  # whatever changed while nobody listened
+        self.cache.listening = listening
+        if not listening:
+            log.warning("feed cache off until the bus is back: a change could go unnoticed meanwhile")

@@ -1,58 +1,62 @@
-"""How routes call services: one pooled proxy per call, bus failures turned into 503 problems."""
+"""How routes call services: `await services.events.get_event(id)` over the gateway's bus client, its
+failures turned into 503 (no answer) and 500 (the service failed) problems."""
 from __future__ import annotations
 
 import uuid
+from typing import Any, Protocol
 
-from amqp.exceptions import AMQPError
 from fastapi import Request
-from kombu.exceptions import KombuError
-from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
+from nameko.exceptions import BadRequest, RemoteError
 
+from services.gateway.bus import BusError
 from services.gateway.problems import ServiceFailed, ServiceUnavailable
 from shared.bus.commands import IDEMPOTENCY_KEY, MAX_KEY_LENGTH
 from shared.errors import Invalid, TsunaguError
-from shared.rpc import RpcPool
 
 
-def call_service(pool: RpcPool, service: str, method: str, *args, context: dict | None = None, **kwargs):
+class Caller(Protocol):
+    """What the routes need of the bus (services/gateway/bus.py; the unit tests' FakeBus)."""
+
+    async def call(self, service: str, method: str, args: tuple | list = (), kwargs: dict | None = None, *,
+                   context: dict | None = None, timeout: float | None = None) -> Any: ...
+
+
+async def call_service(bus: Caller, service: str, method: str, *args, context: dict | None = None,
+                       timeout: float | None = None, **kwargs) -> Any:
     try:
-        with pool.services(context) as rpc:
-            return getattr(getattr(rpc, service), method)(*args, **kwargs)
+        return await bus.call(service, method, args, kwargs, context=context, timeout=timeout)
     except TsunaguError:
         raise
+    except BusError as exc:
+        raise ServiceUnavailable(service, exc.reason) from None
     except RemoteError as exc:
         raise ServiceFailed(service, exc.exc_type) from exc
-    except RpcTimeout:
-        raise ServiceUnavailable(service, "no answer in time") from None
-    except UnknownService:
-        raise ServiceUnavailable(service, "it is not running") from None
-    except OSError as exc:
-        raise ServiceUnavailable(service, f"the message bus is unreachable ({type(exc).__name__})") from None
-    except (KombuError, AMQPError) as exc:
-        raise ServiceUnavailable(service, f"the message bus failed ({type(exc).__name__})") from None
+    except BadRequest as exc:  # nameko refused the call (no such method, wrong arguments): a gateway bug
+        raise ServiceFailed(service, type(exc).__name__) from exc
 
 
 class Services:
-    """`services.events.get_event(id)` inside a route: reads like the RPC it is. Every call carries
-    the request's idempotency key, so a command the bus delivers twice runs once."""
+    """`await services.events.get_event(id)` inside a route: reads like the RPC it is. Every call
+    carries the request's idempotency key, so a command the bus delivers twice runs once."""
 
-    def __init__(self, pool: RpcPool, context: dict | None = None):
-        self._pool = pool
+    def __init__(self, bus: Caller, context: dict | None = None):
+        self._bus = bus
         self._context = context
 
     def __getattr__(self, service: str) -> _Service:
-        return _Service(self._pool, service, self._context)
+        return _Service(self._bus, service, self._context)
 
 
 class _Service:
-    def __init__(self, pool: RpcPool, name: str, context: dict | None):
-        self._pool = pool
+    def __init__(self, bus: Caller, name: str, context: dict | None):
+        self._bus = bus
         self._name = name
         self._context = context
 
     def __getattr__(self, method: str):
-        return lambda *args, **kwargs: call_service(self._pool, self._name, method, *args,
-                                                    context=self._context, **kwargs)
+        async def call(*args, **kwargs):
+            return await call_service(self._bus, self._name, method, *args, context=self._context, **kwargs)
+        return call
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -74,6 +78,7 @@ def idempotency_key(request: Request) -> str | None:
     return given
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
+    # async: FastAPI runs a plain def dependency in a thread, which costs more than the call itself
     key = idempotency_key(request)
-    return Services(request.app.state.rpc_pool, {IDEMPOTENCY_KEY: key} if key else None)
+    return Services(request.app.state.bus, {IDEMPOTENCY_KEY: key} if key else None)

@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from services.gateway.app import create_app
 from shared.settings import Settings
-from tests.unit.gateway_fakes import FEED_CACHE_BYTES, TOKEN, FakePool, FakeServices
+from tests.unit.gateway_fakes import FEED_CACHE_BYTES, TOKEN, FakeBus, FakeServices
 
 
 @pytest.fixture
@@ -15,13 +15,12 @@ def services():
 
 
 @pytest.fixture
-def pool(services):
-    return FakePool(services)
+def bus(services):
+    return FakeBus(services)
 
 
 @pytest.fixture
-def client(pool):
-    app = create_app(Settings(environment="test", organizer_token=TOKEN, feed_cache_bytes=FEED_CACHE_BYTES),
-                     rpc_pool=pool, health_pool=pool, listen_for_changes=False)
+def client(bus):
+    app = create_app(Settings(environment="test", organizer_token=TOKEN, feed_cache_bytes=FEED_CACHE_BYTES), bus=bus)
     with TestClient(app) as client:
         yield client

@@ -1,9 +1,8 @@
-"""Hand-written fake services behind the gateway's RPC pool (no broker), shared by the gateway's unit
-tests; the fixtures that put them behind an app are in conftest.py."""
+"""Hand-written fake services behind a fake of the gateway's bus (no broker), shared by the gateway's
+unit tests; the fixtures that put them behind an app are in conftest.py."""
 from __future__ import annotations
 
 import uuid
-from contextlib import contextmanager
 
 from shared.contracts.base import parse_contract, utcnow
 from shared.contracts.events import EventDraft, EventView
@@ -56,7 +55,7 @@ class FakeEvents:
 
 
 class Down:
-    """A service that is not running: the RPC layer raises what nameko raises."""
+    """A service that does not answer, or fails: each call raises what the bus client would raise."""
 
     def __init__(self, error: Exception):
         self.error = error
@@ -82,17 +81,29 @@ class FakeServices:
         self.notifications = Pinging("notifications")
 
 
-class FakePool:
+class FakeBus:
+    """What the routes call (services.gateway.rpc.Caller): the fake services, in the event loop."""
+
     def __init__(self, services: FakeServices):
         self._services = services
         self.contexts: list[dict | None] = []  # what each call carried as nameko context data
+        self.timeouts: list[float | None] = []
 
-    @contextmanager
-    def services(self, context=None):
+    async def call(self, service, method, args=(), kwargs=None, *, context=None, timeout=None):
         self.contexts.append(context)
-        yield self._services
+        self.timeouts.append(timeout)
+        return getattr(getattr(self._services, service), method)(*args, **(kwargs or {}))
 
-    def close(self):
+    def listen(self, source, event_types, handler):
+        pass
+
+    def on_state(self, listener):
+        listener(True)  # as if connected and listening: the feed cache keeps what it builds
+
+    async def start(self, wait):
+        pass
+
+    async def stop(self):
         pass
 
 

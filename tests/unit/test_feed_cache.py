@@ -1,17 +1,24 @@
 """The gateway's feed cache: bounded in bytes, least recently used first; and the dates it tells."""
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-from services.gateway.feed_cache import FeedCache
+from services.gateway.feed_cache import FeedCache, FeedInvalidator
 from services.gateway.routers.feeds import _last_modified_header
 
 CHANGE = datetime(2031, 5, 1, 12, 0, 0, 300_000, tzinfo=UTC)
 
 
-def built(size: int) -> dict:
-    return {"body": "x" * size, "etag": '"e"', "last_modified": CHANGE.isoformat()}
+def built(size: int):
+    async def build() -> dict:
+        return {"body": "x" * size, "etag": '"e"', "last_modified": CHANGE.isoformat()}
+    return build
+
+
+def keep(cache: FeedCache, key: tuple, build):
+    return asyncio.run(cache.get_or_build(key, build))
 
 
 def listening_cache(max_bytes: int) -> FeedCache:
@@ -23,7 +30,7 @@ def listening_cache(max_bytes: int) -> FeedCache:
 def test_the_cache_never_holds_more_than_its_bound_and_drops_the_least_recently_used():
     cache = listening_cache(20_000)
     for n in range(100):
-        cache.get_or_build(("feed", n), lambda: built(1_000))
+        keep(cache, ("feed", n), built(1_000))
         if n == 50:
             assert cache.get(("feed", 40)) is not None  # used again: kept longer than 41…50
         assert cache.size_bytes <= 20_000
@@ -35,10 +42,40 @@ def test_the_cache_never_holds_more_than_its_bound_and_drops_the_least_recently_
 
 def test_a_feed_larger_than_the_bound_is_served_but_not_kept():
     cache = listening_cache(5_000)
-    cache.get_or_build(("small",), lambda: built(1_000))
-    feed = cache.get_or_build(("huge",), lambda: built(10_000))
+    keep(cache, ("small",), built(1_000))
+    feed = keep(cache, ("huge",), built(10_000))
     assert len(feed.body) == 10_000
     assert cache.get(("huge",)) is None and cache.get(("small",)) is not None
+
+
+def test_a_change_on_the_bus_drops_every_feed_and_a_lost_bus_keeps_nothing_until_it_is_back():
+    cache = FeedCache()
+    invalidator = FeedInvalidator(cache)
+    invalidator.on_bus_state(True)
+    keep(cache, ("feed", 1), built(10))
+    assert cache.get(("feed", 1)) is not None
+    invalidator.on_event("event_updated", {"event": {}})
+    assert cache.get(("feed", 1)) is None
+    keep(cache, ("feed", 1), built(10))
+    invalidator.on_bus_state(False)  # a change may come unheard meanwhile
+    assert len(cache) == 0
+    keep(cache, ("feed", 1), built(10))
+    assert cache.get(("feed", 1)) is None and len(cache) == 0
+    invalidator.on_bus_state(True)
+    keep(cache, ("feed", 1), built(10))
+    assert cache.get(("feed", 1)) is not None
+
+
+def test_a_feed_built_while_a_change_came_is_served_but_not_kept():
+    cache = listening_cache(100_000)
+    invalidator = FeedInvalidator(cache)
+
+    async def build_while_it_changes() -> dict:
+        invalidator.on_event("event_cancelled", {})  # the change arrives while the events service builds
+        return await built(10)()
+    feed = keep(cache, ("feed", 1), build_while_it_changes)
+    assert feed.body == b"x" * 10
+    assert cache.get(("feed", 1)) is None
 
 
 def test_last_modified_is_never_before_the_change_nor_after_the_answer():

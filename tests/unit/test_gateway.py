@@ -1,8 +1,10 @@
-"""The gateway's HTTP contract, with hand-written fake services behind the RPC pool (no broker)."""
+"""The gateway's HTTP contract, with hand-written fake services behind a fake bus (no broker)."""
 from __future__ import annotations
 
 import pytest
-from nameko.exceptions import RemoteError, RpcTimeout, UnknownService
+from nameko.exceptions import RemoteError
+
+from services.gateway.bus import BusUnavailable, CallTimedOut, UnknownService
 
 from tests.unit.gateway_fakes import DRAFT, FEED_CACHE_BYTES, ORGANIZER, Down, assert_problem
 
@@ -49,9 +51,9 @@ def test_unknown_paths_and_methods_are_problems_too(client):
     assert_problem(client.get("/events/unknown-id"), 404, "unknown-id")
 
 
-@pytest.mark.parametrize("error, words", [(UnknownService("events"), "not running"),
-                                          (RpcTimeout(10), "no answer in time"),
-                                          (ConnectionResetError(), "unreachable")])
+@pytest.mark.parametrize("error, words", [(UnknownService(), "not running"),
+                                          (CallTimedOut(), "no answer in time"),
+                                          (BusUnavailable(), "message bus is unreachable")])
 def test_a_service_that_does_not_answer_is_a_503_naming_it(client, services, error, words):
     services.events = Down(error)
     response = client.get("/events")
@@ -73,22 +75,22 @@ def test_health_lists_every_service(client):
 
 
 def test_health_names_the_service_that_does_not_answer(client, services):
-    services.notifications = Down(UnknownService("notifications"))
+    services.notifications = Down(UnknownService())
     body = assert_problem(client.get("/health"), 503, "notifications")
     assert body["failing"] == ["notifications"]
     assert body["services"]["events"]["status"] == "ok"
 
 
-def test_every_command_carries_an_idempotency_key_and_reads_carry_none(client, pool):
+def test_every_command_carries_an_idempotency_key_and_reads_carry_none(client, bus):
     client.post("/events", json=DRAFT, headers=ORGANIZER)
     client.post("/events", json=DRAFT, headers={**ORGANIZER, "Idempotency-Key": "client-chosen-key-1"})
     client.get("/events")
-    made, given, read = pool.contexts[-3:]
+    made, given, read = bus.contexts[-3:]
     assert len(made["idempotency_key"]) >= 32  # one the gateway made for this request alone
     assert given == {"idempotency_key": "client-chosen-key-1"}
     assert read is None
     client.post("/events", json=DRAFT, headers=ORGANIZER)
-    assert pool.contexts[-1]["idempotency_key"] != made["idempotency_key"]
+    assert bus.contexts[-1]["idempotency_key"] != made["idempotency_key"]
 
 
 def test_an_unusable_idempotency_key_is_refused(client):

@@ -1,5 +1,5 @@
 """The gateway's edge, whatever the route: body limits, security headers, self-hosted API docs, the
-OpenAPI document's errors, and what /health tells whom. Fake services behind the RPC pool (no broker)."""
+OpenAPI document's errors, and what /health tells whom. Fake services behind a fake bus (no broker)."""
 from __future__ import annotations
 
 import json
@@ -8,9 +8,9 @@ from html.parser import HTMLParser
 
 import pytest
 from fastapi.testclient import TestClient
-from nameko.exceptions import UnknownService
 
 from services.gateway.body_limit import ROUTE_BODY_LIMITS
+from services.gateway.bus import UnknownService
 from services.gateway.problems import Problem
 from shared.errors import NotFound
 from shared.settings import Settings
@@ -214,7 +214,7 @@ def test_public_health_shows_only_up_or_down(client, services):
 
 
 def test_public_health_names_the_service_that_is_down_without_the_reason(client, services):
-    services.notifications = Down(UnknownService("notifications"))
+    services.notifications = Down(UnknownService())
     public = assert_problem(client.get("/health"), 503, "notifications")
     assert public["services"]["notifications"] == {"status": "unavailable"}
     assert "not running" not in json.dumps(public)

@@ -35,48 +35,48 @@ class Schedule(BaseModel):
 
 @router.post("/events", status_code=201, response_model=EventView,
              summary="Create a draft event (organizers); `conflicts` lists clashes with other events")
-def create_event(draft: EventDraft, rpc: Rpc, _: Organizer, response: Response):
-    created = rpc.events.create_event(draft.to_wire())
+async def create_event(draft: EventDraft, rpc: Rpc, _: Organizer, response: Response):
+    created = await rpc.events.create_event(draft.to_wire())
     response.headers["Location"] = f"/events/{created['id']}"
     return created
 
 
 @router.post("/events/migrants-day", status_code=201, response_model=list[EventView],
              summary="International Migrants Day: one occasion, a local event in each city (organizers)")
-def create_migrants_day(draft: MigrantsDayDraft, rpc: Rpc, _: Organizer):
-    return rpc.events.create_migrants_day(draft.to_wire())
+async def create_migrants_day(draft: MigrantsDayDraft, rpc: Rpc, _: Organizer):
+    return await rpc.events.create_migrants_day(draft.to_wire())
 
 
 @router.patch("/events/{event_id}", response_model=EventView,
               summary="Change an event (organizers); after publication each change raises `revision`")
-def update_event(event_id: str, patch: EventPatch, rpc: Rpc, _: Organizer):
-    return rpc.events.update_event(event_id, patch.model_dump(mode="json", exclude_unset=True))
+async def update_event(event_id: str, patch: EventPatch, rpc: Rpc, _: Organizer):
+    return await rpc.events.update_event(event_id, patch.model_dump(mode="json", exclude_unset=True))
 
 
 @router.post("/events/{event_id}/publish", response_model=EventView,
              summary="Publish a draft; over an unresolved clash only with force=true (organizers)")
-def publish_event(event_id: str, rpc: Rpc, _: Organizer,
-                  force: Annotated[bool, Query(description="Publish despite clashes")] = False):
-    return rpc.events.publish_event(event_id, force)
+async def publish_event(event_id: str, rpc: Rpc, _: Organizer,
+                        force: Annotated[bool, Query(description="Publish despite clashes")] = False):
+    return await rpc.events.publish_event(event_id, force)
 
 
 @router.post("/events/{event_id}/cancel", response_model=EventView, summary="Cancel an event (organizers)")
-def cancel_event(event_id: str, rpc: Rpc, _: Organizer, body: Annotated[CancelRequest | None, Body()] = None):
-    return rpc.events.cancel_event(event_id, body.reason if body else None)
+async def cancel_event(event_id: str, rpc: Rpc, _: Organizer, body: Annotated[CancelRequest | None, Body()] = None):
+    return await rpc.events.cancel_event(event_id, body.reason if body else None)
 
 
 @router.post("/events/{event_id}/postpone", response_model=EventView,
              summary="Postpone a published event, with new dates if known (organizers)")
-def postpone_event(event_id: str, rpc: Rpc, _: Organizer, body: Annotated[PostponeRequest | None, Body()] = None):
+async def postpone_event(event_id: str, rpc: Rpc, _: Organizer, body: Annotated[PostponeRequest | None, Body()] = None):
     body = body or PostponeRequest()
-    return rpc.events.postpone_event(event_id, body.starts_at.isoformat() if body.starts_at else None,
+    return await rpc.events.postpone_event(event_id, body.starts_at.isoformat() if body.starts_at else None,
                                      body.ends_at.isoformat() if body.ends_at else None)
 
 
 @router.post("/events/{event_id}/complete", response_model=EventView,
              summary="Mark a published event as held (organizers)")
-def complete_event(event_id: str, rpc: Rpc, _: Organizer):
-    return rpc.events.complete_event(event_id)
+async def complete_event(event_id: str, rpc: Rpc, _: Organizer):
+    return await rpc.events.complete_event(event_id)
 
 
 def _day_start(value: date | datetime | None) -> str | None:
@@ -86,43 +86,43 @@ def _day_start(value: date | datetime | None) -> str | None:
 
 
 @router.get("/events", response_model=list[EventView], summary="Events, filtered; drafts only for organizers")
-def list_events(rpc: Rpc, organizer: MaybeOrganizer,
-                kind: EventKind | None = None, region: Region | None = None,
-                network: Annotated[Slug | None, Query(max_length=63)] = None,
-                status: EventStatus | None = None,
-                start: Annotated[PlausibleMomentOrDay | None,
-                                 Query(alias="from", description="Events ending after")] = None,
-                end: Annotated[PlausibleMomentOrDay | None,
-                               Query(alias="to", description="Events starting before")] = None,
-                q: Annotated[str | None,
-                             Query(max_length=100, description="Words in title, description, place")] = None):
+async def list_events(rpc: Rpc, organizer: MaybeOrganizer,
+                      kind: EventKind | None = None, region: Region | None = None,
+                      network: Annotated[Slug | None, Query(max_length=63)] = None,
+                      status: EventStatus | None = None,
+                      start: Annotated[PlausibleMomentOrDay | None,
+                                       Query(alias="from", description="Events ending after")] = None,
+                      end: Annotated[PlausibleMomentOrDay | None,
+                                     Query(alias="to", description="Events starting before")] = None,
+                      q: Annotated[str | None,
+                                   Query(max_length=100, description="Words in title, description, place")] = None):
     if status is EventStatus.DRAFT and not organizer:
         return []
-    return rpc.events.list_events({
+    return await rpc.events.list_events({
         "kind": kind, "region": region, "network": network, "status": status, "q": q,
         "starts_from": _day_start(start), "starts_to": _day_start(end), "include_drafts": organizer})
 
 
 @router.get("/events/{event_id}", response_model=EventView, summary="One event")
-def get_event(event_id: str, rpc: Rpc, organizer: MaybeOrganizer):
+async def get_event(event_id: str, rpc: Rpc, organizer: MaybeOrganizer):
     # A draft is not public, not even its existence: the service answers NotFound to anyone else. The
     # answer is built from the service's contract: not validated a second time.
-    return JSONResponse(rpc.events.get_event(event_id, organizer))
+    return JSONResponse(await rpc.events.get_event(event_id, organizer))
 
 
 @router.get("/schedule", response_model=Schedule, response_model_by_alias=True,
             summary="The calendar: every event between two dates, cancelled ones flagged")
-def schedule(rpc: Rpc, organizer: MaybeOrganizer,
-             start: Annotated[PlausibleDay | None,
-                              Query(alias="from", description="First day (default: today)")] = None,
-             end: Annotated[PlausibleDay | None,
-                            Query(alias="to", description="Day after the last (default: from + 90 days)")] = None,
-             region: Region | None = None):
+async def schedule(rpc: Rpc, organizer: MaybeOrganizer,
+                   start: Annotated[PlausibleDay | None,
+                                    Query(alias="from", description="First day (default: today)")] = None,
+                   end: Annotated[PlausibleDay | None,
+                                  Query(alias="to", description="Day after the last (default: from + 90 days)")] = None,
+                   region: Region | None = None):
     start = start or date.today()
     end = end or start + timedelta(days=90)
     if end <= start:
         raise Invalid("the end of the period comes before its start", "to")
     if (end - start).days > 800:
         raise Invalid("a schedule covers at most about two years; ask for a shorter period", "to")
-    events = rpc.events.schedule(_day_start(start), _day_start(end), region, organizer)
+    events = await rpc.events.schedule(_day_start(start), _day_start(end), region, organizer)
     return Schedule(start=start, end=end, region=region, events=events)

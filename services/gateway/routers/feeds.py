@@ -16,7 +16,6 @@ from typing import Annotated
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from pydantic import AfterValidator, BaseModel
 
 from services.gateway.deps import MaybeOrganizer, Rpc
@@ -110,8 +109,8 @@ async def _feed(request: Request, path: str, selection: dict, rpc_request: dict,
         query = urlencode({name: value for name, value in selection.items() if value is not None})
         rpc_request = {**rpc_request, "base_url": settings.gateway_url,
                        "source_url": settings.gateway_url + path + (f"?{query}" if query else "")}
-        feed = await run_in_threadpool(cache.get_or_build, key, lambda: call_service(
-            request.app.state.rpc_pool, "events", "feed", rpc_request))
+        feed = await cache.get_or_build(key, lambda: call_service(request.app.state.bus, "events", "feed",
+                                                                  rpc_request))
     return _answer(request, feed, private)
 
 
@@ -161,17 +160,17 @@ async def event_feed(event_id: str, request: Request, lang: Lang = None):
 
 @router.post("/registrations/{registration_id}/calendar-feed", status_code=201, response_model=PrivateFeed,
              summary="Issue (or reissue) the registrant's private feed; an earlier address stops working")
-def issue_private_feed(registration_id: str, request: Request, rpc: Rpc, organizer: MaybeOrganizer,
-                       token: Token = None):
-    feed_token = rpc.events.issue_private_feed(registration_id, token, organizer)
+async def issue_private_feed(registration_id: str, request: Request, rpc: Rpc, organizer: MaybeOrganizer,
+                             token: Token = None):
+    feed_token = await rpc.events.issue_private_feed(registration_id, token, organizer)
     request.app.state.feed_cache.drop_all()  # the old address must stop answering here at once
     return _link(f"{request.app.state.settings.gateway_url}/feeds/private/{feed_token}.ics")
 
 
 @router.delete("/registrations/{registration_id}/calendar-feed", status_code=204,
                summary="Revoke the registrant's private feed")
-def revoke_private_feed(registration_id: str, request: Request, rpc: Rpc, organizer: MaybeOrganizer,
-                        token: Token = None):
-    rpc.events.revoke_private_feed(registration_id, token, organizer)
+async def revoke_private_feed(registration_id: str, request: Request, rpc: Rpc, organizer: MaybeOrganizer,
+                              token: Token = None):
+    await rpc.events.revoke_private_feed(registration_id, token, organizer)
     request.app.state.feed_cache.drop_all()
     return Response(status_code=204)

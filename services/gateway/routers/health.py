@@ -5,7 +5,7 @@ the reason a service does not answer), which name hosts and processes.
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+import asyncio
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -19,9 +19,10 @@ from shared.settings import SERVICE_NAMES
 router = APIRouter(tags=["health"])
 
 
-def _ping(pool, service: str) -> dict:
+async def _ping(request: Request, service: str) -> dict:
     try:
-        answer = call_service(pool, service, "ping")
+        answer = await call_service(request.app.state.bus, service, "ping",
+                                    timeout=request.app.state.settings.health_timeout)
         return {"status": "ok", **{k: v for k, v in answer.items() if k not in ("service", "status")}}
     except ServiceUnavailable as exc:
         return {"status": "unavailable", "reason": exc.reason}
@@ -32,10 +33,10 @@ def _ping(pool, service: str) -> dict:
 
 
 @router.get("/health", summary="Each service's state (up or not), as learned over the bus; details for organizers")
-def health(request: Request, organizer: MaybeOrganizer):
-    pool = request.app.state.health_pool
-    with ThreadPoolExecutor(len(SERVICE_NAMES)) as executor:
-        states = dict(zip(SERVICE_NAMES, executor.map(lambda name: _ping(pool, name), SERVICE_NAMES), strict=True))
+async def health(request: Request, organizer: MaybeOrganizer):
+    # every service at once, each within the short health timeout: a dead one is reported in seconds
+    pings = await asyncio.gather(*(_ping(request, name) for name in SERVICE_NAMES))
+    states = dict(zip(SERVICE_NAMES, pings, strict=True))
     failing = [name for name, state in states.items() if state["status"] != "ok"]
     detail = f"not answering: {', '.join(failing)}"
     if organizer:

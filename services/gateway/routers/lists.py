@@ -9,7 +9,6 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Form, Path, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from services.gateway.body_limit import upload_limit_text
@@ -46,8 +45,8 @@ def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
 
 @router.post("/lists/{slug}/subscriptions", status_code=202,
              summary="Subscribe: a confirmation mail is sent; the same answer whether or not the address is known")
-def subscribe(slug: Slug, request: SubscriptionRequest, rpc: Rpc):
-    rpc.notifications.subscribe(slug, request.to_wire())
+async def subscribe(slug: Slug, request: SubscriptionRequest, rpc: Rpc):
+    await rpc.notifications.subscribe(slug, request.to_wire())
     return ACCEPTED
 
 
@@ -59,9 +58,9 @@ def confirm_page(token: Annotated[str, Query(max_length=100)]):
 
 
 @router.post("/subscriptions/confirm", response_class=HTMLResponse, include_in_schema=False)
-def confirm(token: Annotated[str, Form(max_length=100)], rpc: Rpc):
+async def confirm(token: Annotated[str, Form(max_length=100)], rpc: Rpc):
     try:
-        mailing_list = rpc.notifications.confirm_subscription(token)
+        mailing_list = await rpc.notifications.confirm_subscription(token)
     except NotFound as missing:
         return _page("登録できませんでした / Not confirmed", f"<h1>{escape(missing.detail)}</h1>", 404)
     name = escape(choose_text(mailing_list["name"], "ja"))
@@ -69,9 +68,9 @@ def confirm(token: Annotated[str, Form(max_length=100)], rpc: Rpc):
 
 
 @router.get("/lists/unsubscribe/{subscription_id}/{signature}", response_class=HTMLResponse, include_in_schema=False)
-def unsubscribe_page(subscription_id: SubscriptionId, signature: Signature, rpc: Rpc):
+async def unsubscribe_page(subscription_id: SubscriptionId, signature: Signature, rpc: Rpc):
     try:
-        preview = rpc.notifications.unsubscribe_preview(subscription_id, signature)
+        preview = await rpc.notifications.unsubscribe_preview(subscription_id, signature)
     except NotFound as missing:
         return _page("無効なリンク / Invalid link", f"<h1>{escape(missing.detail)}</h1>", 404)
     name = escape(choose_text(preview["list"], preview["language"]))
@@ -81,9 +80,9 @@ def unsubscribe_page(subscription_id: SubscriptionId, signature: Signature, rpc:
 
 @router.post("/lists/unsubscribe/{subscription_id}/{signature}", response_class=HTMLResponse,
              summary="One-click unsubscribe (RFC 8058): a POST unsubscribes at once")
-def unsubscribe(subscription_id: SubscriptionId, signature: Signature, rpc: Rpc):
+async def unsubscribe(subscription_id: SubscriptionId, signature: Signature, rpc: Rpc):
     try:
-        mailing_list = rpc.notifications.unsubscribe(subscription_id, signature)
+        mailing_list = await rpc.notifications.unsubscribe(subscription_id, signature)
     except NotFound as missing:
         return _page("無効なリンク / Invalid link", f"<h1>{escape(missing.detail)}</h1>", 404)
     name = escape(choose_text(mailing_list["name"], "ja"))
@@ -92,19 +91,19 @@ def unsubscribe(subscription_id: SubscriptionId, signature: Signature, rpc: Rpc)
 
 
 @router.get("/lists", response_model=list[MailingListView], summary="Every list (organizers)")
-def lists(rpc: Rpc, _: Organizer):
-    return rpc.notifications.list_lists()
+async def lists(rpc: Rpc, _: Organizer):
+    return await rpc.notifications.list_lists()
 
 
 @router.post("/lists", status_code=201, response_model=MailingListView, summary="Create a list (organizers)")
-def create_list(draft: MailingListDraft, rpc: Rpc, _: Organizer):
-    return rpc.notifications.create_list(draft.to_wire())
+async def create_list(draft: MailingListDraft, rpc: Rpc, _: Organizer):
+    return await rpc.notifications.create_list(draft.to_wire())
 
 
 @router.get("/lists/{slug}/subscribers", response_model=list[SubscriberView],
             summary="A list's subscribers (organizers)")
-def subscribers(slug: Slug, rpc: Rpc, _: Organizer):
-    return rpc.notifications.list_subscribers(slug)
+async def subscribers(slug: Slug, rpc: Rpc, _: Organizer):
+    return await rpc.notifications.list_subscribers(slug)
 
 
 @router.post("/lists/{slug}/subscribers/import", response_model=SubscriberImportReport,
@@ -115,19 +114,19 @@ async def import_subscribers(slug: Slug, request: Request, rpc: Rpc, _: Organize
     body = await request.body()
     if not body:
         raise Invalid("send the CSV file as the request body", "body")
-    return await run_in_threadpool(rpc.notifications.import_subscribers, slug, base64.b64encode(body).decode(),
+    return await rpc.notifications.import_subscribers(slug, base64.b64encode(body).decode(),
                                    dry_run)
 
 
 @router.post("/lists/{slug}/announcements", status_code=202, response_model=AnnouncementView,
              summary="Send an announcement to a list, in the languages it is written in (organizers)")
-def announce(slug: Slug, draft: AnnouncementDraft, rpc: Rpc, _: Organizer, response: Response):
-    created = rpc.notifications.post_announcement(slug, draft.to_wire())
+async def announce(slug: Slug, draft: AnnouncementDraft, rpc: Rpc, _: Organizer, response: Response):
+    created = await rpc.notifications.post_announcement(slug, draft.to_wire())
     response.headers["Location"] = f"/announcements/{created['id']}"
     return created
 
 
 @router.get("/announcements/{announcement_id}", response_model=AnnouncementView,
             summary="An announcement's progress: pending, sent and failed deliveries (organizers)")
-def announcement(announcement_id: UUID, rpc: Rpc, _: Organizer):
-    return rpc.notifications.announcement(str(announcement_id))
+async def announcement(announcement_id: UUID, rpc: Rpc, _: Organizer):
+    return await rpc.notifications.announcement(str(announcement_id))

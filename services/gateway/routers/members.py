@@ -5,7 +5,6 @@ import base64
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 
 from services.gateway.body_limit import upload_limit_text
 from services.gateway.deps import MaybeOrganizer, Organizer, Rpc
@@ -33,26 +32,28 @@ IMPORT_LIMIT = upload_limit_text("POST", "/members/import")  # enforced while th
 
 @router.get("/directory", response_model=list[DirectoryEntry] | list[MemberView],
             summary="Member groups (and individuals who opted in): public fields only, unless an organizer asks")
-def directory(rpc: Rpc, organizer: MaybeOrganizer,
-              q: Annotated[str | None, Query(max_length=100, description="Part of a name, Japanese or English")] = None,
-              region: Region | None = None, network: Annotated[str | None, Query(max_length=64)] = None,
-              language: Annotated[str | None, Query(max_length=35, description="A language the group helps in")] = None,
-              kind: GroupKind | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-              offset: Annotated[int, Query(ge=0, le=DIRECTORY_OFFSET_MAX)] = 0):
+async def directory(rpc: Rpc, organizer: MaybeOrganizer,
+                    q: Annotated[str | None,
+                                 Query(max_length=100, description="Part of a name, Japanese or English")] = None,
+                    region: Region | None = None, network: Annotated[str | None, Query(max_length=64)] = None,
+                    language: Annotated[str | None,
+                                        Query(max_length=35, description="A language the group helps in")] = None,
+                    kind: GroupKind | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                    offset: Annotated[int, Query(ge=0, le=DIRECTORY_OFFSET_MAX)] = 0):
     query = {"q": q, "region": region, "network": network, "language": language, "kind": kind,
              "limit": limit, "offset": offset}
-    return rpc.members.directory({k: v for k, v in query.items() if v is not None}, organizer)
+    return await rpc.members.directory({k: v for k, v in query.items() if v is not None}, organizer)
 
 
 @router.get("/members/stats", response_model=MemberStats,
             summary="Members and units, subscribers and subscriptions, as of a date and a year earlier (organizers)")
-def stats(rpc: Rpc, _: Organizer, as_of: MemberDate | None = None):
-    return rpc.members.stats(as_of.isoformat() if as_of else None)
+async def stats(rpc: Rpc, _: Organizer, as_of: MemberDate | None = None):
+    return await rpc.members.stats(as_of.isoformat() if as_of else None)
 
 
 @router.get("/members/renewals", response_model=list[RenewalView], summary="Memberships due for renewal (organizers)")
-def renewals(rpc: Rpc, _: Organizer, due_before: MemberDate):
-    return rpc.members.renewals(due_before.isoformat())
+async def renewals(rpc: Rpc, _: Organizer, due_before: MemberDate):
+    return await rpc.members.renewals(due_before.isoformat())
 
 
 @router.post("/members/import", status_code=202, response_model=ImportJobView, openapi_extra={"requestBody": {
@@ -67,55 +68,55 @@ async def import_members(request: Request, rpc: Rpc, _: Organizer, response: Res
     body = await request.body()
     if not body:
         raise Invalid("send the CSV file as the request body", "body")
-    job = await run_in_threadpool(rpc.members.start_import, base64.b64encode(body).decode(), dry_run)
+    job = await rpc.members.start_import(base64.b64encode(body).decode(), dry_run)
     response.headers["Location"] = f"/members/import-jobs/{job['id']}"
     return job
 
 
 @router.get("/members/import-jobs/{job_id}", response_model=ImportJobView,
             summary="An import's progress and, once finished, its report (organizers)")
-def import_job(job_id: str, rpc: Rpc, _: Organizer):
-    return rpc.members.import_job(job_id)
+async def import_job(job_id: str, rpc: Rpc, _: Organizer):
+    return await rpc.members.import_job(job_id)
 
 
 @router.get("/members/export.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}},
             summary="Every member and membership as CSV for Excel (organizers)")
-def export(rpc: Rpc, _: Organizer):
-    return Response(rpc.members.export_csv().encode("utf-8"), media_type="text/csv; charset=utf-8",
+async def export(rpc: Rpc, _: Organizer):
+    return Response((await rpc.members.export_csv()).encode("utf-8"), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="members.csv"'})
 
 
 @router.post("/members/groups", status_code=201, response_model=MemberView, summary="Add a member group (organizers)")
-def create_group(draft: MemberGroupDraft, rpc: Rpc, _: Organizer, response: Response):
-    created = rpc.members.create_group(draft.to_wire())
+async def create_group(draft: MemberGroupDraft, rpc: Rpc, _: Organizer, response: Response):
+    created = await rpc.members.create_group(draft.to_wire())
     response.headers["Location"] = f"/members/{created['id']}"
     return created
 
 
 @router.post("/members/individuals", status_code=201, response_model=MemberView,
              summary="Add an individual (organizers); private unless they opt in")
-def create_individual(draft: IndividualDraft, rpc: Rpc, _: Organizer, response: Response):
-    created = rpc.members.create_individual(draft.to_wire())
+async def create_individual(draft: IndividualDraft, rpc: Rpc, _: Organizer, response: Response):
+    created = await rpc.members.create_individual(draft.to_wire())
     response.headers["Location"] = f"/members/{created['id']}"
     return created
 
 
 @router.get("/members/{member_id}", response_model=MemberView, summary="A member, with memberships (organizers)")
-def get_member(member_id: str, rpc: Rpc, _: Organizer):
-    return rpc.members.get_member(member_id)
+async def get_member(member_id: str, rpc: Rpc, _: Organizer):
+    return await rpc.members.get_member(member_id)
 
 
 @router.patch("/members/{member_id}", response_model=MemberView, summary="Change a member (organizers)")
-def patch_member(member_id: str, patch: MemberPatch, rpc: Rpc, _: Organizer):
-    return rpc.members.patch_member(member_id, patch.model_dump(mode="json", exclude_unset=True))
+async def patch_member(member_id: str, patch: MemberPatch, rpc: Rpc, _: Organizer):
+    return await rpc.members.patch_member(member_id, patch.model_dump(mode="json", exclude_unset=True))
 
 
 @router.post("/members/{member_id}/memberships", status_code=201, response_model=MembershipView,
              responses={200: {"description": "The same period was there already: the existing one"},
                         409: {"description": "Another period of this type starts that day (named in the detail)"}},
              summary="Add a membership or subscription period (organizers); the same period again changes nothing")
-def add_membership(member_id: str, draft: MembershipDraft, rpc: Rpc, _: Organizer, response: Response):
-    added = rpc.members.add_membership(member_id, draft.to_wire())
+async def add_membership(member_id: str, draft: MembershipDraft, rpc: Rpc, _: Organizer, response: Response):
+    added = await rpc.members.add_membership(member_id, draft.to_wire())
     if not added["created"]:
         response.status_code = 200
     return added["membership"]
@@ -123,5 +124,5 @@ def add_membership(member_id: str, draft: MembershipDraft, rpc: Rpc, _: Organize
 
 @router.post("/members/{member_id}/erase", response_model=MemberView,
              summary="Erase a person's personal data here and in every service (organizers)")
-def erase(member_id: str, rpc: Rpc, _: Organizer):
-    return rpc.members.erase(member_id)
+async def erase(member_id: str, rpc: Rpc, _: Organizer):
+    return await rpc.members.erase(member_id)

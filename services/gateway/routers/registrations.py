@@ -27,8 +27,8 @@ class Receipt(RegistrationReceipt):
 
 @router.post("/events/{event_id}/registrations", status_code=201, response_model=Receipt,
              summary="Register (status: confirmed, waitlisted or pending); keep `manage_token` to change or cancel")
-def register(event_id: str, request: RegistrationRequest, rpc: Rpc, http: Request):
-    receipt = rpc.events.register(event_id, request.to_wire())
+async def register(event_id: str, request: RegistrationRequest, rpc: Rpc, http: Request):
+    receipt = await rpc.events.register(event_id, request.to_wire())
     base = http.app.state.settings.gateway_url
     receipt["manage_url"] = f"{base}/registrations/{receipt['id']}?token={receipt['manage_token']}"
     # The service built the receipt from its contract: sent as it is, not validated a second time.
@@ -37,51 +37,51 @@ def register(event_id: str, request: RegistrationRequest, rpc: Rpc, http: Reques
 
 @router.get("/registrations/{registration_id}", response_model=RegistrationView,
             summary="A registration, for its registrant (with ?token=) or an organizer")
-def get_registration(registration_id: str, rpc: Rpc, organizer: MaybeOrganizer, token: Token = None):
-    return rpc.events.get_registration(registration_id, token, organizer)
+async def get_registration(registration_id: str, rpc: Rpc, organizer: MaybeOrganizer, token: Token = None):
+    return await rpc.events.get_registration(registration_id, token, organizer)
 
 
 @router.delete("/registrations/{registration_id}", response_model=RegistrationView,
                summary="Cancel a registration (with ?token= or as an organizer); the place goes to the waiting list")
-def cancel_registration(registration_id: str, rpc: Rpc, organizer: MaybeOrganizer, token: Token = None):
-    return rpc.events.cancel_registration(registration_id, token, organizer)
+async def cancel_registration(registration_id: str, rpc: Rpc, organizer: MaybeOrganizer, token: Token = None):
+    return await rpc.events.cancel_registration(registration_id, token, organizer)
 
 
 @router.put("/registrations/{registration_id}/attendees", response_model=RegistrationView,
             summary="Name or rename a delegation's attendees, until the event's deadline")
-def update_attendees(registration_id: str, update: AttendeesUpdate, rpc: Rpc, organizer: MaybeOrganizer,
-                     token: Token = None):
-    return rpc.events.update_attendees(registration_id, update.to_wire(), token, organizer)
+async def update_attendees(registration_id: str, update: AttendeesUpdate, rpc: Rpc, organizer: MaybeOrganizer,
+                           token: Token = None):
+    return await rpc.events.update_attendees(registration_id, update.to_wire(), token, organizer)
 
 
 @router.post("/registrations/{registration_id}/approve", response_model=RegistrationView,
              summary="Approve a pending registration (organizers)")
-def approve(registration_id: str, rpc: Rpc, _: Organizer):
-    return rpc.events.decide_registration(registration_id, True)
+async def approve(registration_id: str, rpc: Rpc, _: Organizer):
+    return await rpc.events.decide_registration(registration_id, True)
 
 
 @router.post("/registrations/{registration_id}/reject", response_model=RegistrationView,
              summary="Reject a pending registration (organizers)")
-def reject(registration_id: str, rpc: Rpc, _: Organizer):
-    return rpc.events.decide_registration(registration_id, False)
+async def reject(registration_id: str, rpc: Rpc, _: Organizer):
+    return await rpc.events.decide_registration(registration_id, False)
 
 
 @router.get("/events/{event_id}/registrations", response_model=list[RegistrationView],
             summary="Every registration of an event, in arrival order (organizers)")
-def list_registrations(event_id: str, rpc: Rpc, _: Organizer):
-    return rpc.events.list_registrations(event_id)
+async def list_registrations(event_id: str, rpc: Rpc, _: Organizer):
+    return await rpc.events.list_registrations(event_id)
 
 
 @router.get("/events/{event_id}/registrations.csv", response_class=Response,
             responses={200: {"content": {"text/csv": {}}}},
             summary="Registrations as CSV for Excel: UTF-8 with BOM, formula-safe (organizers)")
-def registrations_csv(event_id: str, rpc: Rpc, _: Organizer):
-    body = rpc.events.registrations_csv(event_id)
+async def registrations_csv(event_id: str, rpc: Rpc, _: Organizer):
+    body = await rpc.events.registrations_csv(event_id)
     return Response(body.encode("utf-8"), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="registrations-{event_id}.csv"'})
 
 
 @router.get("/events/{event_id}/needs", response_model=list[SessionNeeds],
             summary="Attendees' needs totalled per session (organizers)")
-def needs(event_id: str, rpc: Rpc, _: Organizer):
-    return rpc.events.needs_summary(event_id)
+async def needs(event_id: str, rpc: Rpc, _: Organizer):
+    return await rpc.events.needs_summary(event_id)
