@@ -276,6 +276,7 @@ class Bus:
             if not reply.done():
                 self.stats.failed_in_flight += 1
                 reply.set_exception(BusUnavailable("the connection to the message bus was lost"))
+                reply.exception()  # its call may be failing on the publish instead: not worth a warning
 
     def _tell(self, connected: bool) -> None:
         for listener in self._state_listeners:
