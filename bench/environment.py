@@ -2,12 +2,14 @@
 that is every benchmark's baseline, all started once for `make bench`."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.harness import Result, run_load
@@ -19,19 +21,56 @@ from tsunagu.stack import ROOT, Stack
 TOKEN = "bench-organizer-token-0123456789"
 
 
+@dataclass(frozen=True)
+class Running:
+    """The stack a benchmark runs against and the bare echo service beside it."""
+
+    stack: Stack
+    echo_pid: int
+
+    @property
+    def settings(self) -> Settings:
+        return self.stack.settings
+
+
 @contextmanager
-def bench_stack() -> Iterator[Settings]:
+def running_stack() -> Iterator[Running]:
     with tempfile.TemporaryDirectory(prefix="tsunagu-bench-") as directory:
         settings = Settings(var_dir=Path(directory), environment="test", organizer_token=TOKEN, secret_key="b" * 32,
                             http_port=free_port(), amqp_port=free_amqp_port(), smtp_port=free_port())
-        with Stack(settings):
+        with Stack(settings) as stack:
             echo = subprocess.Popen([sys.executable, "-m", "bench.echo_service", settings.amqp_uri], cwd=ROOT)
             try:
                 _wait_for_echo(settings)
-                yield settings
+                yield Running(stack, echo.pid)
             finally:
                 echo.terminate()
                 echo.wait(10)
+
+
+@contextmanager
+def bench_stack() -> Iterator[Settings]:
+    with running_stack() as running:
+        yield running.settings
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process and every process below it has used so far."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    tree, grown = {pid}, True
+    while grown:  # uvicorn's workers are children of the gateway process
+        below = {child for child, (parent, _) in stats.items() if parent in tree} - tree
+        tree |= below
+        grown = bool(below)
+    return sum(stats[member][1] for member in tree if member in stats)
 
 
 def organizer_headers() -> dict[str, str]:

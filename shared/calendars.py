@@ -7,16 +7,20 @@ app that has both merges them into one entry instead of showing the event twice.
 - PRODID;
 - where it is (LOCATION, and the place line of a mail): room, venue, address, else the city; an online
   event with no place says its link;
-- when it is: a whole-day event as DATE values with the exclusive end (RFC 5545 3.6.1).
+- when it is: a whole-day event as DATE values with the exclusive end (RFC 5545 3.6.1);
+- a VTIMEZONE for every zone used, each built once per process.
 
 Text is cleaned before it goes in: control characters are never written (RFC 5545 TEXT has none), and
 one-line properties (NAME, X-WR-CALNAME, SUMMARY, LOCATION) get no line break.
 """
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+import icalendar
 
 from shared.contracts.events import Venue
 from shared.contracts.vocabulary import EventStatus
@@ -71,3 +75,23 @@ def when(starts_at: datetime, ends_at: datetime, zone: str,
         return starts, ends
     last = ends.date() if ends.time() == time.min else ends.date() + timedelta(days=1)
     return starts.date(), last
+
+
+@functools.lru_cache(maxsize=64)
+def _vtimezone(tzid: str) -> icalendar.Timezone | None:
+    try:
+        return icalendar.Timezone.from_tzid(tzid)
+    except ValueError:  # a zone the system does not know: written without a VTIMEZONE, as icalendar does
+        return None
+
+
+def add_timezones(cal: icalendar.Calendar) -> None:
+    """`cal.add_missing_timezones()`, but each zone's VTIMEZONE is built once per process and shared
+    (calendars are only serialised): building one walks the zone's transitions over decades, and cost a
+    third of the notifications service's time per registration mail."""
+    position = len(cal.timezones)
+    for tzid in sorted(cal.get_missing_tzids()):
+        timezone = _vtimezone(tzid)
+        if timezone is not None:
+            cal.subcomponents.insert(position, timezone)
+            position += 1

@@ -113,7 +113,7 @@ def calendar(name: str, events: Iterable[EventView], lang: str | None, base_url:
         if with_sessions:
             for session in event.sessions:
                 cal.add_component(session_component(event, session, lang, base_url))
-    cal.add_missing_timezones()
+    calendars.add_timezones(cal)
     return cal
 
 

@@ -38,5 +38,5 @@ def event_ics(event: dict, language: str, url: str) -> bytes:
         entry.add("geo", (venue.latitude, venue.longitude))
     entry.add("url", url, parameters={"VALUE": "URI"})
     cal.add_component(entry)
-    cal.add_missing_timezones()
+    calendars.add_timezones(cal)
     return cal.to_ical()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
@@ -10,6 +11,7 @@ import vobject
 
 from services.events import ical
 from services.notifications.calendar_file import event_ics
+from shared.calendars import add_timezones
 from shared.contracts.events import EventSummary, EventView
 from shared.contracts.vocabulary import EventStatus
 
@@ -65,3 +67,19 @@ def test_an_online_only_event_says_its_link_as_its_place():
     event = EventView.model_validate({**BASE, **CASES["online only"]})
     in_mail = _entry(event_ics(event.to_wire(), "en", "https://tsunagu.example.org/events/x"))
     assert in_mail["LOCATION"] == "https://meet.example.org/migrants-day"
+
+
+def test_every_zone_used_gets_one_vtimezone_in_every_calendar_that_uses_it():
+    def calendar_in(*zones: str) -> icalendar.Calendar:
+        cal = icalendar.Calendar()
+        for zone in zones:
+            entry = icalendar.Event()
+            entry.add("dtstart", datetime(2027, 12, 18, 12, tzinfo=ZoneInfo(zone)))
+            cal.add_component(entry)
+        return cal
+    for cal in (calendar_in("Asia/Tokyo", "Asia/Manila", "Asia/Tokyo"), calendar_in("Asia/Manila", "Asia/Tokyo")):
+        add_timezones(cal)
+        assert sorted(tz.tz_name for tz in cal.timezones) == ["Asia/Manila", "Asia/Tokyo"]
+        assert cal.get_missing_tzids() == set()
+        parsed = icalendar.Calendar.from_ical(cal.to_ical())
+        assert [c.name for c in parsed.subcomponents][:2] == ["VTIMEZONE", "VTIMEZONE"]

@@ -1,0 +1,154 @@
+"""The gateway against the bare nameko RPC echo measured in the same run (`python -m bench gateway`).
+
+Eight concurrent clients (wrk for HTTP, threads with pooled standalone proxies for the echo), rounds
+alternating echo and gateway so that the machine's own drift shows between rounds. Every figure is one
+line ending in `ratio=<x>`:
+
+- reading an event, `GET /events/{id}` (HTTP → gateway → RPC → events service → database): goal ≥ 0.8×;
+- registering (… → lock the event, decide, insert, outbox row, commit): goal ≥ 0.75×;
+- p99 / p50 of both: goal ≤ 2.5;
+- the gateway's CPU per request (from /proc, the gateway and its workers), beside the echo service's
+  CPU per call;
+- `GET /events/{id}` with 2 gateway processes (TSUNAGU_HTTP_WORKERS=2) beside 1.
+"""
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from bench.environment import Running, cpu_seconds, measure_echo, organizer_headers
+from bench.wrk import WrkResult, registration_script, run_wrk
+from shared.settings import Settings
+
+CONCURRENCY = 8
+SECONDS = 8.0
+ROUNDS = 3
+ECHO_WARMUP = 1.0  # seconds run_load calls before it measures: its calls cost CPU too
+GOALS = {"read": 0.8, "register": 0.75, "tail": 2.5}
+
+READ_EVENT = {"kind": "symposium", "title": {"ja": "ベンチマーク"}, "region": "chubu-tokai",
+              "starts_at": "2027-06-18T10:00:00", "ends_at": "2027-06-19T16:00:00"}
+FORUM = {"kind": "national_forum", "title": {"ja": "全国フォーラム（負荷試験）"}, "region": "chubu-tokai",
+         "capacity": 100_000, "starts_at": "2027-06-18T10:00:00", "ends_at": "2027-06-19T16:00:00",
+         "sessions": [{"kind": "plenary", "title": {"ja": "全体会"}, "starts_at": "2027-06-18T10:00:00",
+                       "ends_at": "2027-06-18T12:00:00"}]}
+
+
+@dataclass(frozen=True)
+class Round:
+    echo_rate: float
+    echo_cpu_ms: float
+    read: WrkResult
+    read_cpu_ms: float
+    register: WrkResult
+    register_cpu_ms: float
+
+
+def published(settings: Settings, draft: dict) -> dict:
+    event = httpx.post(f"{settings.gateway_url}/events", headers=organizer_headers(), json=draft, timeout=30)
+    event.raise_for_status()
+    httpx.post(f"{settings.gateway_url}/events/{event.json()['id']}/publish", headers=organizer_headers(),
+               params={"force": "true"}, timeout=30).raise_for_status()
+    return event.json()
+
+
+def quiet(running: Running, most_busy: float = 0.1, longest: float = 120.0) -> None:
+    """Wait until the stack has done what the last load left behind: each registration also sends its
+    registrant a mail, which the notifications service works off for a while after the load stopped,
+    and that work must not be counted against the next measurement."""
+    pids = [process.pid for process in running.stack.processes.values()]
+    deadline = time.monotonic() + longest
+    while time.monotonic() < deadline:
+        before = sum(cpu_seconds(pid) for pid in pids)
+        time.sleep(1.0)
+        if sum(cpu_seconds(pid) for pid in pids) - before < most_busy:
+            return
+    print(f"(the stack was still busy after {longest:.0f} s)")
+
+
+def under_load(running: Running, load: Callable[[], WrkResult]) -> tuple[WrkResult, float]:
+    """The load's result and the gateway's CPU milliseconds per request meanwhile, on a quiet stack."""
+    quiet(running)
+    pid = running.stack.processes["gateway"].pid
+    before = cpu_seconds(pid)
+    result = load()
+    if result.errors:
+        raise RuntimeError(f"{result.errors} of {result.requests} requests failed: {result.name}")
+    return result, (cpu_seconds(pid) - before) * 1000 / result.requests
+
+
+def echo_round(running: Running) -> tuple[float, float]:
+    """The bare echo's rate and its service's CPU milliseconds per call, on a quiet stack."""
+    quiet(running)
+    before = cpu_seconds(running.echo_pid)
+    echo = measure_echo(running.settings, CONCURRENCY, SECONDS)
+    calls = echo.rate * (SECONDS + ECHO_WARMUP)
+    return echo.rate, (cpu_seconds(running.echo_pid) - before) * 1000 / calls
+
+
+def with_gateway_workers(running: Running, workers: int) -> None:
+    stack = running.stack
+    stack.stop_process("gateway")
+    stack.settings.http_workers = workers
+    stack.start_gateway()
+    stack.wait_healthy()
+
+
+def line(text: str, ratio: float) -> None:
+    print(f"{text:<100} ratio={ratio:.2f}")
+
+
+def run(running: Running) -> dict:
+    settings = running.settings
+    read_url = f"{settings.gateway_url}/events/{published(settings, READ_EVENT)['id']}"
+    forum = published(settings, FORUM)
+    path = f"/events/{forum['id']}/registrations"
+    script = registration_script(path, forum["sessions"][0]["id"])
+
+    print(f"\n== The gateway vs the bare nameko RPC echo ({CONCURRENCY} concurrent, {SECONDS:.0f} s, "
+          f"{ROUNDS} rounds) ==")
+    rounds = []
+    for number in range(1, ROUNDS + 1):
+        echo_rate, echo_cpu = echo_round(running)
+        read, read_cpu = under_load(running, lambda: run_wrk("GET /events/{id}", read_url, CONCURRENCY, SECONDS))
+        register, register_cpu = under_load(running, lambda: run_wrk(
+            "POST registrations", settings.gateway_url + path, CONCURRENCY, SECONDS, script))
+        rounds.append(Round(echo_rate, echo_cpu, read, read_cpu, register, register_cpu))
+        for result in (read, register):
+            line(f"round {number}: {result.line()}   echo {echo_rate:.1f} calls/s", result.rate / echo_rate)
+
+    def median(figure: Callable[[Round], float]) -> float:
+        return statistics.median(figure(each) for each in rounds)
+    figures = {
+        "read": median(lambda r: r.read.rate / r.echo_rate),
+        "register": median(lambda r: r.register.rate / r.echo_rate),
+        "read_tail": median(lambda r: r.read.p99_ms / r.read.p50_ms),
+        "register_tail": median(lambda r: r.register.p99_ms / r.register.p50_ms),
+        "read_cpu_ms": median(lambda r: r.read_cpu_ms),
+        "register_cpu_ms": median(lambda r: r.register_cpu_ms),
+        "echo_cpu_ms": median(lambda r: r.echo_cpu_ms),
+    }
+    print(f"-- medians of {ROUNDS} rounds --")
+    line(f"GET /events/{{id}} / echo (goal ≥ {GOALS['read']})", figures["read"])
+    line(f"registrations / echo (goal ≥ {GOALS['register']})", figures["register"])
+    line(f"GET /events/{{id}} p99 / p50 (goal ≤ {GOALS['tail']})", figures["read_tail"])
+    line(f"registrations p99 / p50 (goal ≤ {GOALS['tail']})", figures["register_tail"])
+    line(f"gateway CPU per GET {figures['read_cpu_ms']:.2f} ms / echo service CPU per call "
+         f"{figures['echo_cpu_ms']:.2f} ms", figures["read_cpu_ms"] / figures["echo_cpu_ms"])
+    line(f"gateway CPU per registration {figures['register_cpu_ms']:.2f} ms / echo service CPU per call "
+         f"{figures['echo_cpu_ms']:.2f} ms", figures["register_cpu_ms"] / figures["echo_cpu_ms"])
+
+    one = median(lambda r: r.read.rate)
+    with_gateway_workers(running, 2)
+    try:
+        two, two_cpu = under_load(running, lambda: run_wrk("GET /events/{id}, 2 gateway processes", read_url,
+                                                           CONCURRENCY, SECONDS))
+    finally:
+        with_gateway_workers(running, 1)
+    line(f"{two.line()}; CPU {two_cpu:.2f} ms/request; 1 process: {one:.1f} req/s", two.rate / one)
+    figures["two_workers"] = two.rate / one
+    return figures
