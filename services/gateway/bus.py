@@ -25,7 +25,7 @@ import itertools
 import logging
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,7 +181,7 @@ class Bus:
 
     # -- replies and events ------------------------------------------------------------------------
 
-    def _on_reply(self, message: DeliveredMessage) -> None:
+    async def _on_reply(self, message: DeliveredMessage) -> None:
         correlation_id = message.header.properties.correlation_id
         reply = self._pending.pop(correlation_id, None) if correlation_id else None
         if reply is None or reply.done():
@@ -202,8 +202,8 @@ class Bus:
             self._timed_out.popitem(last=False)
 
     @staticmethod
-    def _event_consumer(listener: _Listener) -> Callable[[DeliveredMessage], None]:
-        def on_event(message: DeliveredMessage) -> None:
+    def _event_consumer(listener: _Listener) -> Callable[[DeliveredMessage], Coroutine[Any, Any, None]]:
+        async def on_event(message: DeliveredMessage) -> None:
             event_type = message.routing_key or ""
             try:
                 listener.handler(event_type, loads(message.body))
@@ -229,10 +229,11 @@ class Bus:
                 for listener in self._listeners:
                     exchange = f"{listener.source}.events"  # nameko's event exchange of that service
                     await channel.exchange_declare(exchange, exchange_type="topic", durable=True)
-                    declared = await channel.queue_declare("", exclusive=True, auto_delete=True)
+                    declared = (await channel.queue_declare("", exclusive=True, auto_delete=True)).queue
+                    assert declared, "the broker names a queue declared without a name"
                     for event_type in listener.event_types:
-                        await channel.queue_bind(declared.queue, exchange, routing_key=event_type)
-                    await channel.basic_consume(declared.queue, self._event_consumer(listener), no_ack=True)
+                        await channel.queue_bind(declared, exchange, routing_key=event_type)
+                    await channel.basic_consume(declared, self._event_consumer(listener), no_ack=True)
         except BaseException:
             with contextlib.suppress(Exception):
                 await connection.close()

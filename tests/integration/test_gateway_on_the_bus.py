@@ -89,7 +89,7 @@ def test_a_broker_restart_is_a_503_naming_the_bus_and_the_same_gateway_answers_a
         assert "message bus" in response.json()["detail"], response.json()
     finally:
         two_workers.start_broker()
-    for name, code in two_workers.exited().items():  # what the supervisor of `make run` does
+    for name in two_workers.exited():  # what the supervisor of `make run` does
         if name != "gateway":
             two_workers.processes.pop(name)
             two_workers.start_service(name)

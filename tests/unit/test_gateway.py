@@ -5,7 +5,6 @@ import pytest
 from nameko.exceptions import RemoteError
 
 from services.gateway.bus import BusUnavailable, CallTimedOut, UnknownService
-
 from tests.unit.gateway_fakes import DRAFT, FEED_CACHE_BYTES, ORGANIZER, Down, assert_problem
 
 
