@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, String, cast, select
+from sqlalchemy import ColumnElement, Select, String, bindparam, cast, select
 from sqlalchemy.orm import Session
 
 from services.events import domain
@@ -30,13 +30,16 @@ from shared.contracts.vocabulary import EventKind, EventStatus
 from shared.errors import Conflict, Invalid, NotFound
 
 
+# Built once and bound per call: building the statement cost about a tenth of reading an event
+_EVENT_BY_ID = select(EventRow).where(EventRow.id == bindparam("event_id"))
+_EVENT_BY_ID_FOR_UPDATE = _EVENT_BY_ID.with_for_update()
+
+
 def load_event(session: Session, event_id: str, for_update: bool = False) -> EventRow:
     """The event, locked for the rest of the transaction when `for_update` (PostgreSQL row lock; SQLite
     serialises every write transaction with BEGIN IMMEDIATE)."""
-    query = select(EventRow).where(EventRow.id == event_id)
-    if for_update:
-        query = query.with_for_update()
-    row = session.execute(query).scalar_one_or_none()
+    query = _EVENT_BY_ID_FOR_UPDATE if for_update else _EVENT_BY_ID
+    row = session.execute(query, {"event_id": event_id}).scalar_one_or_none()
     if row is None:
         raise NotFound(f"no event {event_id}", "event_id")
     return row
