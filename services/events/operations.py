@@ -29,7 +29,6 @@ from shared.contracts.events import (
 from shared.contracts.vocabulary import EventKind, EventStatus
 from shared.errors import Conflict, Invalid, NotFound
 
-
 # Built once and bound per call: building the statement cost about a tenth of reading an event
 _EVENT_BY_ID = select(EventRow).where(EventRow.id == bindparam("event_id"))
 _EVENT_BY_ID_FOR_UPDATE = _EVENT_BY_ID.with_for_update()

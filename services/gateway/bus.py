@@ -163,9 +163,8 @@ class Bus:
         body = dumps({"args": list(args), "kwargs": kwargs or {}}).encode()
         try:
             async with asyncio.timeout(timeout):
-                # wait=False: the confirmation is awaited, not the socket's drain besides
                 await link.channel.basic_publish(body, exchange=RPC_EXCHANGE, routing_key=f"{service}.{method}",
-                                                 properties=properties, mandatory=True, wait=False)
+                                                 properties=properties, mandatory=True)
                 payload = await reply
         except TimeoutError:
             self._remember_timeout(correlation_id)
