@@ -41,6 +41,13 @@ class Invalid(TsunaguError):
     title = "Invalid input"
 
 
+class Unauthenticated(TsunaguError):
+    """The request says nobody (or nobody that can be verified); the gateway answers 401."""
+
+    status = 401
+    title = "Unauthorized"
+
+
 class Forbidden(TsunaguError):
     status = 403
     title = "Forbidden"
@@ -54,4 +61,5 @@ class Unavailable(TsunaguError):
     title = "Service Unavailable"
 
 
-DOMAIN_ERRORS: tuple[type[TsunaguError], ...] = (NotFound, Conflict, Invalid, Forbidden, Unavailable)
+DOMAIN_ERRORS: tuple[type[TsunaguError], ...] = (NotFound, Conflict, Invalid, Unauthenticated, Forbidden,
+                                                  Unavailable)

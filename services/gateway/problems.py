@@ -93,7 +93,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(TsunaguError)
     async def _domain(request: Request, exc: TsunaguError):
         extensions = {"errors": [{"field": exc.field, "message": exc.detail}]} if exc.field else {}
-        headers = {"Retry-After": RETRY_AFTER_SECONDS} if exc.status == 503 else None
+        headers = ({"Retry-After": RETRY_AFTER_SECONDS} if exc.status == 503
+                   else {"WWW-Authenticate": 'Bearer realm="tsunagu"'} if exc.status == 401 else None)
         return problem(request, exc.status, exc.detail, headers=headers, **extensions)
 
     @app.exception_handler(ServiceUnavailable)

@@ -1,0 +1,98 @@
+"""Who is asking: accounts, their roles and the scope of each, and the verified caller the gateway passes
+to the services (signed, shared/claims.py).
+
+An account is an email address. One person may hold several roles:
+
+- `secretariat`: everything, including accounts and the audit trail;
+- `organizer`: events, registrations, needs, members, lists and announcements within their regions
+  and/or thematic networks;
+- `group_contact`: the named member groups' delegations, attendee names, directory entries and
+  registrations;
+- `member`: an individual member's own registrations, subscriptions and directory entry, and the
+  members-only tier of the directory.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import EmailStr, Field, model_validator
+
+from shared.contracts.base import Contract, Slug
+from shared.contracts.vocabulary import Region
+
+
+class Role(StrEnum):
+    SECRETARIAT = "secretariat"
+    ORGANIZER = "organizer"
+    GROUP_CONTACT = "group_contact"
+    MEMBER = "member"
+
+
+class Grant(Contract):
+    """One role, with its scope: the regions and networks an organizer works in, the member groups a
+    contact speaks for, the member record a member is."""
+
+    role: Role
+    regions: tuple[Region, ...] = Field((), description="organizer: the regions whose events they run")
+    networks: tuple[Slug, ...] = Field((), description="organizer: the thematic networks whose events they run")
+    groups: tuple[str, ...] = Field((), description="group_contact: the member groups they speak for (ids)")
+    member_id: str | None = Field(None, description="member: their own member record")
+
+    @model_validator(mode="after")
+    def _scope_fits_the_role(self) -> Grant:
+        scoped = {"regions": bool(self.regions), "networks": bool(self.networks), "groups": bool(self.groups),
+                  "member_id": self.member_id is not None}
+        allowed = {Role.SECRETARIAT: set(), Role.ORGANIZER: {"regions", "networks"},
+                   Role.GROUP_CONTACT: {"groups"}, Role.MEMBER: {"member_id"}}[self.role]
+        extra = sorted(name for name, given in scoped.items() if given and name not in allowed)
+        if extra:
+            raise ValueError(f"{', '.join(extra)}: not a scope of the role {self.role.value}")
+        if allowed and not any(scoped[name] for name in allowed):
+            # an unscoped organizer would be a secretariat by another name
+            raise ValueError(f"the role {self.role.value} needs its scope: {' or '.join(sorted(allowed))}")
+        return self
+
+
+class AccountDraft(Contract):
+    email: EmailStr
+    grants: tuple[Grant, ...] = Field(min_length=1)
+
+
+class AccountView(Contract):
+    id: str
+    email: str
+    grants: tuple[Grant, ...]
+    created_at: datetime
+    disabled_at: datetime | None = None
+
+
+class Caller(Contract):
+    """A verified caller, as the gateway vouches for it to the services (signed: shared/claims.py)."""
+
+    account_id: str
+    email: str
+    grants: tuple[Grant, ...]
+    session_id: str | None = Field(None, description="the session the request came with, if any")
+    token_id: str | None = Field(None, description="the personal API token it came with, if any")
+
+    def has(self, role: Role) -> bool:
+        return any(grant.role is role for grant in self.grants)
+
+    @property
+    def is_secretariat(self) -> bool:
+        return self.has(Role.SECRETARIAT)
+
+    def organizes(self, region: Region | str | None, networks: tuple[str, ...] | list[str] = ()) -> bool:
+        """Whether they may run an event of this region and these networks: the secretariat always, an
+        organizer whose regions hold its region or whose networks meet its networks."""
+        if self.is_secretariat:
+            return True
+        return any(grant.role is Role.ORGANIZER and ((region is not None and region in grant.regions)
+                                                     or bool(set(networks) & set(grant.networks)))
+                   for grant in self.grants)
+
+    def speaks_for(self, group_id: str) -> bool:
+        """Whether they may act for this member group: the secretariat, or one of its contacts."""
+        return self.is_secretariat or any(grant.role is Role.GROUP_CONTACT and group_id in grant.groups
+                                          for grant in self.grants)
