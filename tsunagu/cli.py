@@ -9,6 +9,8 @@
     tsunagu demo-data        load the demo data into a running system
     tsunagu members import FILE.csv [--dry-run]   import the member list, with a progress bar
     tsunagu lists import SLUG FILE.csv [--dry-run]  import a list's subscribers (consent held elsewhere)
+    tsunagu accounts add EMAIL --role ROLE [--region R] [--network N] [--group ID] [--member ID]
+    tsunagu accounts list    who may sign in, with which roles
 
 Imports happen inside each command: `service` must let eventlet patch the standard library first.
 """
@@ -100,7 +102,19 @@ def _lists_import(args) -> int:
     return run(args.slug, Path(args.file), args.dry_run)
 
 
+def _accounts_add(args) -> int:
+    from tsunagu.accounts import add
+    return add(args.email, args.role, args.region, args.network, args.group, args.member)
+
+
+def _accounts_list(_args) -> int:
+    from tsunagu.accounts import list_all
+    return list_all()
+
+
 def main(argv: list[str] | None = None) -> int:
+    from shared.contracts.identity import Role  # no eventlet behind it: safe before `service` patches
+
     parser = argparse.ArgumentParser(prog="tsunagu", description="Events, members and mail for a network")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="the whole system in the foreground")
@@ -127,6 +141,16 @@ def main(argv: list[str] | None = None) -> int:
     list_import.add_argument("file")
     list_import.add_argument("--dry-run", action="store_true", help="check and count, change nothing")
     list_import.set_defaults(handler=_lists_import)
+    accounts = commands.add_parser("accounts", help="who may sign in").add_subparsers(dest="accounts", required=True)
+    account_add = accounts.add_parser("add", help="give an address a role (making its account if new)")
+    account_add.add_argument("email")
+    account_add.add_argument("--role", required=True, choices=[role.value for role in Role])
+    account_add.add_argument("--region", action="append", default=[], help="organizer: a region (repeatable)")
+    account_add.add_argument("--network", action="append", default=[], help="organizer: a network (repeatable)")
+    account_add.add_argument("--group", action="append", default=[], help="group_contact: a group id (repeatable)")
+    account_add.add_argument("--member", help="member: their member id")
+    account_add.set_defaults(handler=_accounts_add)
+    accounts.add_parser("list", help="every account and its roles").set_defaults(handler=_accounts_list)
     args = parser.parse_args(argv)
     return args.handler(args)
 

@@ -121,6 +121,20 @@ class ImportProblemRow(Base):
     reason: Mapped[str] = mapped_column(String(300))
 
 
+class AccountRow(Base):
+    """A person who signs in: an email address and the roles it holds (shared.contracts.identity.Grant,
+    as JSON: a handful per account, read whole)."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # as accounts.normalised_email makes it
+    grants: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 metadata = Base.metadata
 outbox = Outbox(metadata)
 commands = CommandLog(metadata)

@@ -12,11 +12,12 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 from pydantic import TypeAdapter, ValidationError
 
-from services.members import importer, imports, models, operations
+from services.members import accounts, importer, imports, models, operations
 from services.members.import_runner import ImportRunner
 from shared.bus.commands import Commands
 from shared.bus.relay import OutboxRelay
 from shared.contracts.base import field_and_message, parse_contract
+from shared.contracts.identity import AccountDraft
 from shared.contracts.members import (
     DirectoryQuery,
     IndividualDraft,
@@ -126,6 +127,23 @@ class MembersService(Pingable):
                                         lambda: operations.erase(session, member_id).to_wire())
         reclaim_erased_space(self.db.engine)
         return erased
+
+    @rpc
+    def add_account(self, draft: dict) -> dict:
+        command = parse_contract(AccountDraft, draft)
+        with self.db.begin() as session:
+            return self.commands.once(session, "add_account", draft,
+                                      lambda: accounts.add_account(session, command).to_wire())
+
+    @rpc
+    def account_for_email(self, email: str) -> dict:
+        with self.db() as session:
+            return accounts.account_for_email(session, email).to_wire()
+
+    @rpc
+    def list_accounts(self) -> list[dict]:
+        with self.db() as session:
+            return [account.to_wire() for account in accounts.list_accounts(session)]
 
     @rpc
     def run_housekeeping(self, today: str | None = None) -> dict:
