@@ -22,6 +22,13 @@ def secret_matches(token: str | None, stored_hash: str) -> bool:
     return token is not None and token != "" and hmac.compare_digest(hash_secret(token), stored_hash)
 
 
+def link_secret(purpose: str, link_id: str, nonce: str, secret_key: str) -> str:
+    """The secret of a mailed link, made again from a nonce where the mail is written: the bus carries
+    the nonce, the owner of the link keeps only the secret's hash, so neither a bus message nor the
+    database opens the link."""
+    return hmac.new(secret_key.encode(), f"{purpose}:{link_id}:{nonce}".encode(), hashlib.sha256).hexdigest()
+
+
 def email_digest(email: str | None) -> str | None:
     """What `member_erased` carries instead of the address; services match their rows against it.
     Case, surrounding spaces and full-width characters (NFKC) make no difference."""

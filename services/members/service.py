@@ -8,16 +8,17 @@ from __future__ import annotations
 import base64
 from datetime import date
 
+from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 from pydantic import TypeAdapter, ValidationError
 
-from services.members import accounts, importer, imports, models, operations
+from services.members import accounts, importer, imports, models, operations, sign_in
 from services.members.import_runner import ImportRunner
 from shared.bus.commands import Commands
 from shared.bus.relay import OutboxRelay
-from shared.contracts.base import field_and_message, parse_contract
-from shared.contracts.identity import AccountDraft
+from shared.contracts.base import field_and_message, parse_contract, utcnow
+from shared.contracts.identity import AccountDraft, SignInRequest
 from shared.contracts.members import (
     DirectoryQuery,
     IndividualDraft,
@@ -26,7 +27,7 @@ from shared.contracts.members import (
     MemberPatch,
     MembershipDraft,
 )
-from shared.db import Database, Sessions
+from shared.db import SETTINGS_KEY, Database, Sessions
 from shared.erasure import reclaim_erased_space
 from shared.errors import Invalid
 from shared.health import Pingable
@@ -52,6 +53,7 @@ class MembersService(Pingable):
     relay = OutboxRelay(models.outbox)
     commands = Commands(models.commands)
     import_runner = ImportRunner()
+    config = Config()
 
     @rpc
     def create_group(self, draft: dict) -> dict:
@@ -144,6 +146,18 @@ class MembersService(Pingable):
     def list_accounts(self) -> list[dict]:
         with self.db() as session:
             return [account.to_wire() for account in accounts.list_accounts(session)]
+
+    @rpc
+    def request_sign_in(self, request: dict) -> None:
+        """Mails a sign-in link if the address has an account; answers the same either way."""
+        command = parse_contract(SignInRequest, request)
+        with self.db.begin() as session:
+            sign_in.request_sign_in(session, command, self.config[SETTINGS_KEY].secret_key, utcnow())
+
+    @rpc
+    def complete_sign_in(self, token: str) -> dict:
+        with self.db.begin() as session:
+            return sign_in.complete_sign_in(session, token, utcnow()).to_wire()
 
     @rpc
     def run_housekeeping(self, today: str | None = None) -> dict:

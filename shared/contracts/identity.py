@@ -15,10 +15,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import ClassVar
 
 from pydantic import EmailStr, Field, model_validator
 
-from shared.contracts.base import Contract, Slug
+from shared.contracts.base import Contract, Event, LanguageTag, Slug
 from shared.contracts.vocabulary import Region
 
 
@@ -96,3 +97,39 @@ class Caller(Contract):
         """Whether they may act for this member group: the secretariat, or one of its contacts."""
         return self.is_secretariat or any(grant.role is Role.GROUP_CONTACT and group_id in grant.groups
                                           for grant in self.grants)
+
+
+SIGN_IN_LINK_PURPOSE = "sign-in"  # shared.secrets.link_secret's purpose for sign-in links
+
+
+class SignInRequest(Contract):
+    email: EmailStr
+    language: LanguageTag = Field("ja", description="The language of the mail with the link")
+
+
+class SignedIn(Contract):
+    """A sign-in completed: the session it opened and who it is."""
+
+    session_id: str
+    account: AccountView
+    expires_at: datetime
+
+
+class SignInRequested(Event):
+    """Published by the members service when an account asks to sign in (and is under its hourly limit).
+
+    Promises: `link_id` and `nonce` make the link's secret (`shared.secrets.link_secret` with
+    SIGN_IN_LINK_PURPOSE and the secret key); the link works once, until `expires_at`. Nothing is
+    published for an address without an account: the asker is answered the same either way.
+    Consumers: the notifications service is to mail the link (not yet subscribed: the sign-in pages come
+    with it).
+    """
+
+    event_type: ClassVar[str] = "sign_in_requested"
+    source: ClassVar[str] = "members"
+
+    link_id: str
+    email: str
+    language: str
+    nonce: str
+    expires_at: datetime

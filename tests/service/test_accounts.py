@@ -1,13 +1,18 @@
 """Accounts in the members service, on SQLite and PostgreSQL: one per address whatever its case or
-width, roles added without duplicates, a disabled or unknown address is not found."""
+width, roles added without duplicates, a disabled or unknown address is not found; sign-in links that
+work once, for a quarter of an hour, at most three an hour per address, and nothing for an unknown one."""
 from __future__ import annotations
 
-import pytest
+from datetime import UTC, datetime, timedelta
 
-from services.members import accounts, models
+import pytest
+from sqlalchemy import select
+
+from services.members import accounts, models, sign_in
 from shared.contracts.base import utcnow
-from shared.contracts.identity import AccountDraft, Grant, Role
+from shared.contracts.identity import SIGN_IN_LINK_PURPOSE, AccountDraft, Grant, Role, SignInRequest
 from shared.errors import NotFound
+from shared.secrets import link_secret
 
 
 @pytest.fixture
@@ -40,3 +45,58 @@ def test_an_unknown_or_disabled_address_has_no_account(db):
             with pytest.raises(NotFound) as missing:
                 accounts.account_for_email(session, email)
             assert missing.value.field == "email" and email not in missing.value.detail
+
+
+SECRET = "members-secret-key-of-at-least-32-chars"
+NOW = datetime(2027, 6, 1, 9, 0, tzinfo=UTC)
+
+
+def ask(db, email, at=NOW):
+    with db.begin() as session:
+        sign_in.request_sign_in(session, SignInRequest(email=email, language="vi"), SECRET, at)
+
+
+def mailed_links(db) -> list[dict]:
+    with db() as session:
+        return [row.payload for row in session.execute(select(models.outbox.table)).all()
+                if row.event_type == "sign_in_requested"]
+
+
+def link_of(payload: dict) -> str:
+    return link_secret(SIGN_IN_LINK_PURPOSE, payload["link_id"], payload["nonce"], SECRET)
+
+
+def complete(db, token, at=NOW):
+    with db.begin() as session:
+        return sign_in.complete_sign_in(session, token, at)
+
+
+def test_a_sign_in_link_opens_one_session_once_and_only_within_its_quarter_hour(db):
+    account = add(db, "ana@example.org", Grant(role="member", member_id="m1"))
+    ask(db, "ANA@example.org")
+    [payload] = mailed_links(db)
+    assert payload["email"] == "ana@example.org" and payload["language"] == "vi" and "token" not in payload
+    with db() as session:  # the database keeps the secret's hash, never the secret
+        assert link_of(payload) not in {row.token_hash for row in session.execute(select(models.SignInLinkRow))
+                                         .scalars()}
+    signed_in = complete(db, link_of(payload), at=NOW + timedelta(minutes=14))
+    assert signed_in.account.id == account.id and signed_in.expires_at > NOW + timedelta(days=7)
+    for token, at in [(link_of(payload), NOW + timedelta(minutes=14)),  # used
+                      ("not-a-link", NOW), ("ｎｏｔ-ascii", NOW)]:
+        with pytest.raises(NotFound):
+            complete(db, token, at)
+    ask(db, "ana@example.org")
+    later = mailed_links(db)[-1]
+    with pytest.raises(NotFound, match="expired"):
+        complete(db, link_of(later), at=NOW + timedelta(minutes=15))
+
+
+def test_an_unknown_address_gets_nothing_and_a_known_one_at_most_three_links_an_hour(db):
+    add(db, "busy@example.org", Grant(role="secretariat"))
+    ask(db, "nobody@example.org")
+    assert mailed_links(db) == []
+    for minute in range(5):
+        ask(db, "busy@example.org", at=NOW + timedelta(minutes=minute))
+    assert len(mailed_links(db)) == sign_in.SIGN_INS_PER_HOUR
+    ask(db, "busy@example.org", at=NOW + timedelta(minutes=61))
+    assert len(mailed_links(db)) == sign_in.SIGN_INS_PER_HOUR + 1

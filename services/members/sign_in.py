@@ -1,0 +1,65 @@
+"""Sign-in by mail: an account asks for a link; the link, opened and confirmed within a quarter of an
+hour and only once, opens a session.
+
+The asker is answered the same whether or not the address has an account, and an address gets at most
+SIGN_INS_PER_HOUR links an hour (more asks are answered the same and mail nobody). The link's secret
+is made from a nonce where the mail is written (shared.secrets.link_secret): this service keeps only
+its hash, the bus carries only the nonce.
+"""
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
+
+from services.members.accounts import account_view, normalised_email
+from services.members.models import AccountRow, AccountSessionRow, SignInLinkRow, outbox
+from shared.contracts.identity import SIGN_IN_LINK_PURPOSE, SignedIn, SignInRequest, SignInRequested
+from shared.errors import NotFound
+from shared.secrets import hash_secret, link_secret
+
+LINK_LIFETIME = timedelta(minutes=15)
+SIGN_INS_PER_HOUR = 3
+SESSION_LIFETIME = timedelta(days=14)  # slides with use
+
+_ACCOUNT_BY_EMAIL = select(AccountRow).where(AccountRow.email == bindparam("email"),
+                                             AccountRow.disabled_at.is_(None))
+_RECENT_LINKS = select(func.count()).select_from(SignInLinkRow).where(
+    SignInLinkRow.account_id == bindparam("account_id"), SignInLinkRow.created_at > bindparam("since"))
+_LINK_BY_HASH = select(SignInLinkRow).where(SignInLinkRow.token_hash == bindparam("token_hash")).with_for_update()
+
+
+def request_sign_in(session: Session, request: SignInRequest, secret_key: str, now: datetime) -> None:
+    """Mail a sign-in link to the address if it has an account and is under its hourly limit."""
+    account = session.execute(_ACCOUNT_BY_EMAIL, {"email": normalised_email(str(request.email))}).scalar()
+    if account is None:
+        return
+    recent = session.execute(_RECENT_LINKS, {"account_id": account.id, "since": now - timedelta(hours=1)}).scalar_one()
+    if recent >= SIGN_INS_PER_HOUR:
+        return
+    link_id, nonce = str(uuid.uuid4()), secrets.token_urlsafe(16)
+    token = link_secret(SIGN_IN_LINK_PURPOSE, link_id, nonce, secret_key)
+    session.add(SignInLinkRow(id=link_id, account_id=account.id, token_hash=hash_secret(token), created_at=now,
+                              expires_at=now + LINK_LIFETIME))
+    session.flush()
+    outbox.record(session, SignInRequested(link_id=link_id, email=account.email, language=request.language,
+                                           nonce=nonce, expires_at=now + LINK_LIFETIME))
+
+
+def complete_sign_in(session: Session, token: str, now: datetime) -> SignedIn:
+    """Open a session with the link's secret; a link works once and not after its quarter of an hour."""
+    link = (session.execute(_LINK_BY_HASH, {"token_hash": hash_secret(token)}).scalar()
+            if token.isascii() else None)
+    account = session.get(AccountRow, link.account_id) if link else None
+    if link is None or account is None or link.used_at is not None or link.expires_at <= now \
+            or account.disabled_at is not None:
+        raise NotFound("this sign-in link is unknown, used or expired; ask for a new one", "token")
+    link.used_at = now
+    opened = AccountSessionRow(id=str(uuid.uuid4()), account_id=account.id, created_at=now, last_seen_at=now,
+                               expires_at=now + SESSION_LIFETIME)
+    session.add(opened)
+    session.flush()
+    return SignedIn(session_id=opened.id, account=account_view(account), expires_at=opened.expires_at)
