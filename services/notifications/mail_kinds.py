@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 from services.notifications import domain, rendering
 from shared.contracts.events import RegistrationStatus
+from shared.contracts.identity import SIGN_IN_LINK_PURPOSE
+from shared.secrets import link_secret
 from shared.settings import Settings
 
 if TYPE_CHECKING:  # operations names these kinds when it queues mail
@@ -46,6 +48,12 @@ def _confirm_url(c: Composing) -> str:
     return f"{c.settings.gateway_url}/subscriptions/confirm?token={token}"
 
 
+def _sign_in_url(c: Composing) -> str:
+    token = link_secret(SIGN_IN_LINK_PURPOSE, c.delivery.context["link_id"], c.delivery.context["nonce"],
+                        c.settings.secret_key)
+    return f"{c.settings.gateway_url}/auth/sign-in?token={token}"
+
+
 EVENT_ANNOUNCEMENT = MailKind(
     "event_announcement", list_mail=True, html=True,
     render=lambda c: rendering.render_event_announcement(c.template, c.delivery.context["event"], c.list_name,
@@ -69,5 +77,9 @@ EVENT_REMINDER = MailKind(
 RENEWAL_DUE = MailKind(
     "renewal_due", render=lambda c: rendering.render_renewal_due(c.template, c.delivery.context, c.delivery.language))
 
+SIGN_IN_LINK = MailKind(
+    "sign_in_link", render=lambda c: rendering.render_sign_in_link(c.template, c.delivery.language, _sign_in_url(c)))
+
 MAIL_KINDS: dict[str, MailKind] = {kind.name: kind for kind in (
-    EVENT_ANNOUNCEMENT, LIST_ANNOUNCEMENT, SUBSCRIPTION_CONFIRM, REGISTRATION_STATUS, EVENT_REMINDER, RENEWAL_DUE)}
+    EVENT_ANNOUNCEMENT, LIST_ANNOUNCEMENT, SUBSCRIPTION_CONFIRM, REGISTRATION_STATUS, EVENT_REMINDER, RENEWAL_DUE,
+    SIGN_IN_LINK)}

@@ -18,11 +18,13 @@ from services.notifications.mail_kinds import (
     LIST_ANNOUNCEMENT,
     REGISTRATION_STATUS,
     RENEWAL_DUE,
+    SIGN_IN_LINK,
     SUBSCRIPTION_CONFIRM,
 )
 from services.notifications.models import DeliveryRow, MailingListRow, MessageRow, ReminderRow, SubscriptionRow
 from shared.contracts.base import utcnow
 from shared.contracts.events import EventPublished, RegistrationChanged, RegistrationStatus
+from shared.contracts.identity import SignInRequested
 from shared.contracts.members import MembershipRenewalDue
 from shared.contracts.notifications import (
     GENERAL_LIST,
@@ -347,6 +349,14 @@ def mail_renewal_due(session: Session, due: MembershipRenewalDue) -> None:
     message_id = _message(session, f"renewal_due:{due.membership_id}", RENEWAL_DUE.name, due.to_wire())
     if message_id:
         _deliver_to(session, message_id, due.email, due.name, due.language)
+
+
+def mail_sign_in_link(session: Session, requested: SignInRequested) -> None:
+    if requested.expires_at <= utcnow():
+        return  # came back from the dead letters too late to be of use
+    message_id = _message(session, f"sign_in:{requested.link_id}", SIGN_IN_LINK.name, requested.to_wire())
+    if message_id:
+        _deliver_to(session, message_id, requested.email, None, requested.language)
 
 
 # --- the ledger ------------------------------------------------------------------------------------

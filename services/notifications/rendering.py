@@ -154,6 +154,11 @@ def render_subscription_confirm(template: str, list_name: dict, recipient_name: 
                   list_name=choose_text(list_name, recipient_language), confirm_url=confirm_url)
 
 
+def render_sign_in_link(template: str, recipient_language: str, sign_in_url: str) -> RenderedMail:
+    # nobody's name: the request came from whoever typed the address, and no text of theirs is mailed
+    return render(template, recipient_language, recipient_name=None, sign_in_url=sign_in_url)
+
+
 def render_renewal_due(template: str, context: dict, recipient_language: str) -> RenderedMail:
     due = date.fromisoformat(context["renewal_due_on"])
     return render(template, recipient_language, recipient_name=context.get("name"), due=due.isoformat())

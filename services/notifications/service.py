@@ -4,6 +4,7 @@ Subscriptions (the whole list is shared/bus/subscriptions.py):
     events.event_published          → announce_event: the general list, the region's, the networks'
     events.registration_*           → mail_registration_*: one mail to the registrant per change
     members.membership_renewal_due  → mail_renewal_due: the renewal reminder
+    members.sign_in_requested       → mail_sign_in_link: the one-time sign-in link
     members.member_erased           → forget_member: remove the person from every list, the ledger, messages
                                       and reminders; mail about them from before it is not sent
 """
@@ -33,6 +34,7 @@ from shared.contracts.events import (
     RegistrationRejected,
     RegistrationWaitlisted,
 )
+from shared.contracts.identity import SignInRequested
 from shared.contracts.members import MemberErased, MembershipRenewalDue
 from shared.contracts.notifications import (
     AnnouncementDraft,
@@ -70,6 +72,10 @@ class NotificationsService(Pingable):
     @subscribe(MembershipRenewalDue)
     def mail_renewal_due(self, payload: dict) -> None:
         self.inbox.apply(payload, operations.mail_renewal_due)
+
+    @subscribe(SignInRequested)
+    def mail_sign_in_link(self, payload: dict) -> None:
+        self.inbox.apply(payload, operations.mail_sign_in_link)
 
     @subscribe(RegistrationConfirmed)
     def mail_registration_confirmed(self, payload: dict) -> None:

@@ -21,6 +21,7 @@ from shared.contracts.events import (
     RegistrationRejected,
     RegistrationWaitlisted,
 )
+from shared.contracts.identity import SignInRequested
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("notifications", RegistrationRejected, "mail_registration_rejected"),
     Subscription("notifications", RegistrationCancelled, "mail_registration_cancelled"),
     Subscription("notifications", MembershipRenewalDue, "mail_renewal_due"),
+    Subscription("notifications", SignInRequested, "mail_sign_in_link"),
 )
 
 

@@ -121,8 +121,7 @@ class SignInRequested(Event):
     Promises: `link_id` and `nonce` make the link's secret (`shared.secrets.link_secret` with
     SIGN_IN_LINK_PURPOSE and the secret key); the link works once, until `expires_at`. Nothing is
     published for an address without an account: the asker is answered the same either way.
-    Consumers: the notifications service is to mail the link (not yet subscribed: the sign-in pages come
-    with it).
+    Consumers: notifications (the mail with the link).
     """
 
     event_type: ClassVar[str] = "sign_in_requested"

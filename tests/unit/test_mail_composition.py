@@ -13,6 +13,8 @@ from services.notifications import domain
 from services.notifications.composition import compose
 from services.notifications.mailer import smtp_failure
 from services.notifications.operations import DueDelivery
+from shared.contracts.identity import SIGN_IN_LINK_PURPOSE
+from shared.secrets import link_secret
 from shared.settings import Settings
 
 EVENT = {"id": "ev-1", "kind": "migrants_day", "title": {"ja": "国際移住者デー", "en": "Migrants Day",
@@ -234,3 +236,18 @@ def test_every_kind_of_mail_has_its_templates_in_japanese_and_english():
     for kind in MAIL_KINDS.values():
         if kind is not LIST_ANNOUNCEMENT:  # the organizer's own text, in the languages they wrote
             assert {"ja", "en"} <= set(template_languages(kind.name)), kind.name
+
+
+@pytest.mark.parametrize("language, words", [("ja", "サインイン"), ("en", "Sign in"), ("ja-x-easy", "サインイン"),
+                                             ("vi", "サインイン")])  # no Vietnamese text: the network's own language
+def test_a_sign_in_mail_carries_the_link_made_from_its_nonce_and_no_name(language, words):
+    context = {"link_id": "link-1", "nonce": "nonce-1", "email": "reader@example.org", "language": language,
+               "expires_at": "2027-06-01T09:15:00+00:00"}
+    message = compose(delivery(template="sign_in_link", list_slug=None, context=context, name=None,
+                               language=language), LISTS, SETTINGS)
+    mail = parsed(message)
+    body = mail.get_body(preferencelist=("plain",)).get_content()
+    token = link_secret(SIGN_IN_LINK_PURPOSE, "link-1", "nonce-1", SETTINGS.secret_key)
+    assert f"https://tsunagu.example/auth/sign-in?token={token}" in body
+    assert words in mail["Subject"] and "nonce-1" not in body and "Reader" not in body
+    assert raw_headers(message)["Auto-Submitted"] == "auto-generated" and "List-Id" not in raw_headers(message)
