@@ -1,10 +1,17 @@
-"""Accounts made from the command line, against the running system."""
+"""Accounts made from the command line, and signing in by mail, against the running system (the link
+read from the SMTP sink)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import time
+import uuid
 
+import httpx
+
+from tests.integration.patience import PATIENCE
 from tsunagu.stack import ROOT, settings_env
 
 
@@ -27,3 +34,39 @@ def test_the_first_secretariat_and_a_scoped_organizer_are_made_from_the_command_
     assert "secretariat@example.org: secretariat" in listed
     assert "kansai@example.org: organizer (kinki-kansai, medical)" in listed
     assert not any(line.startswith("x@example.org") for line in listed)
+
+
+def mails_to(mailbox, address: str, count: int) -> list:
+    deadline = time.monotonic() + PATIENCE
+    while True:
+        found = [m for m in mailbox.messages() if m["X-Sink-Envelope-To"] == address]
+        if len(found) >= count or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
+def test_a_person_signs_in_with_the_link_in_their_mail_once(stack, mailbox):
+    address = f"contact-{uuid.uuid4().hex[:8]}@example.org"
+    assert tsunagu(stack, "accounts", "add", address, "--role", "group_contact", "--group", "g-1").returncode == 0
+    browser = httpx.Client(base_url=stack.settings.gateway_url, timeout=30)
+    stranger = f"stranger-{uuid.uuid4().hex[:8]}@example.org"
+    asked = browser.post("/auth/sign-in", json={"email": address.upper(), "language": "en"})
+    unknown = browser.post("/auth/sign-in", json={"email": stranger, "language": "en"})
+    assert asked.status_code == unknown.status_code == 202 and asked.json() == unknown.json()
+    (mail,) = mails_to(mailbox, address, 1)
+    assert mail["Auto-Submitted"] == "auto-generated" and "Sign in" in mail["Subject"]
+    link = re.search(r"(http\S+/auth/sign-in\?token=\S+)", mail.get_body(preferencelist=("plain",)).get_content())
+    assert link, mail.get_body(preferencelist=("plain",)).get_content()
+    token = httpx.URL(link.group(1)).params["token"]
+    assert browser.get(httpx.URL(link.group(1)).raw_path.decode()).status_code == 200  # a scanner's visit
+    assert browser.get("/auth/me").status_code == 401 and "tsunagu_session" not in browser.cookies
+    members_db = stack.settings.var_dir / "members.db"
+    stored = b"".join(path.read_bytes() for path in (members_db, members_db.with_name(members_db.name + "-wal"))
+                      if path.exists())
+    assert token.encode() not in stored  # the database keeps the link's hash, never the link
+    signed_in = browser.post("/auth/sign-in/complete", data={"token": token})
+    assert signed_in.status_code == 200, signed_in.text
+    me = browser.get("/auth/me").json()
+    assert me["email"] == address and [(g["role"], g["groups"]) for g in me["grants"]] == [("group_contact", ["g-1"])]
+    assert httpx.post(f"{stack.settings.gateway_url}/auth/sign-in/complete", data={"token": token}).status_code == 404
+    assert mails_to(mailbox, stranger, 0) == []

@@ -145,7 +145,8 @@ class UnknownLinks:
         raise NotFound("this link is not valid (any more)", "signature")
 
 
-@pytest.mark.parametrize("path", ["/subscriptions/confirm?token=abc", "/lists/unsubscribe/1/bad-signature"])
+@pytest.mark.parametrize("path", ["/subscriptions/confirm?token=abc", "/lists/unsubscribe/1/bad-signature",
+                                  "/auth/sign-in?token=abc"])
 def test_the_pages_for_people_use_no_inline_style_or_script(client, services, path):
     services.notifications = UnknownLinks()
     page = client.get(path)

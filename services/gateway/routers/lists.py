@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 
 from services.gateway.body_limit import upload_limit_text
 from services.gateway.deps import Organizer, Rpc
+from services.gateway.pages import page
 from shared.contracts.notifications import (
     SLUG_PATTERN,
     SUBSCRIPTION_ID_MAX,
@@ -36,13 +37,6 @@ ACCEPTED = {"detail": "If this address can be subscribed, a confirmation mail is
                       "The subscription starts when the button in that mail's page is pressed."}
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(f"""<!doctype html><html lang="ja"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(title)}</title>
-<link rel="stylesheet" href="/static/page.css"></head><body>{body}</body></html>""", status_code=status,
-                        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
-
-
 @router.post("/lists/{slug}/subscriptions", status_code=202,
              summary="Subscribe: a confirmation mail is sent; the same answer whether or not the address is known")
 async def subscribe(slug: Slug, request: SubscriptionRequest, rpc: Rpc):
@@ -51,8 +45,8 @@ async def subscribe(slug: Slug, request: SubscriptionRequest, rpc: Rpc):
 
 
 @router.get("/subscriptions/confirm", response_class=HTMLResponse, include_in_schema=False)
-def confirm_page(token: Annotated[str, Query(max_length=100)]):
-    return _page("登録の確認 / Confirm", f"""<h1>登録の確認 / Confirm your subscription</h1>
+def confirmpage(token: Annotated[str, Query(max_length=100)]):
+    return page("登録の確認 / Confirm", f"""<h1>登録の確認 / Confirm your subscription</h1>
 <form method="post" action="/subscriptions/confirm"><input type="hidden" name="token" value="{escape(token)}">
 <button type="submit">登録する / Subscribe</button></form>""")
 
@@ -62,19 +56,19 @@ async def confirm(token: Annotated[str, Form(max_length=100)], rpc: Rpc):
     try:
         mailing_list = await rpc.notifications.confirm_subscription(token)
     except NotFound as missing:
-        return _page("登録できませんでした / Not confirmed", f"<h1>{escape(missing.detail)}</h1>", 404)
+        return page("登録できませんでした / Not confirmed", f"<h1>{escape(missing.detail)}</h1>", 404)
     name = escape(choose_text(mailing_list["name"], "ja"))
-    return _page("登録しました / Subscribed", f"<h1>「{name}」に登録しました。</h1><p>You are subscribed.</p>")
+    return page("登録しました / Subscribed", f"<h1>「{name}」に登録しました。</h1><p>You are subscribed.</p>")
 
 
 @router.get("/lists/unsubscribe/{subscription_id}/{signature}", response_class=HTMLResponse, include_in_schema=False)
-async def unsubscribe_page(subscription_id: SubscriptionId, signature: Signature, rpc: Rpc):
+async def unsubscribepage(subscription_id: SubscriptionId, signature: Signature, rpc: Rpc):
     try:
         preview = await rpc.notifications.unsubscribe_preview(subscription_id, signature)
     except NotFound as missing:
-        return _page("無効なリンク / Invalid link", f"<h1>{escape(missing.detail)}</h1>", 404)
+        return page("無効なリンク / Invalid link", f"<h1>{escape(missing.detail)}</h1>", 404)
     name = escape(choose_text(preview["list"], preview["language"]))
-    return _page("配信停止 / Unsubscribe", f"""<h1>「{name}」の配信を停止しますか / Unsubscribe?</h1>
+    return page("配信停止 / Unsubscribe", f"""<h1>「{name}」の配信を停止しますか / Unsubscribe?</h1>
 <form method="post"><button type="submit">配信を停止する / Unsubscribe</button></form>""")
 
 
@@ -84,9 +78,9 @@ async def unsubscribe(subscription_id: SubscriptionId, signature: Signature, rpc
     try:
         mailing_list = await rpc.notifications.unsubscribe(subscription_id, signature)
     except NotFound as missing:
-        return _page("無効なリンク / Invalid link", f"<h1>{escape(missing.detail)}</h1>", 404)
+        return page("無効なリンク / Invalid link", f"<h1>{escape(missing.detail)}</h1>", 404)
     name = escape(choose_text(mailing_list["name"], "ja"))
-    return _page("配信を停止しました / Unsubscribed",
+    return page("配信を停止しました / Unsubscribed",
                  f"<h1>「{name}」の配信を停止しました。</h1><p>You are unsubscribed.</p>")
 
 
