@@ -11,8 +11,10 @@ import base64
 import hashlib
 import hmac
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Generic
 
 from pydantic import ValidationError
 
@@ -46,8 +48,24 @@ def sign(statement: C, key: bytes, lifetime: timedelta, now: datetime | None = N
     return f"{payload}.{_b64(hmac.new(key, payload.encode(), hashlib.sha256).digest())}"
 
 
+@dataclass(frozen=True)
+class Signed(Generic[C]):
+    statement: C
+    made: datetime
+    until: datetime
+
+
 def verify(token: str | None, key: bytes, contract: type[C], now: datetime | None = None) -> C:
     """The statement, if `token` was signed with `key` and still holds; else Unauthenticated."""
+    signed = read(token, key, contract)
+    if (now or utcnow()) >= signed.until:
+        raise Unauthenticated("the claim has expired")
+    return signed.statement
+
+
+def read(token: str | None, key: bytes, contract: type[C]) -> Signed[C]:
+    """The statement with when it was made and until when it holds, if `token` was signed with `key`,
+    expired or not (a session renews an expired claim); else Unauthenticated."""
     if not token or token.count(".") != 1:
         raise Unauthenticated("no signed claim")
     payload, signature = token.split(".")
@@ -56,11 +74,8 @@ def verify(token: str | None, key: bytes, contract: type[C], now: datetime | Non
         raise Unauthenticated("the claim's signature does not match")
     try:
         body = json.loads(_unb64(payload))
-        until = datetime.fromtimestamp(body["until"], UTC)
-        statement = contract.model_validate(body["claim"])
+        return Signed(contract.model_validate(body["claim"]), datetime.fromtimestamp(body["made"], UTC),
+                      datetime.fromtimestamp(body["until"], UTC))
     except (ValueError, KeyError, TypeError, ValidationError):
         # signed by us but unreadable: made by another version; as good as none
         raise Unauthenticated("the claim cannot be read") from None
-    if (now or utcnow()) >= until:
-        raise Unauthenticated("the claim has expired")
-    return statement

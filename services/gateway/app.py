@@ -14,6 +14,7 @@ from services.gateway.feed_cache import FeedCache, FeedInvalidator
 from services.gateway.openapi import build_openapi
 from services.gateway.routers import auth, events, feeds, health, lists, members, registrations
 from services.gateway.security_headers import SecurityHeaders
+from services.gateway.sessions import RenewedSessionCookie, SessionGuard
 from shared.settings import Settings, load_settings
 
 
@@ -26,7 +27,8 @@ class Gateway(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         # Outside everything FastAPI builds, so even its last-resort 500 answer carries the headers,
         # and no route (nor FastAPI's body parsing) ever reads past the body limit.
-        return SecurityHeaders(BodyLimit(super().build_middleware_stack(), self.max_body_bytes))
+        return SecurityHeaders(BodyLimit(RenewedSessionCookie(super().build_middleware_stack()),
+                                         self.max_body_bytes))
 
     def openapi(self) -> dict[str, Any]:
         if not self.openapi_schema:
@@ -47,6 +49,8 @@ def create_app(settings: Settings | None = None, bus: Bus | None = None) -> Fast
         app.state.bus = bus or Bus(settings.amqp_uri, settings.rpc_timeout)
         app.state.feed_cache = FeedCache(settings.private_feed_seconds, settings.feed_cache_bytes)
         FeedInvalidator(app.state.feed_cache).attach(app.state.bus)
+        app.state.session_guard = SessionGuard()
+        app.state.session_guard.attach(app.state.bus)
         await app.state.bus.start(BUS_START_WAIT)
         try:
             yield

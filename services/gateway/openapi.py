@@ -24,7 +24,8 @@ from starlette.routing import BaseRoute
 
 from services.gateway.auth import is_organizer, require_organizer
 from services.gateway.problems import PROBLEM_JSON, Problem
-from services.gateway.sessions import signed_in
+from services.gateway.rpc import SAFE_METHODS
+from services.gateway.sessions import session
 
 # Routes whose use case can refuse because of the current state (a clash, a status, a duplicate).
 CONFLICTS: frozenset[tuple[str, str]] = frozenset({
@@ -45,10 +46,11 @@ CONFLICTS: frozenset[tuple[str, str]] = frozenset({
     ("POST", "/lists"),
 })
 # Routes answered by the gateway alone.
-NO_SERVICE_CALLS: frozenset[str] = frozenset({"/", "/feeds", "/auth/me", "/auth/sign-out"})
+NO_SERVICE_CALLS: frozenset[str] = frozenset({"/", "/feeds"})
 WITH_BODY = {"POST", "PUT", "PATCH"}
 ERRORS = {
     401: "No organizer token or session where one is needed, or one that is not valid",
+    403: "Not allowed to this caller (a change made with the session cookie needs its X-CSRF-Token)",
     404: "Nothing here with this id (or nothing this caller may see)",
     409: "Refused because of the current state; `detail` and `errors` say what clashes",
     413: "The body is larger than this path accepts (`limit_bytes`)",
@@ -83,8 +85,11 @@ def errors_of(route: RouteContext, method: str) -> list[int]:
     path_params = any(d.path_params for d in dependants)
     other_params = any(d.query_params or d.header_params or d.body_params for d in dependants)
     statuses = [500]
-    if {d.call for d in dependants} & {require_organizer, is_organizer, signed_in}:
+    calls = {d.call for d in dependants}
+    if calls & {require_organizer, is_organizer, session}:
         statuses.append(401)
+    if session in calls and method not in SAFE_METHODS:
+        statuses.append(403)
     if path_params:
         statuses.append(404)
     if (method, route.path) in CONFLICTS:

@@ -160,6 +160,21 @@ class MembersService(Pingable):
             return sign_in.complete_sign_in(session, token, utcnow()).to_wire()
 
     @rpc
+    def refresh_session(self, session_id: str) -> dict:
+        with self.db.begin() as session:
+            return sign_in.refresh_session(session, session_id, utcnow()).to_wire()
+
+    @rpc
+    def list_sessions(self, account_id: str) -> list[dict]:
+        with self.db() as session:
+            return [view.to_wire() for view in sign_in.list_sessions(session, account_id, utcnow())]
+
+    @rpc
+    def revoke_session(self, account_id: str, session_id: str) -> None:
+        with self.db.begin() as session:
+            sign_in.revoke_session(session, account_id, session_id, utcnow())
+
+    @rpc
     def run_housekeeping(self, today: str | None = None) -> dict:
         with self.db.begin() as session:
             return operations.housekeeping(session, _day(today, "today"))

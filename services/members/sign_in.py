@@ -1,5 +1,7 @@
 """Sign-in by mail: an account asks for a link; the link, opened and confirmed within a quarter of an
-hour and only once, opens a session.
+hour and only once, opens a session. A session lasts SESSION_LIFETIME from its last use (the gateway
+renews its short-lived claim through `refresh_session`, which also brings role changes in), and ends
+when revoked: the gateway is told over the bus.
 
 The asker is answered the same whether or not the address has an account, and an address gets at most
 SIGN_INS_PER_HOUR links an hour (more asks are answered the same and mail nobody). The link's secret
@@ -17,7 +19,14 @@ from sqlalchemy.orm import Session
 
 from services.members.accounts import account_view, normalised_email
 from services.members.models import AccountRow, AccountSessionRow, SignInLinkRow, outbox
-from shared.contracts.identity import SIGN_IN_LINK_PURPOSE, SignedIn, SignInRequest, SignInRequested
+from shared.contracts.identity import (
+    SIGN_IN_LINK_PURPOSE,
+    SessionRevoked,
+    SessionView,
+    SignedIn,
+    SignInRequest,
+    SignInRequested,
+)
 from shared.errors import NotFound
 from shared.secrets import hash_secret, link_secret
 
@@ -63,3 +72,38 @@ def complete_sign_in(session: Session, token: str, now: datetime) -> SignedIn:
     session.add(opened)
     session.flush()
     return SignedIn(session_id=opened.id, account=account_view(account), expires_at=opened.expires_at)
+
+
+def _live_session(session: Session, session_id: str, now: datetime) -> tuple[AccountSessionRow, AccountRow]:
+    row = session.get(AccountSessionRow, session_id)
+    account = session.get(AccountRow, row.account_id) if row else None
+    if row is None or account is None or row.revoked_at is not None or row.expires_at <= now \
+            or account.disabled_at is not None:
+        raise NotFound("this session has ended; sign in again", "session_id")
+    return row, account
+
+
+def refresh_session(session: Session, session_id: str, now: datetime) -> SignedIn:
+    """The session again, its expiry moved on, with the account's roles as they are now."""
+    row, account = _live_session(session, session_id, now)
+    row.last_seen_at = now
+    row.expires_at = now + SESSION_LIFETIME
+    return SignedIn(session_id=row.id, account=account_view(account), expires_at=row.expires_at)
+
+
+def list_sessions(session: Session, account_id: str, now: datetime) -> list[SessionView]:
+    rows = session.execute(select(AccountSessionRow).where(
+        AccountSessionRow.account_id == account_id, AccountSessionRow.revoked_at.is_(None),
+        AccountSessionRow.expires_at > now).order_by(AccountSessionRow.last_seen_at.desc())).scalars()
+    return [SessionView(id=row.id, created_at=row.created_at, last_seen_at=row.last_seen_at,
+                        expires_at=row.expires_at) for row in rows]
+
+
+def revoke_session(session: Session, account_id: str, session_id: str, now: datetime) -> None:
+    """End one of the account's sessions; ending one that has ended already changes nothing."""
+    row = session.get(AccountSessionRow, session_id)
+    if row is None or row.account_id != account_id:
+        raise NotFound("no such session of yours", "session_id")
+    if row.revoked_at is None:
+        row.revoked_at = now
+        outbox.record(session, SessionRevoked(session_id=row.id, account_id=account_id))

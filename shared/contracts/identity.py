@@ -132,3 +132,25 @@ class SignInRequested(Event):
     language: str
     nonce: str
     expires_at: datetime
+
+
+class SessionView(Contract):
+    id: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+
+
+class SessionRevoked(Event):
+    """Published by the members service when a session is ended (signed out, revoked from another
+    browser, or its account disabled).
+
+    Promises: the session opens nothing any more; a claim made for it must not be honoured.
+    Consumers: the gateway (it stops honouring the session's cookie at once).
+    """
+
+    event_type: ClassVar[str] = "session_revoked"
+    source: ClassVar[str] = "members"
+
+    session_id: str
+    account_id: str

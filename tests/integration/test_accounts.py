@@ -11,7 +11,7 @@ import uuid
 
 import httpx
 
-from tests.integration.patience import PATIENCE
+from tests.integration.patience import PATIENCE, eventually
 from tsunagu.stack import ROOT, settings_env
 
 
@@ -70,3 +70,18 @@ def test_a_person_signs_in_with_the_link_in_their_mail_once(stack, mailbox):
     assert me["email"] == address and [(g["role"], g["groups"]) for g in me["grants"]] == [("group_contact", ["g-1"])]
     assert httpx.post(f"{stack.settings.gateway_url}/auth/sign-in/complete", data={"token": token}).status_code == 404
     assert mails_to(mailbox, stranger, 0) == []
+
+    # a second browser signs in; the first ends the second's session, which is refused at once after
+    phone = httpx.Client(base_url=stack.settings.gateway_url, timeout=30)
+    assert phone.post("/auth/sign-in", json={"email": address, "language": "ja"}).status_code == 202
+    second = mails_to(mailbox, address, 2)[-1]
+    phone_token = re.search(r"token=(\S+)", second.get_body(preferencelist=("plain",)).get_content()).group(1)
+    assert phone.post("/auth/sign-in/complete", data={"token": phone_token}).status_code == 200
+    phone_session = phone.get("/auth/me").json()["session_id"]
+    assert {s["id"] for s in browser.get("/auth/sessions").json()} == {me["session_id"], phone_session}
+    csrf = browser.get("/auth/me").json()["csrf_token"]
+    assert browser.delete(f"/auth/sessions/{phone_session}").status_code == 403  # no CSRF token
+    assert browser.delete(f"/auth/sessions/{phone_session}", headers={"X-CSRF-Token": csrf}).status_code == 204
+    assert eventually(lambda: phone.get("/auth/me").status_code == 401)
+    assert browser.post("/auth/sign-out", headers={"X-CSRF-Token": csrf}).status_code == 204
+    assert browser.get("/auth/me").status_code == 401

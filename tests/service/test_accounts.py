@@ -100,3 +100,37 @@ def test_an_unknown_address_gets_nothing_and_a_known_one_at_most_three_links_an_
     assert len(mailed_links(db)) == sign_in.SIGN_INS_PER_HOUR
     ask(db, "busy@example.org", at=NOW + timedelta(minutes=61))
     assert len(mailed_links(db)) == sign_in.SIGN_INS_PER_HOUR + 1
+
+
+def test_a_session_slides_brings_role_changes_in_and_ends_when_revoked(db):
+    add(db, "ana@example.org", Grant(role="member", member_id="m1"))
+    ask(db, "ana@example.org")
+    opened = complete(db, link_of(mailed_links(db)[-1]))
+    add(db, "ana@example.org", Grant(role="group_contact", groups=("g1",)))
+    later = NOW + timedelta(days=10)
+    with db.begin() as session:
+        renewed = sign_in.refresh_session(session, opened.session_id, later)
+    assert renewed.expires_at == later + sign_in.SESSION_LIFETIME
+    assert [grant.role for grant in renewed.account.grants] == [Role.MEMBER, Role.GROUP_CONTACT]
+    with db() as session:
+        assert [s.id for s in sign_in.list_sessions(session, opened.account.id, later)] == [opened.session_id]
+    with db.begin() as session, pytest.raises(NotFound):
+        sign_in.revoke_session(session, "someone-else", opened.session_id, later)
+    for _ in range(2):  # a second revocation changes nothing and tells nobody again
+        with db.begin() as session:
+            sign_in.revoke_session(session, opened.account.id, opened.session_id, later)
+    with db() as session:
+        revoked = [row.payload for row in session.execute(select(models.outbox.table)).all()
+                   if row.event_type == "session_revoked"]
+        assert revoked == [{**revoked[0], "session_id": opened.session_id, "account_id": opened.account.id}]
+        assert sign_in.list_sessions(session, opened.account.id, later) == []
+    with db.begin() as session, pytest.raises(NotFound, match="ended"):
+        sign_in.refresh_session(session, opened.session_id, later)
+
+
+def test_a_session_not_used_for_its_whole_lifetime_has_ended(db):
+    add(db, "ana@example.org", Grant(role="member", member_id="m1"))
+    ask(db, "ana@example.org")
+    opened = complete(db, link_of(mailed_links(db)[-1]))
+    with db.begin() as session, pytest.raises(NotFound):
+        sign_in.refresh_session(session, opened.session_id, NOW + sign_in.SESSION_LIFETIME)

@@ -10,8 +10,10 @@ from pathlib import Path
 from nameko.rpc import Rpc
 
 from services.gateway.feed_cache import EVENT_CHANGES, FeedInvalidator
+from services.gateway.sessions import SessionGuard
 from shared.bus.subscriptions import SUBSCRIPTIONS
 from shared.contracts import EVENT_TYPES
+from shared.contracts.identity import SessionRevoked
 from shared.settings import Settings
 from tsunagu.service_runner import SERVICE_CLASSES, load_service_class
 
@@ -60,9 +62,10 @@ def rpc_methods(service_class) -> set[str]:
 
 
 def consumers_in_code() -> set[tuple[str, str, str]]:
-    """(event, part, handler): the services' subscriptions and the gateway's feed listener."""
+    """(event, part, handler): the services' subscriptions and the gateway's listeners (feeds, sessions)."""
     return ({(s.contract.event_type, s.consumer, s.handler) for s in SUBSCRIPTIONS}
-            | {(event, "gateway", FeedInvalidator.__name__) for event in EVENT_CHANGES})
+            | {(event, "gateway", FeedInvalidator.__name__) for event in EVENT_CHANGES}
+            | {(SessionRevoked.event_type, "gateway", SessionGuard.__name__)})
 
 
 def test_readme_documents_every_setting():

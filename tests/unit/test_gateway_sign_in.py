@@ -1,11 +1,13 @@
 """Signing in through the gateway, with a fake members service: the same answer for any address, a
-link page that signs nobody in, a session cookie that names the person and cannot be forged."""
+link page that signs nobody in, a session cookie that names the person and cannot be forged, renewed by
+one call when its claim runs out, refused at once when revoked, and changes that need the CSRF token."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
 
+from services.gateway.sessions import CLAIM_LIFETIME, COOKIE, SessionClaim
 from shared.claims import Purpose, purpose_key, sign
 from shared.contracts.base import utcnow
 from shared.contracts.identity import Caller, Grant
@@ -20,15 +22,37 @@ class FakeSignIn:
     def __init__(self):
         self.asked: list[dict] = []
         self.used: set[str] = set()
+        self.refreshed = 0
+        self.revoked: set[str] = set()
+        self.grants = ACCOUNT["grants"]
 
     def request_sign_in(self, request):
         self.asked.append(request)
+
+    def _signed_in(self, session_id):
+        return {"session_id": session_id, "account": {**ACCOUNT, "grants": self.grants},
+                "expires_at": (utcnow() + timedelta(days=14)).isoformat()}
 
     def complete_sign_in(self, token):
         if token != "good-token" or token in self.used:
             raise NotFound("this sign-in link is unknown, used or expired; ask for a new one", "token")
         self.used.add(token)
-        return {"session_id": "s-1", "account": ACCOUNT, "expires_at": (utcnow() + timedelta(days=14)).isoformat()}
+        return self._signed_in("s-1")
+
+    def refresh_session(self, session_id):
+        self.refreshed += 1
+        if session_id in self.revoked:
+            raise NotFound("this session has ended; sign in again", "session_id")
+        return self._signed_in(session_id)
+
+    def list_sessions(self, account_id):
+        assert account_id == "acc-1"
+        return [{"id": "s-1", "created_at": utcnow().isoformat(), "last_seen_at": utcnow().isoformat(),
+                 "expires_at": (utcnow() + timedelta(days=14)).isoformat()}]
+
+    def revoke_session(self, account_id, session_id):
+        assert account_id == "acc-1"
+        self.revoked.add(session_id)
 
     def ping(self):
         return {"service": "members", "status": "ok"}
@@ -38,6 +62,11 @@ class FakeSignIn:
 def members(services):
     services.members = FakeSignIn()
     return services.members
+
+
+def signed_in_client(client):
+    assert client.post("/auth/sign-in/complete", data={"token": "good-token"}).status_code == 200
+    return client
 
 
 def test_asking_for_a_link_is_answered_alike_for_any_address(client, members):
@@ -58,21 +87,57 @@ def test_the_link_page_signs_nobody_in_and_its_button_opens_a_session_once(clien
     assert signed_in.status_code == 200 and "kansai@example.org" in signed_in.text
     cookie = signed_in.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie and "Secure" not in cookie
+    assert "Max-Age=1209" in cookie  # the session's fortnight, not the claim's minutes
     me = client.get("/auth/me").json()
-    assert me["email"] == "kansai@example.org" and me["session_id"] == "s-1"
+    assert me["email"] == "kansai@example.org" and me["session_id"] == "s-1" and len(me["csrf_token"]) > 20
     assert me["grants"] == [{"role": "organizer", "regions": ["kinki-kansai"], "networks": [], "groups": [],
                              "member_id": None}]
     again = client.post("/auth/sign-in/complete", data={"token": "good-token"})
     assert again.status_code == 404 and "used or expired" in again.text
-    assert client.post("/auth/sign-out").status_code == 204
-    assert_problem(client.get("/auth/me"), 401, "not signed in")
+
+
+def test_a_claim_is_honoured_without_a_call_then_renewed_by_one_with_the_roles_of_now(client, members):
+    signed_in_client(client)
+    client.app.state.session_guard.listening_since = utcnow() - timedelta(minutes=1)  # listening all along
+    for _ in range(5):
+        assert client.get("/auth/me").status_code == 200
+    assert members.refreshed == 0
+    csrf = client.get("/auth/me").json()["csrf_token"]
+    members.grants = [{"role": "secretariat"}]
+    stale = SessionClaim(caller=Caller(account_id="acc-1", email=ACCOUNT["email"], grants=ACCOUNT["grants"],
+                                       session_id="s-1"), csrf=csrf)
+    key = purpose_key(client.app.state.settings.secret_key, Purpose.SESSION)
+    [held] = [cookie for cookie in client.cookies.jar if cookie.name == COOKIE]
+    client.cookies.set(COOKIE, sign(stale, key, CLAIM_LIFETIME, now=utcnow() - CLAIM_LIFETIME), domain=held.domain)
+    renewed = client.get("/auth/me")
+    assert renewed.json()["grants"][0]["role"] == "secretariat" and members.refreshed == 1
+    assert COOKIE in renewed.headers["set-cookie"] and renewed.json()["csrf_token"] == csrf
+    assert client.get("/auth/me").status_code == 200 and members.refreshed == 1  # the renewed claim holds
+
+
+def test_a_revoked_session_is_refused_at_once_and_changes_need_the_csrf_token(client, members):
+    signed_in_client(client)
+    guard = client.app.state.session_guard
+    guard.listening_since = utcnow() - timedelta(minutes=1)
+    csrf = client.get("/auth/me").json()["csrf_token"]
+    assert client.get("/auth/sessions").json()[0]["id"] == "s-1"
+    assert_problem(client.post("/auth/sign-out"), 403, "X-CSRF-Token")
+    assert_problem(client.post("/auth/sign-out", headers={"X-CSRF-Token": "guess"}), 403, "X-CSRF-Token")
+    assert members.revoked == set()
+    assert client.post("/auth/sign-out", headers={"X-CSRF-Token": csrf}).status_code == 204
+    assert members.revoked == {"s-1"}
+    members.used.clear()  # the fake opens session s-1 again: another browser's, revoked from elsewhere
+    signed_in_client(client)
+    assert client.get("/auth/me").status_code == 200  # before the bus says so, its claim holds
+    guard.on_revoked("session_revoked", {"session_id": "s-1", "account_id": "acc-1"})
+    assert_problem(client.get("/auth/me"), 401, "ended")
 
 
 def test_a_session_cookie_not_signed_by_this_gateway_is_refused(client):
-    forged = sign(Caller(account_id="x", email="x@example.org", grants=(Grant(role="secretariat"),)),
-                  purpose_key("someone-else's-secret-key-of-32-chars", Purpose.SESSION), timedelta(hours=1))
-    client.cookies.set("tsunagu_session", forged)
-    body = assert_problem(client.get("/auth/me"), 401, "signature")
-    assert body["status"] == 401
-    client.cookies.set("tsunagu_session", "garbage")
+    forged = SessionClaim(caller=Caller(account_id="x", email="x@example.org", grants=(Grant(role="secretariat"),),
+                                        session_id="s-x"), csrf="c")
+    client.cookies.set(COOKIE, sign(forged, purpose_key("someone-else's-secret-key-of-32-chars", Purpose.SESSION),
+                                    timedelta(hours=1)))
+    assert_problem(client.get("/auth/me"), 401, "signature")
+    client.cookies.set(COOKIE, "garbage")
     assert_problem(client.get("/auth/me"), 401)

@@ -1,24 +1,29 @@
 """Signing in by mail: ask for a link (the same answer whether or not the address has an account), open
 it to a page whose button signs in (a mail scanner fetching the link signs nobody in), then a session
-cookie; who am I; sign out."""
+cookie (services/gateway/sessions.py); who am I; one's sessions, each revocable; sign out."""
 from __future__ import annotations
 
 from html import escape
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi import APIRouter, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
+from pydantic import Field
 
 from services.gateway.deps import Rpc
 from services.gateway.pages import page
-from services.gateway.sessions import SignedIn, close_session, open_session
-from shared.contracts.identity import Caller, SignInRequest
-from shared.contracts.identity import SignedIn as SignedInContract
+from services.gateway.sessions import Session, ended_session_cookie, session_cookie
+from shared.contracts.identity import Caller, SessionView, SignedIn, SignInRequest
 from shared.errors import NotFound
 
 router = APIRouter(tags=["auth"])
 TOKEN_LENGTH = 100
 ACCEPTED = {"detail": "If this address has an account, a sign-in link is on its way; it works once, for 15 minutes."}
+SessionId = Annotated[str, Path(max_length=36)]
+
+
+class Me(Caller):
+    csrf_token: str = Field(description="Send it as X-CSRF-Token with every change made with the session cookie")
 
 
 @router.post("/auth/sign-in", status_code=202,
@@ -38,24 +43,36 @@ def sign_in_page(token: Annotated[str, Query(max_length=TOKEN_LENGTH)]):
 @router.post("/auth/sign-in/complete", response_class=HTMLResponse, include_in_schema=False)
 async def complete(token: Annotated[str, Form(max_length=TOKEN_LENGTH)], rpc: Rpc, http: Request):
     try:
-        signed_in = SignedInContract.model_validate(await rpc.members.complete_sign_in(token))
+        signed_in = SignedIn.model_validate(await rpc.members.complete_sign_in(token))
     except NotFound as missing:
         return page("サインインできませんでした / Not signed in", f"<h1>{escape(missing.detail)}</h1>", 404)
-    account = signed_in.account
     answer = page("サインインしました / Signed in",
-                  f"<h1>サインインしました / Signed in</h1><p>{escape(account.email)}</p>")
-    open_session(http, answer, Caller(account_id=account.id, email=account.email, grants=account.grants,
-                                      session_id=signed_in.session_id), signed_in.expires_at)
+                  f"<h1>サインインしました / Signed in</h1><p>{escape(signed_in.account.email)}</p>")
+    answer.set_cookie(**session_cookie(http, signed_in))
     return answer
 
 
-@router.get("/auth/me", response_model=Caller, summary="Who the session cookie says is asking, with their roles")
-async def me(caller: SignedIn):
-    return caller
+@router.get("/auth/me", response_model=Me, summary="Who the session cookie says is asking, with their roles")
+async def me(claim: Session):
+    return Me(**claim.caller.model_dump(), csrf_token=claim.csrf)
+
+
+@router.get("/auth/sessions", response_model=list[SessionView],
+            summary="One's sessions (browsers signed in), the most recently used first")
+async def sessions(claim: Session, rpc: Rpc):
+    return await rpc.members.list_sessions(claim.caller.account_id)
+
+
+@router.delete("/auth/sessions/{session_id}", status_code=204,
+               summary="End one of one's sessions (another browser's, or this one)")
+async def revoke(session_id: SessionId, claim: Session, rpc: Rpc):
+    await rpc.members.revoke_session(claim.caller.account_id, session_id)
+    return Response(status_code=204)
 
 
 @router.post("/auth/sign-out", status_code=204, summary="End this browser's session")
-async def sign_out(http: Request):
+async def sign_out(claim: Session, rpc: Rpc, http: Request):
+    await rpc.members.revoke_session(claim.caller.account_id, claim.caller.session_id)
     answer = Response(status_code=204)
-    close_session(http, answer)
+    answer.delete_cookie(**ended_session_cookie(http))
     return answer
