@@ -7,7 +7,9 @@ another type, and no address — which can hold a manage or unsubscribe secret �
 """
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Scope
+
+from services.gateway.added_headers import AddedHeaders, Headers
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'none'",
@@ -27,20 +29,10 @@ SECURITY_HEADERS = [
 ]
 
 
-class SecurityHeaders:
-    def __init__(self, app: ASGIApp):
-        self.app = app
+def _missing_security_headers(_scope: Scope, present: Headers) -> Headers:
+    names = {name.lower() for name, _ in present}
+    return [(name, value) for name, value in SECURITY_HEADERS if name not in names]
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                present = {name.lower() for name, _ in message.get("headers", [])}
-                extra = [(name, value) for name, value in SECURITY_HEADERS if name not in present]
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def SecurityHeaders(app: ASGIApp) -> AddedHeaders:  # noqa: N802 — an ASGI layer, named as the others
+    return AddedHeaders(app, _missing_security_headers)

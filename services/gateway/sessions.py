@@ -20,8 +20,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from pydantic import Field
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Scope
 
+from services.gateway.added_headers import AddedHeaders, Headers
 from services.gateway.bus import Bus
 from services.gateway.rpc import SAFE_METHODS, call_service
 from shared.claims import Purpose, Signed, purpose_key, read, sign
@@ -121,25 +122,15 @@ Session = Annotated[SessionClaim, Depends(session)]
 SignedInCaller = Annotated[Caller, Depends(signed_in)]
 
 
-class RenewedSessionCookie:
+def _renewed_cookie(scope: Scope, _present: Headers) -> Headers:
+    renewed = scope.get("state", {}).get(RENEWED)
+    if not renewed:
+        return []
+    carrier = Response()
+    carrier.set_cookie(**renewed)
+    return [(name, value) for name, value in carrier.raw_headers if name == b"set-cookie"]
+
+
+def RenewedSessionCookie(app: ASGIApp) -> AddedHeaders:  # noqa: N802 — an ASGI layer, named as the others
     """Adds the Set-Cookie of a session renewed while answering, whatever the route returned."""
-
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_cookie(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                renewed = scope.get("state", {}).get(RENEWED)
-                if renewed:
-                    carrier = Response()
-                    carrier.set_cookie(**renewed)
-                    message["headers"] = [*message.get("headers", []),
-                                          *[(k, v) for k, v in carrier.raw_headers if k == b"set-cookie"]]
-            await send(message)
-
-        await self.app(scope, receive, send_with_cookie)
+    return AddedHeaders(app, _renewed_cookie)
