@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from services.gateway import docs, problems
+from services.gateway.api_tokens import ApiTokens
 from services.gateway.body_limit import BodyLimit
 from services.gateway.bus import Bus
 from services.gateway.feed_cache import FeedCache, FeedInvalidator
@@ -51,6 +52,8 @@ def create_app(settings: Settings | None = None, bus: Bus | None = None) -> Fast
         FeedInvalidator(app.state.feed_cache).attach(app.state.bus)
         app.state.session_guard = SessionGuard()
         app.state.session_guard.attach(app.state.bus)
+        app.state.api_tokens = ApiTokens()
+        app.state.api_tokens.attach(app.state.bus)
         await app.state.bus.start(BUS_START_WAIT)
         try:
             yield

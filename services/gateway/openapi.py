@@ -25,7 +25,7 @@ from starlette.routing import BaseRoute
 from services.gateway.auth import is_organizer, require_organizer
 from services.gateway.problems import PROBLEM_JSON, Problem
 from services.gateway.rpc import SAFE_METHODS
-from services.gateway.sessions import session
+from services.gateway.sessions import caller, session
 
 # Routes whose use case can refuse because of the current state (a clash, a status, a duplicate).
 CONFLICTS: frozenset[tuple[str, str]] = frozenset({
@@ -86,7 +86,7 @@ def errors_of(route: RouteContext, method: str) -> list[int]:
     other_params = any(d.query_params or d.header_params or d.body_params for d in dependants)
     statuses = [500]
     calls = {d.call for d in dependants}
-    if calls & {require_organizer, is_organizer, session}:
+    if calls & {require_organizer, is_organizer, session, caller}:
         statuses.append(401)
     if session in calls and method not in SAFE_METHODS:
         statuses.append(403)

@@ -27,7 +27,7 @@ from services.gateway.bus import Bus
 from services.gateway.rpc import SAFE_METHODS, call_service
 from shared.claims import Purpose, Signed, purpose_key, read, sign
 from shared.contracts.base import Contract, utcnow
-from shared.contracts.identity import Caller, SignedIn
+from shared.contracts.identity import API_TOKEN_PREFIX, Caller, SignedIn
 from shared.errors import Forbidden, NotFound, Unauthenticated
 
 COOKIE = "tsunagu_session"
@@ -94,6 +94,9 @@ def ended_session_cookie(request: Request) -> dict:
 async def session(request: Request) -> SessionClaim:
     """The session the cookie holds (renewed if its claim has run out); 401 without a valid one, 403 for a
     change without the session's CSRF token."""
+    known = getattr(request.state, "session_claim", None)
+    if known is not None:  # read (and maybe renewed) earlier in this request
+        return known
     cookie = request.cookies.get(COOKIE)
     if cookie is None:
         raise Unauthenticated("not signed in: ask for a sign-in link at POST /auth/sign-in")
@@ -111,15 +114,21 @@ async def session(request: Request) -> SessionClaim:
     if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != claim.csrf:
         raise Forbidden(f"a change made with the session cookie needs its {CSRF_HEADER} header "
                         "(the csrf_token of GET /auth/me)", CSRF_HEADER)
+    request.state.session_claim = claim
     return claim
 
 
-async def signed_in(claim: Annotated[SessionClaim, Depends(session)]) -> Caller:
-    return claim.caller
+async def caller(request: Request) -> Caller:
+    """Who is asking: a personal API token's person (`Authorization: Bearer tsu_…`), else the session's."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    token = credentials.strip()
+    if scheme.lower() == "bearer" and token.startswith(API_TOKEN_PREFIX):
+        return await request.app.state.api_tokens.caller(request.app.state.bus, token)
+    return (await session(request)).caller
 
 
 Session = Annotated[SessionClaim, Depends(session)]
-SignedInCaller = Annotated[Caller, Depends(signed_in)]
+SignedInCaller = Annotated[Caller, Depends(caller)]
 
 
 def _renewed_cookie(scope: Scope, _present: Headers) -> Headers:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import unicodedata
 import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from services.members.models import AccountRow
-from shared.contracts.base import utcnow
+from services.members.models import AccountRow, AccountSessionRow, ApiTokenRow, outbox
+from shared.contracts.base import Event, utcnow
 from shared.contracts.identity import AccountDraft, AccountView, Grant
 from shared.errors import NotFound
 
@@ -55,3 +58,18 @@ def account_for_email(session: Session, email: str) -> AccountView:
 
 def list_accounts(session: Session) -> list[AccountView]:
     return [account_view(row) for row in session.execute(select(AccountRow).order_by(AccountRow.email)).scalars()]
+
+
+Revocable = TypeVar("Revocable", AccountSessionRow, ApiTokenRow)
+
+
+def revoke_owned(session: Session, row_type: type[Revocable], account_id: str,
+                 row_id: str, now: datetime, field: str, revoked: Callable[[], Event]) -> None:
+    """End one of the account's sessions or tokens and tell the bus (`revoked()`); ending one that has
+    ended already changes nothing and tells nobody. Another account's is as good as unknown."""
+    row = session.get(row_type, row_id)
+    if row is None or row.account_id != account_id:
+        raise NotFound(f"no such {field.removesuffix('_id')} of yours", field)
+    if row.revoked_at is None:
+        row.revoked_at = now
+        outbox.record(session, revoked())

@@ -13,12 +13,12 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 from pydantic import TypeAdapter, ValidationError
 
-from services.members import accounts, importer, imports, models, operations, sign_in
+from services.members import accounts, api_tokens, importer, imports, models, operations, sign_in
 from services.members.import_runner import ImportRunner
 from shared.bus.commands import Commands
 from shared.bus.relay import OutboxRelay
 from shared.contracts.base import field_and_message, parse_contract, utcnow
-from shared.contracts.identity import AccountDraft, SignInRequest
+from shared.contracts.identity import AccountDraft, ApiTokenRequest, SignInRequest
 from shared.contracts.members import (
     DirectoryQuery,
     IndividualDraft,
@@ -173,6 +173,27 @@ class MembersService(Pingable):
     def revoke_session(self, account_id: str, session_id: str) -> None:
         with self.db.begin() as session:
             sign_in.revoke_session(session, account_id, session_id, utcnow())
+
+    @rpc
+    def create_api_token(self, account_id: str, request: dict) -> dict:
+        command = parse_contract(ApiTokenRequest, request)
+        with self.db.begin() as session:
+            return api_tokens.create(session, account_id, command, utcnow()).to_wire()
+
+    @rpc
+    def list_api_tokens(self, account_id: str) -> list[dict]:
+        with self.db() as session:
+            return [view.to_wire() for view in api_tokens.list_tokens(session, account_id)]
+
+    @rpc
+    def revoke_api_token(self, account_id: str, token_id: str) -> None:
+        with self.db.begin() as session:
+            api_tokens.revoke(session, account_id, token_id, utcnow())
+
+    @rpc
+    def api_token_caller(self, token: str) -> dict:
+        with self.db.begin() as session:
+            return api_tokens.caller_of(session, token, utcnow()).to_wire()
 
     @rpc
     def run_housekeeping(self, today: str | None = None) -> dict:

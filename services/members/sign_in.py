@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from services.members.accounts import account_view, normalised_email
+from services.members.accounts import account_view, normalised_email, revoke_owned
 from services.members.models import AccountRow, AccountSessionRow, SignInLinkRow, outbox
 from shared.contracts.identity import (
     SIGN_IN_LINK_PURPOSE,
@@ -100,10 +100,5 @@ def list_sessions(session: Session, account_id: str, now: datetime) -> list[Sess
 
 
 def revoke_session(session: Session, account_id: str, session_id: str, now: datetime) -> None:
-    """End one of the account's sessions; ending one that has ended already changes nothing."""
-    row = session.get(AccountSessionRow, session_id)
-    if row is None or row.account_id != account_id:
-        raise NotFound("no such session of yours", "session_id")
-    if row.revoked_at is None:
-        row.revoked_at = now
-        outbox.record(session, SessionRevoked(session_id=row.id, account_id=account_id))
+    revoke_owned(session, AccountSessionRow, account_id, session_id, now, "session_id",
+                 lambda: SessionRevoked(session_id=session_id, account_id=account_id))

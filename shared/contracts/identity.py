@@ -154,3 +154,43 @@ class SessionRevoked(Event):
 
     session_id: str
     account_id: str
+
+
+API_TOKEN_PREFIX = "tsu_"  # so that secret scanners and people recognise a Tsunagu token
+
+
+class ApiTokenRequest(Contract):
+    name: str = Field(min_length=1, max_length=80, description="What the token is for, e.g. 'region sync script'")
+
+
+class ApiTokenView(Contract):
+    id: str
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class ApiTokenIssued(ApiTokenView):
+    """Shown once, when it is made: only its hash is kept."""
+
+    token: str
+
+
+class ApiTokenCaller(Contract):
+    """Who a valid API token speaks for, as the members service tells the gateway."""
+
+    token_id: str
+    caller: Caller
+
+
+class ApiTokenRevoked(Event):
+    """Published by the members service when a personal API token is revoked.
+
+    Promises: the token opens nothing any more. Consumers: the gateway (it forgets the token at once).
+    """
+
+    event_type: ClassVar[str] = "api_token_revoked"
+    source: ClassVar[str] = "members"
+
+    token_id: str
+    account_id: str

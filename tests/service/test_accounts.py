@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from services.members import accounts, models, sign_in
+from services.members import accounts, api_tokens, models, sign_in
 from shared.contracts.base import utcnow
-from shared.contracts.identity import SIGN_IN_LINK_PURPOSE, AccountDraft, Grant, Role, SignInRequest
-from shared.errors import NotFound
+from shared.contracts.identity import SIGN_IN_LINK_PURPOSE, AccountDraft, ApiTokenRequest, Grant, Role, SignInRequest
+from shared.errors import NotFound, Unauthenticated
 from shared.secrets import link_secret
 
 
@@ -134,3 +134,27 @@ def test_a_session_not_used_for_its_whole_lifetime_has_ended(db):
     opened = complete(db, link_of(mailed_links(db)[-1]))
     with db.begin() as session, pytest.raises(NotFound):
         sign_in.refresh_session(session, opened.session_id, NOW + sign_in.SESSION_LIFETIME)
+
+
+def test_an_api_token_speaks_with_its_person_s_roles_until_revoked_and_is_kept_as_a_hash(db):
+    account = add(db, "script@example.org", Grant(role="organizer", regions=("kanto",)))
+    with db.begin() as session:
+        issued = api_tokens.create(session, account.id, ApiTokenRequest(name="sync"), NOW)
+    assert issued.token.startswith("tsu_") and issued.last_used_at is None
+    with db() as session:
+        assert issued.token not in {row.token_hash for row in session.execute(select(models.ApiTokenRow)).scalars()}
+    with db.begin() as session:
+        first = api_tokens.caller_of(session, issued.token, NOW)
+    with db.begin() as session:  # used again within the minute: its last use is not written again
+        api_tokens.caller_of(session, issued.token, NOW + timedelta(seconds=30))
+    assert first.caller.email == "script@example.org" and first.caller.token_id == issued.id
+    assert first.caller.organizes("kanto") and not first.caller.organizes("hokkaido")
+    with db() as session:
+        assert [view.last_used_at for view in api_tokens.list_tokens(session, account.id)] == [NOW]
+    with db.begin() as session:
+        api_tokens.revoke(session, account.id, issued.id, NOW)
+    for token in (issued.token, "tsu_unknown", "ｔｓｕ_wide"):
+        with db.begin() as session, pytest.raises(Unauthenticated):
+            api_tokens.caller_of(session, token, NOW)
+    with db() as session:
+        assert api_tokens.list_tokens(session, account.id) == []

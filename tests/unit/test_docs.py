@@ -9,11 +9,12 @@ from pathlib import Path
 
 from nameko.rpc import Rpc
 
+from services.gateway.api_tokens import ApiTokens
 from services.gateway.feed_cache import EVENT_CHANGES, FeedInvalidator
 from services.gateway.sessions import SessionGuard
 from shared.bus.subscriptions import SUBSCRIPTIONS
 from shared.contracts import EVENT_TYPES
-from shared.contracts.identity import SessionRevoked
+from shared.contracts.identity import ApiTokenRevoked, SessionRevoked
 from shared.settings import Settings
 from tsunagu.service_runner import SERVICE_CLASSES, load_service_class
 
@@ -65,7 +66,8 @@ def consumers_in_code() -> set[tuple[str, str, str]]:
     """(event, part, handler): the services' subscriptions and the gateway's listeners (feeds, sessions)."""
     return ({(s.contract.event_type, s.consumer, s.handler) for s in SUBSCRIPTIONS}
             | {(event, "gateway", FeedInvalidator.__name__) for event in EVENT_CHANGES}
-            | {(SessionRevoked.event_type, "gateway", SessionGuard.__name__)})
+            | {(SessionRevoked.event_type, "gateway", SessionGuard.__name__),
+               (ApiTokenRevoked.event_type, "gateway", ApiTokens.__name__)})
 
 
 def test_readme_documents_every_setting():

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 
 from services.gateway.sessions import CLAIM_LIFETIME, COOKIE, SessionClaim
 from shared.claims import Purpose, purpose_key, sign
 from shared.contracts.base import utcnow
 from shared.contracts.identity import Caller, Grant
-from shared.errors import NotFound
+from shared.errors import NotFound, Unauthenticated
 from tests.unit.gateway_fakes import assert_problem
 
 ACCOUNT = {"id": "acc-1", "email": "kansai@example.org", "created_at": "2027-01-01T00:00:00+00:00",
@@ -141,3 +142,50 @@ def test_a_session_cookie_not_signed_by_this_gateway_is_refused(client):
     assert_problem(client.get("/auth/me"), 401, "signature")
     client.cookies.set(COOKIE, "garbage")
     assert_problem(client.get("/auth/me"), 401)
+
+
+class FakeTokens(FakeSignIn):
+    def __init__(self):
+        super().__init__()
+        self.tokens: dict[str, str] = {}  # token → id
+        self.lookups = 0
+
+    def create_api_token(self, account_id, request):
+        assert account_id == "acc-1"
+        token, token_id = f"tsu_{len(self.tokens)}-secret", f"t-{len(self.tokens)}"
+        self.tokens[token] = token_id
+        return {"id": token_id, "name": request["name"], "created_at": utcnow().isoformat(), "last_used_at": None,
+                "token": token}
+
+    def api_token_caller(self, token):
+        self.lookups += 1
+        if token not in self.tokens:
+            raise Unauthenticated("this API token is not valid (unknown or revoked)")
+        return {"token_id": self.tokens[token], "caller": {"account_id": "acc-1", "email": ACCOUNT["email"],
+                                                           "grants": ACCOUNT["grants"], "token_id": self.tokens[token]}}
+
+    def revoke_api_token(self, account_id, token_id):
+        assert account_id == "acc-1"
+        self.tokens = {token: tid for token, tid in self.tokens.items() if tid != token_id}
+
+
+def test_a_personal_token_is_made_in_a_session_and_speaks_for_its_person_until_revoked(client, services):
+    services.members = members = FakeTokens()
+    signed_in_client(client)
+    client.app.state.session_guard.listening_since = utcnow() - timedelta(minutes=1)
+    csrf = client.get("/auth/me").json()["csrf_token"]
+    assert_problem(client.post("/auth/tokens", json={"name": "sync"}), 403, "X-CSRF-Token")
+    issued = client.post("/auth/tokens", json={"name": "sync"}, headers={"X-CSRF-Token": csrf})
+    assert issued.status_code == 201 and issued.json()["token"].startswith("tsu_")
+    token = issued.json()["token"]
+    script = TestClient(client.app)  # no cookie: the token alone
+    for _ in range(3):
+        me = script.get("/auth/me", headers={"Authorization": f"Bearer {token}"}).json()
+        assert me["email"] == ACCOUNT["email"] and me["token_id"] == "t-0" and me["csrf_token"] is None
+    assert members.lookups == 1  # kept for a minute: a script's calls cost no RPC more
+    assert_problem(script.post("/auth/tokens", json={"name": "x"}, headers={"Authorization": f"Bearer {token}"}),
+                   401, "not signed in")  # a token does not make tokens
+    client.app.state.api_tokens.on_revoked("api_token_revoked", {"token_id": "t-0", "account_id": "acc-1"})
+    members.revoke_api_token("acc-1", "t-0")
+    assert_problem(script.get("/auth/me", headers={"Authorization": f"Bearer {token}"}), 401, "not valid")
+    assert_problem(script.get("/auth/me", headers={"Authorization": "Bearer tsu_forged"}), 401, "not valid")

@@ -12,18 +12,27 @@ from pydantic import Field
 
 from services.gateway.deps import Rpc
 from services.gateway.pages import page
-from services.gateway.sessions import Session, ended_session_cookie, session_cookie
-from shared.contracts.identity import Caller, SessionView, SignedIn, SignInRequest
+from services.gateway.sessions import Session, SignedInCaller, ended_session_cookie, session, session_cookie
+from shared.contracts.identity import (
+    ApiTokenIssued,
+    ApiTokenRequest,
+    ApiTokenView,
+    Caller,
+    SessionView,
+    SignedIn,
+    SignInRequest,
+)
 from shared.errors import NotFound
 
 router = APIRouter(tags=["auth"])
 TOKEN_LENGTH = 100
 ACCEPTED = {"detail": "If this address has an account, a sign-in link is on its way; it works once, for 15 minutes."}
-SessionId = Annotated[str, Path(max_length=36)]
+SessionId = Annotated[str, Path(max_length=36)]  # a session's or a token's id (a UUID)
 
 
 class Me(Caller):
-    csrf_token: str = Field(description="Send it as X-CSRF-Token with every change made with the session cookie")
+    csrf_token: str | None = Field(None, description="Send it as X-CSRF-Token with every change made with the "
+                                                     "session cookie (none when asking with an API token)")
 
 
 @router.post("/auth/sign-in", status_code=202,
@@ -52,9 +61,29 @@ async def complete(token: Annotated[str, Form(max_length=TOKEN_LENGTH)], rpc: Rp
     return answer
 
 
-@router.get("/auth/me", response_model=Me, summary="Who the session cookie says is asking, with their roles")
-async def me(claim: Session):
-    return Me(**claim.caller.model_dump(), csrf_token=claim.csrf)
+@router.get("/auth/me", response_model=Me,
+            summary="Who is asking (session cookie or personal API token), with their roles")
+async def me(who: SignedInCaller, http: Request):
+    if who.session_id is None:
+        return Me(**who.model_dump())
+    return Me(**who.model_dump(), csrf_token=(await session(http)).csrf)
+
+
+@router.post("/auth/tokens", status_code=201, response_model=ApiTokenIssued,
+             summary="Make a personal API token for scripts (shown once); it carries one's roles")
+async def create_token(request: ApiTokenRequest, claim: Session, rpc: Rpc):
+    return await rpc.members.create_api_token(claim.caller.account_id, request.to_wire())
+
+
+@router.get("/auth/tokens", response_model=list[ApiTokenView], summary="One's API tokens, with their last use")
+async def tokens(claim: Session, rpc: Rpc):
+    return await rpc.members.list_api_tokens(claim.caller.account_id)
+
+
+@router.delete("/auth/tokens/{token_id}", status_code=204, summary="Revoke one of one's API tokens")
+async def revoke_token(token_id: SessionId, claim: Session, rpc: Rpc):
+    await rpc.members.revoke_api_token(claim.caller.account_id, token_id)
+    return Response(status_code=204)
 
 
 @router.get("/auth/sessions", response_model=list[SessionView],
