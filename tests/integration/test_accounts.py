@@ -83,5 +83,17 @@ def test_a_person_signs_in_with_the_link_in_their_mail_once(stack, mailbox):
     assert browser.delete(f"/auth/sessions/{phone_session}").status_code == 403  # no CSRF token
     assert browser.delete(f"/auth/sessions/{phone_session}", headers={"X-CSRF-Token": csrf}).status_code == 204
     assert eventually(lambda: phone.get("/auth/me").status_code == 401)
+
+    # a personal API token for a script: it speaks for its person until revoked
+    issued = browser.post("/auth/tokens", json={"name": "sync script"}, headers={"X-CSRF-Token": csrf})
+    assert issued.status_code == 201, issued.text
+    script = httpx.Client(base_url=stack.settings.gateway_url, timeout=30,
+                          headers={"Authorization": f"Bearer {issued.json()['token']}"})
+    assert script.get("/auth/me").json()["email"] == address
+    [listed] = browser.get("/auth/tokens").json()
+    assert listed["name"] == "sync script" and listed["last_used_at"] and "token" not in listed
+    revoked = browser.delete(f"/auth/tokens/{listed['id']}", headers={"X-CSRF-Token": csrf})
+    assert revoked.status_code == 204
+    assert eventually(lambda: script.get("/auth/me").status_code == 401)
     assert browser.post("/auth/sign-out", headers={"X-CSRF-Token": csrf}).status_code == 204
     assert browser.get("/auth/me").status_code == 401
