@@ -50,7 +50,8 @@ NO_SERVICE_CALLS: frozenset[str] = frozenset({"/", "/feeds"})
 WITH_BODY = {"POST", "PUT", "PATCH"}
 ERRORS = {
     401: "No organizer token or session where one is needed, or one that is not valid",
-    403: "Not allowed to this caller (a change made with the session cookie needs its X-CSRF-Token)",
+    403: "Not allowed to this caller: a role it lacks, or a change made with the session cookie without its "
+         "X-CSRF-Token",
     404: "Nothing here with this id (or nothing this caller may see)",
     409: "Refused because of the current state; `detail` and `errors` say what clashes",
     413: "The body is larger than this path accepts (`limit_bytes`)",
@@ -88,7 +89,7 @@ def errors_of(route: RouteContext, method: str) -> list[int]:
     calls = {d.call for d in dependants}
     if calls & {require_organizer, is_organizer, session, caller}:
         statuses.append(401)
-    if session in calls and method not in SAFE_METHODS:
+    if require_organizer in calls or (session in calls and method not in SAFE_METHODS):
         statuses.append(403)
     if path_params:
         statuses.append(404)

@@ -178,8 +178,8 @@ def test_every_operation_documents_its_errors_as_problem_json(client):
             content = operation["responses"][str(status)]["content"]
             if "text/html" not in content:
                 assert content == {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    assert documented[("POST", "/events")] == {401, 413, 422, 500, 503}
-    assert documented[("POST", "/events/{event_id}/publish")] == {401, 404, 409, 413, 422, 500, 503}
+    assert documented[("POST", "/events")] == {401, 403, 413, 422, 500, 503}
+    assert documented[("POST", "/events/{event_id}/publish")] == {401, 403, 404, 409, 413, 422, 500, 503}
     assert documented[("GET", "/events/{event_id}")] == {401, 404, 422, 500, 503}
     assert documented[("POST", "/events/{event_id}/registrations")] == {404, 409, 413, 422, 500, 503}
     assert documented[("GET", "/feeds")] == {500}

@@ -13,7 +13,7 @@ from shared.claims import Purpose, purpose_key, sign
 from shared.contracts.base import utcnow
 from shared.contracts.identity import Caller, Grant
 from shared.errors import NotFound, Unauthenticated
-from tests.unit.gateway_fakes import assert_problem
+from tests.unit.gateway_fakes import DRAFT, assert_problem
 
 ACCOUNT = {"id": "acc-1", "email": "kansai@example.org", "created_at": "2027-01-01T00:00:00+00:00",
            "grants": [{"role": "organizer", "regions": ["kinki-kansai"]}]}
@@ -189,3 +189,23 @@ def test_a_personal_token_is_made_in_a_session_and_speaks_for_its_person_until_r
     members.revoke_api_token("acc-1", "t-0")
     assert_problem(script.get("/auth/me", headers={"Authorization": f"Bearer {token}"}), 401, "not valid")
     assert_problem(script.get("/auth/me", headers={"Authorization": "Bearer tsu_forged"}), 401, "not valid")
+
+
+def test_a_signed_in_organizer_acts_as_one_and_a_member_only_reads(client, members):
+    signed_in_client(client)
+    client.app.state.session_guard.listening_since = utcnow() - timedelta(minutes=1)
+    csrf = client.get("/auth/me").json()["csrf_token"]
+    assert_problem(client.post("/events", json=DRAFT), 403, "X-CSRF-Token")
+    draft = client.post("/events", json=DRAFT, headers={"X-CSRF-Token": csrf})
+    assert draft.status_code == 201, draft.text
+    assert client.get(f"/events/{draft.json()['id']}").status_code == 200  # an organizer sees drafts
+
+    members.grants = [{"role": "member", "member_id": "m-1"}]
+    members.used.clear()
+    signed_in_client(client)  # signed in again, now a member only
+    csrf = client.get("/auth/me").json()["csrf_token"]
+    assert_problem(client.post("/events", json=DRAFT, headers={"X-CSRF-Token": csrf}), 403, "organizer")
+    assert_problem(client.get(f"/events/{draft.json()['id']}"), 404)  # a draft is not public
+    assert client.get("/events").status_code == 200
+    client.cookies.set(COOKIE, "no-longer-valid", domain=next(iter(client.cookies.jar)).domain)
+    assert client.get("/events").status_code == 200  # a stale cookie only means the public view
