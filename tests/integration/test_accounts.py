@@ -12,6 +12,7 @@ import uuid
 import httpx
 
 from tests.integration.patience import PATIENCE, eventually
+from tests.integration.stack_calls import rpc_call
 from tsunagu.stack import ROOT, settings_env
 
 
@@ -97,3 +98,22 @@ def test_a_person_signs_in_with_the_link_in_their_mail_once(stack, mailbox):
     assert eventually(lambda: script.get("/auth/me").status_code == 401)
     assert browser.post("/auth/sign-out", headers={"X-CSRF-Token": csrf}).status_code == 204
     assert browser.get("/auth/me").status_code == 401
+
+
+def test_an_organizer_s_personal_token_makes_events_and_a_member_s_is_refused(stack):
+    def token_for(email: str, grant: dict) -> str:
+        account = rpc_call(stack, "members", "add_account", {"email": email, "grants": [grant]})
+        return rpc_call(stack, "members", "create_api_token", account["id"], {"name": "script"})["token"]
+
+    suffix = uuid.uuid4().hex[:8]
+    organizer = token_for(f"tokai-{suffix}@example.org", {"role": "organizer", "regions": ["chubu-tokai"]})
+    member = token_for(f"member-{suffix}@example.org", {"role": "member", "member_id": "m-1"})
+    draft = {"kind": "symposium", "title": {"ja": "シンポジウム"}, "region": "chubu-tokai",
+             "starts_at": "2027-10-01T13:00:00", "ends_at": "2027-10-01T17:00:00"}
+    made = httpx.post(f"{stack.settings.gateway_url}/events", json=draft, timeout=30,
+                      headers={"Authorization": f"Bearer {organizer}"})
+    assert made.status_code == 201, made.text
+    refused = httpx.post(f"{stack.settings.gateway_url}/events", json=draft, timeout=30,
+                         headers={"Authorization": f"Bearer {member}"})
+    assert refused.status_code == 403 and refused.headers["content-type"] == "application/problem+json"
+    assert "organizer" in refused.json()["detail"]
