@@ -1,5 +1,6 @@
-"""`tsunagu accounts add EMAIL --role ROLE [scope]` and `tsunagu accounts list`: the first secretariat
-account, and any other, made from the machine the system runs on."""
+"""`tsunagu accounts add EMAIL --role ROLE [scope]`, `tsunagu accounts list` and `tsunagu accounts link
+EMAIL`: the first secretariat account, and any other, made from the machine the system runs on, and a
+sign-in link for one (also mailed to it)."""
 from __future__ import annotations
 
 import sys
@@ -49,4 +50,23 @@ def list_all() -> int:
                 print(describe(AccountView.model_validate(account)))
     finally:
         pool.close()
+    return 0
+
+
+def sign_in_url(settings, token: str) -> str:
+    return f"{settings.gateway_url}/auth/sign-in?token={token}"
+
+
+def link(email: str, language: str) -> int:
+    settings = load_settings()
+    pool = RpcPool(settings.amqp_uri, 1, timeout=30)
+    try:
+        with pool.services() as rpc:
+            token = rpc.members.issue_sign_in_link(email, language)
+    except TsunaguError as exc:
+        print(f"no link: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        pool.close()
+    print(f"{sign_in_url(settings, token)}   (one use, 15 minutes; also mailed to {email})")
     return 0

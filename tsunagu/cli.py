@@ -11,6 +11,7 @@
     tsunagu lists import SLUG FILE.csv [--dry-run]  import a list's subscribers (consent held elsewhere)
     tsunagu accounts add EMAIL --role ROLE [--region R] [--network N] [--group ID] [--member ID]
     tsunagu accounts list    who may sign in, with which roles
+    tsunagu accounts link EMAIL [--language L]   a sign-in link for an account (also mailed to it)
 
 Imports happen inside each command: `service` must let eventlet patch the standard library first.
 """
@@ -107,6 +108,11 @@ def _accounts_add(args) -> int:
     return add(args.email, args.role, args.region, args.network, args.group, args.member)
 
 
+def _accounts_link(args) -> int:
+    from tsunagu.accounts import link
+    return link(args.email, args.language)
+
+
 def _accounts_list(_args) -> int:
     from tsunagu.accounts import list_all
     return list_all()
@@ -151,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     account_add.add_argument("--member", help="member: their member id")
     account_add.set_defaults(handler=_accounts_add)
     accounts.add_parser("list", help="every account and its roles").set_defaults(handler=_accounts_list)
+    account_link = accounts.add_parser("link", help="a sign-in link for an account (also mailed to it)")
+    account_link.add_argument("email")
+    account_link.add_argument("--language", default="ja", help="of the mail (default ja)")
+    account_link.set_defaults(handler=_accounts_link)
     args = parser.parse_args(argv)
     return args.handler(args)
 

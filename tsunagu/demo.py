@@ -1,6 +1,8 @@
 """Demo data: what a new installation shows, loaded once through the services' own RPC."""
 from __future__ import annotations
 
+from typing import Any
+
 from shared.contracts.notifications import GENERAL_LIST
 from shared.rpc import RpcPool
 
@@ -60,7 +62,7 @@ EVENTS = [
 MEMBERSHIP = {"type": "member", "units": 1, "starts_on": "2026-04-01", "ends_on": "2027-03-31",
               "fiscal_year": 2026, "dues_status": "paid", "renewal_due_on": "2027-04-01"}
 
-INDIVIDUALS = [
+INDIVIDUALS: list[dict[str, Any]] = [
     {"display_name": "山田 太郎", "email": "yamada@example.org", "region": "kanto", "networks": ["medical-livelihood"]},
     {"display_name": "Ana Lima", "email": "ana@example.org", "preferred_language": "pt-BR", "region": "chubu-tokai",
      "directory_opt_in": True, "public_fields": ["display_name", "region"]},
@@ -80,6 +82,17 @@ MIGRANTS_DAY = {
 }
 
 
+def demo_accounts(group_id: str, member_id: str) -> list[dict]:
+    """One account per role, to sign in as: the secretariat, a Kansai organizer, a member group's contact
+    and an individual member."""
+    return [
+        {"email": "secretariat@example.org", "grants": [{"role": "secretariat"}]},
+        {"email": "kansai.organizer@example.org", "grants": [{"role": "organizer", "regions": ["kinki-kansai"]}]},
+        {"email": "group.contact@example.org", "grants": [{"role": "group_contact", "groups": [group_id]}]},
+        {"email": INDIVIDUALS[0]["email"], "grants": [{"role": "member", "member_id": member_id}]},
+    ]
+
+
 def load(pool: RpcPool) -> dict:
     """Create the demo lists, subscribers, groups and events; publish the events (which announces them)."""
     with pool.services() as rpc:
@@ -91,10 +104,14 @@ def load(pool: RpcPool) -> dict:
             member = rpc.members.create_group(group)
             rpc.members.add_membership(member["id"], MEMBERSHIP)
             groups.append(member["id"])
+        individuals = []
         for person in INDIVIDUALS:
             member = rpc.members.create_individual(person)
             rpc.members.add_membership(member["id"], MEMBERSHIP)
+            individuals.append(member["id"])
+        accounts = [rpc.members.add_account(account)["email"]
+                    for account in demo_accounts(groups[0], individuals[0])]
         drafts = [rpc.events.create_event(draft) for draft in EVENTS]
         drafts += rpc.events.create_migrants_day(MIGRANTS_DAY)
         events = [rpc.events.publish_event(draft["id"])["id"] for draft in drafts]
-    return {"groups": groups, "events": events}
+    return {"groups": groups, "events": events, "accounts": accounts}

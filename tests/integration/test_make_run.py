@@ -3,6 +3,7 @@ and Ctrl-C leaves no process behind."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -48,11 +49,18 @@ def test_run_starts_everything_with_demo_data_and_ctrl_c_stops_it_all(tmp_path):
         events = httpx.get(f"http://127.0.0.1:{http_port}/events", timeout=10).json()
         assert {"national_forum", "workshop", "migrants_day"} <= {e["kind"] for e in events}
         assert any("中京大学" in ((e["venue"] or {}).get("name") or "") for e in events)
-        # the demo's published events were announced to the demo subscribers: 4 events × 5 people
+        # the demo's published events were announced to the demo subscribers (4 events × 5 people), and
+        # each demo account got its sign-in link by mail too
         deadline = time.monotonic() + PATIENCE
-        while len(list((var / "mail").glob("*.eml"))) < 20 and time.monotonic() < deadline:
+        while len(list((var / "mail").glob("*.eml"))) < 24 and time.monotonic() < deadline:
             time.sleep(0.25)
-        assert len(list((var / "mail").glob("*.eml"))) == 20
+        assert len(list((var / "mail").glob("*.eml"))) == 20 + 4
+        # the secretariat's printed link signs in as the secretariat
+        link = re.search(r"secretariat@example\.org\s+(http\S+/auth/sign-in\?token=(\S+))", text)
+        assert link, text
+        browser = httpx.Client(base_url=f"http://127.0.0.1:{http_port}", timeout=10)
+        assert browser.post("/auth/sign-in/complete", data={"token": link.group(2)}).status_code == 200
+        assert [g["role"] for g in browser.get("/auth/me").json()["grants"]] == ["secretariat"]
         # the databases, the mail, the logs and the secrets are the user's alone
         assert [str(path) for path in [var, *var.rglob("*")] if not path.is_symlink()
                 and stat.S_IMODE(path.stat().st_mode) & 0o077] == []
