@@ -51,8 +51,9 @@ async def require_organizer(request: Request, credentials: Credentials) -> None:
 
 
 async def is_organizer(request: Request, credentials: Credentials) -> bool:
-    """For public routes that show organizers more (drafts). A wrong token is refused; a session cookie
-    that is not (or no longer) valid only means the public view."""
+    """For public routes that show organizers more (drafts) or let them act (cancel a registration). A
+    wrong token is refused; a session cookie that is not (or no longer) valid, or sent without its CSRF
+    token on a change, only means the public view (a registrant's own manage link still works)."""
     if credentials is not None and not credentials.credentials.startswith(API_TOKEN_PREFIX):
         await require_organizer(request, credentials)  # the shared token, or a 401
         return True
@@ -62,5 +63,5 @@ async def is_organizer(request: Request, credentials: Credentials) -> bool:
         return False
     try:
         return _organizes(await caller(request))
-    except Unauthenticated:
+    except (Unauthenticated, Forbidden):
         return False

@@ -209,3 +209,20 @@ def test_a_signed_in_organizer_acts_as_one_and_a_member_only_reads(client, membe
     assert client.get("/events").status_code == 200
     client.cookies.set(COOKIE, "no-longer-valid", domain=next(iter(client.cookies.jar)).domain)
     assert client.get("/events").status_code == 200  # a stale cookie only means the public view
+
+
+class Registrations:
+    def __init__(self):
+        self.cancelled: list[tuple] = []
+
+    def cancel_registration(self, registration_id, token, organizer):
+        self.cancelled.append((registration_id, token, organizer))
+        raise NotFound("no registration r-1", "registration_id")  # what it answers matters not here
+
+
+def test_a_registrant_signed_in_as_a_member_still_cancels_with_their_manage_link(client, members, services):
+    members.grants = [{"role": "member", "member_id": "m-1"}]
+    signed_in_client(client)
+    services.events = registrations = Registrations()
+    answer = client.delete("/registrations/r-1", params={"token": "manage-secret"})  # no CSRF token: not needed
+    assert answer.status_code == 404 and registrations.cancelled == [("r-1", "manage-secret", False)]
