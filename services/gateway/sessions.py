@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+import hmac
 import secrets
 from datetime import datetime, timedelta
 from typing import Annotated
@@ -111,7 +112,8 @@ async def session(request: Request) -> SessionClaim:
         cookie_args = session_cookie(request, renewed, csrf=claim.csrf)
         setattr(request.state, RENEWED, cookie_args)
         claim = read(cookie_args["value"], session_key(request), SessionClaim).statement
-    if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != claim.csrf:
+    sent = (request.headers.get(CSRF_HEADER) or "").encode()
+    if request.method not in SAFE_METHODS and not hmac.compare_digest(sent, claim.csrf.encode()):
         raise Forbidden(f"a change made with the session cookie needs its {CSRF_HEADER} header "
                         "(the csrf_token of GET /auth/me)", CSRF_HEADER)
     request.state.session_claim = claim
