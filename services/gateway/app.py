@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, bus: Bus | None = None) -> Fast
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.settings = settings
+        app.state.throttles = {}  # services/gateway/throttle.py: one per throttled route
         app.state.bus = bus or Bus(settings.amqp_uri, settings.rpc_timeout)
         app.state.feed_cache = FeedCache(settings.private_feed_seconds, settings.feed_cache_bytes)
         FeedInvalidator(app.state.feed_cache).attach(app.state.bus)

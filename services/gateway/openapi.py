@@ -26,6 +26,7 @@ from services.gateway.auth import is_organizer, require_organizer
 from services.gateway.problems import PROBLEM_JSON, Problem
 from services.gateway.rpc import SAFE_METHODS
 from services.gateway.sessions import caller, session
+from services.gateway.throttle import Throttled
 
 # Routes whose use case can refuse because of the current state (a clash, a status, a duplicate).
 CONFLICTS: frozenset[tuple[str, str]] = frozenset({
@@ -56,6 +57,7 @@ ERRORS = {
     409: "Refused because of the current state; `detail` and `errors` say what clashes",
     413: "The body is larger than this path accepts (`limit_bytes`)",
     422: "A parameter or field is invalid; `errors` names each one",
+    429: "Too many requests from this address: wait `Retry-After` seconds",
     500: "An unexpected error: it has been logged, its internals are not shown",
     503: "A service did not answer (named in `service`); try again after `Retry-After` seconds",
 }
@@ -99,6 +101,8 @@ def errors_of(route: RouteContext, method: str) -> list[int]:
         statuses.append(413)
     if method in WITH_BODY or path_params or other_params:
         statuses.append(422)
+    if any(isinstance(call, Throttled) for call in calls):
+        statuses.append(429)
     if route.path not in NO_SERVICE_CALLS:
         statuses.append(503)
     return sorted(statuses)
@@ -109,7 +113,7 @@ def _error_response(route: RouteContext, status: int) -> dict:
     if status == 404 and issubclass(_response_class(route), HTMLResponse):
         return {"description": ERRORS[status], "content": {"text/html": {"schema": {"type": "string"}}}}
     answer = {"description": ERRORS[status], "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
-    if status == 503:
+    if status in (429, 503):
         answer["headers"] = {"Retry-After": {"description": "Seconds to wait before trying again",
                                              "schema": {"type": "integer"}}}
     return answer

@@ -94,6 +94,7 @@ def install(app: FastAPI) -> None:
     async def _domain(request: Request, exc: TsunaguError):
         extensions = {"errors": [{"field": exc.field, "message": exc.detail}]} if exc.field else {}
         headers = ({"Retry-After": RETRY_AFTER_SECONDS} if exc.status == 503
+                   else {"Retry-After": str(getattr(exc, "retry_after", RETRY_AFTER_SECONDS))} if exc.status == 429
                    else {"WWW-Authenticate": 'Bearer realm="tsunagu"'} if exc.status == 401 else None)
         return problem(request, exc.status, exc.detail, headers=headers, **extensions)
 

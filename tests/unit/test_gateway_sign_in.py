@@ -8,7 +8,9 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from services.gateway.routers.auth import SIGN_INS_PER_MINUTE
 from services.gateway.sessions import CLAIM_LIFETIME, COOKIE, SessionClaim
+from services.gateway.throttle import Throttle, TooManyRequests
 from shared.claims import Purpose, purpose_key, sign
 from shared.contracts.base import utcnow
 from shared.contracts.identity import Caller, Grant
@@ -226,3 +228,26 @@ def test_a_registrant_signed_in_as_a_member_still_cancels_with_their_manage_link
     services.events = registrations = Registrations()
     answer = client.delete("/registrations/r-1", params={"token": "manage-secret"})  # no CSRF token: not needed
     assert answer.status_code == 404 and registrations.cancelled == [("r-1", "manage-secret", False)]
+
+
+def test_asking_for_links_too_often_from_one_address_is_429_with_when_to_come_back(client, members):
+    for _ in range(SIGN_INS_PER_MINUTE):
+        assert client.post("/auth/sign-in", json={"email": "a@example.org"}).status_code == 202
+    refused = client.post("/auth/sign-in", json={"email": "b@example.org"})
+    assert_problem(refused, 429, "too many requests")
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert len(members.asked) == SIGN_INS_PER_MINUTE  # the refused one reached no service
+    schema = client.get("/openapi.json").json()
+    assert "429" in schema["paths"]["/auth/sign-in"]["post"]["responses"]
+    assert "Retry-After" in schema["paths"]["/auth/sign-in"]["post"]["responses"]["429"]["headers"]
+
+
+def test_the_sliding_minute_forgets_old_requests_and_counts_each_client_alone():
+    throttle = Throttle(per_minute=2)
+    throttle.check("a", now=0.0)
+    throttle.check("a", now=30.0)
+    throttle.check("b", now=30.0)
+    with pytest.raises(TooManyRequests) as refused:
+        throttle.check("a", now=45.0)
+    assert refused.value.retry_after == 15
+    throttle.check("a", now=60.0)  # the request at 0 has left the minute

@@ -6,13 +6,14 @@ from __future__ import annotations
 from html import escape
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import Field
 
 from services.gateway.deps import Rpc
 from services.gateway.pages import page
 from services.gateway.sessions import Session, SignedInCaller, ended_session_cookie, session, session_cookie
+from services.gateway.throttle import Throttled
 from shared.contracts.identity import (
     ApiTokenIssued,
     ApiTokenRequest,
@@ -26,6 +27,7 @@ from shared.errors import NotFound
 
 router = APIRouter(tags=["auth"])
 TOKEN_LENGTH = 100
+SIGN_INS_PER_MINUTE = 10  # per client address: a person asks once or twice; a script trying addresses, often
 ACCEPTED = {"detail": "If this address has an account, a sign-in link is on its way; it works once, for 15 minutes."}
 SessionId = Annotated[str, Path(max_length=36)]  # a session's or a token's id (a UUID)
 
@@ -35,7 +37,7 @@ class Me(Caller):
                                                      "session cookie (none when asking with an API token)")
 
 
-@router.post("/auth/sign-in", status_code=202,
+@router.post("/auth/sign-in", status_code=202, dependencies=[Depends(Throttled("sign-in", SIGN_INS_PER_MINUTE))],
              summary="Ask for a sign-in link by mail; the same answer whether or not the address has an account")
 async def ask_for_link(request: SignInRequest, rpc: Rpc):
     await rpc.members.request_sign_in(request.to_wire())
