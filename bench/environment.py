@@ -54,8 +54,9 @@ def bench_stack() -> Iterator[Settings]:
         yield running.settings
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) a process and every process below it has used so far."""
+def cpu_seconds(*pids: int) -> float:
+    """CPU time (user + system) these processes and every process below them have used so far (one pass
+    over /proc, however many are asked for)."""
     tick = os.sysconf("SC_CLK_TCK")
     stats = {}
     for entry in Path("/proc").iterdir():
@@ -65,7 +66,7 @@ def cpu_seconds(pid: int) -> float:
             except OSError:
                 continue
             stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
-    tree, grown = {pid}, True
+    tree, grown = set(pids), True
     while grown:  # uvicorn's workers are children of the gateway process
         below = {child for child, (parent, _) in stats.items() if parent in tree} - tree
         tree |= below

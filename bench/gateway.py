@@ -63,9 +63,9 @@ def quiet(running: Running, most_busy: float = 0.1, longest: float = 120.0) -> N
     pids = [process.pid for process in running.stack.processes.values()]
     deadline = time.monotonic() + longest
     while time.monotonic() < deadline:
-        before = sum(cpu_seconds(pid) for pid in pids)
+        before = cpu_seconds(*pids)
         time.sleep(1.0)
-        if sum(cpu_seconds(pid) for pid in pids) - before < most_busy:
+        if cpu_seconds(*pids) - before < most_busy:
             return
     print(f"(the stack was still busy after {longest:.0f} s)")
 

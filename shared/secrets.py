@@ -29,12 +29,18 @@ def link_secret(purpose: str, link_id: str, nonce: str, secret_key: str) -> str:
     return hmac.new(secret_key.encode(), f"{purpose}:{link_id}:{nonce}".encode(), hashlib.sha256).hexdigest()
 
 
+def normalised_email(email: str) -> str:
+    """An address as Tsunagu compares it: case, surrounding spaces and full-width characters (NFKC) make
+    no difference."""
+    return unicodedata.normalize("NFKC", email).strip().lower()
+
+
 def email_digest(email: str | None) -> str | None:
-    """What `member_erased` carries instead of the address; services match their rows against it.
-    Case, surrounding spaces and full-width characters (NFKC) make no difference."""
+    """What `member_erased` carries instead of the address; services match their rows against it,
+    normalised as `normalised_email` does."""
     if not email or not email.strip():
         return None
-    return hashlib.sha256(unicodedata.normalize("NFKC", email).strip().lower().encode()).hexdigest()
+    return hashlib.sha256(normalised_email(email).encode()).hexdigest()
 
 
 def name_digest(name: str | None) -> str | None:

@@ -4,13 +4,26 @@ sign-in link for one (also mailed to it)."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from pydantic import ValidationError
 
-from shared.contracts.identity import AccountDraft, AccountView, Grant
+from shared.contracts.identity import AccountDraft, AccountView, Grant, sign_in_url
 from shared.errors import TsunaguError
 from shared.rpc import RpcPool
 from shared.settings import load_settings
+
+
+@contextmanager
+def _members(amqp_uri: str) -> Iterator:
+    """The members service, over one standalone proxy for this command."""
+    pool = RpcPool(amqp_uri, 1, timeout=30)
+    try:
+        with pool.services() as rpc:
+            yield rpc.members
+    finally:
+        pool.close()
 
 
 def describe(account: AccountView) -> str:
@@ -29,44 +42,30 @@ def add(email: str, role: str, regions: list[str], networks: list[str], groups: 
     except ValidationError as exc:
         print(f"not added: {'; '.join(error['msg'] for error in exc.errors())}", file=sys.stderr)
         return 2
-    pool = RpcPool(load_settings().amqp_uri, 1, timeout=30)
     try:
-        with pool.services() as rpc:
-            account = AccountView.model_validate(rpc.members.add_account(draft.to_wire()))
+        with _members(load_settings().amqp_uri) as members:
+            account = AccountView.model_validate(members.add_account(draft.to_wire()))
     except TsunaguError as exc:
         print(f"not added: {exc}", file=sys.stderr)
         return 2
-    finally:
-        pool.close()
     print(describe(account))
     return 0
 
 
 def list_all() -> int:
-    pool = RpcPool(load_settings().amqp_uri, 1, timeout=30)
-    try:
-        with pool.services() as rpc:
-            for account in rpc.members.list_accounts():
-                print(describe(AccountView.model_validate(account)))
-    finally:
-        pool.close()
+    with _members(load_settings().amqp_uri) as members:
+        for account in members.list_accounts():
+            print(describe(AccountView.model_validate(account)))
     return 0
-
-
-def sign_in_url(settings, token: str) -> str:
-    return f"{settings.gateway_url}/auth/sign-in?token={token}"
 
 
 def link(email: str, language: str) -> int:
     settings = load_settings()
-    pool = RpcPool(settings.amqp_uri, 1, timeout=30)
     try:
-        with pool.services() as rpc:
-            token = rpc.members.issue_sign_in_link(email, language)
+        with _members(settings.amqp_uri) as members:
+            token = members.issue_sign_in_link(email, language)
     except TsunaguError as exc:
         print(f"no link: {exc}", file=sys.stderr)
         return 2
-    finally:
-        pool.close()
-    print(f"{sign_in_url(settings, token)}   (one use, 15 minutes; also mailed to {email})")
+    print(f"{sign_in_url(settings.gateway_url, token)}   (one use, 15 minutes; also mailed to {email})")
     return 0

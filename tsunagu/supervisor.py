@@ -9,10 +9,10 @@ import signal
 import threading
 import time
 
+from shared.contracts.identity import sign_in_url
 from shared.rpc import RpcPool
 from shared.settings import KEPT_SECRETS, SERVICE_NAMES, LocalState, Settings, load_settings
 from tsunagu import demo
-from tsunagu.accounts import sign_in_url
 from tsunagu.stack import Stack, prepare_var_dir
 
 
@@ -33,22 +33,15 @@ def _load_demo_once(settings: Settings) -> None:
     pool = RpcPool(settings.amqp_uri, 1, timeout=30)
     try:
         loaded = demo.load(pool)
+        # a link to sign in as each demo account (one use, 15 minutes; each is in the mail sink too)
+        with pool.services() as rpc:
+            links = [(email, sign_in_url(settings.gateway_url, rpc.members.issue_sign_in_link(email, "en")))
+                     for email in loaded["accounts"]]
     finally:
         pool.close()
     marker.write_text(f"{loaded}\n")
     print(f"  demo data loaded: {len(loaded['groups'])} member groups, {len(loaded['events'])} events "
           f"(announced to the general list), {len(loaded['accounts'])} accounts")
-    _print_sign_in_links(settings, loaded["accounts"])
-
-
-def _print_sign_in_links(settings: Settings, emails: list[str]) -> None:
-    """A link to sign in as each demo account (one use, 15 minutes; each is in the mail sink too)."""
-    pool = RpcPool(settings.amqp_uri, 1, timeout=30)
-    try:
-        with pool.services() as rpc:
-            links = [(email, sign_in_url(settings, rpc.members.issue_sign_in_link(email, "en"))) for email in emails]
-    finally:
-        pool.close()
     print("  sign in as (each link: one use, 15 minutes; `tsunagu accounts link EMAIL` makes another):")
     for email, url in links:
         print(f"    {email:<32} {url}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.gateway.sessions import COOKIE, caller
@@ -47,7 +47,7 @@ async def require_organizer(request: Request, credentials: Credentials) -> None:
         return
     detail = ("organizer endpoints need a session, 'Authorization: Bearer <personal API token>' or the "
               "organizer token" if credentials is None else "the organizer token is not valid")
-    raise HTTPException(401, detail, headers={"WWW-Authenticate": 'Bearer realm="tsunagu"'})
+    raise Unauthenticated(detail)
 
 
 async def is_organizer(request: Request, credentials: Credentials) -> bool:

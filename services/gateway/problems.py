@@ -15,11 +15,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from services.gateway.throttle import TooManyRequests
 from shared.contracts.base import field_and_message
 from shared.errors import TsunaguError
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_SECONDS = "5"  # what a client is told to wait after a 503
+HEADERS_BY_STATUS = {401: {"WWW-Authenticate": 'Bearer realm="tsunagu"'}, 503: {"Retry-After": RETRY_AFTER_SECONDS}}
 log = logging.getLogger(__name__)
 
 
@@ -93,9 +95,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(TsunaguError)
     async def _domain(request: Request, exc: TsunaguError):
         extensions = {"errors": [{"field": exc.field, "message": exc.detail}]} if exc.field else {}
-        headers = ({"Retry-After": RETRY_AFTER_SECONDS} if exc.status == 503
-                   else {"Retry-After": str(getattr(exc, "retry_after", RETRY_AFTER_SECONDS))} if exc.status == 429
-                   else {"WWW-Authenticate": 'Bearer realm="tsunagu"'} if exc.status == 401 else None)
+        headers = ({"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests)
+                   else HEADERS_BY_STATUS.get(exc.status))
         return problem(request, exc.status, exc.detail, headers=headers, **extensions)
 
     @app.exception_handler(ServiceUnavailable)

@@ -14,14 +14,14 @@ from shared.bus.commands import IDEMPOTENCY_KEY, MAX_KEY_LENGTH
 from shared.errors import Invalid, TsunaguError
 
 
-class Caller(Protocol):
+class RpcClient(Protocol):
     """What the routes need of the bus (services/gateway/bus.py; the unit tests' FakeBus)."""
 
     async def call(self, service: str, method: str, args: tuple | list = (), kwargs: dict | None = None, *,
                    context: dict | None = None, timeout: float | None = None) -> Any: ...
 
 
-async def call_service(bus: Caller, service: str, method: str, *args, context: dict | None = None,
+async def call_service(bus: RpcClient, service: str, method: str, *args, context: dict | None = None,
                        timeout: float | None = None, **kwargs) -> Any:
     try:
         return await bus.call(service, method, args, kwargs, context=context, timeout=timeout)
@@ -39,7 +39,7 @@ class Services:
     """`await services.events.get_event(id)` inside a route: reads like the RPC it is. Every call
     carries the request's idempotency key, so a command the bus delivers twice runs once."""
 
-    def __init__(self, bus: Caller, context: dict | None = None):
+    def __init__(self, bus: RpcClient, context: dict | None = None):
         self._bus = bus
         self._context = context
 
@@ -48,7 +48,7 @@ class Services:
 
 
 class _Service:
-    def __init__(self, bus: Caller, name: str, context: dict | None):
+    def __init__(self, bus: RpcClient, name: str, context: dict | None):
         self._bus = bus
         self._name = name
         self._context = context

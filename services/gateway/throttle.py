@@ -54,5 +54,7 @@ class Throttled:
 
     async def __call__(self, request: Request) -> None:
         throttles: dict[str, Throttle] = request.app.state.throttles
-        throttle = throttles.setdefault(self.name, Throttle(self.per_minute))
+        throttle = throttles.get(self.name)
+        if throttle is None:
+            throttle = throttles[self.name] = Throttle(self.per_minute)
         throttle.check(request.client.host if request.client else "unknown")

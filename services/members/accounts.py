@@ -6,7 +6,6 @@ account adds only the roles it does not hold yet.
 """
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -19,12 +18,9 @@ from services.members.models import AccountRow, AccountSessionRow, ApiTokenRow, 
 from shared.contracts.base import Event, utcnow
 from shared.contracts.identity import AccountDraft, AccountView, Grant
 from shared.errors import NotFound
+from shared.secrets import normalised_email
 
 _BY_EMAIL = select(AccountRow).where(AccountRow.email == bindparam("email"))
-
-
-def normalised_email(email: str) -> str:
-    return unicodedata.normalize("NFKC", email).strip().lower()
 
 
 def account_view(row: AccountRow) -> AccountView:
@@ -49,9 +45,15 @@ def add_account(session: Session, draft: AccountDraft) -> AccountView:
     return account_view(row)
 
 
-def account_for_email(session: Session, email: str) -> AccountView:
+def enabled_account(session: Session, email: str) -> AccountRow | None:
+    """The account of this address, unless there is none or it is disabled."""
     row = session.execute(_BY_EMAIL, {"email": normalised_email(email)}).scalar_one_or_none()
-    if row is None or row.disabled_at is not None:
+    return row if row is not None and row.disabled_at is None else None
+
+
+def account_for_email(session: Session, email: str) -> AccountView:
+    row = enabled_account(session, email)
+    if row is None:
         raise NotFound("no account for that address", "email")
     return account_view(row)
 

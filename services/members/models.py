@@ -128,7 +128,7 @@ class AccountRow(Base):
     __tablename__ = "accounts"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)  # as accounts.normalised_email makes it
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # as shared.secrets.normalised_email makes it
     grants: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from services.members.accounts import account_view, normalised_email, revoke_owned
+from services.members.accounts import account_view, enabled_account, revoke_owned
 from services.members.models import AccountRow, AccountSessionRow, SignInLinkRow, outbox
 from shared.contracts.identity import (
     SIGN_IN_LINK_PURPOSE,
@@ -34,8 +34,6 @@ LINK_LIFETIME = timedelta(minutes=15)
 SIGN_INS_PER_HOUR = 3
 SESSION_LIFETIME = timedelta(days=14)  # slides with use
 
-_ACCOUNT_BY_EMAIL = select(AccountRow).where(AccountRow.email == bindparam("email"),
-                                             AccountRow.disabled_at.is_(None))
 _RECENT_LINKS = select(func.count()).select_from(SignInLinkRow).where(
     SignInLinkRow.account_id == bindparam("account_id"), SignInLinkRow.created_at > bindparam("since"))
 _LINK_BY_HASH = select(SignInLinkRow).where(SignInLinkRow.token_hash == bindparam("token_hash")).with_for_update()
@@ -43,7 +41,7 @@ _LINK_BY_HASH = select(SignInLinkRow).where(SignInLinkRow.token_hash == bindpara
 
 def request_sign_in(session: Session, request: SignInRequest, secret_key: str, now: datetime) -> None:
     """Mail a sign-in link to the address if it has an account and is under its hourly limit."""
-    account = session.execute(_ACCOUNT_BY_EMAIL, {"email": normalised_email(str(request.email))}).scalar()
+    account = enabled_account(session, str(request.email))
     if account is None:
         return
     recent = session.execute(_RECENT_LINKS, {"account_id": account.id, "since": now - timedelta(hours=1)}).scalar_one()
@@ -54,7 +52,7 @@ def request_sign_in(session: Session, request: SignInRequest, secret_key: str, n
 def issue_sign_in_link(session: Session, email: str, language: str, secret_key: str, now: datetime) -> str:
     """A sign-in link's secret for the one who runs the system (`tsunagu accounts link`, the demo), mailed
     to the address too; no hourly limit: whoever can call this can make accounts anyway."""
-    account = session.execute(_ACCOUNT_BY_EMAIL, {"email": normalised_email(email)}).scalar()
+    account = enabled_account(session, email)
     if account is None:
         raise NotFound("no account for that address", "email")
     return _issue_link(session, account, language, secret_key, now)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from services.notifications import domain, rendering
 from shared.contracts.events import RegistrationStatus
-from shared.contracts.identity import SIGN_IN_LINK_PURPOSE
+from shared.contracts.identity import SIGN_IN_LINK_PURPOSE, sign_in_url
 from shared.secrets import link_secret
 from shared.settings import Settings
 
@@ -51,7 +51,7 @@ def _confirm_url(c: Composing) -> str:
 def _sign_in_url(c: Composing) -> str:
     token = link_secret(SIGN_IN_LINK_PURPOSE, c.delivery.context["link_id"], c.delivery.context["nonce"],
                         c.settings.secret_key)
-    return f"{c.settings.gateway_url}/auth/sign-in?token={token}"
+    return sign_in_url(c.settings.gateway_url, token)
 
 
 EVENT_ANNOUNCEMENT = MailKind(

@@ -100,6 +100,12 @@ class Caller(Contract):
 
 
 SIGN_IN_LINK_PURPOSE = "sign-in"  # shared.secrets.link_secret's purpose for sign-in links
+SIGN_IN_PAGE = "/auth/sign-in"  # the gateway's page a sign-in link opens
+
+
+def sign_in_url(gateway_url: str, token: str) -> str:
+    """The link a person is given (by mail, or printed by the command line) to sign in."""
+    return f"{gateway_url}{SIGN_IN_PAGE}?token={token}"
 
 
 class SignInRequest(Contract):

@@ -82,7 +82,7 @@ class FakeServices:
 
 
 class FakeBus:
-    """What the routes call (services.gateway.rpc.Caller): the fake services, in the event loop."""
+    """What the routes call (services.gateway.rpc.RpcClient): the fake services, in the event loop."""
 
     def __init__(self, services: FakeServices):
         self._services = services

@@ -15,6 +15,7 @@ from services.gateway.pages import page
 from services.gateway.sessions import Session, SignedInCaller, ended_session_cookie, session, session_cookie
 from services.gateway.throttle import Throttled
 from shared.contracts.identity import (
+    SIGN_IN_PAGE,
     ApiTokenIssued,
     ApiTokenRequest,
     ApiTokenView,
@@ -37,14 +38,14 @@ class Me(Caller):
                                                      "session cookie (none when asking with an API token)")
 
 
-@router.post("/auth/sign-in", status_code=202, dependencies=[Depends(Throttled("sign-in", SIGN_INS_PER_MINUTE))],
+@router.post(SIGN_IN_PAGE, status_code=202, dependencies=[Depends(Throttled("sign-in", SIGN_INS_PER_MINUTE))],
              summary="Ask for a sign-in link by mail; the same answer whether or not the address has an account")
 async def ask_for_link(request: SignInRequest, rpc: Rpc):
     await rpc.members.request_sign_in(request.to_wire())
     return ACCEPTED
 
 
-@router.get("/auth/sign-in", response_class=HTMLResponse, include_in_schema=False)
+@router.get(SIGN_IN_PAGE, response_class=HTMLResponse, include_in_schema=False)
 def sign_in_page(token: Annotated[str, Query(max_length=TOKEN_LENGTH)]):
     return page("サインイン / Sign in", f"""<h1>つなぐにサインイン / Sign in to Tsunagu</h1>
 <form method="post" action="/auth/sign-in/complete"><input type="hidden" name="token" value="{escape(token)}">
