@@ -59,7 +59,7 @@ def bare_smtplib(settings: Settings, count: int) -> float:
 
 
 def run(settings: Settings) -> dict:
-    pool = RpcPool(settings.amqp_uri, 1, timeout=300)
+    pool = RpcPool.for_operator(settings, timeout=300)
     try:
         with pool.services() as rpc:
             rpc.notifications.create_list({"slug": "bench-magazine", "name": {"ja": "会報", "en": "Magazine"}})

@@ -10,26 +10,42 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Iterator
+from datetime import timedelta
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy
 
 import shared.bus.remote_errors  # noqa: F401 — registers the domain errors, so they arrive as themselves
+from shared.bus.requester import Voucher
+from shared.contracts.identity import OPERATOR
 from shared.errors import TsunaguError
+from shared.settings import Settings
 
 log = logging.getLogger(__name__)
+OPERATOR_CLAIM_LIFETIME = timedelta(minutes=15)  # an import or the demo makes many calls with one claim
 
 
 class RpcPool:
-    def __init__(self, amqp_uri: str, size: int = 8, timeout: float = 10.0):
+    """`claim` makes the context that says who is asking, fresh for each use (services refuse calls that
+    need somebody without it); `RpcPool.for_operator` is the command line's."""
+
+    def __init__(self, amqp_uri: str, size: int = 8, timeout: float = 10.0,
+                 claim: Callable[[], dict[str, str]] | None = None):
         self._config = {"AMQP_URI": amqp_uri, "serializer": "json", "ACCEPT": ["json"]}
         self._timeout = timeout
+        self._claim = claim
         self._idle: queue.LifoQueue[ClusterRpcProxy] = queue.LifoQueue()
         self._size = size
         self._lock = threading.Lock()
         self._closed = False
+
+    @classmethod
+    def for_operator(cls, settings: Settings, size: int = 1, timeout: float = 30.0) -> RpcPool:
+        """Calls made from the host by whoever runs the system (shared.contracts.identity.OPERATOR)."""
+        voucher = Voucher(settings.secret_key, OPERATOR_CLAIM_LIFETIME)
+        return cls(settings.amqp_uri, size, timeout, claim=lambda: voucher.context(OPERATOR))
 
     def _new(self) -> ClusterRpcProxy:
         proxy = ClusterRpcProxy(self._config, timeout=self._timeout)
@@ -47,7 +63,7 @@ class RpcPool:
             proxy = self._new()
         # The context lives on the proxy's worker context, read at each call: set it for this use only.
         proxy._worker_ctx.data.clear()
-        proxy._worker_ctx.data.update(context or {})
+        proxy._worker_ctx.data.update({**(self._claim() if self._claim else {}), **(context or {})})
         try:
             yield proxy._proxy  # the ServiceProxy namespace ClusterRpcProxy.start() returns
         except (TsunaguError, RemoteError):

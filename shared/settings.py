@@ -26,8 +26,8 @@ class LocalState(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TSUNAGU_", extra="ignore")
 
     var_dir: Path = Field(Path("var"), description="Where local state lives: SQLite files, broker data, mail")
-    organizer_token: str = Field("", description="Bearer token organizers use; make run generates one")
-    secret_key: str = Field("", description="Signs links in mail (unsubscribe); make run generates one")
+    secret_key: str = Field("", description="Signs links in mail, session cookies and the claims services "
+                                            "trust; make run generates one")
 
 
 class Settings(LocalState):
@@ -109,8 +109,6 @@ class Settings(LocalState):
             raise ValueError(f"TSUNAGU_SECRET_KEY must be a random value of at least {MIN_SECRET_KEY_LENGTH} "
                              f"characters (e.g. `openssl rand -hex 32`); make run generates one in var/secret-key")
         if self.environment is Environment.PRODUCTION:
-            if len(self.organizer_token) < 24:
-                raise ValueError("TSUNAGU_ORGANIZER_TOKEN must be set to a long random value in production")
             if self.amqp_password == "guest":
                 raise ValueError("TSUNAGU_AMQP_PASSWORD must not be the default in production")
         return self
@@ -145,7 +143,7 @@ class Settings(LocalState):
         }
 
 
-KEPT_SECRETS = {"organizer_token": "organizer-token", "secret_key": "secret-key"}  # field: file in VAR_DIR
+KEPT_SECRETS = {"secret_key": "secret-key"}  # field: file in VAR_DIR
 
 
 def load_settings(**overrides) -> Settings:

@@ -6,6 +6,15 @@ import uuid
 
 from shared.contracts.base import utcnow
 from shared.contracts.events import EventView
+from shared.contracts.identity import Caller, Grant, Role
+
+SECRETARIAT = Caller(account_id="acc-secretariat", email="secretariat@example.org",
+                     grants=(Grant(role=Role.SECRETARIAT),))
+
+
+def organizer(*regions: str, networks: tuple[str, ...] = ()) -> Caller:
+    return Caller(account_id=f"acc-organizer-{'-'.join(regions + networks)}", email="organizer@example.org",
+                  grants=(Grant(role=Role.ORGANIZER, regions=regions, networks=networks),))
 
 
 def event_view(**overrides) -> EventView:

@@ -12,13 +12,13 @@ from pydantic import ValidationError
 from shared.contracts.identity import AccountDraft, AccountView, Grant, sign_in_url
 from shared.errors import TsunaguError
 from shared.rpc import RpcPool
-from shared.settings import load_settings
+from shared.settings import Settings, load_settings
 
 
 @contextmanager
-def _members(amqp_uri: str) -> Iterator:
-    """The members service, over one standalone proxy for this command."""
-    pool = RpcPool(amqp_uri, 1, timeout=30)
+def _members(settings: Settings) -> Iterator:
+    """The members service, over one standalone proxy for this command, as the operator."""
+    pool = RpcPool.for_operator(settings)
     try:
         with pool.services() as rpc:
             yield rpc.members
@@ -43,7 +43,7 @@ def add(email: str, role: str, regions: list[str], networks: list[str], groups: 
         print(f"not added: {'; '.join(error['msg'] for error in exc.errors())}", file=sys.stderr)
         return 2
     try:
-        with _members(load_settings().amqp_uri) as members:
+        with _members(load_settings()) as members:
             account = AccountView.model_validate(members.add_account(draft.to_wire()))
     except TsunaguError as exc:
         print(f"not added: {exc}", file=sys.stderr)
@@ -53,7 +53,7 @@ def add(email: str, role: str, regions: list[str], networks: list[str], groups: 
 
 
 def list_all() -> int:
-    with _members(load_settings().amqp_uri) as members:
+    with _members(load_settings()) as members:
         for account in members.list_accounts():
             print(describe(AccountView.model_validate(account)))
     return 0
@@ -62,7 +62,7 @@ def list_all() -> int:
 def link(email: str, language: str) -> int:
     settings = load_settings()
     try:
-        with _members(settings.amqp_uri) as members:
+        with _members(settings) as members:
             token = members.issue_sign_in_link(email, language)
     except TsunaguError as exc:
         print(f"no link: {exc}", file=sys.stderr)

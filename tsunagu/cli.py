@@ -81,7 +81,7 @@ def _demo_data(_args) -> int:
     from shared.rpc import RpcPool
     from shared.settings import load_settings
     from tsunagu import demo
-    pool = RpcPool(load_settings().amqp_uri, 1)
+    pool = RpcPool.for_operator(load_settings())
     try:
         print(demo.load(pool))
     finally:

@@ -10,7 +10,7 @@ from shared.settings import load_settings
 
 
 def run(slug: str, path: Path, dry_run: bool) -> int:
-    pool = RpcPool(load_settings().amqp_uri, 1, timeout=300)
+    pool = RpcPool.for_operator(load_settings(), timeout=300)
     try:
         with pool.services() as rpc:
             report = rpc.notifications.import_subscribers(slug, base64.b64encode(path.read_bytes()).decode(), dry_run)

@@ -19,7 +19,7 @@ def _bar(done: int, total: int, width: int = 30) -> str:
 
 
 def run(path: Path, dry_run: bool) -> int:
-    pool = RpcPool(load_settings().amqp_uri, 1, timeout=120)
+    pool = RpcPool.for_operator(load_settings(), timeout=120)
     try:
         with pool.services() as rpc:
             try:

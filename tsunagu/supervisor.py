@@ -17,8 +17,8 @@ from tsunagu.stack import Stack, prepare_var_dir
 
 
 def keep_local_secrets(state: LocalState) -> None:
-    """Makes the organizer token and the secret key that are not set in the environment, once, and keeps
-    them in var/ (where load_settings finds them)."""
+    """Makes the secrets that are not set in the environment (the secret key), once, and keeps them in
+    var/ (where load_settings finds them)."""
     for name, file_name in KEPT_SECRETS.items():
         path = state.var_dir / file_name
         if not getattr(state, name) and not (path.is_file() and path.read_text().strip()):
@@ -30,7 +30,7 @@ def _load_demo_once(settings: Settings) -> None:
     marker = settings.var_dir / "demo-data.loaded"
     if marker.exists():
         return
-    pool = RpcPool(settings.amqp_uri, 1, timeout=30)
+    pool = RpcPool.for_operator(settings)
     try:
         loaded = demo.load(pool)
         # a link to sign in as each demo account (one use, 15 minutes; each is in the mail sink too)
@@ -83,7 +83,6 @@ Tsunagu is running.
   RabbitMQ admin     http://127.0.0.1:{settings.amqp_management_port}  (guest / guest)
   Mail sink          smtp://{settings.smtp_host}:{settings.smtp_port} → {settings.mail_dir.resolve()}
   Logs               {stack.log_dir}
-  Organizer token    {settings.organizer_token}   (also in {settings.var_dir / 'organizer-token'})
 Press Ctrl-C to stop.""", flush=True)
         while not stop.wait(1.0):
             for name, code in stack.exited().items():

@@ -28,6 +28,7 @@ from services.events.registrations import load_registration
 from services.events.views import event_view
 from shared.contracts.base import utcnow
 from shared.contracts.events import NAMED_FEEDS, PRIVATE_FEED_TITLE, EventView, RegistrationStatus
+from shared.contracts.identity import Caller
 from shared.contracts.vocabulary import EventStatus
 from shared.db import rows_changed
 from shared.errors import NotFound
@@ -96,11 +97,11 @@ def event_feed(session: Session, event_id: str, lang: str | None, base_url: str,
     return ical.serialise(cal, max(written_since(session), event.updated_at))
 
 
-def issue_private_feed(session: Session, registration_id: str, manage_token: str | None, organizer: bool,
+def issue_private_feed(session: Session, registration_id: str, manage_token: str | None, who: Caller | None,
                        feed_secret: tuple[str, str] | None = None) -> str:
     """A new secret feed for the registrant's email; any earlier one stops working. `feed_secret`: its
     token and the hash kept of it (new_secret() when not given)."""
-    registration = load_registration(session, registration_id, manage_token, organizer)
+    registration = load_registration(session, registration_id, manage_token, who)
     now = utcnow()
     session.execute(update(CalendarFeedRow).where(CalendarFeedRow.email == registration.email,
                                                   CalendarFeedRow.revoked_at.is_(None)).values(revoked_at=now))
@@ -110,8 +111,9 @@ def issue_private_feed(session: Session, registration_id: str, manage_token: str
     return token
 
 
-def revoke_private_feed(session: Session, registration_id: str, manage_token: str | None, organizer: bool) -> int:
-    registration = load_registration(session, registration_id, manage_token, organizer)
+def revoke_private_feed(session: Session, registration_id: str, manage_token: str | None,
+                        who: Caller | None) -> int:
+    registration = load_registration(session, registration_id, manage_token, who)
     return rows_changed(session, update(CalendarFeedRow).where(
         CalendarFeedRow.email == registration.email, CalendarFeedRow.revoked_at.is_(None)).values(revoked_at=utcnow()))
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from services.events import domain
 from services.events.models import EventRow, FeedDeparture, RegistrationRow, SessionRow, outbox
 from services.events.views import event_view
+from shared.authority import may_organize, organizer_of
 from shared.contracts.base import parse_contract, utcnow
 from shared.contracts.events import (
     EventCancelled,
@@ -26,6 +27,7 @@ from shared.contracts.events import (
     MigrantsDayDraft,
     SessionDraft,
 )
+from shared.contracts.identity import Caller
 from shared.contracts.vocabulary import EventKind, EventStatus
 from shared.errors import Conflict, Invalid, NotFound
 
@@ -264,8 +266,23 @@ def complete_event(session: Session, event_id: str) -> EventView:
     return view
 
 
-def get_event(session: Session, event_id: str, organizer: bool = False) -> EventView:
-    return event_view(load_event(session, event_id) if organizer else load_public_event(session, event_id))
+def get_event(session: Session, event_id: str, viewer: Caller | None = None) -> EventView:
+    """The event; one never published only for its organizers (NotFound for anyone else)."""
+    row = load_event(session, event_id)
+    if not (is_public(row) or may_organize(viewer, row.region, row.networks)):
+        raise NotFound(f"no event {event_id}", "event_id")
+    return event_view(row)
+
+
+def organizer_of_event(session: Session, event_id: str, who: Caller | None) -> Caller:
+    """`who`, if they organize the event's region or one of its networks (401/403 otherwise)."""
+    row = load_event(session, event_id)
+    return organizer_of(who, row.region, row.networks, f"the event {event_id}")
+
+
+def _visible_to(rows: Iterable[EventRow], viewer: Caller | None) -> list[EventView]:
+    """Published events, and drafts only for those who organize them."""
+    return [event_view(row) for row in rows if is_public(row) or may_organize(viewer, row.region, row.networks)]
 
 
 def _filtered(query: Select, filters: EventFilter) -> Select:
@@ -289,10 +306,9 @@ def _filtered(query: Select, filters: EventFilter) -> Select:
     return query
 
 
-def list_events(session: Session, filters: EventFilter) -> list[EventView]:
+def list_events(session: Session, filters: EventFilter, viewer: Caller | None = None) -> list[EventView]:
     query = _filtered(select(EventRow), filters).order_by(EventRow.starts_at)
-    rows: Iterable[EventRow] = session.execute(query).scalars()
-    return [event_view(row) for row in rows]
+    return _visible_to(session.execute(query).scalars(), viewer)
 
 
 def create_migrants_day(session: Session, draft: MigrantsDayDraft) -> list[EventView]:
@@ -302,11 +318,11 @@ def create_migrants_day(session: Session, draft: MigrantsDayDraft) -> list[Event
 
 
 def events_between(session: Session, start: datetime, end: datetime, region: str | None,
-                   include_drafts: bool) -> list[EventView]:
+                   include_drafts: bool, viewer: Caller | None = None) -> list[EventView]:
     """The calendar view: everything that happens in [start, end), cancelled ones flagged, not hidden."""
     query = select(EventRow).where(EventRow.starts_at < end, EventRow.ends_at > start)
     if region:
         query = query.where(EventRow.region == region)
     if not include_drafts:
         query = query.where(PUBLIC)
-    return [event_view(row) for row in session.execute(query.order_by(EventRow.starts_at)).scalars()]
+    return _visible_to(session.execute(query.order_by(EventRow.starts_at)).scalars(), viewer)

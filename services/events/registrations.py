@@ -15,6 +15,7 @@ from services.events import domain
 from services.events.models import EventRow, MemberGroupSeen, RegistrationRow, SessionRow, outbox
 from services.events.operations import is_public, load_event
 from services.events.views import registration_view
+from shared.authority import may_organize, organizer_of
 from shared.contracts.base import utcnow
 from shared.contracts.events import (
     Attendee,
@@ -36,6 +37,7 @@ from shared.contracts.events import (
     RegistrationWaitlisted,
     SessionNeeds,
 )
+from shared.contracts.identity import Caller
 from shared.contracts.members import MemberJoined, MemberLeft
 from shared.contracts.vocabulary import EventStatus
 from shared.errors import Invalid, NotFound
@@ -223,27 +225,38 @@ def promote_waiting(session: Session, event: EventRow, now: datetime) -> list[st
     return chosen
 
 
-def load_registration(session: Session, registration_id: str, token: str | None, organizer: bool,
-                       for_update: bool = False) -> RegistrationRow:
+def load_registration(session: Session, registration_id: str, token: str | None, who: Caller | None,
+                      for_update: bool = False) -> RegistrationRow:
+    """The registration, for its registrant (the link's token), the event's organizers and, for a
+    delegation, its member group's contacts."""
     row = session.get(RegistrationRow, registration_id)
-    if row is None or not (organizer or secret_matches(token, row.manage_token_hash)):
+    if row is None or (who is None and not secret_matches(token, row.manage_token_hash)):
         # The same answer for "no such registration" and "wrong token": ids cannot be probed.
         raise NotFound(f"no registration {registration_id} for this link", "registration_id")
+    if not secret_matches(token, row.manage_token_hash):
+        _check_may_manage(session, row, who)
     if for_update:
         load_event(session, row.event_id, for_update=True)  # the event's lock guards its places
         session.refresh(row)
     return row
 
 
+def _check_may_manage(session: Session, row: RegistrationRow, who: Caller) -> None:
+    if row.member_group_id and who.speaks_for(row.member_group_id):
+        return
+    event = load_event(session, row.event_id)
+    organizer_of(who, event.region, event.networks, f"the registration {row.id}")
+
+
 def get_registration(session: Session, registration_id: str, token: str | None,
-                     organizer: bool) -> RegistrationView:
-    row = load_registration(session, registration_id, token, organizer)
+                     who: Caller | None) -> RegistrationView:
+    row = load_registration(session, registration_id, token, who)
     return registration_view(row, _waitlist_position(session, row))
 
 
 def cancel_registration(session: Session, registration_id: str, token: str | None,
-                        organizer: bool) -> RegistrationView:
-    row = load_registration(session, registration_id, token, organizer, for_update=True)
+                        who: Caller | None) -> RegistrationView:
+    row = load_registration(session, registration_id, token, who, for_update=True)
     domain.check_can_cancel(S(row.status))
     event = load_event(session, row.event_id, for_update=True)
     now = utcnow()
@@ -254,8 +267,10 @@ def cancel_registration(session: Session, registration_id: str, token: str | Non
     return registration_view(row)
 
 
-def decide_pending(session: Session, registration_id: str, approve: bool) -> RegistrationView:
-    row = load_registration(session, registration_id, None, organizer=True, for_update=True)
+def decide_pending(session: Session, registration_id: str, approve: bool, who: Caller | None) -> RegistrationView:
+    row = load_registration(session, registration_id, None, who, for_update=True)
+    event = load_event(session, row.event_id)
+    organizer_of(who, event.region, event.networks, f"approving the registration {registration_id}")
     domain.check_pending(S(row.status))
     event = load_event(session, row.event_id, for_update=True)
     now = utcnow()
@@ -268,11 +283,12 @@ def decide_pending(session: Session, registration_id: str, approve: bool) -> Reg
     return registration_view(row, _waitlist_position(session, row))
 
 
-def update_attendees(session: Session, registration_id: str, token: str | None, organizer: bool,
+def update_attendees(session: Session, registration_id: str, token: str | None, who: Caller | None,
                      update: AttendeesUpdate) -> RegistrationView:
-    row = load_registration(session, registration_id, token, organizer, for_update=True)
+    row = load_registration(session, registration_id, token, who, for_update=True)
     event = load_event(session, row.event_id)
-    domain.check_attendees_editable(utcnow(), None if organizer else event.attendee_names_deadline,
+    organizing = may_organize(who, event.region, event.networks)  # organizers may rename after the deadline
+    domain.check_attendees_editable(utcnow(), None if organizing else event.attendee_names_deadline,
                                     S(row.status))
     if len(update.attendees) > row.places:
         raise Invalid(f"{len(update.attendees)} attendees for {row.places} places", "attendees")

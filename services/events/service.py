@@ -17,7 +17,9 @@ from services.events import erasure, feeds, models, operations, registrations
 from shared.bus.commands import Commands
 from shared.bus.inbox import Inbox
 from shared.bus.relay import OutboxRelay
+from shared.bus.requester import Requester
 from shared.bus.subscriptions import subscribe
+from shared.authority import organizer_of
 from shared.contracts.base import parse_contract
 from shared.contracts.events import (
     AttendeesUpdate,
@@ -44,6 +46,7 @@ class EventsService(Pingable):
     relay = OutboxRelay(models.outbox)
     inbox = Inbox(models.inbox)
     commands = Commands(models.commands)
+    asking = Requester()
 
     @subscribe(MemberJoined)
     def record_member_joined(self, payload: dict) -> None:
@@ -62,6 +65,7 @@ class EventsService(Pingable):
     @rpc
     def create_event(self, draft: dict) -> dict:
         command = parse_contract(EventDraft, draft)
+        organizer_of(self.asking.organizer(), command.region, command.networks, "a new event")
         with self.db.begin() as session:
             return self.commands.once(session, "create_event", draft,
                                       lambda: operations.create_event(session, command).to_wire())
@@ -69,6 +73,9 @@ class EventsService(Pingable):
     @rpc
     def create_migrants_day(self, draft: dict) -> list[dict]:
         command = parse_contract(MigrantsDayDraft, draft)
+        who = self.asking.organizer()
+        for local in command.local_drafts():
+            organizer_of(who, local.region, local.networks, f"a Migrants Day event in {local.region}")
         with self.db.begin() as session:
             return self.commands.once(session, "create_migrants_day", draft,
                                       lambda: _wire(operations.create_migrants_day(session, command)))
@@ -76,51 +83,71 @@ class EventsService(Pingable):
     @rpc
     def update_event(self, event_id: str, patch: dict) -> dict:
         command = parse_contract(EventPatch, patch)
+        who = self.asking.organizer()
         with self.db.begin() as session:
+            operations.organizer_of_event(session, event_id, who)
             return self.commands.once(session, "update_event", [event_id, patch],
-                                      lambda: operations.update_event(session, event_id, command).to_wire())
+                                      lambda: self._update_in_scope(session, event_id, command, who))
+
+    @staticmethod
+    def _update_in_scope(session, event_id: str, command: EventPatch, who) -> dict:
+        view = operations.update_event(session, event_id, command)
+        # moved to another region or networks: those must be the organizer's too (else it rolls back)
+        organizer_of(who, view.region, view.networks, f"the event {event_id} as changed")
+        return view.to_wire()
 
     @rpc
     def publish_event(self, event_id: str, force: bool = False) -> dict:
+        who = self.asking.organizer()
         with self.db.begin() as session:
+            operations.organizer_of_event(session, event_id, who)
             return self.commands.once(session, "publish_event", [event_id, force],
                                       lambda: operations.publish_event(session, event_id, force).to_wire())
 
     @rpc
     def cancel_event(self, event_id: str, reason: str | None = None) -> dict:
+        who = self.asking.organizer()
         with self.db.begin() as session:
+            operations.organizer_of_event(session, event_id, who)
             return self.commands.once(session, "cancel_event", [event_id, reason],
                                       lambda: operations.cancel_event(session, event_id, reason).to_wire())
 
     @rpc
     def postpone_event(self, event_id: str, starts_at: str | None = None, ends_at: str | None = None) -> dict:
+        who = self.asking.organizer()
         with self.db.begin() as session:
+            operations.organizer_of_event(session, event_id, who)
             return self.commands.once(session, "postpone_event", [event_id, starts_at, ends_at], lambda: (
                 operations.postpone_event(session, event_id, _moment(starts_at), _moment(ends_at)).to_wire()))
 
     @rpc
     def complete_event(self, event_id: str) -> dict:
+        who = self.asking.organizer()
         with self.db.begin() as session:
+            operations.organizer_of_event(session, event_id, who)
             return self.commands.once(session, "complete_event", [event_id],
                                       lambda: operations.complete_event(session, event_id).to_wire())
 
     @rpc
-    def get_event(self, event_id: str, organizer: bool = False) -> dict:
-        """The event; a never-published one only for organizers (NotFound for anyone else)."""
+    def get_event(self, event_id: str) -> dict:
+        """The event; a never-published one only for its organizers (NotFound for anyone else)."""
+        viewer = self.asking.anyone()
         with self.db() as session:
-            return operations.get_event(session, event_id, organizer).to_wire()
+            return operations.get_event(session, event_id, viewer).to_wire()
 
     @rpc
     def list_events(self, filters: dict | None = None) -> list[dict]:
         command = parse_contract(EventFilter, filters or {})
+        viewer = self.asking.anyone()
         with self.db() as session:
-            return _wire(operations.list_events(session, command))
+            return _wire(operations.list_events(session, command, viewer))
 
     @rpc
     def schedule(self, start: str, end: str, region: str | None = None, include_drafts: bool = False) -> list[dict]:
+        viewer = self.asking.anyone()
         with self.db() as session:
             return _wire(operations.events_between(session, datetime.fromisoformat(start), datetime.fromisoformat(end),
-                                                   region, include_drafts))
+                                                   region, include_drafts, viewer))
 
     # --- registrations --------------------------------------------------------------------------
     @rpc
@@ -132,44 +159,53 @@ class EventsService(Pingable):
                 session, event_id, command, manage_secret).to_wire(), secret_fields=("manage_token",))
 
     @rpc
-    def get_registration(self, registration_id: str, token: str | None = None, organizer: bool = False) -> dict:
+    def get_registration(self, registration_id: str, token: str | None = None) -> dict:
+        who = self.asking.anyone()
         with self.db() as session:
-            return registrations.get_registration(session, registration_id, token, organizer).to_wire()
+            return registrations.get_registration(session, registration_id, token, who).to_wire()
 
     @rpc
-    def cancel_registration(self, registration_id: str, token: str | None = None, organizer: bool = False) -> dict:
+    def cancel_registration(self, registration_id: str, token: str | None = None) -> dict:
+        who = self.asking.anyone()
         with self.db.begin() as session:
-            return self.commands.once(session, "cancel_registration", [registration_id, token, organizer], lambda: (
-                registrations.cancel_registration(session, registration_id, token, organizer).to_wire()))
+            return self.commands.once(session, "cancel_registration", [registration_id, token], lambda: (
+                registrations.cancel_registration(session, registration_id, token, who).to_wire()))
 
     @rpc
     def decide_registration(self, registration_id: str, approve: bool) -> dict:
+        who = self.asking.organizer()
         with self.db.begin() as session:
-            return self.commands.once(session, "decide_registration", [registration_id, approve],
-                                      lambda: registrations.decide_pending(session, registration_id, approve).to_wire())
+            return self.commands.once(session, "decide_registration", [registration_id, approve], lambda: (
+                registrations.decide_pending(session, registration_id, approve, who).to_wire()))
 
     @rpc
-    def update_attendees(self, registration_id: str, update: dict, token: str | None = None,
-                         organizer: bool = False) -> dict:
+    def update_attendees(self, registration_id: str, update: dict, token: str | None = None) -> dict:
         command = parse_contract(AttendeesUpdate, update)
+        who = self.asking.anyone()
         with self.db.begin() as session:
-            return self.commands.once(session, "update_attendees", [registration_id, update, token, organizer],
+            return self.commands.once(session, "update_attendees", [registration_id, update, token],
                                       lambda: registrations.update_attendees(
-                                          session, registration_id, token, organizer, command).to_wire())
+                                          session, registration_id, token, who, command).to_wire())
 
     @rpc
     def list_registrations(self, event_id: str) -> list[dict]:
+        who = self.asking.organizer()
         with self.db() as session:
+            operations.organizer_of_event(session, event_id, who)
             return _wire(registrations.list_registrations(session, event_id))
 
     @rpc
     def registrations_csv(self, event_id: str) -> str:
+        who = self.asking.organizer()
         with self.db() as session:
+            operations.organizer_of_event(session, event_id, who)
             return registrations.registrations_csv(session, event_id)
 
     @rpc
     def needs_summary(self, event_id: str) -> list[dict]:
+        who = self.asking.organizer()
         with self.db() as session:
+            operations.organizer_of_event(session, event_id, who)
             return _wire(registrations.needs_summary(session, event_id))
 
 
@@ -187,18 +223,20 @@ class EventsService(Pingable):
                                      request.get("kind"), request.get("network"))
 
     @rpc
-    def issue_private_feed(self, registration_id: str, token: str | None = None, organizer: bool = False) -> str:
+    def issue_private_feed(self, registration_id: str, token: str | None = None) -> str:
         feed_secret = self.commands.secret("issue_private_feed", "token")
+        who = self.asking.anyone()
         with self.db.begin() as session:
-            return self.commands.once(session, "issue_private_feed", [registration_id, token, organizer], lambda: {
-                "token": feeds.issue_private_feed(session, registration_id, token, organizer, feed_secret)},
+            return self.commands.once(session, "issue_private_feed", [registration_id, token], lambda: {
+                "token": feeds.issue_private_feed(session, registration_id, token, who, feed_secret)},
                 secret_fields=("token",))["token"]
 
     @rpc
-    def revoke_private_feed(self, registration_id: str, token: str | None = None, organizer: bool = False) -> int:
+    def revoke_private_feed(self, registration_id: str, token: str | None = None) -> int:
+        who = self.asking.anyone()
         with self.db.begin() as session:
-            return self.commands.once(session, "revoke_private_feed", [registration_id, token, organizer],
-                                      lambda: feeds.revoke_private_feed(session, registration_id, token, organizer))
+            return self.commands.once(session, "revoke_private_feed", [registration_id, token],
+                                      lambda: feeds.revoke_private_feed(session, registration_id, token, who))
 
 
 def _moment(value: str | None) -> datetime | None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp
 
 from services.gateway import docs, problems
+from services.gateway.access import authorize, check_every_route_has_a_rule
 from services.gateway.api_tokens import ApiTokens
 from services.gateway.body_limit import BodyLimit
 from services.gateway.bus import Bus
@@ -16,6 +17,7 @@ from services.gateway.openapi import build_openapi
 from services.gateway.routers import auth, events, feeds, health, lists, members, registrations
 from services.gateway.security_headers import SecurityHeaders
 from services.gateway.sessions import RenewedSessionCookie, SessionGuard
+from shared.bus.requester import Voucher
 from shared.settings import Settings, load_settings
 
 
@@ -55,13 +57,14 @@ def create_app(settings: Settings | None = None, bus: Bus | None = None) -> Fast
         app.state.session_guard.attach(app.state.bus)
         app.state.api_tokens = ApiTokens()
         app.state.api_tokens.attach(app.state.bus)
+        app.state.voucher = Voucher(settings.secret_key)
         await app.state.bus.start(BUS_START_WAIT)
         try:
             yield
         finally:
             await app.state.bus.stop()
 
-    app = Gateway(settings, title="Tsunagu", version="0.1.0", lifespan=lifespan,
+    app = Gateway(settings, title="Tsunagu", version="0.1.0", lifespan=lifespan, dependencies=[Depends(authorize)],
                   description="Events, members and mail for a network of migrant-support groups. "
                               "Every error is `application/problem+json` (RFC 9457).")
     problems.install(app)
@@ -79,6 +82,7 @@ def create_app(settings: Settings | None = None, bus: Bus | None = None) -> Fast
         return {"name": "Tsunagu", "health": "/health", "events": "/events", "schedule": "/schedule",
                 "feeds": "/feeds", "directory": "/directory", "api_docs": "/docs"}
 
+    check_every_route_has_a_rule(app)
     return app
 
 

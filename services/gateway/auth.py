@@ -1,67 +1,69 @@
-"""Who may act as an organizer: a person whose roles include `secretariat` or `organizer`, signed in
-(session cookie, with its CSRF token for changes) or with a personal API token (sessions.py); and, until
-every script has moved to personal tokens, the shared TSUNAGU_ORGANIZER_TOKEN. Which regions and
-networks an organizer may act in is decided per route (to come with the route table).
+"""Who is asking at the gateway, for the routes: a person signed in (session cookie, with its CSRF token
+for changes) or with a personal API token (sessions.py), or nobody. Every call a route makes carries
+that person to the services as a signed claim (deps.py); the services decide, from the claim, what the
+person may see and do within their scope. The gateway only turns away, before any call, those who
+cannot be allowed at all: nobody where somebody is needed, and a person without an organizing role on
+an organizer's route.
 
 The dependencies are async: FastAPI runs a plain def dependency in a worker thread, which costs a
 request more than the check itself.
 """
 from __future__ import annotations
 
-import hmac
-from typing import Annotated
-
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Request
+from fastapi.security import HTTPBearer
 
 from services.gateway.sessions import COOKIE, caller
-from shared.contracts.identity import API_TOKEN_PREFIX, Caller, Role
+from shared.contracts.identity import API_TOKEN_PREFIX, Caller
 from shared.errors import Forbidden, Unauthenticated
 
-_bearer = HTTPBearer(auto_error=False, description="A personal API token (tsu_…), or the shared organizer token")
-Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-ORGANIZING_ROLES = frozenset({Role.SECRETARIAT, Role.ORGANIZER})
+# Declared for the OpenAPI document (the "Authorize" button); the header is read by sessions.caller.
+bearer = HTTPBearer(auto_error=False, description="A personal API token (tsu_…), made at POST /auth/tokens")
+NOT_A_TOKEN = ("'Authorization: Bearer' takes a personal API token (tsu_…); make one at POST /auth/tokens "
+               "when signed in")
 
 
-def _shared_token_matches(request: Request, credentials: HTTPAuthorizationCredentials | None) -> bool:
-    expected = request.app.state.settings.organizer_token
-    return bool(expected and credentials and credentials.scheme.lower() == "bearer"
-                and hmac.compare_digest(credentials.credentials.encode(), expected.encode()))
+def _bearer_token(request: Request) -> str | None:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" else None
 
 
-def _names_a_person(request: Request, credentials: HTTPAuthorizationCredentials | None) -> bool:
-    personal_token = credentials is not None and credentials.credentials.startswith(API_TOKEN_PREFIX)
-    return personal_token or COOKIE in request.cookies
+async def someone(request: Request) -> Caller:
+    """The person asking; 401 for nobody, or a token or session that is not valid."""
+    token = _bearer_token(request)
+    if token is not None and not token.startswith(API_TOKEN_PREFIX):
+        raise Unauthenticated(NOT_A_TOKEN)
+    if token is None and COOKIE not in request.cookies:
+        raise Unauthenticated("this needs somebody: sign in (a link from POST /auth/sign-in), or send "
+                              "'Authorization: Bearer <personal API token>'")
+    return await caller(request)
 
 
-def _organizes(who: Caller) -> bool:
-    return any(grant.role in ORGANIZING_ROLES for grant in who.grants)
-
-
-async def require_organizer(request: Request, credentials: Credentials) -> None:
-    if _shared_token_matches(request, credentials):
-        return
-    if _names_a_person(request, credentials):
-        if not _organizes(await caller(request)):  # 401 for a token or session that is not valid
-            raise Forbidden("this needs the organizer or secretariat role, which your account does not have")
-        return
-    detail = ("organizer endpoints need a session, 'Authorization: Bearer <personal API token>' or the "
-              "organizer token" if credentials is None else "the organizer token is not valid")
-    raise Unauthenticated(detail)
-
-
-async def is_organizer(request: Request, credentials: Credentials) -> bool:
-    """For public routes that show organizers more (drafts) or let them act (cancel a registration). A
-    wrong token is refused; a session cookie that is not (or no longer) valid, or sent without its CSRF
-    token on a change, only means the public view (a registrant's own manage link still works)."""
-    if credentials is not None and not credentials.credentials.startswith(API_TOKEN_PREFIX):
-        await require_organizer(request, credentials)  # the shared token, or a 401
-        return True
-    if credentials is not None:
-        return _organizes(await caller(request))  # a personal token that is not valid is a 401
+async def anyone(request: Request) -> Caller | None:
+    """The person asking, or None. A token that is not valid is refused (a script should learn at once);
+    a session cookie that is not (or no longer) valid, or sent without its CSRF token on a change, only
+    means the public view (a registrant's own manage link still works)."""
+    if _bearer_token(request) is not None:
+        return await someone(request)
     if COOKIE not in request.cookies:
-        return False
+        return None
     try:
-        return _organizes(await caller(request))
+        return await caller(request)
     except (Unauthenticated, Forbidden):
-        return False
+        return None
+
+
+async def organizer(request: Request) -> Caller:
+    """A person with an organizing role (secretariat or organizer, in whatever scope: the service checks
+    the scope of what they touch); 401 for nobody, 403 for another role."""
+    who = await someone(request)
+    if not who.is_organizing:
+        raise Forbidden("this needs the organizer or secretariat role, which your account does not have")
+    return who
+
+
+async def secretariat(request: Request) -> Caller:
+    who = await someone(request)
+    if not who.is_secretariat:
+        raise Forbidden("this needs the secretariat role, which your account does not have")
+    return who

@@ -1,14 +1,29 @@
-"""What routes ask FastAPI for, named once: `rpc: Rpc` to call the services, `_: Organizer` for
-organizer-only routes, `organizer: MaybeOrganizer` where organizers see more."""
+"""What routes ask FastAPI for, named once: `rpc: Rpc` to call the services (as the person asking),
+`who: Asker` for that person (services/gateway/access.py decides who may call each route)."""
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
-from services.gateway.auth import is_organizer, require_organizer
-from services.gateway.rpc import Services, services
+from services.gateway.access import Asker
+from services.gateway.rpc import Services, idempotency_key
+from shared.bus.commands import IDEMPOTENCY_KEY
+
+__all__ = ["Asker", "Rpc"]
+
+
+async def services(request: Request, who: Asker) -> Services:
+    """Every call carries the request's idempotency key (a command the bus delivers twice runs once)
+    and, when someone is asking, the signed claim that says who (the services decide from it)."""
+    # async: FastAPI runs a plain def dependency in a thread, which costs more than the call itself
+    context: dict[str, str] = {}
+    key = idempotency_key(request)
+    if key:
+        context[IDEMPOTENCY_KEY] = key
+    if who is not None:
+        context.update(request.app.state.voucher.context(who))
+    return Services(request.app.state.bus, context or None)
+
 
 Rpc = Annotated[Services, Depends(services)]
-Organizer = Annotated[None, Depends(require_organizer)]
-MaybeOrganizer = Annotated[bool, Depends(is_organizer)]

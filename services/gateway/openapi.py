@@ -1,8 +1,8 @@
 """The OpenAPI document names every error a route can answer, with the problem+json body it really sends.
 
 Errors are decided here, in one place, from what each route is — not written into every router:
-- 401 where a route reads the organizer token (organizer-only routes, and public routes that show
-  organizers more: a wrong token is refused there too);
+- 401 and 403 where a route reads who is asking (every rule in access.py but `anyone`): nobody
+  where somebody is needed, or a token or session that is not valid; a role or scope the caller lacks;
 - 404 where a path names something (`{event_id}`…); 409 for the routes in CONFLICTS;
 - 413 where a body can be sent (POST, PUT, PATCH); 422 where parameters or a body are read;
 - 503 where a service is called (every route but those in NO_SERVICE_CALLS); 500 everywhere.
@@ -22,10 +22,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from starlette.routing import BaseRoute
 
-from services.gateway.auth import is_organizer, require_organizer
+from services.gateway.access import Who, rule_for
 from services.gateway.problems import PROBLEM_JSON, Problem
-from services.gateway.rpc import SAFE_METHODS
-from services.gateway.sessions import caller, session
 from services.gateway.throttle import Throttled
 
 # Routes whose use case can refuse because of the current state (a clash, a status, a duplicate).
@@ -50,9 +48,10 @@ CONFLICTS: frozenset[tuple[str, str]] = frozenset({
 NO_SERVICE_CALLS: frozenset[str] = frozenset({"/", "/feeds"})
 WITH_BODY = {"POST", "PUT", "PATCH"}
 ERRORS = {
-    401: "No organizer token or session where one is needed, or one that is not valid",
-    403: "Not allowed to this caller: a role it lacks, or a change made with the session cookie without its "
-         "X-CSRF-Token",
+    401: "Nobody signed in (no session, no personal API token) where somebody is needed, or a session or "
+         "token that is not valid",
+    403: "Not allowed to this caller: a role or scope it lacks, or a change made with the session cookie "
+         "without its X-CSRF-Token",
     404: "Nothing here with this id (or nothing this caller may see)",
     409: "Refused because of the current state; `detail` and `errors` say what clashes",
     413: "The body is larger than this path accepts (`limit_bytes`)",
@@ -89,10 +88,8 @@ def errors_of(route: RouteContext, method: str) -> list[int]:
     other_params = any(d.query_params or d.header_params or d.body_params for d in dependants)
     statuses = [500]
     calls = {d.call for d in dependants}
-    if calls & {require_organizer, is_organizer, session, caller}:
-        statuses.append(401)
-    if require_organizer in calls or (session in calls and method not in SAFE_METHODS):
-        statuses.append(403)
+    if rule_for(method, route.path).who is not Who.PUBLIC:
+        statuses.extend((401, 403))
     if path_params:
         statuses.append(404)
     if (method, route.path) in CONFLICTS:

@@ -76,9 +76,3 @@ def idempotency_key(request: Request) -> str | None:
         raise Invalid(f"{IDEMPOTENCY_HEADER} is 1 to {MAX_KEY_LENGTH} printable ASCII characters "
                       "(a UUID is a good choice)", IDEMPOTENCY_HEADER)
     return given
-
-
-async def services(request: Request) -> Services:
-    # async: FastAPI runs a plain def dependency in a thread, which costs more than the call itself
-    key = idempotency_key(request)
-    return Services(request.app.state.bus, {IDEMPOTENCY_KEY: key} if key else None)

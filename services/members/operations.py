@@ -8,13 +8,14 @@ from datetime import date, timedelta
 from enum import Enum
 from functools import partial
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import ColumnElement, delete, false, insert, or_, select, true
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from services.members import domain, erasure
 from services.members.models import ImportJobRow, MemberLanguage, MemberNetwork, MemberRow, MembershipRow, outbox
 from shared.contracts.base import parse_contract, utcnow
+from shared.contracts.identity import Caller
 from shared.contracts.members import (
     ERASED_NAME,
     DirectoryEntry,
@@ -207,12 +208,27 @@ def get_member(session: Session, member_id: str) -> MemberView:
     return member_view(load_member(session, member_id))
 
 
-def directory(session: Session, query: DirectoryQuery, organizer: bool) -> list[DirectoryEntry] | list[MemberView]:
+def in_scope_of(viewer: Caller) -> ColumnElement[bool]:
+    """The members an organizer may see in full: those of their regions or sharing one of their networks
+    (the secretariat: all)."""
+    if viewer.is_secretariat:
+        return true()
+    regions, networks = viewer.organized_scope()
+    if not (regions or networks):
+        return false()
+    return or_(MemberRow.region.in_(sorted(regions)),
+               MemberRow.id.in_(select(MemberNetwork.member_id).where(MemberNetwork.network.in_(sorted(networks)))))
+
+
+def directory(session: Session, query: DirectoryQuery,
+              viewer: Caller | None = None) -> list[DirectoryEntry] | list[MemberView]:
     """Public callers: only listed entries, only their public fields — and found only by those: a name,
     region or network someone did not choose to show can neither be searched for nor sort them.
-    Organizers: everything, by every field."""
+    Organizers: everything of the members in their scope, by every field."""
+    organizer = viewer is not None and viewer.is_organizing
     statement = select(MemberRow).where(MemberRow.erased_at.is_(None))
     if organizer:
+        statement = statement.where(in_scope_of(viewer))
         text, region = MemberRow.search_text, MemberRow.region
         networks, languages = select(MemberNetwork.member_id), select(MemberLanguage.member_id)
     else:
@@ -257,10 +273,11 @@ def _name_of(row: MemberRow) -> str:
     return row.display_name or choose_text(row.name or {}, "ja")
 
 
-def renewals(session: Session, due_before: date) -> list[RenewalView]:
+def renewals(session: Session, due_before: date, viewer: Caller) -> list[RenewalView]:
     rows = session.execute(select(MembershipRow, MemberRow).join(MemberRow, MembershipRow.member_id == MemberRow.id)
                            .where(MembershipRow.renewal_due_on.is_not(None), MembershipRow.renewal_due_on < due_before,
-                                  MemberRow.erased_at.is_(None)).order_by(MembershipRow.renewal_due_on)).all()
+                                  MemberRow.erased_at.is_(None), in_scope_of(viewer))
+                           .order_by(MembershipRow.renewal_due_on)).all()
     return [RenewalView(membership_id=m.id, member_id=member.id, member_kind=member.member_kind, name=_name_of(member),
                         renewal_due_on=m.renewal_due_on, dues_status=m.dues_status) for m, member in rows]
 
@@ -329,7 +346,7 @@ def erase(session: Session, member_id: str) -> MemberView:
     return member_view(row)
 
 
-def all_members(session: Session) -> list[MemberView]:
-    rows = session.execute(select(MemberRow).where(MemberRow.erased_at.is_(None))
+def all_members(session: Session, viewer: Caller) -> list[MemberView]:
+    rows = session.execute(select(MemberRow).where(MemberRow.erased_at.is_(None), in_scope_of(viewer))
                            .order_by(MemberRow.member_kind, MemberRow.created_at)).scalars()
     return [member_view(row) for row in rows]

@@ -17,8 +17,10 @@ from services.members import accounts, api_tokens, importer, imports, models, op
 from services.members.import_runner import ImportRunner
 from shared.bus.commands import Commands
 from shared.bus.relay import OutboxRelay
+from shared.bus.requester import Requester
+from shared.authority import organizer_of
 from shared.contracts.base import field_and_message, parse_contract, utcnow
-from shared.contracts.identity import AccountDraft, ApiTokenRequest, SignInRequest
+from shared.contracts.identity import AccountDraft, ApiTokenRequest, Caller, SignInRequest
 from shared.contracts.members import (
     DirectoryQuery,
     IndividualDraft,
@@ -26,6 +28,7 @@ from shared.contracts.members import (
     MemberGroupDraft,
     MemberPatch,
     MembershipDraft,
+    MemberView,
 )
 from shared.db import SETTINGS_KEY, Database, Sessions
 from shared.erasure import reclaim_erased_space
@@ -46,6 +49,12 @@ def _day(value: str | None, field: str = "date") -> date:
         raise Invalid(field_and_message((), exc.errors()[0]["msg"])[1], field) from None
 
 
+def _in_scope(member: MemberView, who: Caller) -> MemberView:
+    """The member, if `who` organizes their region or one of their networks (403 otherwise)."""
+    organizer_of(who, member.region, member.networks, f"the member {member.id}")
+    return member
+
+
 class MembersService(Pingable):
     name = "members"
 
@@ -54,10 +63,12 @@ class MembersService(Pingable):
     commands = Commands(models.commands)
     import_runner = ImportRunner()
     config = Config()
+    asking = Requester()
 
     @rpc
     def create_group(self, draft: dict) -> dict:
         command = parse_contract(MemberGroupDraft, draft)
+        organizer_of(self.asking.organizer(), command.region, command.networks, "a new member group")
         with self.db.begin() as session:
             return self.commands.once(session, "create_group", draft,
                                       lambda: operations.create_group(session, command).to_wire())
@@ -65,48 +76,60 @@ class MembersService(Pingable):
     @rpc
     def create_individual(self, draft: dict) -> dict:
         command = parse_contract(IndividualDraft, draft)
+        organizer_of(self.asking.organizer(), command.region, command.networks, "a new individual member")
         with self.db.begin() as session:
             return self.commands.once(session, "create_individual", draft,
                                       lambda: operations.create_individual(session, command).to_wire())
 
     @rpc
     def get_member(self, member_id: str) -> dict:
+        who = self.asking.organizer()
         with self.db() as session:
-            return operations.get_member(session, member_id).to_wire()
+            return _in_scope(operations.get_member(session, member_id), who).to_wire()
 
     @rpc
     def patch_member(self, member_id: str, patch: dict) -> dict:
         command = parse_contract(MemberPatch, patch)
+        who = self.asking.organizer()
         with self.db.begin() as session:
-            return self.commands.once(session, "patch_member", [member_id, patch],
-                                      lambda: operations.patch_member(session, member_id, command).to_wire())
+            _in_scope(operations.get_member(session, member_id), who)
+            # moved out of the organizer's scope: refused, and the change rolls back
+            return self.commands.once(session, "patch_member", [member_id, patch], lambda: _in_scope(
+                operations.patch_member(session, member_id, command), who).to_wire())
 
     @rpc
     def add_membership(self, member_id: str, draft: dict, today: str | None = None) -> dict:
         command = parse_contract(MembershipDraft, draft)
+        who = self.asking.organizer()
         with self.db.begin() as session:
+            _in_scope(operations.get_member(session, member_id), who)
             return self.commands.once(session, "add_membership", [member_id, draft, today], lambda: (
                 operations.add_membership(session, member_id, command, _day(today, "today")).to_wire()))
 
     @rpc
-    def directory(self, query: dict, organizer: bool = False) -> list[dict]:
+    def directory(self, query: dict) -> list[dict]:
+        """Public entries for everyone; organizers see the members of their scope in full."""
         command = parse_contract(DirectoryQuery, query)
+        viewer = self.asking.anyone()
         with self.db() as session:
-            return [entry.to_wire() for entry in operations.directory(session, command, organizer)]
+            return [entry.to_wire() for entry in operations.directory(session, command, viewer)]
 
     @rpc
     def stats(self, as_of: str | None = None) -> dict:
+        self.asking.organizer()  # counts only: no one's record
         with self.db() as session:
             return operations.stats(session, _day(as_of, "as_of")).to_wire()
 
     @rpc
     def renewals(self, due_before: str) -> list[dict]:
+        who = self.asking.organizer()
         with self.db() as session:
-            return [view.to_wire() for view in operations.renewals(session, _day(due_before, "due_before"))]
+            return [view.to_wire() for view in operations.renewals(session, _day(due_before, "due_before"), who)]
 
     @rpc
     def start_import(self, content_base64: str, dry_run: bool = False, today: str | None = None) -> dict:
         """Queue a CSV import (ImportJobView); the import thread works through it in the background."""
+        self.asking.secretariat()  # an import may touch every region's members
         data = base64.b64decode(content_base64)
         with self.db.begin() as session:
             return self.commands.once(session, "start_import", [content_base64, dry_run, today], lambda: imports.start(
@@ -114,17 +137,22 @@ class MembersService(Pingable):
 
     @rpc
     def import_job(self, job_id: str) -> dict:
+        self.asking.secretariat()
         with self.db() as session:
             return imports.job_view(session, job_id).to_wire()
 
     @rpc
     def export_csv(self) -> str:
+        """Every member the caller may see in full: the secretariat all, an organizer their scope's."""
+        who = self.asking.organizer()
         with self.db() as session:
-            return importer.export(operations.all_members(session))
+            return importer.export(operations.all_members(session, who))
 
     @rpc
     def erase(self, member_id: str) -> dict:
+        who = self.asking.organizer()
         with self.db.begin() as session:
+            _in_scope(operations.get_member(session, member_id), who)
             erased = self.commands.once(session, "erase", [member_id],
                                         lambda: operations.erase(session, member_id).to_wire())
         reclaim_erased_space(self.db.engine)
@@ -133,17 +161,20 @@ class MembersService(Pingable):
     @rpc
     def add_account(self, draft: dict) -> dict:
         command = parse_contract(AccountDraft, draft)
+        self.asking.secretariat()
         with self.db.begin() as session:
             return self.commands.once(session, "add_account", draft,
                                       lambda: accounts.add_account(session, command).to_wire())
 
     @rpc
     def account_for_email(self, email: str) -> dict:
+        self.asking.secretariat()
         with self.db() as session:
             return accounts.account_for_email(session, email).to_wire()
 
     @rpc
     def list_accounts(self) -> list[dict]:
+        self.asking.secretariat()
         with self.db() as session:
             return [account.to_wire() for account in accounts.list_accounts(session)]
 
@@ -157,6 +188,7 @@ class MembersService(Pingable):
     @rpc
     def issue_sign_in_link(self, email: str, language: str = "ja") -> str:
         """For the one who runs the system (command line, demo): the link's secret itself."""
+        self.asking.secretariat()
         with self.db.begin() as session:
             return sign_in.issue_sign_in_link(session, email, language, self.config[SETTINGS_KEY].secret_key,
                                               utcnow())
@@ -172,28 +204,34 @@ class MembersService(Pingable):
             return sign_in.refresh_session(session, session_id, utcnow()).to_wire()
 
     @rpc
-    def list_sessions(self, account_id: str) -> list[dict]:
+    def list_sessions(self) -> list[dict]:
+        """The caller's own sessions (so are the three below: their account is the claim's)."""
+        account_id = self.asking.someone().account_id
         with self.db() as session:
             return [view.to_wire() for view in sign_in.list_sessions(session, account_id, utcnow())]
 
     @rpc
-    def revoke_session(self, account_id: str, session_id: str) -> None:
+    def revoke_session(self, session_id: str) -> None:
+        account_id = self.asking.someone().account_id
         with self.db.begin() as session:
             sign_in.revoke_session(session, account_id, session_id, utcnow())
 
     @rpc
-    def create_api_token(self, account_id: str, request: dict) -> dict:
+    def create_api_token(self, request: dict) -> dict:
         command = parse_contract(ApiTokenRequest, request)
+        account_id = self.asking.someone().account_id
         with self.db.begin() as session:
             return api_tokens.create(session, account_id, command, utcnow()).to_wire()
 
     @rpc
-    def list_api_tokens(self, account_id: str) -> list[dict]:
+    def list_api_tokens(self) -> list[dict]:
+        account_id = self.asking.someone().account_id
         with self.db() as session:
             return [view.to_wire() for view in api_tokens.list_tokens(session, account_id)]
 
     @rpc
-    def revoke_api_token(self, account_id: str, token_id: str) -> None:
+    def revoke_api_token(self, token_id: str) -> None:
+        account_id = self.asking.someone().account_id
         with self.db.begin() as session:
             api_tokens.revoke(session, account_id, token_id, utcnow())
 
@@ -204,6 +242,7 @@ class MembersService(Pingable):
 
     @rpc
     def run_housekeeping(self, today: str | None = None) -> dict:
+        self.asking.secretariat()
         with self.db.begin() as session:
             return operations.housekeeping(session, _day(today, "today"))
 

@@ -22,9 +22,10 @@ from services.notifications.mail_kinds import (
     SUBSCRIPTION_CONFIRM,
 )
 from services.notifications.models import DeliveryRow, MailingListRow, MessageRow, ReminderRow, SubscriptionRow
+from shared.authority import organizer_of
 from shared.contracts.base import utcnow
 from shared.contracts.events import EventPublished, RegistrationChanged, RegistrationStatus
-from shared.contracts.identity import SignInRequested
+from shared.contracts.identity import Caller, SignInRequested
 from shared.contracts.members import MembershipRenewalDue
 from shared.contracts.notifications import (
     GENERAL_LIST,
@@ -61,6 +62,12 @@ def _list_by_slug(session: Session, slug: str) -> MailingListRow:
     if row is None:
         raise NotFound(f"no mailing list {slug!r}", "slug")
     return row
+
+
+def organizer_of_list(session: Session, slug: str, who: Caller | None) -> Caller:
+    """`who`, if they organize the list's region or network (the general list: the secretariat)."""
+    row = _list_by_slug(session, slug)
+    return organizer_of(who, row.region, [row.network] if row.network else [], f"the list {slug}")
 
 
 def create_list(session: Session, draft: MailingListDraft) -> MailingListView:

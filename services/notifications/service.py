@@ -22,7 +22,9 @@ from services.notifications.domain import announcement_key
 from services.notifications.mailer import Mailer
 from shared.bus.commands import Commands
 from shared.bus.inbox import Inbox
+from shared.bus.requester import Requester
 from shared.bus.subscriptions import subscribe
+from shared.authority import organizer_of
 from shared.contracts.base import parse_contract, utcnow
 from shared.contracts.events import (
     EventPublished,
@@ -58,6 +60,7 @@ class NotificationsService(Pingable):
     mailer = Mailer()
     commands = Commands(models.commands)
     config = Config()
+    asking = Requester()
 
     # --- what happens elsewhere --------------------------------------------------------------------
     @subscribe(EventPublished)
@@ -109,29 +112,39 @@ class NotificationsService(Pingable):
     @rpc
     def create_list(self, draft: dict) -> dict:
         command = parse_contract(MailingListDraft, draft)
+        organizer_of(self.asking.organizer(), command.region, [command.network] if command.network else [],
+                     f"the list {command.slug}")
         with self.db.begin() as session:
             return self.commands.once(session, "create_list", draft,
                                       lambda: operations.create_list(session, command).to_wire())
 
     @rpc
     def list_lists(self) -> list[dict]:
+        self.asking.organizer()  # names and counts, no one's address
         with self.db() as session:
             return [view.to_wire() for view in operations.list_lists(session)]
 
     @rpc
     def list_subscribers(self, slug: str) -> list[dict]:
+        who = self.asking.organizer()
         with self.db() as session:
+            operations.organizer_of_list(session, slug, who)
             return [view.to_wire() for view in operations.list_subscribers(session, slug)]
 
     @rpc
     def add_confirmed_subscribers(self, slug: str, subscribers: list[dict]) -> int:
         checked = [parse_contract(ConfirmedSubscriber, item) for item in subscribers]
+        who = self.asking.organizer()
         with self.db.begin() as session:
+            operations.organizer_of_list(session, slug, who)
             return self.commands.once(session, "add_confirmed_subscribers", [slug, subscribers],
                                       lambda: operations.add_confirmed_subscribers(session, slug, checked))
 
     @rpc
     def import_subscribers(self, slug: str, content_base64: str, dry_run: bool = False) -> dict:
+        who = self.asking.organizer()
+        with self.db() as session:
+            operations.organizer_of_list(session, slug, who)
         lines, problems, count = subscriber_import.parse(base64.b64decode(content_base64))
 
         def run() -> dict:
@@ -174,17 +187,21 @@ class NotificationsService(Pingable):
     @rpc
     def post_announcement(self, slug: str, draft: dict) -> dict:
         command = parse_contract(AnnouncementDraft, draft)
+        who = self.asking.organizer()
         with self.db.begin() as session:
+            operations.organizer_of_list(session, slug, who)
             return self.commands.once(session, "post_announcement", [slug, draft],
                                       lambda: operations.post_announcement(session, slug, command).to_wire())
 
     @rpc
     def announcement(self, announcement_id: str) -> dict:
+        self.asking.organizer()  # counts of deliveries, no one's address
         with self.db() as session:
             return operations.announcement_view(session, announcement_id).to_wire()
 
     @rpc
     def announcement_deliveries(self, event_id: str, revision: int) -> dict:
+        self.asking.organizer()
         with self.db() as session:
             return operations.delivery_counts(session, announcement_key(event_id, revision)).to_wire()
 
@@ -196,6 +213,7 @@ class NotificationsService(Pingable):
 
     @rpc
     def run_reminders(self, now: str | None = None) -> int:
+        self.asking.secretariat()
         with self.db.begin() as session:
             return operations.queue_due_reminders(session, datetime.fromisoformat(now) if now else utcnow())
 

@@ -84,6 +84,11 @@ class Caller(Contract):
     def is_secretariat(self) -> bool:
         return self.has(Role.SECRETARIAT)
 
+    @property
+    def is_organizing(self) -> bool:
+        """Whether they hold a role that runs events (in some scope): secretariat or organizer."""
+        return self.has(Role.SECRETARIAT) or self.has(Role.ORGANIZER)
+
     def organizes(self, region: Region | str | None, networks: tuple[str, ...] | list[str] = ()) -> bool:
         """Whether they may run an event of this region and these networks: the secretariat always, an
         organizer whose regions hold its region or whose networks meet its networks."""
@@ -93,11 +98,22 @@ class Caller(Contract):
                                                      or bool(set(networks) & set(grant.networks)))
                    for grant in self.grants)
 
+    def organized_scope(self) -> tuple[frozenset[str], frozenset[str]]:
+        """The regions and the networks they organize in (meaningless for the secretariat, who
+        organizes everywhere)."""
+        grants = [grant for grant in self.grants if grant.role is Role.ORGANIZER]
+        return (frozenset(region for grant in grants for region in grant.regions),
+                frozenset(network for grant in grants for network in grant.networks))
+
     def speaks_for(self, group_id: str) -> bool:
         """Whether they may act for this member group: the secretariat, or one of its contacts."""
         return self.is_secretariat or any(grant.role is Role.GROUP_CONTACT and group_id in grant.groups
                                           for grant in self.grants)
 
+
+# Who acts from the host's command line (`tsunagu accounts`, imports, the demo): whoever holds
+# TSUNAGU_SECRET_KEY can vouch for anyone, so the command line acts as the secretariat, under its own name.
+OPERATOR = Caller(account_id="operator", email="operator@localhost", grants=(Grant(role=Role.SECRETARIAT),))
 
 SIGN_IN_LINK_PURPOSE = "sign-in"  # shared.secrets.link_secret's purpose for sign-in links
 SIGN_IN_PAGE = "/auth/sign-in"  # the gateway's page a sign-in link opens

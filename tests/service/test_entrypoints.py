@@ -21,10 +21,13 @@ from services.members.service import MembersService
 from services.notifications import models as notification_models
 from services.notifications.service import NotificationsService
 from shared.bus.commands import CommandRun
+from shared.bus.requester import CALLER_CONTEXT, Asking, Voucher
+from shared.claims import Purpose, purpose_key
 from shared.db import Sessions, create_tables, make_engine
 from shared.errors import Invalid, NotFound
 from tests.conftest import ROOT
 from tests.integration.patience import PATIENCE
+from tests.samples import SECRETARIAT
 
 SECRET = "s" * 32
 DRAFT = {"kind": "workshop", "title": {"ja": "ワークショップ"}, "region": "kinki-kansai",
@@ -52,19 +55,29 @@ def commands_for(models, key: str | None = None) -> CommandRun:
     return CommandRun(models.commands.table, key, SECRET)
 
 
+def asking(caller=None) -> Asking:
+    """What a worker's `asking` is for a call that carried `caller`'s claim (or none)."""
+    claim = Voucher(SECRET).context(caller)[CALLER_CONTEXT] if caller else None
+    return Asking(claim, purpose_key(SECRET, Purpose.BUS_CALLER))
+
+
 def test_an_unknown_or_unpublished_event_is_the_not_found_the_gateway_answers_404(database):
-    events = worker_factory(EventsService, db=database(event_models), commands=commands_for(event_models))
-    draft = events.create_event(DRAFT)
+    sessions = database(event_models)
+    secretariat = worker_factory(EventsService, db=sessions, commands=commands_for(event_models),
+                                 asking=asking(SECRETARIAT))
+    public = worker_factory(EventsService, db=sessions, asking=asking())
+    draft = secretariat.create_event(DRAFT)
     with pytest.raises(NotFound) as unknown:
-        events.get_event("no-such-event")
+        public.get_event("no-such-event")
     assert unknown.value.status == 404 and unknown.value.field == "event_id"
     with pytest.raises(NotFound):
-        events.get_event(draft["id"])  # a draft is nobody's business but the organizers'
-    assert events.get_event(draft["id"], True)["status"] == "draft"
+        public.get_event(draft["id"])  # a draft is nobody's business but the organizers'
+    assert secretariat.get_event(draft["id"])["status"] == "draft"
 
 
 def test_a_contract_that_does_not_hold_is_refused_before_any_use_case_runs(database):
-    events = worker_factory(EventsService, db=database(event_models), commands=commands_for(event_models))
+    events = worker_factory(EventsService, db=database(event_models), commands=commands_for(event_models),
+                            asking=asking(SECRETARIAT))
     with pytest.raises(Invalid) as refused:
         events.create_event({**DRAFT, "ends_at": "2027-08-01T10:00"})
     assert refused.value.field == "ends_at"
@@ -73,17 +86,20 @@ def test_a_contract_that_does_not_hold_is_refused_before_any_use_case_runs(datab
 
 def test_a_command_sent_twice_with_one_idempotency_key_runs_once(database):
     sessions = database(member_models)
-    first = worker_factory(MembersService, db=sessions, commands=commands_for(member_models, "key-1"))
-    again = worker_factory(MembersService, db=sessions, commands=commands_for(member_models, "key-1"))
+    first = worker_factory(MembersService, db=sessions, commands=commands_for(member_models, "key-1"),
+                           asking=asking(SECRETARIAT))
+    again = worker_factory(MembersService, db=sessions, commands=commands_for(member_models, "key-1"),
+                           asking=asking(SECRETARIAT))
     created = first.create_group(GROUP)
     assert again.create_group(GROUP)["id"] == created["id"]
-    other = worker_factory(MembersService, db=sessions, commands=commands_for(member_models))
-    assert [m["id"] for m in other.directory({}, True)] == [created["id"]]
+    other = worker_factory(MembersService, db=sessions, commands=commands_for(member_models),
+                           asking=asking(SECRETARIAT))
+    assert [m["id"] for m in other.directory({})] == [created["id"]]
 
 
 def test_a_dry_run_subscriber_import_reports_what_it_would_do_and_keeps_nothing(database):
     notifications = worker_factory(NotificationsService, db=database(notification_models),
-                                   commands=commands_for(notification_models))
+                                   commands=commands_for(notification_models), asking=asking(SECRETARIAT))
     notifications.create_list({"slug": "magazine", "name": {"ja": "会報"}})
     csv = (b"email,language,consent_basis,consent_date\n"
            b"reader@example.org,ja,magazine_subscription,2020-04-01\n")

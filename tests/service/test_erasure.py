@@ -60,7 +60,7 @@ def test_an_erased_persons_waiting_place_is_withdrawn_and_nobody_hears_of_them_a
     with events_db.begin() as session:
         assert events_erasure.forget_member(session, erased()) == 1
     with events_db.begin() as session:  # the place frees up: the one who waited behind gets it
-        registrations.cancel_registration(session, first.id, first.manage_token, organizer=False)
+        registrations.cancel_registration(session, first.id, first.manage_token, None)
     with events_db() as session:
         statuses = {row.id: row.status for row in session.execute(select(events_models.RegistrationRow)).scalars()}
         assert (statuses[waiting.id], statuses[behind.id]) == ("cancelled", "confirmed")

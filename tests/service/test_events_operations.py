@@ -8,6 +8,7 @@ from shared.contracts import EVENT_TYPES
 from shared.contracts.base import parse_contract, utcnow
 from shared.contracts.events import EventDraft, EventFilter, EventPatch, MigrantsDayDraft
 from shared.errors import Conflict, Invalid, NotFound
+from tests.samples import SECRETARIAT, organizer
 
 FORUM = {
     "kind": "national_forum", "series": "national-forum", "edition": 8,
@@ -64,7 +65,7 @@ def test_a_failed_transaction_leaves_no_outbox_row(db):
         raise RuntimeError("the request failed after the change")
     assert outbox_rows(db) == []
     with db() as session:
-        assert operations.get_event(session, created.id, organizer=True).status == "draft"
+        assert operations.get_event(session, created.id, SECRETARIAT).status == "draft"
 
 
 def test_publishing_twice_is_a_conflict_and_announces_once(db):
@@ -162,8 +163,8 @@ def test_filters_and_the_calendar(db):
                                   starts_at="2027-09-01T10:00", ends_at="2027-09-01T17:00").id)
     create(db, title={"ja": "下書き"}, starts_at="2027-10-01T10:00", ends_at="2027-10-01T12:00", sessions=[])
     with db() as session:
-        def ids(**filters):
-            return [v.id for v in operations.list_events(session, EventFilter(**filters))]
+        def ids(viewer=None, **filters):
+            return [v.id for v in operations.list_events(session, EventFilter(**filters), viewer)]
         assert ids() == [forum.id, workshop.id]
         assert ids(kind="workshop") == [workshop.id]
         assert ids(region="chubu-tokai") == [forum.id]
@@ -171,7 +172,10 @@ def test_filters_and_the_calendar(db):
         assert ids(q="フォーラム") == [forum.id]  # partial match in Japanese text
         assert ids(q="八事") == [forum.id]  # the venue's address
         assert ids(starts_from=utcnow().replace(year=2027, month=7, day=1)) == [workshop.id]
-        assert len(ids(include_drafts=True)) == 3
+        assert len(ids(SECRETARIAT, include_drafts=True)) == 3
+        assert len(ids(include_drafts=True)) == 2  # drafts are their organizers' alone
+        assert len(ids(organizer("kanto"), include_drafts=True)) == 2  # the draft is Tokai's
+        assert len(ids(organizer("chubu-tokai"), include_drafts=True)) == 3
         june = operations.events_between(session, forum.starts_at - timedelta(days=1),
                                          forum.starts_at + timedelta(days=30), None, False)
         assert [v.id for v in june] == [forum.id]

@@ -80,8 +80,8 @@ def test_a_registrant_who_registers_again_sees_the_event_once(db):
     with db.begin() as session:
         first = registrations.register(session, event.id, request)
     with db.begin() as session:
-        registrations.cancel_registration(session, first.id, first.manage_token, organizer=False)
-        token = feeds.issue_private_feed(session, first.id, first.manage_token, organizer=False)
+        registrations.cancel_registration(session, first.id, first.manage_token, None)
+        token = feeds.issue_private_feed(session, first.id, first.manage_token, None)
     with db.begin() as session:
         again = registrations.register(session, event.id, request)
 

@@ -10,6 +10,7 @@ from shared.contracts.base import utcnow
 from shared.contracts.members import DirectoryQuery, IndividualDraft, MemberGroupDraft, MemberPatch, MembershipDraft
 from shared.errors import Conflict, Invalid, NotFound
 from tests.service.scenarios import run_import, search
+from tests.samples import SECRETARIAT
 
 KALABAW = {"name": {"ja": "カラバオの会", "en": "Kalabaw-no-kai"}, "kind": "community_association", "region": "kanto",
            "city": "横浜市", "help_languages": ["tl", "en"], "networks": ["livelihood"], "public_contact": "045-000-0000",
@@ -50,7 +51,7 @@ def test_the_public_directory_shows_only_what_members_chose(db):
     assert entry.public_contact == "045-000-0000" and "office@kalabaw.example" not in entry.model_dump_json()
     maria = {e.id: e for e in public}[opted.id].to_wire()
     assert maria["display_name"] == "Maria" and maria["region"] is None and "maria@example.org" not in json.dumps(maria)
-    everyone = search(db, organizer=True)
+    everyone = search(db, SECRETARIAT)
     assert {m.id for m in everyone} == {kalabaw.id, hidden.id, private.id, opted.id}
     assert {m.id: m for m in everyone}[private.id].email == "private@example.org"
 
@@ -100,7 +101,7 @@ def test_joining_renewing_statistics_and_leaving(db):
     due = [e for e in member_events(db) if e.event_type == "membership_renewal_due"]
     assert due[0].email == "ana@example.org" and due[0].renewal_due_on == date(2027, 4, 1)
     with db() as session:
-        assert [r.member_id for r in operations.renewals(session, date(2027, 5, 1))] == [person_id]
+        assert [r.member_id for r in operations.renewals(session, date(2027, 5, 1), SECRETARIAT)] == [person_id]
         current = session.execute(select(models.MemberRow.id).where(models.MemberRow.current_member)).scalars()
         assert list(current) == [person_id]  # the group left
 
@@ -149,12 +150,12 @@ def test_importing_a_shift_jis_file_with_broken_rows_then_again(db):
     data = SHIFT_JIS_CSV.encode("cp932")
     counts, rejected, rows = run_import(db, data, dry_run=True)
     assert rows == 5 and counts["created"] == 3
-    assert search(db, organizer=True) == []  # a dry run changes nothing
+    assert search(db, SECRETARIAT) == []  # a dry run changes nothing
     counts, rejected, rows = run_import(db, data)
     assert counts == {"created": 3, "updated": 0, "unchanged": 0}  # a group with a name alone goes in too
     assert [(p.row, p.field) for p in rejected] == [(4, "email"), (6, "region")]
     assert "email" in rejected[0].reason or "@" in rejected[0].reason
-    people = {m.display_name or m.name.get("ja"): m for m in search(db, organizer=True)}
+    people = {m.display_name or m.name.get("ja"): m for m in search(db, SECRETARIAT)}
     assert people["移住者と連帯する会"].help_languages == ["vi", "pt-BR"]
     assert people["田中 花子"].memberships[0].units == 1
     # the same file again: nothing changes
@@ -175,7 +176,7 @@ def test_an_unknown_column_is_refused_whole(db):
 def test_export_is_formula_safe_and_reimportable(db):
     group(db, name={"ja": "=HYPERLINK(\"x\")"}, external_id="G-9")
     with db() as session:
-        body = importer.export(operations.all_members(session))
+        body = importer.export(operations.all_members(session, SECRETARIAT))
     assert body.startswith("\ufeff") and "'=HYPERLINK" in body
 
 
@@ -257,7 +258,7 @@ def test_a_change_is_checked_by_the_same_rules_as_a_creation(db):
         changed = operations.patch_member(session, kalabaw.id, MemberPatch(website=None, networks=["Livelihood", "labour"]))
     assert changed.website is None and changed.networks == ["livelihood", "labour"]
     with db() as session:
-        assert operations.directory(session, DirectoryQuery(q="kalabaw"), organizer=False)[0].website is None
+        assert operations.directory(session, DirectoryQuery(q="kalabaw"), None)[0].website is None
 
 
 def test_the_directory_finds_a_name_typed_in_another_width(db):
@@ -275,5 +276,5 @@ def test_a_period_kept_from_before_dates_were_checked_leaves_the_record_and_the_
                                          renewal_notice_sent=False, created_at=utcnow()))
     with db() as session:
         assert operations.get_member(session, ana.id).memberships[0].starts_on == date(1, 1, 1)
-        exported = importer.export(operations.all_members(session))
+        exported = importer.export(operations.all_members(session, SECRETARIAT))
     assert "0001-01-01" in exported

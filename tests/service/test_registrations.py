@@ -11,6 +11,7 @@ from shared.contracts.events import AttendeesUpdate, EventDraft, EventPatch
 from shared.contracts.members import MemberJoined
 from shared.errors import Conflict, Invalid, NotFound
 from tests.service.scenarios import EVENT, open_event, register
+from tests.samples import SECRETARIAT
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def test_places_then_the_waiting_list_then_promotion_on_cancellation(db):
     assert [first.status, second.status, third.status] == ["confirmed", "confirmed", "waitlisted"]
     assert third.waitlist_position == 1 and first.manage_token != second.manage_token
     with db.begin() as session:
-        cancelled = registrations.cancel_registration(session, first.id, first.manage_token, organizer=False)
+        cancelled = registrations.cancel_registration(session, first.id, first.manage_token, None)
     assert cancelled.status == "cancelled"
     with db() as session:
         assert registrations.get_registration(session, third.id, third.manage_token, False).status == "confirmed"
@@ -57,13 +58,13 @@ def test_the_manage_link_is_needed_unless_an_organizer_asks(db):
     receipt = register(db, event.id)
     for token in (None, "wrong", receipt.manage_token[:-1]):
         with pytest.raises(NotFound), db() as session:
-            registrations.get_registration(session, receipt.id, token, organizer=False)
+            registrations.get_registration(session, receipt.id, token, None)
     with db() as session:
-        assert registrations.get_registration(session, receipt.id, None, organizer=True).id == receipt.id
+        assert registrations.get_registration(session, receipt.id, None, SECRETARIAT).id == receipt.id
     with db.begin() as session:
-        registrations.cancel_registration(session, receipt.id, None, organizer=True)
+        registrations.cancel_registration(session, receipt.id, None, SECRETARIAT)
     with pytest.raises(Conflict, match="cancelled already"), db.begin() as session:
-        registrations.cancel_registration(session, receipt.id, receipt.manage_token, organizer=False)
+        registrations.cancel_registration(session, receipt.id, receipt.manage_token, None)
 
 
 def test_sessions_have_their_own_places(db):
@@ -98,14 +99,14 @@ def test_approval(db):
     first, second = register(db, event.id), register(db, event.id, email="b@example.org")
     assert first.status == second.status == "pending"
     with db.begin() as session:
-        assert registrations.decide_pending(session, first.id, approve=True).status == "confirmed"
+        assert registrations.decide_pending(session, first.id, approve=True, who=SECRETARIAT).status == "confirmed"
     with db.begin() as session:
-        assert registrations.decide_pending(session, second.id, approve=True).status == "waitlisted"
+        assert registrations.decide_pending(session, second.id, approve=True, who=SECRETARIAT).status == "waitlisted"
     third = register(db, event.id, email="c@example.org")
     with db.begin() as session:
-        assert registrations.decide_pending(session, third.id, approve=False).status == "rejected"
+        assert registrations.decide_pending(session, third.id, approve=False, who=SECRETARIAT).status == "rejected"
     with pytest.raises(Conflict), db.begin() as session:
-        registrations.decide_pending(session, third.id, approve=True)
+        registrations.decide_pending(session, third.id, approve=True, who=SECRETARIAT)
     assert "registration_approved" in event_types(db) and "registration_rejected" in event_types(db)
     assert_counters_match_registrations(db, event.id)
 
@@ -154,16 +155,16 @@ def test_attendees_are_named_until_the_deadline(db):
     update = AttendeesUpdate.model_validate({"attendees": [
         {"name": "Rosa", "needs": {"interpretation": [{"source": "ja", "target": "tl"}]}}, {"name": "Ken"}]})
     with db.begin() as session:
-        named = registrations.update_attendees(session, receipt.id, receipt.manage_token, False, update)
+        named = registrations.update_attendees(session, receipt.id, receipt.manage_token, None, update)
     assert [a.name for a in named.attendees] == ["Rosa", "Ken"]
     with pytest.raises(Invalid), db.begin() as session:
-        registrations.update_attendees(session, receipt.id, receipt.manage_token, False,
+        registrations.update_attendees(session, receipt.id, receipt.manage_token, None,
                                        AttendeesUpdate(attendees=update.attendees * 2))
     with db.begin() as session:
         operations.update_event(session, event.id, EventPatch(
             attendee_names_deadline=(utcnow() - timedelta(minutes=1)).isoformat()))
     with pytest.raises(Conflict) as caught, db.begin() as session:
-        registrations.update_attendees(session, receipt.id, receipt.manage_token, False, update)
+        registrations.update_attendees(session, receipt.id, receipt.manage_token, None, update)
     assert caught.value.field == "attendees"
 
 

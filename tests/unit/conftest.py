@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 
 from services.gateway.app import create_app
 from shared.settings import Settings
-from tests.unit.gateway_fakes import FEED_CACHE_BYTES, TOKEN, FakeBus, FakeServices
+from tests.unit.gateway_fakes import FEED_CACHE_BYTES, FakeBus, FakeServices
 
 
 @pytest.fixture
@@ -21,6 +21,6 @@ def bus(services):
 
 @pytest.fixture
 def client(bus):
-    app = create_app(Settings(environment="test", organizer_token=TOKEN, feed_cache_bytes=FEED_CACHE_BYTES), bus=bus)
+    app = create_app(Settings(environment="test", feed_cache_bytes=FEED_CACHE_BYTES), bus=bus)
     with TestClient(app) as client:
         yield client

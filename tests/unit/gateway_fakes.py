@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import uuid
 
+from shared.bus.requester import CALLER_CONTEXT
+from shared.claims import Purpose, purpose_key, verify
 from shared.contracts.base import parse_contract, utcnow
 from shared.contracts.events import EventDraft, EventView
-from shared.errors import Conflict, NotFound
+from shared.contracts.identity import Caller
+from shared.errors import Conflict, NotFound, Unauthenticated
 
-TOKEN = "organizer-secret-token-for-tests"
+TOKEN = "tsu_secretariat-personal-token-for-tests"  # a personal API token the fake members service knows
 ORGANIZER = {"Authorization": f"Bearer {TOKEN}"}
+SECRETARIAT = {"account_id": "acc-secretariat", "email": "secretariat@example.org",
+               "grants": [{"role": "secretariat"}], "token_id": "t-secretariat"}
 DRAFT = {"kind": "workshop", "title": {"ja": "ワークショップ"}, "region": "kinki-kansai",
          "starts_at": "2027-06-12T10:00:00", "ends_at": "2027-06-12T17:00:00"}
 
@@ -18,7 +23,8 @@ FEED_CACHE_BYTES = 100_000
 
 
 class FakeEvents:
-    def __init__(self):
+    def __init__(self, services: FakeServices):
+        self.services = services  # whose `asking` is the verified caller of the call being answered
         self.events: dict[str, dict] = {}
         self.feeds_built = 0
 
@@ -33,13 +39,14 @@ class FakeEvents:
         return self.events[view.id]
 
     def publish_event(self, event_id, _force=False):
-        event = self.get_event(event_id, organizer=True)
+        event = self.get_event(event_id)
         if event["status"] != "draft":
             raise Conflict("only a draft can be published", "status")
         event.update(status="published", revision=1, published_at=utcnow().isoformat())
         return event
 
-    def get_event(self, event_id, organizer=False):
+    def get_event(self, event_id):
+        organizer = self.services.asking is not None and self.services.asking.is_organizing
         if event_id not in self.events or not (organizer or self.events[event_id]["published_at"]):
             raise NotFound(f"no event {event_id}", "event_id")
         return self.events[event_id]
@@ -74,24 +81,41 @@ class Pinging:
         return {"service": self.name, "status": "ok", "database": "ok"}
 
 
+class FakeMembers(Pinging):
+    """Knows one personal API token: the secretariat's (TOKEN)."""
+
+    def __init__(self):
+        super().__init__("members")
+
+    def api_token_caller(self, token):
+        if token != TOKEN:
+            raise Unauthenticated("this API token is not valid (revoked, expired, or never made)")
+        return {"token_id": SECRETARIAT["token_id"], "caller": SECRETARIAT}
+
+
 class FakeServices:
     def __init__(self):
-        self.events = FakeEvents()
-        self.members = Pinging("members")
+        self.asking: Caller | None = None
+        self.events = FakeEvents(self)
+        self.members = FakeMembers()
         self.notifications = Pinging("notifications")
 
 
 class FakeBus:
     """What the routes call (services.gateway.rpc.RpcClient): the fake services, in the event loop."""
 
-    def __init__(self, services: FakeServices):
+    def __init__(self, services: FakeServices, secret_key: str = ""):
         self._services = services
+        self._key = purpose_key(secret_key, Purpose.BUS_CALLER)
         self.contexts: list[dict | None] = []  # what each call carried as nameko context data
         self.timeouts: list[float | None] = []
 
     async def call(self, service, method, args=(), kwargs=None, *, context=None, timeout=None):
         self.contexts.append(context)
         self.timeouts.append(timeout)
+        # as a service does (shared/bus/requester.py): the caller is the signed claim's, verified
+        claim = (context or {}).get(CALLER_CONTEXT)
+        self._services.asking = None if claim is None else verify(claim, self._key, Caller)
         return getattr(getattr(self._services, service), method)(*args, **(kwargs or {}))
 
     def listen(self, source, event_types, handler):

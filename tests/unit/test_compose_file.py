@@ -32,7 +32,6 @@ def test_its_environment_names_are_settings():
 def test_its_settings_are_accepted_by_the_settings_class():
     document = yaml.safe_load(COMPOSE.read_text())
     environment = dict(document["services"]["gateway"]["environment"])
-    environment["TSUNAGU_ORGANIZER_TOKEN"] = "x" * 32
     environment["TSUNAGU_SECRET_KEY"] = "k" * 32
     settings = Settings(**{k.removeprefix("TSUNAGU_").lower(): v for k, v in environment.items()})
     assert settings.amqp_host == "rabbitmq" and settings.database_url.startswith("postgresql")
@@ -41,12 +40,12 @@ def test_its_settings_are_accepted_by_the_settings_class():
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose is installed by make test")
 def test_docker_compose_validates_it():
-    env = {**os.environ, "TSUNAGU_ORGANIZER_TOKEN": "x" * 32, "TSUNAGU_SECRET_KEY": "k" * 32}
+    env = {**os.environ, "TSUNAGU_SECRET_KEY": "k" * 32}
     result = subprocess.run(["docker-compose", "-f", str(COMPOSE), "config", "-q"], env=env,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    # and it refuses to run without an organizer token
-    env.pop("TSUNAGU_ORGANIZER_TOKEN")
+    # and it refuses to run without a secret key
+    env.pop("TSUNAGU_SECRET_KEY")
     refused = subprocess.run(["docker-compose", "-f", str(COMPOSE), "config", "-q"], env=env,
                              capture_output=True, text=True)
-    assert refused.returncode != 0 and "TSUNAGU_ORGANIZER_TOKEN" in refused.stderr
+    assert refused.returncode != 0 and "TSUNAGU_SECRET_KEY" in refused.stderr

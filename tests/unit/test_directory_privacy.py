@@ -86,8 +86,8 @@ def test_the_public_directory_shows_and_finds_only_what_members_chose(members, q
                 create = operations.create_group if member["kind"] == "group" else operations.create_individual
                 create(session, member["draft"])
         with db() as session:
-            public = operations.directory(session, DirectoryQuery(**query), organizer=False)
-            everything = operations.directory(session, DirectoryQuery(), organizer=False)
+            public = operations.directory(session, DirectoryQuery(**query))
+            everything = operations.directory(session, DirectoryQuery())
         for answer in (public, everything):
             public_json = json.dumps([entry.to_wire() for entry in answer], ensure_ascii=False)
             for member in members:

@@ -8,12 +8,19 @@ from services.gateway.bus import BusUnavailable, CallTimedOut, UnknownService
 from tests.unit.gateway_fakes import DRAFT, FEED_CACHE_BYTES, ORGANIZER, Down, assert_problem
 
 
-def test_organizer_endpoints_need_the_token(client):
+def test_organizer_endpoints_need_somebody_with_a_personal_token_or_a_session(client, bus):
     response = client.post("/events", json=DRAFT)
     assert_problem(response, 401, "Authorization: Bearer")
     assert response.headers["www-authenticate"].startswith("Bearer")
-    assert_problem(client.post("/events", json=DRAFT, headers={"Authorization": "Bearer wrong"}), 401, "not valid")
+    # the shared organizer token of old is no more: a bearer token must be a personal one
+    assert_problem(client.post("/events", json=DRAFT, headers={"Authorization": "Bearer wrong"}), 401,
+                   "personal API token")
+    assert_problem(client.post("/events", json=DRAFT, headers={"Authorization": "Bearer tsu_wrong"}), 401,
+                   "not valid")
     assert_problem(client.post("/events/x/publish"), 401)
+    assert client.post("/events", json=DRAFT, headers=ORGANIZER).status_code == 201
+    # the service is told who asked, signed: the claim names the token's person
+    assert any("caller" in (context or {}) for context in bus.contexts)
 
 
 def test_validation_errors_name_every_field(client):
@@ -86,8 +93,8 @@ def test_every_command_carries_an_idempotency_key_and_reads_carry_none(client, b
     client.get("/events")
     made, given, read = bus.contexts[-3:]
     assert len(made["idempotency_key"]) >= 32  # one the gateway made for this request alone
-    assert given == {"idempotency_key": "client-chosen-key-1"}
-    assert read is None
+    assert given["idempotency_key"] == "client-chosen-key-1"
+    assert read is None  # nobody asked, nothing to repeat safely
     client.post("/events", json=DRAFT, headers=ORGANIZER)
     assert bus.contexts[-1]["idempotency_key"] != made["idempotency_key"]
 

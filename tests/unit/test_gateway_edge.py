@@ -14,14 +14,16 @@ from services.gateway.bus import UnknownService
 from services.gateway.problems import Problem
 from shared.errors import NotFound
 from shared.settings import Settings
+from tests.unit import gateway_fakes
 from tests.unit.gateway_fakes import ORGANIZER, Down, assert_problem
 
 LIMIT = Settings(environment="test").max_body_bytes
 IMPORT_LIMIT = ROUTE_BODY_LIMITS[("POST", "/members/import")]
 
 
-class FakeMembers:
+class FakeMembers(gateway_fakes.FakeMembers):
     def __init__(self):
+        super().__init__()
         self.imported: list[str] = []
 
     def ping(self):
@@ -180,10 +182,11 @@ def test_every_operation_documents_its_errors_as_problem_json(client):
                 assert content == {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     assert documented[("POST", "/events")] == {401, 403, 413, 422, 500, 503}
     assert documented[("POST", "/events/{event_id}/publish")] == {401, 403, 404, 409, 413, 422, 500, 503}
-    assert documented[("GET", "/events/{event_id}")] == {401, 404, 422, 500, 503}
-    assert documented[("POST", "/events/{event_id}/registrations")] == {404, 409, 413, 422, 500, 503}
+    # public routes where a signed-in caller may see more: a token that is not valid, a scope not theirs
+    assert documented[("GET", "/events/{event_id}")] == {401, 403, 404, 422, 500, 503}
+    assert documented[("POST", "/events/{event_id}/registrations")] == {401, 403, 404, 409, 413, 422, 500, 503}
     assert documented[("GET", "/feeds")] == {500}
-    assert documented[("GET", "/health")] == {401, 500, 503}
+    assert documented[("GET", "/health")] == {401, 403, 500, 503}
     assert "Retry-After" in schema["paths"]["/events"]["get"]["responses"]["503"]["headers"]
 
 

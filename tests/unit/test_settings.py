@@ -25,21 +25,19 @@ def test_each_service_gets_its_own_sqlite_file_unless_postgresql_is_named(tmp_pa
 
 
 def test_production_refuses_default_secrets():
-    with pytest.raises(ValidationError, match="ORGANIZER_TOKEN"):
-        Settings(environment="production", organizer_token="short", secret_key=KEY)
     with pytest.raises(ValidationError, match="SECRET_KEY"):
-        Settings(environment="production", organizer_token="x" * 32)
+        Settings(environment="production", secret_key="short")
     with pytest.raises(ValidationError, match="AMQP_PASSWORD"):
-        Settings(environment="production", organizer_token="x" * 32, secret_key=KEY)
-    Settings(environment="production", organizer_token="x" * 32, secret_key=KEY, amqp_password="s3cret")
+        Settings(environment="production", secret_key=KEY)
+    Settings(environment="production", secret_key=KEY, amqp_password="s3cret")
 
 
 @pytest.mark.parametrize("word", ["Production", "PRODUCTION", " production "])
 def test_production_in_any_case_is_production_and_refuses_default_secrets(monkeypatch, word):
     monkeypatch.setenv("TSUNAGU_ENVIRONMENT", word)
-    with pytest.raises(ValidationError, match="ORGANIZER_TOKEN"):
+    with pytest.raises(ValidationError, match="AMQP_PASSWORD"):
         Settings(secret_key=KEY)
-    assert Settings(organizer_token="x" * 32, secret_key=KEY, amqp_password="s3cret").environment is \
+    assert Settings(secret_key=KEY, amqp_password="s3cret").environment is \
         Environment.PRODUCTION
 
 
@@ -47,7 +45,7 @@ def test_production_in_any_case_is_production_and_refuses_default_secrets(monkey
 def test_an_unknown_environment_is_refused_naming_the_known_ones(monkeypatch, word):
     monkeypatch.setenv("TSUNAGU_ENVIRONMENT", word)
     with pytest.raises(ValidationError, match="TSUNAGU_ENVIRONMENT must be one of development, test, production"):
-        Settings(organizer_token="x" * 32, secret_key=KEY, amqp_password="s3cret")
+        Settings(secret_key=KEY, amqp_password="s3cret")
 
 
 @pytest.mark.parametrize("environment", ["development", "production"])
@@ -55,7 +53,7 @@ def test_an_unknown_environment_is_refused_naming_the_known_ones(monkeypatch, wo
 def test_an_empty_or_short_secret_key_is_refused_outside_tests(environment, key):
     # with an empty key anyone could sign an unsubscribe link for any subscriber
     with pytest.raises(ValidationError, match="TSUNAGU_SECRET_KEY"):
-        Settings(environment=environment, secret_key=key, organizer_token="x" * 32, amqp_password="s3cret")
+        Settings(environment=environment, secret_key=key, amqp_password="s3cret")
 
 
 def test_tests_run_without_a_secret_key():
@@ -63,14 +61,12 @@ def test_tests_run_without_a_secret_key():
 
 
 def test_commands_beside_the_local_stack_use_the_secrets_it_keeps(tmp_path, monkeypatch):
-    # `make run` generates both and keeps them in var/; `tsunagu members import` run beside it needs them too
+    # `make run` generates the key and keeps it in var/; `tsunagu members import` run beside it needs it too
     (tmp_path / "secret-key").write_text("kept-" + "k" * 40 + "\n")
-    (tmp_path / "organizer-token").write_text("kept-token\n")
     monkeypatch.setenv("TSUNAGU_VAR_DIR", str(tmp_path))
     monkeypatch.delenv("TSUNAGU_SECRET_KEY", raising=False)
-    monkeypatch.delenv("TSUNAGU_ORGANIZER_TOKEN", raising=False)
     settings = load_settings()
-    assert settings.secret_key == "kept-" + "k" * 40 and settings.organizer_token == "kept-token"
+    assert settings.secret_key == "kept-" + "k" * 40
     monkeypatch.setenv("TSUNAGU_SECRET_KEY", "from-the-environment-" + "e" * 20)
     assert load_settings().secret_key == "from-the-environment-" + "e" * 20
     (tmp_path / "secret-key").unlink()

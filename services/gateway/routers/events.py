@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from services.gateway.deps import MaybeOrganizer, Organizer, Rpc
+from services.gateway.deps import Asker, Rpc
 from shared.contracts.base import PlausibleDay, PlausibleMoment, PlausibleMomentOrDay, Slug
 from shared.contracts.events import CancelReason, EventDraft, EventPatch, EventView, MigrantsDayDraft, local_moment
 from shared.contracts.vocabulary import EventKind, EventStatus, Region
@@ -35,7 +35,7 @@ class Schedule(BaseModel):
 
 @router.post("/events", status_code=201, response_model=EventView,
              summary="Create a draft event (organizers); `conflicts` lists clashes with other events")
-async def create_event(draft: EventDraft, rpc: Rpc, _: Organizer, response: Response):
+async def create_event(draft: EventDraft, rpc: Rpc, response: Response):
     created = await rpc.events.create_event(draft.to_wire())
     response.headers["Location"] = f"/events/{created['id']}"
     return created
@@ -43,31 +43,31 @@ async def create_event(draft: EventDraft, rpc: Rpc, _: Organizer, response: Resp
 
 @router.post("/events/migrants-day", status_code=201, response_model=list[EventView],
              summary="International Migrants Day: one occasion, a local event in each city (organizers)")
-async def create_migrants_day(draft: MigrantsDayDraft, rpc: Rpc, _: Organizer):
+async def create_migrants_day(draft: MigrantsDayDraft, rpc: Rpc):
     return await rpc.events.create_migrants_day(draft.to_wire())
 
 
 @router.patch("/events/{event_id}", response_model=EventView,
               summary="Change an event (organizers); after publication each change raises `revision`")
-async def update_event(event_id: str, patch: EventPatch, rpc: Rpc, _: Organizer):
+async def update_event(event_id: str, patch: EventPatch, rpc: Rpc):
     return await rpc.events.update_event(event_id, patch.model_dump(mode="json", exclude_unset=True))
 
 
 @router.post("/events/{event_id}/publish", response_model=EventView,
              summary="Publish a draft; over an unresolved clash only with force=true (organizers)")
-async def publish_event(event_id: str, rpc: Rpc, _: Organizer,
+async def publish_event(event_id: str, rpc: Rpc,
                         force: Annotated[bool, Query(description="Publish despite clashes")] = False):
     return await rpc.events.publish_event(event_id, force)
 
 
 @router.post("/events/{event_id}/cancel", response_model=EventView, summary="Cancel an event (organizers)")
-async def cancel_event(event_id: str, rpc: Rpc, _: Organizer, body: Annotated[CancelRequest | None, Body()] = None):
+async def cancel_event(event_id: str, rpc: Rpc, body: Annotated[CancelRequest | None, Body()] = None):
     return await rpc.events.cancel_event(event_id, body.reason if body else None)
 
 
 @router.post("/events/{event_id}/postpone", response_model=EventView,
              summary="Postpone a published event, with new dates if known (organizers)")
-async def postpone_event(event_id: str, rpc: Rpc, _: Organizer, body: Annotated[PostponeRequest | None, Body()] = None):
+async def postpone_event(event_id: str, rpc: Rpc, body: Annotated[PostponeRequest | None, Body()] = None):
     body = body or PostponeRequest()
     return await rpc.events.postpone_event(event_id, body.starts_at.isoformat() if body.starts_at else None,
                                      body.ends_at.isoformat() if body.ends_at else None)
@@ -75,7 +75,7 @@ async def postpone_event(event_id: str, rpc: Rpc, _: Organizer, body: Annotated[
 
 @router.post("/events/{event_id}/complete", response_model=EventView,
              summary="Mark a published event as held (organizers)")
-async def complete_event(event_id: str, rpc: Rpc, _: Organizer):
+async def complete_event(event_id: str, rpc: Rpc):
     return await rpc.events.complete_event(event_id)
 
 
@@ -86,7 +86,7 @@ def _day_start(value: date | datetime | None) -> str | None:
 
 
 @router.get("/events", response_model=list[EventView], summary="Events, filtered; drafts only for organizers")
-async def list_events(rpc: Rpc, organizer: MaybeOrganizer,
+async def list_events(rpc: Rpc, who: Asker,
                       kind: EventKind | None = None, region: Region | None = None,
                       network: Annotated[Slug | None, Query(max_length=63)] = None,
                       status: EventStatus | None = None,
@@ -96,6 +96,7 @@ async def list_events(rpc: Rpc, organizer: MaybeOrganizer,
                                      Query(alias="to", description="Events starting before")] = None,
                       q: Annotated[str | None,
                                    Query(max_length=100, description="Words in title, description, place")] = None):
+    organizer = who is not None and who.is_organizing
     if status is EventStatus.DRAFT and not organizer:
         return []
     return await rpc.events.list_events({
@@ -104,15 +105,15 @@ async def list_events(rpc: Rpc, organizer: MaybeOrganizer,
 
 
 @router.get("/events/{event_id}", response_model=EventView, summary="One event")
-async def get_event(event_id: str, rpc: Rpc, organizer: MaybeOrganizer):
+async def get_event(event_id: str, rpc: Rpc):
     # A draft is not public, not even its existence: the service answers NotFound to anyone else. The
     # answer is built from the service's contract: not validated a second time.
-    return JSONResponse(await rpc.events.get_event(event_id, organizer))
+    return JSONResponse(await rpc.events.get_event(event_id))
 
 
 @router.get("/schedule", response_model=Schedule, response_model_by_alias=True,
             summary="The calendar: every event between two dates, cancelled ones flagged")
-async def schedule(rpc: Rpc, organizer: MaybeOrganizer,
+async def schedule(rpc: Rpc, who: Asker,
                    start: Annotated[PlausibleDay | None,
                                     Query(alias="from", description="First day (default: today)")] = None,
                    end: Annotated[PlausibleDay | None,
@@ -124,5 +125,6 @@ async def schedule(rpc: Rpc, organizer: MaybeOrganizer,
         raise Invalid("the end of the period comes before its start", "to")
     if (end - start).days > 800:
         raise Invalid("a schedule covers at most about two years; ask for a shorter period", "to")
-    events = await rpc.events.schedule(_day_start(start), _day_start(end), region, organizer)
+    drafts = who is not None and who.is_organizing  # the service shows only those of their scope
+    events = await rpc.events.schedule(_day_start(start), _day_start(end), region, drafts)
     return Schedule(start=start, end=end, region=region, events=events)

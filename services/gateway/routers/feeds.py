@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import AfterValidator, BaseModel
 
-from services.gateway.deps import MaybeOrganizer, Rpc
+from services.gateway.deps import Rpc
 from services.gateway.feed_cache import Feed
 from services.gateway.rpc import call_service
 from shared.contracts.base import Slug
@@ -160,17 +160,17 @@ async def event_feed(event_id: str, request: Request, lang: Lang = None):
 
 @router.post("/registrations/{registration_id}/calendar-feed", status_code=201, response_model=PrivateFeed,
              summary="Issue (or reissue) the registrant's private feed; an earlier address stops working")
-async def issue_private_feed(registration_id: str, request: Request, rpc: Rpc, organizer: MaybeOrganizer,
+async def issue_private_feed(registration_id: str, request: Request, rpc: Rpc,
                              token: Token = None):
-    feed_token = await rpc.events.issue_private_feed(registration_id, token, organizer)
+    feed_token = await rpc.events.issue_private_feed(registration_id, token)
     request.app.state.feed_cache.drop_all()  # the old address must stop answering here at once
     return _link(f"{request.app.state.settings.gateway_url}/feeds/private/{feed_token}.ics")
 
 
 @router.delete("/registrations/{registration_id}/calendar-feed", status_code=204,
                summary="Revoke the registrant's private feed")
-async def revoke_private_feed(registration_id: str, request: Request, rpc: Rpc, organizer: MaybeOrganizer,
+async def revoke_private_feed(registration_id: str, request: Request, rpc: Rpc,
                               token: Token = None):
-    await rpc.events.revoke_private_feed(registration_id, token, organizer)
+    await rpc.events.revoke_private_feed(registration_id, token)
     request.app.state.feed_cache.drop_all()
     return Response(status_code=204)

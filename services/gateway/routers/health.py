@@ -10,7 +10,7 @@ import asyncio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from services.gateway.deps import MaybeOrganizer
+from services.gateway.deps import Asker
 from services.gateway.problems import ServiceFailed, ServiceUnavailable, problem
 from services.gateway.rpc import call_service
 from shared.errors import Unavailable
@@ -33,13 +33,13 @@ async def _ping(request: Request, service: str) -> dict:
 
 
 @router.get("/health", summary="Each service's state (up or not), as learned over the bus; details for organizers")
-async def health(request: Request, organizer: MaybeOrganizer):
+async def health(request: Request, who: Asker):
     # every service at once, each within the short health timeout: a dead one is reported in seconds
     pings = await asyncio.gather(*(_ping(request, name) for name in SERVICE_NAMES))
     states = dict(zip(SERVICE_NAMES, pings, strict=True))
     failing = [name for name, state in states.items() if state["status"] != "ok"]
     detail = f"not answering: {', '.join(failing)}"
-    if organizer:
+    if who is not None and who.is_organizing:
         detail += " (" + "; ".join(f"{name}: {states[name]['reason']}" for name in failing) + ")"
     else:
         states = {name: {"status": state["status"]} for name, state in states.items()}

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.gateway.deps import MaybeOrganizer, Organizer, Rpc
+from services.gateway.deps import Rpc
 from shared.contracts.events import (
     AttendeesUpdate,
     RegistrationReceipt,
@@ -37,45 +37,45 @@ async def register(event_id: str, request: RegistrationRequest, rpc: Rpc, http: 
 
 @router.get("/registrations/{registration_id}", response_model=RegistrationView,
             summary="A registration, for its registrant (with ?token=) or an organizer")
-async def get_registration(registration_id: str, rpc: Rpc, organizer: MaybeOrganizer, token: Token = None):
-    return await rpc.events.get_registration(registration_id, token, organizer)
+async def get_registration(registration_id: str, rpc: Rpc, token: Token = None):
+    return await rpc.events.get_registration(registration_id, token)
 
 
 @router.delete("/registrations/{registration_id}", response_model=RegistrationView,
                summary="Cancel a registration (with ?token= or as an organizer); the place goes to the waiting list")
-async def cancel_registration(registration_id: str, rpc: Rpc, organizer: MaybeOrganizer, token: Token = None):
-    return await rpc.events.cancel_registration(registration_id, token, organizer)
+async def cancel_registration(registration_id: str, rpc: Rpc, token: Token = None):
+    return await rpc.events.cancel_registration(registration_id, token)
 
 
 @router.put("/registrations/{registration_id}/attendees", response_model=RegistrationView,
             summary="Name or rename a delegation's attendees, until the event's deadline")
-async def update_attendees(registration_id: str, update: AttendeesUpdate, rpc: Rpc, organizer: MaybeOrganizer,
+async def update_attendees(registration_id: str, update: AttendeesUpdate, rpc: Rpc,
                            token: Token = None):
-    return await rpc.events.update_attendees(registration_id, update.to_wire(), token, organizer)
+    return await rpc.events.update_attendees(registration_id, update.to_wire(), token)
 
 
 @router.post("/registrations/{registration_id}/approve", response_model=RegistrationView,
              summary="Approve a pending registration (organizers)")
-async def approve(registration_id: str, rpc: Rpc, _: Organizer):
+async def approve(registration_id: str, rpc: Rpc):
     return await rpc.events.decide_registration(registration_id, True)
 
 
 @router.post("/registrations/{registration_id}/reject", response_model=RegistrationView,
              summary="Reject a pending registration (organizers)")
-async def reject(registration_id: str, rpc: Rpc, _: Organizer):
+async def reject(registration_id: str, rpc: Rpc):
     return await rpc.events.decide_registration(registration_id, False)
 
 
 @router.get("/events/{event_id}/registrations", response_model=list[RegistrationView],
             summary="Every registration of an event, in arrival order (organizers)")
-async def list_registrations(event_id: str, rpc: Rpc, _: Organizer):
+async def list_registrations(event_id: str, rpc: Rpc):
     return await rpc.events.list_registrations(event_id)
 
 
 @router.get("/events/{event_id}/registrations.csv", response_class=Response,
             responses={200: {"content": {"text/csv": {}}}},
             summary="Registrations as CSV for Excel: UTF-8 with BOM, formula-safe (organizers)")
-async def registrations_csv(event_id: str, rpc: Rpc, _: Organizer):
+async def registrations_csv(event_id: str, rpc: Rpc):
     body = await rpc.events.registrations_csv(event_id)
     return Response(body.encode("utf-8"), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="registrations-{event_id}.csv"'})
@@ -83,5 +83,5 @@ async def registrations_csv(event_id: str, rpc: Rpc, _: Organizer):
 
 @router.get("/events/{event_id}/needs", response_model=list[SessionNeeds],
             summary="Attendees' needs totalled per session (organizers)")
-async def needs(event_id: str, rpc: Rpc, _: Organizer):
+async def needs(event_id: str, rpc: Rpc):
     return await rpc.events.needs_summary(event_id)

@@ -1,0 +1,77 @@
+"""Who is asking a service, as the gateway (or the command line on the host) vouches for it: a signed
+`bus-caller` claim (shared/claims.py) travelling in the call's context. Services decide from it alone;
+an argument such as `organizer=True` proves nothing, since anyone holding the broker's password can
+send one.
+
+The claim is made for one call and holds for CLAIM_LIFETIME (a little longer than any call waits, to
+allow for clocks that differ between hosts). Only processes that hold TSUNAGU_SECRET_KEY can make one.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cached_property
+
+from nameko.extensions import DependencyProvider
+
+from shared.claims import Purpose, purpose_key, sign, verify
+from shared.contracts.identity import Caller
+from shared.db import SETTINGS_KEY
+from shared.errors import Forbidden, Unauthenticated
+
+CALLER_CONTEXT = "caller"  # travels as the AMQP header nameko.caller
+CLAIM_LIFETIME = timedelta(minutes=2)
+
+
+class Voucher:
+    """Makes the claims of one process (the gateway, the command line)."""
+
+    def __init__(self, secret_key: str, lifetime: timedelta = CLAIM_LIFETIME):
+        self._key = purpose_key(secret_key, Purpose.BUS_CALLER)
+        self._lifetime = lifetime
+
+    def context(self, caller: Caller) -> dict[str, str]:
+        """The call context that says `caller` is asking."""
+        return {CALLER_CONTEXT: sign(caller, self._key, self._lifetime)}
+
+
+class Requester(DependencyProvider):
+    """Gives each worker the `Asking` of its call."""
+
+    @cached_property
+    def key(self) -> bytes:
+        return purpose_key(self.container.config[SETTINGS_KEY].secret_key, Purpose.BUS_CALLER)
+
+    def get_dependency(self, worker_ctx):
+        # Verified when the entrypoint asks, not here: an exception raised while injecting would never
+        # reach the caller as an answer.
+        return Asking(worker_ctx.data.get(CALLER_CONTEXT), self.key)
+
+
+class Asking:
+    """The caller of one call: `anyone()` where anonymous callers are served too (a forged claim is
+    still refused), `someone()` where a verified person is needed, `organizer()` for the organizing
+    roles (their scope is checked by the use case) and `secretariat()`."""
+
+    def __init__(self, claim: str | None, key: bytes):
+        self._claim = claim
+        self._key = key
+
+    def anyone(self) -> Caller | None:
+        return None if self._claim is None else verify(self._claim, self._key, Caller)
+
+    def someone(self) -> Caller:
+        if self._claim is None:
+            raise Unauthenticated("this needs a signed-in caller, and the call carried no claim of one")
+        return verify(self._claim, self._key, Caller)
+
+    def organizer(self) -> Caller:
+        caller = self.someone()
+        if not caller.is_organizing:
+            raise Forbidden("this needs the organizer or secretariat role")
+        return caller
+
+    def secretariat(self) -> Caller:
+        caller = self.someone()
+        if not caller.is_secretariat:
+            raise Forbidden("this needs the secretariat role")
+        return caller
