@@ -15,10 +15,11 @@ from pathlib import Path
 from bench.harness import Result, run_load
 from shared.rpc import RpcPool
 from shared.settings import Settings
+from tsunagu.accounts import secretariat_token
 from tsunagu.ports import free_amqp_port, free_port
 from tsunagu.stack import ROOT, Stack
 
-TOKEN = "bench-organizer-token-0123456789"
+SECRETARIAT_EMAIL = "bench.secretariat@example.org"
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Running:
 @contextmanager
 def running_stack() -> Iterator[Running]:
     with tempfile.TemporaryDirectory(prefix="tsunagu-bench-") as directory:
-        settings = Settings(var_dir=Path(directory), environment="test", organizer_token=TOKEN, secret_key="b" * 32,
+        settings = Settings(var_dir=Path(directory), environment="test", secret_key="b" * 32,
                             http_port=free_port(), amqp_port=free_amqp_port(), smtp_port=free_port())
         with Stack(settings) as stack:
             echo = subprocess.Popen([sys.executable, "-m", "bench.echo_service", settings.amqp_uri], cwd=ROOT)
@@ -74,8 +75,12 @@ def cpu_seconds(*pids: int) -> float:
     return sum(stats[member][1] for member in tree if member in stats)
 
 
-def organizer_headers() -> dict[str, str]:
-    return {"Authorization": f"Bearer {TOKEN}"}
+def organizer_headers(settings: Settings) -> dict[str, str]:
+    """A personal API token of the secretariat of the stack (its account made by the operator, once)."""
+    kept = settings.var_dir / "secretariat-token"
+    if not kept.exists():
+        kept.write_text(secretariat_token(settings, SECRETARIAT_EMAIL, "benchmarks"))
+    return {"Authorization": f"Bearer {kept.read_text()}"}
 
 
 def measure_echo(settings: Settings, threads: int, seconds: float) -> Result:

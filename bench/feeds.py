@@ -115,7 +115,7 @@ def build_benchmark() -> dict:
 
 
 def conditional_get_benchmark(settings: Settings) -> dict:
-    headers = organizer_headers()
+    headers = organizer_headers(settings)
     with httpx.Client(base_url=settings.gateway_url, headers=headers, timeout=30) as http:
         for n in range(200):
             event = http.post("/events", json={

@@ -49,9 +49,9 @@ class Round:
 
 
 def published(settings: Settings, draft: dict) -> dict:
-    event = httpx.post(f"{settings.gateway_url}/events", headers=organizer_headers(), json=draft, timeout=30)
+    event = httpx.post(f"{settings.gateway_url}/events", headers=organizer_headers(settings), json=draft, timeout=30)
     event.raise_for_status()
-    httpx.post(f"{settings.gateway_url}/events/{event.json()['id']}/publish", headers=organizer_headers(),
+    httpx.post(f"{settings.gateway_url}/events/{event.json()['id']}/publish", headers=organizer_headers(settings),
                params={"force": "true"}, timeout=30).raise_for_status()
     return event.json()
 

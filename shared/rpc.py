@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from datetime import timedelta
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ClusterRpcProxy

@@ -108,9 +108,8 @@ class Settings(LocalState):
         if self.environment is not Environment.TEST and len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
             raise ValueError(f"TSUNAGU_SECRET_KEY must be a random value of at least {MIN_SECRET_KEY_LENGTH} "
                              f"characters (e.g. `openssl rand -hex 32`); make run generates one in var/secret-key")
-        if self.environment is Environment.PRODUCTION:
-            if self.amqp_password == "guest":
-                raise ValueError("TSUNAGU_AMQP_PASSWORD must not be the default in production")
+        if self.environment is Environment.PRODUCTION and self.amqp_password == "guest":
+            raise ValueError("TSUNAGU_AMQP_PASSWORD must not be the default in production")
         return self
 
     @cached_property

@@ -1,6 +1,7 @@
-"""`tsunagu accounts add EMAIL --role ROLE [scope]`, `tsunagu accounts list` and `tsunagu accounts link
-EMAIL`: the first secretariat account, and any other, made from the machine the system runs on, and a
-sign-in link for one (also mailed to it)."""
+"""`tsunagu accounts add EMAIL --role ROLE [scope]`, `tsunagu accounts list`, `tsunagu accounts link
+EMAIL` and `tsunagu accounts token EMAIL`: the first secretariat account, and any other, made from the
+machine the system runs on; a sign-in link for one (also mailed to it); a personal API token for one's
+scripts (a cron job on that machine, say), made without a browser."""
 from __future__ import annotations
 
 import sys
@@ -9,7 +10,16 @@ from contextlib import contextmanager
 
 from pydantic import ValidationError
 
-from shared.contracts.identity import AccountDraft, AccountView, Grant, sign_in_url
+from shared.bus.requester import Voucher
+from shared.contracts.identity import (
+    AccountDraft,
+    AccountView,
+    ApiTokenIssued,
+    ApiTokenRequest,
+    Caller,
+    Grant,
+    sign_in_url,
+)
 from shared.errors import TsunaguError
 from shared.rpc import RpcPool
 from shared.settings import Settings, load_settings
@@ -69,3 +79,35 @@ def link(email: str, language: str) -> int:
         return 2
     print(f"{sign_in_url(settings.gateway_url, token)}   (one use, 15 minutes; also mailed to {email})")
     return 0
+
+
+def make_api_token(settings: Settings, email: str, name: str) -> ApiTokenIssued:
+    """A personal API token of the account at `email`, made as that person (who is then told of it in
+    their list of tokens, and may revoke it)."""
+    with _members(settings) as members:
+        account = AccountView.model_validate(members.account_for_email(email))
+    person = Caller(account_id=account.id, email=account.email, grants=account.grants)
+    pool = RpcPool(settings.amqp_uri, 1, timeout=30, claim=lambda: Voucher(settings.secret_key).context(person))
+    try:
+        with pool.services() as rpc:
+            return ApiTokenIssued.model_validate(rpc.members.create_api_token(ApiTokenRequest(name=name).to_wire()))
+    finally:
+        pool.close()
+
+
+def token(email: str, name: str) -> int:
+    try:
+        issued = make_api_token(load_settings(), email, name)
+    except (TsunaguError, ValidationError) as exc:
+        print(f"no token: {exc}", file=sys.stderr)
+        return 2
+    print(f"{issued.token}   (shown once; revoke it at DELETE /auth/tokens/{issued.id})")
+    return 0
+
+
+def secretariat_token(settings: Settings, email: str, name: str) -> str:
+    """A new personal API token of the secretariat account at `email` (made if new): how a fresh
+    installation's first script, the tests and the benchmarks get to act through the gateway."""
+    with _members(settings) as members:
+        members.add_account({"email": email, "grants": [{"role": "secretariat"}]})
+    return make_api_token(settings, email, name).token

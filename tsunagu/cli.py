@@ -113,6 +113,11 @@ def _accounts_link(args) -> int:
     return link(args.email, args.language)
 
 
+def _accounts_token(args) -> int:
+    from tsunagu.accounts import token
+    return token(args.email, args.name)
+
+
 def _accounts_list(_args) -> int:
     from tsunagu.accounts import list_all
     return list_all()
@@ -161,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     account_link.add_argument("email")
     account_link.add_argument("--language", default="ja", help="of the mail (default ja)")
     account_link.set_defaults(handler=_accounts_link)
+    account_token = accounts.add_parser("token", help="a personal API token for an account's scripts (shown once)")
+    account_token.add_argument("email")
+    account_token.add_argument("--name", default="command line", help="to know it by in the list of tokens")
+    account_token.set_defaults(handler=_accounts_token)
     args = parser.parse_args(argv)
     return args.handler(args)
 

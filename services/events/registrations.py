@@ -230,10 +230,11 @@ def load_registration(session: Session, registration_id: str, token: str | None,
     """The registration, for its registrant (the link's token), the event's organizers and, for a
     delegation, its member group's contacts."""
     row = session.get(RegistrationRow, registration_id)
-    if row is None or (who is None and not secret_matches(token, row.manage_token_hash)):
+    by_link = row is not None and secret_matches(token, row.manage_token_hash)
+    if row is None or (who is None and not by_link):
         # The same answer for "no such registration" and "wrong token": ids cannot be probed.
         raise NotFound(f"no registration {registration_id} for this link", "registration_id")
-    if not secret_matches(token, row.manage_token_hash):
+    if who is not None and not by_link:
         _check_may_manage(session, row, who)
     if for_update:
         load_event(session, row.event_id, for_update=True)  # the event's lock guards its places

@@ -14,12 +14,12 @@ from datetime import datetime
 from nameko.rpc import rpc
 
 from services.events import erasure, feeds, models, operations, registrations
+from shared.authority import organizer_of
 from shared.bus.commands import Commands
 from shared.bus.inbox import Inbox
 from shared.bus.relay import OutboxRelay
 from shared.bus.requester import Requester
 from shared.bus.subscriptions import subscribe
-from shared.authority import organizer_of
 from shared.contracts.base import parse_contract
 from shared.contracts.events import (
     AttendeesUpdate,

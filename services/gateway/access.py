@@ -132,7 +132,7 @@ Asker = Annotated[Caller | None, Depends(authorize)]
 
 def check_every_route_has_a_rule(app: FastAPI) -> None:
     missing = [f"{method} {route.path}" for route in app.routes if isinstance(route, APIRoute)
-               for method in sorted(route.methods) if method != "HEAD"
+               for method in sorted(route.methods or ()) if method != "HEAD"
                and (method, route.path) not in RULES]
     if missing:
         raise RuntimeError(f"routes without an access rule in services/gateway/access.py: {', '.join(missing)}")

@@ -88,7 +88,7 @@ def errors_of(route: RouteContext, method: str) -> list[int]:
     other_params = any(d.query_params or d.header_params or d.body_params for d in dependants)
     statuses = [500]
     calls = {d.call for d in dependants}
-    if rule_for(method, route.path).who is not Who.PUBLIC:
+    if rule_for(method, route.path or "").who is not Who.PUBLIC:
         statuses.extend((401, 403))
     if path_params:
         statuses.append(404)

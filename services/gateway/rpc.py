@@ -10,7 +10,7 @@ from nameko.exceptions import BadRequest, RemoteError
 
 from services.gateway.bus import BusError
 from services.gateway.problems import ServiceFailed, ServiceUnavailable
-from shared.bus.commands import IDEMPOTENCY_KEY, MAX_KEY_LENGTH
+from shared.bus.commands import MAX_KEY_LENGTH
 from shared.errors import Invalid, TsunaguError
 
 

@@ -227,7 +227,7 @@ def directory(session: Session, query: DirectoryQuery,
     Organizers: everything of the members in their scope, by every field."""
     organizer = viewer is not None and viewer.is_organizing
     statement = select(MemberRow).where(MemberRow.erased_at.is_(None))
-    if organizer:
+    if viewer is not None and organizer:
         statement = statement.where(in_scope_of(viewer))
         text, region = MemberRow.search_text, MemberRow.region
         networks, languages = select(MemberNetwork.member_id), select(MemberLanguage.member_id)

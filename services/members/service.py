@@ -15,10 +15,10 @@ from pydantic import TypeAdapter, ValidationError
 
 from services.members import accounts, api_tokens, importer, imports, models, operations, sign_in
 from services.members.import_runner import ImportRunner
+from shared.authority import organizer_of
 from shared.bus.commands import Commands
 from shared.bus.relay import OutboxRelay
 from shared.bus.requester import Requester
-from shared.authority import organizer_of
 from shared.contracts.base import field_and_message, parse_contract, utcnow
 from shared.contracts.identity import AccountDraft, ApiTokenRequest, Caller, SignInRequest
 from shared.contracts.members import (

@@ -20,11 +20,11 @@ from nameko.timer import timer
 from services.notifications import erasure, models, operations, subscriber_import
 from services.notifications.domain import announcement_key
 from services.notifications.mailer import Mailer
+from shared.authority import organizer_of
 from shared.bus.commands import Commands
 from shared.bus.inbox import Inbox
 from shared.bus.requester import Requester
 from shared.bus.subscriptions import subscribe
-from shared.authority import organizer_of
 from shared.contracts.base import parse_contract, utcnow
 from shared.contracts.events import (
     EventPublished,

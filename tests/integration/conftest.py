@@ -20,10 +20,11 @@ from shared.contracts.notifications import GENERAL_LIST
 from shared.rpc import RpcPool
 from shared.settings import Settings
 from tests.integration.patience import PATIENCE
+from tsunagu.accounts import secretariat_token
 from tsunagu.ports import free_amqp_port, free_port
 from tsunagu.stack import Stack
 
-TOKEN = "integration-organizer-token-0123456789"
+SECRETARIAT_EMAIL = "secretariat@example.org"
 SUBSCRIBERS = [
     {"email": "ja@example.org", "language": "ja", "name": "山田 太郎"},
     {"email": "en@example.org", "language": "en", "name": "Alex"},
@@ -39,13 +40,22 @@ def pytest_collection_modifyitems(items):
 
 
 def stack_settings(var_dir: Path, **overrides) -> Settings:
-    return Settings(var_dir=var_dir, environment="test", organizer_token=TOKEN, secret_key="integration-" + "s" * 32,
+    return Settings(var_dir=var_dir, environment="test", secret_key="integration-" + "s" * 32,
                     http_port=free_port(), amqp_port=free_amqp_port(), smtp_port=free_port(),
                     outbox_poll_seconds=0.5, rpc_timeout=20, private_feed_seconds=1, **overrides)
 
 
+def secretariat_headers(settings: Settings) -> dict[str, str]:
+    """A personal API token of the secretariat on this stack, as a script sends it: the account made by
+    the operator and the token made as its person, once per stack."""
+    kept = settings.var_dir / "secretariat-token"
+    if not kept.exists():
+        kept.write_text(secretariat_token(settings, SECRETARIAT_EMAIL, "integration tests"))
+    return {"Authorization": f"Bearer {kept.read_text()}"}
+
+
 def seed_general_list(settings: Settings) -> None:
-    pool = RpcPool(settings.amqp_uri, 1, timeout=20)
+    pool = RpcPool.for_operator(settings, timeout=20)
     try:
         with pool.services() as rpc:
             rpc.notifications.create_list({"slug": GENERAL_LIST, "name": {"ja": "全体", "en": "General"}})
@@ -71,8 +81,7 @@ def stack(tmp_path_factory):
 
 class Gateway:
     def __init__(self, settings: Settings):
-        self.http = httpx.Client(base_url=settings.gateway_url, timeout=30,
-                                 headers={"Authorization": f"Bearer {settings.organizer_token}"})
+        self.http = httpx.Client(base_url=settings.gateway_url, timeout=30, headers=secretariat_headers(settings))
 
     def new_event(self, **overrides) -> dict:
         draft = {"kind": "migrants_day", "title": {"ja": f"国際移住者デー {uuid.uuid4().hex[:6]}",

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from tests.integration.conftest import secretariat_headers
 from tests.integration.patience import PATIENCE
 from tsunagu.stack import Stack
 
@@ -20,7 +21,7 @@ THREADS = 32
 def instances_answering(stack: Stack) -> set[str]:
     """Which events instances answer pings (both share one RPC queue, so many pings reach both)."""
     from shared.rpc import RpcPool
-    pool = RpcPool(stack.settings.amqp_uri, 8, timeout=10)
+    pool = RpcPool.for_operator(stack.settings, 8, timeout=10)
     try:
         def ping(_):
             with pool.services() as rpc:
@@ -42,7 +43,7 @@ def check_never_oversold(stack: Stack) -> None:
                 break
         assert len(deadline_instances) == 2, f"the second instance never answered: {deadline_instances}"
 
-        headers = {"Authorization": f"Bearer {stack.settings.organizer_token}"}
+        headers = secretariat_headers(stack.settings)
         base = stack.settings.gateway_url
         event = httpx.post(f"{base}/events", headers=headers, timeout=30, json={
             "kind": "symposium", "title": {"ja": "定員テスト"}, "region": "kanto", "capacity": CAPACITY,

@@ -11,7 +11,7 @@ from tests.integration.patience import PATIENCE
 
 
 def rpc_call(stack, service: str, method: str, *args):
-    pool = RpcPool(stack.settings.amqp_uri, 1, timeout=30)
+    pool = RpcPool.for_operator(stack.settings, 1, timeout=30)
     try:
         with pool.services() as rpc:
             return getattr(getattr(rpc, service), method)(*args)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Gateway, seeded_stack
+from tests.integration.conftest import Gateway, secretariat_headers, seeded_stack
 
 MAX_EXAMPLES = 10  # per operation and phase: about a minute on two cores
 SEED = int(os.environ.get("TSUNAGU_FUZZ_SEED", "20261123"))  # fixed, so a failure can be replayed
@@ -54,7 +54,7 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(fuzzed_st
     report = tmp_path / "report.json"
     run = subprocess.run(
         [str(Path(sys.executable).parent / "st"), "--no-color", "--config-file", str(config), "run",
-         f"{settings.gateway_url}/openapi.json", "--header", f"Authorization: Bearer {settings.organizer_token}",
+         f"{settings.gateway_url}/openapi.json", "--header", "Authorization: " + secretariat_headers(settings)["Authorization"],
          "--checks", ",".join(CHECKS), "--phases", "examples,coverage,fuzzing", "--max-examples", str(MAX_EXAMPLES),
          "--seed", str(SEED), "--workers", "2", "--continue-on-failure", "--generation-database", "none",
          "--request-timeout", "30", "--report", "json", "--report-json-path", str(report)],

@@ -11,6 +11,8 @@ import httpx
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.bus.commands import IDEMPOTENCY_KEY
+from shared.bus.requester import Voucher
+from shared.contracts.identity import OPERATOR
 from tests.integration.conftest import SUBSCRIBERS
 from tests.integration.patience import PATIENCE
 
@@ -52,8 +54,8 @@ def test_a_registration_delivered_twice_is_made_once(stack, gateway, mailbox):
 def test_an_announcement_delivered_twice_is_sent_once(stack, mailbox):
     subject = f"Twice {uuid.uuid4().hex[:6]}"
     draft = {"subject": {"en": subject}, "body": {"en": "Once is enough."}}
-    with ClusterRpcProxy(rpc_config(stack.settings), context_data={IDEMPOTENCY_KEY: uuid.uuid4().hex},
-                         timeout=20) as rpc:
+    context = {IDEMPOTENCY_KEY: uuid.uuid4().hex, **Voucher(stack.settings.secret_key).context(OPERATOR)}
+    with ClusterRpcProxy(rpc_config(stack.settings), context_data=context, timeout=20) as rpc:
         first = rpc.notifications.post_announcement("general", draft)
         second = rpc.notifications.post_announcement("general", draft)
     assert second["id"] == first["id"]

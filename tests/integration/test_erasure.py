@@ -65,7 +65,7 @@ def traces(var: Path, people) -> dict[str, list[str]]:
 
 
 def rpc_call(settings, service: str, method: str, *args):
-    pool = RpcPool(settings.amqp_uri, 1, timeout=30)
+    pool = RpcPool.for_operator(settings, 1, timeout=30)
     try:
         with pool.services() as rpc:
             return getattr(getattr(rpc, service), method)(*args)

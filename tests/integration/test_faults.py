@@ -12,7 +12,7 @@ from kombu import Connection, Producer
 from shared.bus.dead_letters import list_dead_letters
 from shared.bus.topology import event_exchange
 from shared.contracts.events import EventPublished
-from tests.integration.conftest import SUBSCRIBERS, expected_recipients
+from tests.integration.conftest import SUBSCRIBERS, expected_recipients, secretariat_headers
 from tests.integration.patience import PATIENCE
 from tests.samples import event_view
 
@@ -65,7 +65,7 @@ class OrganizerBurst:
 
     def _loop(self) -> None:
         client = httpx.Client(base_url=self.settings.gateway_url, timeout=60,
-                              headers={"Authorization": f"Bearer {self.settings.organizer_token}"})
+                              headers=secretariat_headers(self.settings))
         while not self._stop.is_set():
             try:
                 response = client.post("/events", json={

@@ -55,7 +55,7 @@ def test_a_real_import_goes_in_chunk_by_chunk_and_again_changes_nothing(gateway)
 
 
 def test_the_export_of_the_demo_members_imports_back_with_every_row_unchanged(stack, gateway):
-    pool = RpcPool(stack.settings.amqp_uri, 1)
+    pool = RpcPool.for_operator(stack.settings, 1)
     try:
         with pool.services() as rpc:
             for group in demo.GROUPS:

@@ -59,7 +59,7 @@ def test_an_erasure_reaches_every_service(stack, gateway, mailbox):
     http = gateway.http
     email = "to.erase@example.org"
     person = http.post("/members/individuals", json={"display_name": "消える人", "email": email}).json()
-    pool = RpcPool(stack.settings.amqp_uri, 1)
+    pool = RpcPool.for_operator(stack.settings, 1)
     try:
         with pool.services() as rpc:
             rpc.notifications.add_confirmed_subscribers("general", [{"email": email, "language": "ja"}])
@@ -82,7 +82,7 @@ def test_an_erasure_reaches_every_service(stack, gateway, mailbox):
     while not registration_forgotten() and time.monotonic() < deadline:
         time.sleep(0.3)
     assert registration_forgotten(), "the events service kept the person"
-    pool = RpcPool(stack.settings.amqp_uri, 1)
+    pool = RpcPool.for_operator(stack.settings, 1)
     try:
         with pool.services() as rpc:
             lists = rpc.notifications.list_lists()

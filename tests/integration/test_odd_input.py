@@ -9,6 +9,7 @@ import uuid
 import httpx
 import pytest
 
+from tests.integration.conftest import secretariat_headers
 from tests.integration.stack_calls import rpc_call
 
 LIST = f"odd-{uuid.uuid4().hex[:6]}"  # a list of its own, with nobody on it
@@ -50,7 +51,7 @@ def empty_list(stack) -> str:
 @pytest.mark.parametrize("method, path, body", ODD_REQUESTS, ids=[f"{m} {p[:60]}" for m, p, _ in ODD_REQUESTS])
 def test_odd_input_to_the_list_routes_is_a_client_error_never_a_server_error(stack, empty_list, method, path, body):
     client = httpx.Client(base_url=stack.settings.gateway_url, timeout=30,
-                          headers={"Authorization": f"Bearer {stack.settings.organizer_token}"})
+                          headers=secretariat_headers(stack.settings))
     if isinstance(body, str):  # a form, as the confirmation page posts it
         content, media_type = body.encode(), "application/x-www-form-urlencoded"
     else:  # JSON as a client may send it: lone surrogates escaped, as JSON allows

@@ -62,7 +62,7 @@ def test_the_vertical_slice_on_postgresql(pg_stack):
     event = gateway.new_event()
     assert gateway.publish(event["id"]).status_code == 200
     assert mailbox.wait_for([event["id"]], len(SUBSCRIBERS))[event["id"]] == expected_recipients()
-    pool = RpcPool(pg_stack.settings.amqp_uri, 1)
+    pool = RpcPool.for_operator(pg_stack.settings, 1)
     try:
         with pool.services() as rpc:
             counts = rpc.notifications.announcement_deliveries(event["id"], 1)

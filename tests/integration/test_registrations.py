@@ -113,7 +113,7 @@ def test_a_member_groups_delegation_and_an_organizers_approval(stack, gateway):
 
     from shared.rpc import RpcPool
     http = gateway.http
-    pool = RpcPool(stack.settings.amqp_uri, 1)
+    pool = RpcPool.for_operator(stack.settings, 1)
     try:
         with pool.services() as rpc:
             group = rpc.members.create_group({"name": {"ja": "移住者支援ネット九州"}, "kind": "npo",

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from shared.bus.dead_letters import list_dead_letters
-from tests.integration.conftest import MailBox, seed_general_list, stack_settings
+from tests.integration.conftest import MailBox, secretariat_headers, seed_general_list, stack_settings
 from tests.integration.patience import PATIENCE
 from tsunagu.stack import Stack
 
@@ -54,7 +54,7 @@ def registration_mails(mailbox: MailBox, addresses: set[str]) -> dict[str, int]:
 def test_registration_mail_waits_out_a_locked_database_and_is_sent_once(faulty_stack):
     settings = faulty_stack.settings
     http = httpx.Client(base_url=settings.gateway_url, timeout=30,
-                        headers={"Authorization": f"Bearer {settings.organizer_token}"})
+                        headers=secretariat_headers(settings))
     mailbox = MailBox(settings.mail_dir)
     event = http.post("/events", json={
         "kind": "workshop", "title": {"ja": "障害のあとで", "en": "After the fault"}, "region": "shikoku",

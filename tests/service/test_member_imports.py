@@ -12,8 +12,8 @@ from shared.contracts.base import utcnow
 from shared.contracts.members import IndividualDraft, MemberGroupDraft, MembershipDraft
 from shared.errors import Invalid
 from shared.spreadsheets import DATE_FORMATS_ACCEPTED
-from tests.service.scenarios import run_import, search
 from tests.samples import SECRETARIAT
+from tests.service.scenarios import run_import, search
 from tsunagu import demo
 
 

@@ -9,8 +9,8 @@ from shared.contracts import EVENT_TYPES
 from shared.contracts.base import utcnow
 from shared.contracts.members import DirectoryQuery, IndividualDraft, MemberGroupDraft, MemberPatch, MembershipDraft
 from shared.errors import Conflict, Invalid, NotFound
-from tests.service.scenarios import run_import, search
 from tests.samples import SECRETARIAT
+from tests.service.scenarios import run_import, search
 
 KALABAW = {"name": {"ja": "カラバオの会", "en": "Kalabaw-no-kai"}, "kind": "community_association", "region": "kanto",
            "city": "横浜市", "help_languages": ["tl", "en"], "networks": ["livelihood"], "public_contact": "045-000-0000",

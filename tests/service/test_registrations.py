@@ -10,8 +10,8 @@ from shared.contracts.base import parse_contract, utcnow
 from shared.contracts.events import AttendeesUpdate, EventDraft, EventPatch
 from shared.contracts.members import MemberJoined
 from shared.errors import Conflict, Invalid, NotFound
-from tests.service.scenarios import EVENT, open_event, register
 from tests.samples import SECRETARIAT
+from tests.service.scenarios import EVENT, open_event, register
 
 
 @pytest.fixture

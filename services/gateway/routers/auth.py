@@ -74,30 +74,30 @@ async def me(who: SignedInCaller, http: Request):
 
 @router.post("/auth/tokens", status_code=201, response_model=ApiTokenIssued,
              summary="Make a personal API token for scripts (shown once); it carries one's roles")
-async def create_token(request: ApiTokenRequest, claim: Session, rpc: Rpc):
+async def create_token(request: ApiTokenRequest, _: Session, rpc: Rpc):  # from a browser session only
     return await rpc.members.create_api_token(request.to_wire())
 
 
 @router.get("/auth/tokens", response_model=list[ApiTokenView], summary="One's API tokens, with their last use")
-async def tokens(claim: Session, rpc: Rpc):
+async def tokens(_: Session, rpc: Rpc):
     return await rpc.members.list_api_tokens()
 
 
 @router.delete("/auth/tokens/{token_id}", status_code=204, summary="Revoke one of one's API tokens")
-async def revoke_token(token_id: SessionId, claim: Session, rpc: Rpc):
+async def revoke_token(token_id: SessionId, _: Session, rpc: Rpc):
     await rpc.members.revoke_api_token(token_id)
     return Response(status_code=204)
 
 
 @router.get("/auth/sessions", response_model=list[SessionView],
             summary="One's sessions (browsers signed in), the most recently used first")
-async def sessions(claim: Session, rpc: Rpc):
+async def sessions(_: Session, rpc: Rpc):
     return await rpc.members.list_sessions()
 
 
 @router.delete("/auth/sessions/{session_id}", status_code=204,
                summary="End one of one's sessions (another browser's, or this one)")
-async def revoke(session_id: SessionId, claim: Session, rpc: Rpc):
+async def revoke(session_id: SessionId, _: Session, rpc: Rpc):
     await rpc.members.revoke_session(session_id)
     return Response(status_code=204)
 
