@@ -15,7 +15,7 @@ from services.events import domain
 from services.events.models import EventRow, MemberGroupSeen, RegistrationRow, SessionRow, outbox
 from services.events.operations import is_public, load_event
 from services.events.views import registration_view
-from shared.authority import may_organize, organizer_of
+from shared.authority import contact_of, may_organize, organizer_of
 from shared.contracts.base import utcnow
 from shared.contracts.events import (
     Attendee,
@@ -243,10 +243,13 @@ def load_registration(session: Session, registration_id: str, token: str | None,
 
 
 def _check_may_manage(session: Session, row: RegistrationRow, who: Caller) -> None:
-    if row.member_group_id and who.speaks_for(row.member_group_id):
-        return
     event = load_event(session, row.event_id)
-    organizer_of(who, event.region, event.networks, f"the registration {row.id}")
+    if may_organize(who, event.region, event.networks):
+        return
+    if row.member_group_id:
+        contact_of(who, row.member_group_id, f"the delegation {row.id}")
+    else:
+        organizer_of(who, event.region, event.networks, f"the registration {row.id}")
 
 
 def get_registration(session: Session, registration_id: str, token: str | None,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from nameko.rpc import Rpc
 
+from services.gateway.access import markdown_table
 from services.gateway.api_tokens import ApiTokens
 from services.gateway.feed_cache import EVENT_CHANGES, FeedInvalidator
 from services.gateway.sessions import SessionGuard
@@ -111,3 +112,9 @@ def test_the_parts_table_names_exactly_each_service_s_rpc_methods_and_tables():
         assert named(row["answers (RPC)"]) == rpc_methods(load_service_class(row["part"])), row["part"]
         models = importlib.import_module(f"services.{row['part']}.models")
         assert named(row["owns"]) == set(models.metadata.tables), row["part"]
+
+
+def test_readme_shows_the_access_table_of_the_code():
+    readme = (ROOT / "README.md").read_text()
+    shown = readme.split("<!-- access table: generated -->\n", 1)[1].split("\n<!-- end of access table -->")[0]
+    assert shown == markdown_table()
