@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
 from bench.harness import Result, run_load
 from shared.rpc import RpcPool
 from shared.settings import Settings
@@ -38,6 +40,7 @@ class Running:
 def running_stack() -> Iterator[Running]:
     with tempfile.TemporaryDirectory(prefix="tsunagu-bench-") as directory:
         settings = Settings(var_dir=Path(directory), environment="test", secret_key="b" * 32,
+                            registrations_per_minute=0,  # wrk registers thousands from one address
                             http_port=free_port(), amqp_port=free_amqp_port(), smtp_port=free_port())
         with Stack(settings) as stack:
             echo = subprocess.Popen([sys.executable, "-m", "bench.echo_service", settings.amqp_uri], cwd=ROOT)
@@ -73,6 +76,20 @@ def cpu_seconds(*pids: int) -> float:
         tree |= below
         grown = bool(below)
     return sum(stats[member][1] for member in tree if member in stats)
+
+
+def session_cookie(settings: Settings) -> str:
+    """A `Cookie` header of the secretariat signed in through a sign-in link, as a browser sends it."""
+    organizer_headers(settings)  # the account exists
+    pool = RpcPool.for_operator(settings)
+    try:
+        with pool.services() as rpc:
+            link = rpc.members.issue_sign_in_link(SECRETARIAT_EMAIL, "en")
+    finally:
+        pool.close()
+    with httpx.Client(base_url=settings.gateway_url, timeout=30) as browser:
+        browser.post("/auth/sign-in/complete", data={"token": link}).raise_for_status()
+        return "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
 
 
 def organizer_headers(settings: Settings) -> dict[str, str]:

@@ -9,7 +9,9 @@ line ending in `ratio=<x>`:
 - p99 / p50 of both: goal ≤ 2.5;
 - the gateway's CPU per request (from /proc, the gateway and its workers), beside the echo service's
   CPU per call;
-- `GET /events/{id}` with 2 gateway processes (TSUNAGU_HTTP_WORKERS=2) beside 1.
+- `GET /events/{id}` with 2 gateway processes (TSUNAGU_HTTP_WORKERS=2) beside 1;
+- `GET /events/{id}` by a signed-in person (their session cookie: the gateway reads the signed claim and
+  vouches for them to the service, which verifies it) beside the same request by nobody: goal ≥ 0.9×.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from bench.environment import Running, cpu_seconds, measure_echo, organizer_headers
+from bench.environment import Running, cpu_seconds, measure_echo, organizer_headers, session_cookie
 from bench.wrk import WrkResult, registration_script, run_wrk
 from shared.settings import Settings
 
@@ -28,7 +30,7 @@ CONCURRENCY = 8
 SECONDS = 8.0
 ROUNDS = 3
 ECHO_WARMUP = 1.0  # seconds run_load calls before it measures: its calls cost CPU too
-GOALS = {"read": 0.8, "register": 0.75, "tail": 2.5}
+GOALS = {"read": 0.8, "register": 0.75, "tail": 2.5, "signed_in": 0.9}
 
 READ_EVENT = {"kind": "symposium", "title": {"ja": "ベンチマーク"}, "region": "chubu-tokai",
               "starts_at": "2027-06-18T10:00:00", "ends_at": "2027-06-19T16:00:00"}
@@ -46,6 +48,7 @@ class Round:
     read_cpu_ms: float
     register: WrkResult
     register_cpu_ms: float
+    signed_in: WrkResult
 
 
 def published(settings: Settings, draft: dict) -> dict:
@@ -108,6 +111,7 @@ def run(running: Running) -> dict:
     forum = published(settings, FORUM)
     path = f"/events/{forum['id']}/registrations"
     script = registration_script(path, forum["sessions"][0]["id"])
+    cookie = {"Cookie": session_cookie(settings)}
 
     print(f"\n== The gateway vs the bare nameko RPC echo ({CONCURRENCY} concurrent, {SECONDS:.0f} s, "
           f"{ROUNDS} rounds) ==")
@@ -117,9 +121,12 @@ def run(running: Running) -> dict:
         read, read_cpu = under_load(running, lambda: run_wrk("GET /events/{id}", read_url, CONCURRENCY, SECONDS))
         register, register_cpu = under_load(running, lambda: run_wrk(
             "POST registrations", settings.gateway_url + path, CONCURRENCY, SECONDS, script))
-        rounds.append(Round(echo_rate, echo_cpu, read, read_cpu, register, register_cpu))
+        signed_in, _ = under_load(running, lambda: run_wrk("GET /events/{id}, signed in", read_url, CONCURRENCY,
+                                                            SECONDS, headers=cookie))
+        rounds.append(Round(echo_rate, echo_cpu, read, read_cpu, register, register_cpu, signed_in))
         for result in (read, register):
             line(f"round {number}: {result.line()}   echo {echo_rate:.1f} calls/s", result.rate / echo_rate)
+        line(f"round {number}: {signed_in.line()}   nobody {read.rate:.1f} req/s", signed_in.rate / read.rate)
 
     def median(figure: Callable[[Round], float]) -> float:
         return statistics.median(figure(each) for each in rounds)
@@ -131,12 +138,15 @@ def run(running: Running) -> dict:
         "read_cpu_ms": median(lambda r: r.read_cpu_ms),
         "register_cpu_ms": median(lambda r: r.register_cpu_ms),
         "echo_cpu_ms": median(lambda r: r.echo_cpu_ms),
+        "signed_in": median(lambda r: r.signed_in.rate / r.read.rate),
     }
     print(f"-- medians of {ROUNDS} rounds --")
     line(f"GET /events/{{id}} / echo (goal ≥ {GOALS['read']})", figures["read"])
     line(f"registrations / echo (goal ≥ {GOALS['register']})", figures["register"])
     line(f"GET /events/{{id}} p99 / p50 (goal ≤ {GOALS['tail']})", figures["read_tail"])
     line(f"registrations p99 / p50 (goal ≤ {GOALS['tail']})", figures["register_tail"])
+    line(f"GET /events/{{id}} signed in (session cookie) / by nobody (goal ≥ {GOALS['signed_in']})",
+         figures["signed_in"])
     line(f"gateway CPU per GET {figures['read_cpu_ms']:.2f} ms / echo service CPU per call "
          f"{figures['echo_cpu_ms']:.2f} ms", figures["read_cpu_ms"] / figures["echo_cpu_ms"])
     line(f"gateway CPU per registration {figures['register_cpu_ms']:.2f} ms / echo service CPU per call "

@@ -30,7 +30,8 @@ def _milliseconds(text: str) -> float:
     return float(value) * _UNITS[unit]
 
 
-def run_wrk(name: str, url: str, connections: int, seconds: float, lua: str | None = None) -> WrkResult:
+def run_wrk(name: str, url: str, connections: int, seconds: float, lua: str | None = None,
+            headers: dict[str, str] | None = None) -> WrkResult:
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (make bench installs it)")
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
@@ -39,6 +40,8 @@ def run_wrk(name: str, url: str, connections: int, seconds: float, lua: str | No
             script.write(lua)
             script.flush()
             args += ["-s", script.name]
+        for header, value in (headers or {}).items():
+            args += ["-H", f"{header}: {value}"]
         output = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
     percentiles = dict(re.findall(r"^\s+(\d+)%\s+(\S+)$", output, re.MULTILINE))
     requests = int(re.search(r"(\d+) requests in", output).group(1))

@@ -12,6 +12,11 @@ SECRETARIAT = Caller(account_id="acc-secretariat", email="secretariat@example.or
                      grants=(Grant(role=Role.SECRETARIAT),))
 
 
+def contact(*groups: str) -> Caller:
+    return Caller(account_id=f"acc-contact-{'-'.join(groups)}", email="contact@example.org",
+                  grants=(Grant(role=Role.GROUP_CONTACT, groups=groups),))
+
+
 def organizer(*regions: str, networks: tuple[str, ...] = ()) -> Caller:
     return Caller(account_id=f"acc-organizer-{'-'.join(regions + networks)}", email="organizer@example.org",
                   grants=(Grant(role=Role.ORGANIZER, regions=regions, networks=networks),))

@@ -145,7 +145,8 @@ def _check_group(session: Session, event_id: str, quota: int | None, request: Re
 EVENTS, SESSIONS, REGISTRATIONS = (cast(Table, row.__table__) for row in (EventRow, SessionRow, RegistrationRow))
 _LOCK_EVENT = select(*[EVENTS.c[name] for name in (
     "id", "status", "capacity", "confirmed_places", "waitlisted_places", "next_arrival", "requires_approval",
-    "registration_opens_at", "registration_closes_at", "group_quota", "updated_at", "published_at")]).where(
+    "registration_opens_at", "registration_closes_at", "group_quota", "updated_at", "published_at", "region",
+    "networks")]).where(
     EVENTS.c.id == bindparam("event_id")).with_for_update()
 _SESSION_PLACES = select(SESSIONS.c.id, SESSIONS.c.capacity, SESSIONS.c.confirmed_places).where(
     SESSIONS.c.event_id == bindparam("event_id"))
@@ -163,8 +164,9 @@ _WAITLIST_LENGTH = select(func.count()).select_from(REGISTRATIONS).where(
 
 
 def register(session: Session, event_id: str, request: RegistrationRequest,
-             manage_secret: tuple[str, str] | None = None) -> RegistrationReceipt:
-    """`manage_secret`: the manage link's token and its hash (new_secret() when not given)."""
+             manage_secret: tuple[str, str] | None = None, who: Caller | None = None) -> RegistrationReceipt:
+    """`manage_secret`: the manage link's token and its hash (new_secret() when not given). A group's
+    delegation is registered only by `who` speaks for the group, or organizes the event."""
     db = session.connection()  # Core on the session's own connection and transaction: no ORM bookkeeping
     event = db.execute(_LOCK_EVENT, {"event_id": event_id}).first()
     if event is None or not is_public(event):
@@ -177,6 +179,7 @@ def register(session: Session, event_id: str, request: RegistrationRequest,
     if unknown:
         raise Invalid(f"no session {sorted(unknown)[0]} in this event", "session_ids")
     if request.kind is RegistrationKind.DELEGATION:
+        _check_delegate(event, cast(str, request.member_group_id), who)
         _check_group(session, event_id, event.group_quota, request)
     occupancy = {domain.EVENT: domain.Occupancy(event.capacity, event.confirmed_places)}
     occupancy.update({s.id: domain.Occupancy(s.capacity, s.confirmed_places) for s in sessions})
@@ -242,6 +245,13 @@ def load_registration(session: Session, registration_id: str, token: str | None,
     return row
 
 
+def _check_delegate(event, group_id: str, who: Caller | None) -> None:
+    """Only the group's contacts, or the event's organizers, act for a member group: anyone could read
+    its id in the directory."""
+    if not may_organize(who, event.region, event.networks):
+        contact_of(who, group_id, f"a delegation of the member group {group_id}")
+
+
 def _check_may_manage(session: Session, row: RegistrationRow, who: Caller) -> None:
     event = load_event(session, row.event_id)
     if may_organize(who, event.region, event.networks):
@@ -261,8 +271,10 @@ def get_registration(session: Session, registration_id: str, token: str | None,
 def cancel_registration(session: Session, registration_id: str, token: str | None,
                         who: Caller | None) -> RegistrationView:
     row = load_registration(session, registration_id, token, who, for_update=True)
-    domain.check_can_cancel(S(row.status))
     event = load_event(session, row.event_id, for_update=True)
+    if row.member_group_id:  # the link alone does not act for a group
+        _check_delegate(event, row.member_group_id, who)
+    domain.check_can_cancel(S(row.status))
     now = utcnow()
     previous = _move(event, row, S.CANCELLED, now)
     _announce(session, RegistrationCancelled, event, row, previous, now)
@@ -291,6 +303,8 @@ def update_attendees(session: Session, registration_id: str, token: str | None, 
                      update: AttendeesUpdate) -> RegistrationView:
     row = load_registration(session, registration_id, token, who, for_update=True)
     event = load_event(session, row.event_id)
+    if row.member_group_id:  # the link alone does not act for a group
+        _check_delegate(event, row.member_group_id, who)
     organizing = may_organize(who, event.region, event.networks)  # organizers may rename after the deadline
     domain.check_attendees_editable(utcnow(), None if organizing else event.attendee_names_deadline,
                                     S(row.status))

@@ -154,9 +154,10 @@ class EventsService(Pingable):
     def register(self, event_id: str, request: dict) -> dict:
         command = parse_contract(RegistrationRequest, request)
         manage_secret = self.commands.secret("register", "manage_token")
+        who = self.asking.anyone()
         with self.db.begin() as session:
             return self.commands.once(session, "register", [event_id, request], lambda: registrations.register(
-                session, event_id, command, manage_secret).to_wire(), secret_fields=("manage_token",))
+                session, event_id, command, manage_secret, who).to_wire(), secret_fields=("manage_token",))
 
     @rpc
     def get_registration(self, registration_id: str, token: str | None = None) -> dict:

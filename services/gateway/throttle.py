@@ -45,16 +45,20 @@ class Throttle:
 
 
 class Throttled:
-    """A dependency: at most `per_minute` requests a minute from one client address to this route. The
-    counts live in the app's state (made at its start, one Throttle per name)."""
+    """A dependency: at most `per_minute` requests a minute from one client address to this route, or
+    as many as the setting named `setting` says (0: no limit). The counts live in the app's state (made
+    at its start, one Throttle per name)."""
 
-    def __init__(self, name: str, per_minute: int):
+    def __init__(self, name: str, per_minute: int = 0, setting: str | None = None):
         self.name = name
         self.per_minute = per_minute
+        self.setting = setting
 
     async def __call__(self, request: Request) -> None:
-        throttles: dict[str, Throttle] = request.app.state.throttles
-        throttle = throttles.get(self.name)
-        if throttle is None:
-            throttle = throttles[self.name] = Throttle(self.per_minute)
-        throttle.check(request.client.host if request.client else "unknown")
+        throttles: dict[str, Throttle | None] = request.app.state.throttles
+        if self.name not in throttles:
+            limit = getattr(request.app.state.settings, self.setting) if self.setting else self.per_minute
+            throttles[self.name] = Throttle(limit) if limit else None
+        throttle = throttles[self.name]
+        if throttle is not None:
+            throttle.check(request.client.host if request.client else "unknown")

@@ -42,7 +42,8 @@ def pytest_collection_modifyitems(items):
 def stack_settings(var_dir: Path, **overrides) -> Settings:
     return Settings(var_dir=var_dir, environment="test", secret_key="integration-" + "s" * 32,
                     http_port=free_port(), amqp_port=free_amqp_port(), smtp_port=free_port(),
-                    outbox_poll_seconds=0.5, rpc_timeout=20, private_feed_seconds=1, **overrides)
+                    outbox_poll_seconds=0.5, rpc_timeout=20, private_feed_seconds=1, registrations_per_minute=0,
+                    **overrides)
 
 
 def secretariat_headers(settings: Settings) -> dict[str, str]:

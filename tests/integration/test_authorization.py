@@ -167,24 +167,6 @@ def _expected_refusal(method: str, path: str, role: str) -> int | None:
     return None
 
 
-def test_every_route_answers_each_role_as_the_table_says(stack, world):
-    document = httpx.get(f"{stack.settings.gateway_url}/openapi.json").json()
-    operations = [(method.upper(), path) for path, item in document["paths"].items() for method in item
-                  if method != "head"]
-    assert {(m, p) for m, p in operations} <= set(RULES), "a route without a rule in access.py"
-    operations.sort(key=lambda operation: LAST.index(operation) if operation in LAST else -1)
-    wrong = []
-    for method, path in operations:
-        for role in ROLES:
-            answer = world.clients[role].request(**_request(world, method, path))
-            expected = _expected_refusal(method, path, role)
-            refused = answer.status_code in (401, 403)
-            if (expected is None and refused) or (expected is not None and answer.status_code != expected):
-                wrong.append(f"{method} {path} as {role}: {answer.status_code} (expected "
-                             f"{expected or 'not 401/403'}) {answer.text[:160]}")
-    assert not wrong, "\n".join(wrong)
-
-
 def test_scope_attacks_fail(world):
     tokai, kansai, contact = world.clients["tokai"], world.clients["kansai"], world.clients["contact"]
     # an organizer of another region sees neither the registrations nor a draft of Kansai
@@ -207,6 +189,23 @@ def test_scope_attacks_fail(world):
     assert contact.get(f"/registrations/{world.other_delegation_id}").status_code == 403
     renamed = contact.put(f"/registrations/{world.other_delegation_id}/attendees", json={"attendees": [{"name": "X"}]})
     assert renamed.status_code == 403 and "not a contact of the member group" in renamed.json()["detail"]
+
+
+def test_a_member_group_is_booked_only_by_its_contacts_or_the_event_s_organizers(world):
+    """Group ids are public in /directory: naming one proves nothing."""
+    path = f"/events/{world.event_id}/registrations"
+    booking = {"kind": "delegation", "member_group_id": world.group_id, "display_name": "誰か",
+               "email": "someone@example.org", "places": 1}
+    assert world.clients["nobody"].post(path, json=booking).status_code == 401
+    refused = world.clients["member"].post(path, json=booking)
+    assert refused.status_code == 403 and "not a contact of the member group" in refused.json()["detail"]
+    assert world.clients["tokai"].post(path, json=booking).status_code == 403
+    booked = world.clients["contact"].post(path, json=booking)
+    assert booked.status_code == 201, booked.text
+    # its manage link alone neither renames nor cancels it
+    link = {"token": booked.json()["manage_token"]}
+    assert world.clients["nobody"].delete(f"/registrations/{booked.json()['id']}", params=link).status_code == 401
+    assert world.clients["contact"].delete(f"/registrations/{booked.json()['id']}").status_code == 200
 
 
 def test_a_plain_amqp_client_with_the_broker_password_cannot_act_as_an_organizer(stack):
@@ -237,3 +236,21 @@ def test_a_plain_amqp_client_with_the_broker_password_cannot_act_as_an_organizer
     finally:
         pool.close()
 
+
+# Last: the walk cancels the event, erases a member and signs everyone out.
+def test_every_route_answers_each_role_as_the_table_says(stack, world):
+    document = httpx.get(f"{stack.settings.gateway_url}/openapi.json").json()
+    operations = [(method.upper(), path) for path, item in document["paths"].items() for method in item
+                  if method != "head"]
+    assert {(m, p) for m, p in operations} <= set(RULES), "a route without a rule in access.py"
+    operations.sort(key=lambda operation: LAST.index(operation) if operation in LAST else -1)
+    wrong = []
+    for method, path in operations:
+        for role in ROLES:
+            answer = world.clients[role].request(**_request(world, method, path))
+            expected = _expected_refusal(method, path, role)
+            refused = answer.status_code in (401, 403)
+            if (expected is None and refused) or (expected is not None and answer.status_code != expected):
+                wrong.append(f"{method} {path} as {role}: {answer.status_code} (expected "
+                             f"{expected or 'not 401/403'}) {answer.text[:160]}")
+    assert not wrong, "\n".join(wrong)

@@ -9,8 +9,8 @@ from services.events import models, operations, registrations
 from shared.contracts.base import parse_contract, utcnow
 from shared.contracts.events import AttendeesUpdate, EventDraft, EventPatch
 from shared.contracts.members import MemberJoined
-from shared.errors import Conflict, Invalid, NotFound
-from tests.samples import SECRETARIAT
+from shared.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from tests.samples import SECRETARIAT, contact
 from tests.service.scenarios import EVENT, open_event, register
 
 
@@ -154,17 +154,21 @@ def test_attendees_are_named_until_the_deadline(db):
     receipt = register(db, event.id, kind="delegation", member_group_id="g1", display_name="G", places=2)
     update = AttendeesUpdate.model_validate({"attendees": [
         {"name": "Rosa", "needs": {"interpretation": [{"source": "ja", "target": "tl"}]}}, {"name": "Ken"}]})
+    with pytest.raises(Unauthenticated), db.begin() as session:  # the link alone does not act for a group
+        registrations.update_attendees(session, receipt.id, receipt.manage_token, None, update)
+    with pytest.raises(Forbidden), db.begin() as session:
+        registrations.update_attendees(session, receipt.id, receipt.manage_token, contact("g2"), update)
     with db.begin() as session:
-        named = registrations.update_attendees(session, receipt.id, receipt.manage_token, None, update)
+        named = registrations.update_attendees(session, receipt.id, None, contact("g1"), update)
     assert [a.name for a in named.attendees] == ["Rosa", "Ken"]
     with pytest.raises(Invalid), db.begin() as session:
-        registrations.update_attendees(session, receipt.id, receipt.manage_token, None,
+        registrations.update_attendees(session, receipt.id, None, contact("g1"),
                                        AttendeesUpdate(attendees=update.attendees * 2))
     with db.begin() as session:
         operations.update_event(session, event.id, EventPatch(
             attendee_names_deadline=(utcnow() - timedelta(minutes=1)).isoformat()))
     with pytest.raises(Conflict) as caught, db.begin() as session:
-        registrations.update_attendees(session, receipt.id, receipt.manage_token, None, update)
+        registrations.update_attendees(session, receipt.id, None, contact("g1"), update)
     assert caught.value.field == "attendees"
 
 

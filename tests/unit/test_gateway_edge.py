@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 import pytest
 from fastapi.testclient import TestClient
 
+from services.gateway.app import create_app
 from services.gateway.body_limit import ROUTE_BODY_LIMITS
 from services.gateway.bus import UnknownService
 from services.gateway.problems import Problem
@@ -184,7 +185,7 @@ def test_every_operation_documents_its_errors_as_problem_json(client):
     assert documented[("POST", "/events/{event_id}/publish")] == {401, 403, 404, 409, 413, 422, 500, 503}
     # public routes where a signed-in caller may see more: a token that is not valid, a scope not theirs
     assert documented[("GET", "/events/{event_id}")] == {401, 403, 404, 422, 500, 503}
-    assert documented[("POST", "/events/{event_id}/registrations")] == {401, 403, 404, 409, 413, 422, 500, 503}
+    assert documented[("POST", "/events/{event_id}/registrations")] == {401, 403, 404, 409, 413, 422, 429, 500, 503}
     assert documented[("GET", "/feeds")] == {500}
     assert documented[("GET", "/health")] == {401, 403, 500, 503}
     assert "Retry-After" in schema["paths"]["/events"]["get"]["responses"]["503"]["headers"]
@@ -224,3 +225,27 @@ def test_public_health_names_the_service_that_is_down_without_the_reason(client,
     assert "not running" not in json.dumps(public)
     detailed = assert_problem(client.get("/health", headers=ORGANIZER), 503, "not running")
     assert detailed["services"]["notifications"]["reason"] == "it is not running"
+
+
+class Registering:
+    def __init__(self):
+        self.registered = 0
+
+    def register(self, event_id, _request):
+        self.registered += 1
+        return {"id": f"r-{self.registered}", "event_id": event_id, "status": "confirmed", "places": 1,
+                "manage_token": "secret"}
+
+
+def test_registrations_from_one_address_are_throttled_as_the_setting_says(bus, services):
+    services.events = events = Registering()
+    person = {"display_name": "Ana", "email": "ana@example.org"}
+    for per_minute, allowed in ((3, 3), (0, 10)):  # 0: no limit
+        app = create_app(Settings(environment="test", registrations_per_minute=per_minute), bus=bus)
+        with TestClient(app) as client:
+            answers = [client.post("/events/e-1/registrations", json=person) for _ in range(allowed + 1)]
+        assert [a.status_code for a in answers[:allowed]] == [201] * allowed
+        if per_minute:
+            refused = assert_problem(answers[-1], 429, "too many requests")
+            assert refused and 1 <= int(answers[-1].headers["retry-after"]) <= 60
+    assert events.registered == 3 + 11  # the refused one reached no service

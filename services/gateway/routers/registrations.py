@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from services.gateway.deps import Rpc
+from services.gateway.throttle import Throttled
 from shared.contracts.events import (
     AttendeesUpdate,
     RegistrationReceipt,
@@ -26,6 +27,7 @@ class Receipt(RegistrationReceipt):
 
 
 @router.post("/events/{event_id}/registrations", status_code=201, response_model=Receipt,
+             dependencies=[Depends(Throttled("registration", setting="registrations_per_minute"))],
              summary="Register (status: confirmed, waitlisted or pending); keep `manage_token` to change or cancel")
 async def register(event_id: str, request: RegistrationRequest, rpc: Rpc, http: Request):
     receipt = await rpc.events.register(event_id, request.to_wire())
