@@ -22,6 +22,7 @@ from tsunagu.ports import free_amqp_port, free_port
 from tsunagu.stack import ROOT, Stack
 
 SECRETARIAT_EMAIL = "bench.secretariat@example.org"
+_SECRETARIAT_TOKENS: dict[Path, str] = {}  # per stack (its var dir)
 
 
 @dataclass(frozen=True)
@@ -94,10 +95,9 @@ def session_cookie(settings: Settings) -> str:
 
 def organizer_headers(settings: Settings) -> dict[str, str]:
     """A personal API token of the secretariat of the stack (its account made by the operator, once)."""
-    kept = settings.var_dir / "secretariat-token"
-    if not kept.exists():
-        kept.write_text(secretariat_token(settings, SECRETARIAT_EMAIL, "benchmarks"))
-    return {"Authorization": f"Bearer {kept.read_text()}"}
+    if settings.var_dir not in _SECRETARIAT_TOKENS:
+        _SECRETARIAT_TOKENS[settings.var_dir] = secretariat_token(settings, SECRETARIAT_EMAIL, "benchmarks")
+    return {"Authorization": f"Bearer {_SECRETARIAT_TOKENS[settings.var_dir]}"}
 
 
 def measure_echo(settings: Settings, threads: int, seconds: float) -> Result:

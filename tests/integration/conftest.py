@@ -25,6 +25,7 @@ from tsunagu.ports import free_amqp_port, free_port
 from tsunagu.stack import Stack
 
 SECRETARIAT_EMAIL = "secretariat@example.org"
+_SECRETARIAT_TOKENS: dict[Path, str] = {}  # per stack (its var dir)
 SUBSCRIBERS = [
     {"email": "ja@example.org", "language": "ja", "name": "山田 太郎"},
     {"email": "en@example.org", "language": "en", "name": "Alex"},
@@ -49,10 +50,9 @@ def stack_settings(var_dir: Path, **overrides) -> Settings:
 def secretariat_headers(settings: Settings) -> dict[str, str]:
     """A personal API token of the secretariat on this stack, as a script sends it: the account made by
     the operator and the token made as its person, once per stack."""
-    kept = settings.var_dir / "secretariat-token"
-    if not kept.exists():
-        kept.write_text(secretariat_token(settings, SECRETARIAT_EMAIL, "integration tests"))
-    return {"Authorization": f"Bearer {kept.read_text()}"}
+    if settings.var_dir not in _SECRETARIAT_TOKENS:
+        _SECRETARIAT_TOKENS[settings.var_dir] = secretariat_token(settings, SECRETARIAT_EMAIL, "integration tests")
+    return {"Authorization": f"Bearer {_SECRETARIAT_TOKENS[settings.var_dir]}"}
 
 
 def seed_general_list(settings: Settings) -> None:
