@@ -111,3 +111,4 @@ def secretariat_token(settings: Settings, email: str, name: str) -> str:
     with _members(settings) as members:
         members.add_account({"email": email, "grants": [{"role": "secretariat"}]})
     return make_api_token(settings, email, name).token
+

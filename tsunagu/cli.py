@@ -118,6 +118,11 @@ def _accounts_token(args) -> int:
     return token(args.email, args.name)
 
 
+def _audit_verify(_args) -> int:
+    from tsunagu.audit import verify_audit
+    return verify_audit()
+
+
 def _accounts_list(_args) -> int:
     from tsunagu.accounts import list_all
     return list_all()
@@ -170,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     account_token.add_argument("email")
     account_token.add_argument("--name", default="command line", help="to know it by in the list of tokens")
     account_token.set_defaults(handler=_accounts_token)
+    audit = commands.add_parser("audit", help="the audit trail").add_subparsers(dest="audit", required=True)
+    audit.add_parser("verify", help="check that no entry was altered or removed").set_defaults(handler=_audit_verify)
     args = parser.parse_args(argv)
     return args.handler(args)
 

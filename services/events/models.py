@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from shared.audit import AuditTrail
 from shared.bus.commands import CommandLog
 from shared.bus.tables import InboxTable, Outbox
 from shared.db import UTCDateTime
@@ -154,3 +155,4 @@ metadata = Base.metadata
 outbox = Outbox(metadata)
 inbox = InboxTable(metadata)
 commands = CommandLog(metadata)
+audit = AuditTrail(metadata, "events")  # who read personal data here, or changed accounts

@@ -350,6 +350,11 @@ def registrations_csv(session: Session, event_id: str) -> str:
     return excel_csv(CSV_COLUMNS, rows())
 
 
+def registration_count(session: Session, event_id: str) -> int:
+    return session.execute(select(func.count()).select_from(RegistrationRow)
+                           .where(RegistrationRow.event_id == event_id)).scalar_one()
+
+
 def needs_summary(session: Session, event_id: str) -> list[SessionNeeds]:
     """What confirmed attendees need, totalled for the event as a whole and for each session."""
     event = load_event(session, event_id)

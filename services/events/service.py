@@ -14,6 +14,7 @@ from datetime import datetime
 from nameko.rpc import rpc
 
 from services.events import erasure, feeds, models, operations, registrations
+from shared.audit import Audited
 from shared.authority import organizer_of
 from shared.bus.commands import Commands
 from shared.bus.inbox import Inbox
@@ -39,7 +40,7 @@ def _wire(views) -> list[dict]:
     return [view.to_wire() for view in views]
 
 
-class EventsService(Pingable):
+class EventsService(Pingable, Audited):
     name = "events"
 
     db: Sessions = Database(models.metadata)  # workers see the Sessions it hands them
@@ -47,6 +48,7 @@ class EventsService(Pingable):
     inbox = Inbox(models.inbox)
     commands = Commands(models.commands)
     asking = Requester()
+    audit_trail = models.audit
 
     @subscribe(MemberJoined)
     def record_member_joined(self, payload: dict) -> None:
@@ -162,8 +164,13 @@ class EventsService(Pingable):
     @rpc
     def get_registration(self, registration_id: str, token: str | None = None) -> dict:
         who = self.asking.anyone()
-        with self.db() as session:
-            return registrations.get_registration(session, registration_id, token, who).to_wire()
+        if who is None or token is not None:  # the registrant, with their link
+            with self.db() as session:
+                return registrations.get_registration(session, registration_id, token, who).to_wire()
+        with self.db.begin() as session:  # an organizer or a group's contact: the read is audited
+            view = registrations.get_registration(session, registration_id, None, who)
+            models.audit.record(session, who, "registration.read", f"registration/{registration_id}", view.places)
+            return view.to_wire()
 
     @rpc
     def cancel_registration(self, registration_id: str, token: str | None = None) -> dict:
@@ -191,23 +198,30 @@ class EventsService(Pingable):
     @rpc
     def list_registrations(self, event_id: str) -> list[dict]:
         who = self.asking.organizer()
-        with self.db() as session:
+        with self.db.begin() as session:  # the audit entry is written with the read
             operations.organizer_of_event(session, event_id, who)
-            return _wire(registrations.list_registrations(session, event_id))
+            views = registrations.list_registrations(session, event_id)
+            models.audit.record(session, who, "registrations.list", f"event/{event_id}", len(views))
+            return _wire(views)
 
     @rpc
     def registrations_csv(self, event_id: str) -> str:
         who = self.asking.organizer()
-        with self.db() as session:
+        with self.db.begin() as session:
             operations.organizer_of_event(session, event_id, who)
+            models.audit.record(session, who, "registrations.csv", f"event/{event_id}",
+                                registrations.registration_count(session, event_id))
             return registrations.registrations_csv(session, event_id)
 
     @rpc
     def needs_summary(self, event_id: str) -> list[dict]:
         who = self.asking.organizer()
-        with self.db() as session:
+        with self.db.begin() as session:
             operations.organizer_of_event(session, event_id, who)
-            return _wire(registrations.needs_summary(session, event_id))
+            needs = registrations.needs_summary(session, event_id)
+            models.audit.record(session, who, "needs.read", f"event/{event_id}",
+                                next((each.attendees for each in needs if each.session_id is None), 0))
+            return _wire(needs)
 
 
     # --- calendars ------------------------------------------------------------------------------

@@ -94,6 +94,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/lists/{slug}/subscribers/import"): Rule(Who.ORGANIZER, LIST),
     ("POST", "/lists/{slug}/announcements"): Rule(Who.ORGANIZER, LIST),
     ("GET", "/announcements/{announcement_id}"): Rule(Who.ORGANIZER, "counts only"),
+    ("GET", "/audit"): Rule(Who.SECRETARIAT),
     # signing in, and one's own sessions and tokens
     ("POST", "/auth/sign-in"): Rule(Who.PUBLIC),
     ("GET", "/auth/sign-in"): Rule(Who.PUBLIC),

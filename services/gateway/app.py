@@ -14,7 +14,7 @@ from services.gateway.body_limit import BodyLimit
 from services.gateway.bus import Bus
 from services.gateway.feed_cache import FeedCache, FeedInvalidator
 from services.gateway.openapi import build_openapi
-from services.gateway.routers import auth, events, feeds, health, lists, members, registrations
+from services.gateway.routers import audit, auth, events, feeds, health, lists, members, registrations
 from services.gateway.security_headers import SecurityHeaders
 from services.gateway.sessions import RenewedSessionCookie, SessionGuard
 from shared.bus.requester import Voucher
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, bus: Bus | None = None) -> Fast
     app.include_router(members.router)
     app.include_router(lists.router)
     app.include_router(auth.router)
+    app.include_router(audit.router)
 
     @app.get("/", tags=["about"], summary="What is here")
     def index() -> dict:

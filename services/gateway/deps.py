@@ -21,8 +21,9 @@ async def services(request: Request, who: Asker) -> Services:
     key = idempotency_key(request)
     if key:
         context[IDEMPOTENCY_KEY] = key
-    if who is not None:
-        context.update(request.app.state.voucher.context(who))
+    if who is not None:  # and where the request came from, for the audit trail
+        client = request.client.host if request.client else None
+        context.update(request.app.state.voucher.context(who.model_copy(update={"client": client})))
     return Services(request.app.state.bus, context or None)
 
 

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from shared.audit import AuditTrail
 from shared.bus.commands import CommandLog
 from shared.bus.tables import Outbox
 from shared.db import UTCDateTime
@@ -178,3 +179,4 @@ class ApiTokenRow(Base):
 metadata = Base.metadata
 outbox = Outbox(metadata)
 commands = CommandLog(metadata)
+audit = AuditTrail(metadata, "members")  # who read personal data here, or changed accounts

@@ -15,12 +15,13 @@ from pydantic import TypeAdapter, ValidationError
 
 from services.members import accounts, api_tokens, importer, imports, models, operations, sign_in
 from services.members.import_runner import ImportRunner
+from shared.audit import Audited
 from shared.authority import organizer_of
 from shared.bus.commands import Commands
 from shared.bus.relay import OutboxRelay
 from shared.bus.requester import Requester
 from shared.contracts.base import field_and_message, parse_contract, utcnow
-from shared.contracts.identity import AccountDraft, ApiTokenRequest, Caller, SignInRequest
+from shared.contracts.identity import AccountDraft, AccountView, ApiTokenRequest, Caller, SignInRequest
 from shared.contracts.members import (
     DirectoryQuery,
     IndividualDraft,
@@ -55,7 +56,7 @@ def _in_scope(member: MemberView, who: Caller) -> MemberView:
     return member
 
 
-class MembersService(Pingable):
+class MembersService(Pingable, Audited):
     name = "members"
 
     db: Sessions = Database(models.metadata)  # workers see the Sessions it hands them
@@ -64,6 +65,7 @@ class MembersService(Pingable):
     import_runner = ImportRunner()
     config = Config()
     asking = Requester()
+    audit_trail = models.audit
 
     @rpc
     def create_group(self, draft: dict) -> dict:
@@ -84,8 +86,10 @@ class MembersService(Pingable):
     @rpc
     def get_member(self, member_id: str) -> dict:
         who = self.asking.organizer()
-        with self.db() as session:
-            return _in_scope(operations.get_member(session, member_id), who).to_wire()
+        with self.db.begin() as session:  # the audit entry is written with the read
+            member = _in_scope(operations.get_member(session, member_id), who)
+            models.audit.record(session, who, "member.read", f"member/{member_id}", 1)
+            return member.to_wire()
 
     @rpc
     def patch_member(self, member_id: str, patch: dict) -> dict:
@@ -111,8 +115,13 @@ class MembersService(Pingable):
         """Public entries for everyone; organizers see the members of their scope in full."""
         command = parse_contract(DirectoryQuery, query)
         viewer = self.asking.anyone()
-        with self.db() as session:
-            return [entry.to_wire() for entry in operations.directory(session, command, viewer)]
+        if viewer is None or not viewer.is_organizing:
+            with self.db() as session:
+                return [entry.to_wire() for entry in operations.directory(session, command, viewer)]
+        with self.db.begin() as session:
+            entries = operations.directory(session, command, viewer)
+            models.audit.record(session, viewer, "directory.organizer_view", "directory", len(entries))
+            return [entry.to_wire() for entry in entries]
 
     @rpc
     def stats(self, as_of: str | None = None) -> dict:
@@ -123,8 +132,10 @@ class MembersService(Pingable):
     @rpc
     def renewals(self, due_before: str) -> list[dict]:
         who = self.asking.organizer()
-        with self.db() as session:
-            return [view.to_wire() for view in operations.renewals(session, _day(due_before, "due_before"), who)]
+        with self.db.begin() as session:
+            due = operations.renewals(session, _day(due_before, "due_before"), who)
+            models.audit.record(session, who, "renewals.read", "memberships", len(due))
+            return [view.to_wire() for view in due]
 
     @rpc
     def start_import(self, content_base64: str, dry_run: bool = False, today: str | None = None) -> dict:
@@ -145,14 +156,17 @@ class MembersService(Pingable):
     def export_csv(self) -> str:
         """Every member the caller may see in full: the secretariat all, an organizer their scope's."""
         who = self.asking.organizer()
-        with self.db() as session:
-            return importer.export(operations.all_members(session, who))
+        with self.db.begin() as session:
+            members = operations.all_members(session, who)
+            models.audit.record(session, who, "members.export", "members", len(members))
+            return importer.export(members)
 
     @rpc
     def erase(self, member_id: str) -> dict:
         who = self.asking.organizer()
         with self.db.begin() as session:
             _in_scope(operations.get_member(session, member_id), who)
+            models.audit.record(session, who, "member.erase", f"member/{member_id}", 1)
             erased = self.commands.once(session, "erase", [member_id],
                                         lambda: operations.erase(session, member_id).to_wire())
         reclaim_erased_space(self.db.engine)
@@ -161,10 +175,15 @@ class MembersService(Pingable):
     @rpc
     def add_account(self, draft: dict) -> dict:
         command = parse_contract(AccountDraft, draft)
-        self.asking.secretariat()
+        who = self.asking.secretariat()
         with self.db.begin() as session:
-            return self.commands.once(session, "add_account", draft,
-                                      lambda: accounts.add_account(session, command).to_wire())
+            return self.commands.once(session, "add_account", draft, lambda: self._audited(
+                session, who, "account.add", accounts.add_account(session, command)))
+
+    @staticmethod
+    def _audited(session, who: Caller, action: str, account: AccountView) -> dict:
+        models.audit.record(session, who, action, f"account/{account.id}", 1)
+        return account.to_wire()
 
     @rpc
     def account_for_email(self, email: str) -> dict:
@@ -174,9 +193,11 @@ class MembersService(Pingable):
 
     @rpc
     def list_accounts(self) -> list[dict]:
-        self.asking.secretariat()
-        with self.db() as session:
-            return [account.to_wire() for account in accounts.list_accounts(session)]
+        who = self.asking.secretariat()
+        with self.db.begin() as session:
+            listed = accounts.list_accounts(session)
+            models.audit.record(session, who, "accounts.list", "accounts", len(listed))
+            return [account.to_wire() for account in listed]
 
     @rpc
     def request_sign_in(self, request: dict) -> None:
@@ -219,9 +240,11 @@ class MembersService(Pingable):
     @rpc
     def create_api_token(self, request: dict) -> dict:
         command = parse_contract(ApiTokenRequest, request)
-        account_id = self.asking.someone().account_id
+        who = self.asking.someone()
         with self.db.begin() as session:
-            return api_tokens.create(session, account_id, command, utcnow()).to_wire()
+            issued = api_tokens.create(session, who.account_id, command, utcnow())
+            models.audit.record(session, who, "api_token.create", f"account/{who.account_id}/token/{issued.id}", 1)
+            return issued.to_wire()
 
     @rpc
     def list_api_tokens(self) -> list[dict]:
@@ -231,9 +254,10 @@ class MembersService(Pingable):
 
     @rpc
     def revoke_api_token(self, token_id: str) -> None:
-        account_id = self.asking.someone().account_id
+        who = self.asking.someone()
         with self.db.begin() as session:
-            api_tokens.revoke(session, account_id, token_id, utcnow())
+            api_tokens.revoke(session, who.account_id, token_id, utcnow())
+            models.audit.record(session, who, "api_token.revoke", f"account/{who.account_id}/token/{token_id}", 1)
 
     @rpc
     def api_token_caller(self, token: str) -> dict:

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.audit import AuditTrail
 from shared.bus.commands import CommandLog
 from shared.bus.tables import InboxTable
 from shared.db import UTCDateTime
@@ -114,3 +115,4 @@ class ErasedAddressRow(Base):
 metadata = Base.metadata
 inbox = InboxTable(metadata)
 commands = CommandLog(metadata)
+audit = AuditTrail(metadata, "notifications")  # who read personal data here, or changed accounts

@@ -20,6 +20,7 @@ from nameko.timer import timer
 from services.notifications import erasure, models, operations, subscriber_import
 from services.notifications.domain import announcement_key
 from services.notifications.mailer import Mailer
+from shared.audit import Audited
 from shared.authority import organizer_of
 from shared.bus.commands import Commands
 from shared.bus.inbox import Inbox
@@ -52,7 +53,7 @@ from shared.health import Pingable
 REMINDER_CHECK_SECONDS = 600
 
 
-class NotificationsService(Pingable):
+class NotificationsService(Pingable, Audited):
     name = "notifications"
 
     db: Sessions = Database(models.metadata)  # workers see the Sessions it hands them
@@ -61,6 +62,7 @@ class NotificationsService(Pingable):
     commands = Commands(models.commands)
     config = Config()
     asking = Requester()
+    audit_trail = models.audit
 
     # --- what happens elsewhere --------------------------------------------------------------------
     @subscribe(EventPublished)
@@ -127,9 +129,11 @@ class NotificationsService(Pingable):
     @rpc
     def list_subscribers(self, slug: str) -> list[dict]:
         who = self.asking.organizer()
-        with self.db() as session:
+        with self.db.begin() as session:  # the audit entry is written with the read
             operations.organizer_of_list(session, slug, who)
-            return [view.to_wire() for view in operations.list_subscribers(session, slug)]
+            subscribers = operations.list_subscribers(session, slug)
+            models.audit.record(session, who, "subscribers.list", f"list/{slug}", len(subscribers))
+            return [view.to_wire() for view in subscribers]
 
     @rpc
     def add_confirmed_subscribers(self, slug: str, subscribers: list[dict]) -> int:
@@ -150,6 +154,7 @@ class NotificationsService(Pingable):
         def run() -> dict:
             counts, refused = operations.import_subscribers(session, slug, [(i.line, i.subscriber) for i in lines])
             rejected = sorted(problems + refused, key=lambda problem: problem.row)
+            models.audit.record(session, who, "subscribers.import", f"list/{slug}", count)  # a dry run rolls back
             return SubscriberImportReport(dry_run=dry_run, rows=count, rejected=rejected, **counts).to_wire()
         if dry_run:
             with self.db() as session:

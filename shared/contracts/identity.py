@@ -76,6 +76,7 @@ class Caller(Contract):
     grants: tuple[Grant, ...]
     session_id: str | None = Field(None, description="the session the request came with, if any")
     token_id: str | None = Field(None, description="the personal API token it came with, if any")
+    client: str | None = Field(None, description="the client address the request came from (for the audit trail)")
 
     def has(self, role: Role) -> bool:
         return any(grant.role is role for grant in self.grants)
@@ -216,3 +217,36 @@ class ApiTokenRevoked(Event):
 
     token_id: str
     account_id: str
+
+
+# --- the audit trail (shared/audit.py) ------------------------------------------------------------
+
+class AuditEntry(Contract):
+    """Who read or exported personal data, or changed accounts and roles."""
+
+    service: str = Field(description="the service that holds the data, and keeps this entry")
+    id: int = Field(description="its place in that service's chain")
+    at: datetime
+    account_id: str
+    roles: list[str]
+    action: str = Field(description="e.g. registrations.csv, member.read, account.add")
+    resource: str = Field(description="what was read or changed, e.g. event/<id>")
+    people: int = Field(description="how many people's records it held")
+    client: str | None = Field(None, description="the client address the request came from")
+    hash: str
+
+
+class AuditQuery(Contract):
+    account_id: str | None = Field(None, max_length=64)
+    action: str | None = Field(None, max_length=64)
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = Field(100, ge=1, le=1000)
+
+
+class AuditReport(Contract):
+    service: str
+    entries: int
+    intact: bool
+    first_broken: int | None = Field(None, description="the first entry that does not match its chain")
+    reason: str | None = None

@@ -4,6 +4,10 @@ must be what services/gateway/access.py says. Then the attacks the table exists 
 client with the broker's password trying to act as an organizer."""
 from __future__ import annotations
 
+import os
+import sqlite3
+import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -18,8 +22,10 @@ from shared.claims import Purpose, purpose_key, sign
 from shared.contracts.identity import Caller, Grant, Role
 from shared.errors import Forbidden, Unauthenticated
 from shared.rpc import RpcPool
+from tests.conftest import ROOT
 from tests.integration.conftest import Gateway
 from tests.integration.patience import PATIENCE
+from tsunagu.stack import settings_env
 
 KANSAI, TOKAI = "kinki-kansai", "chubu-tokai"
 ROLES = ("nobody", "member", "contact", "tokai", "kansai", "secretariat")  # the refused come first
@@ -235,6 +241,37 @@ def test_a_plain_amqp_client_with_the_broker_password_cannot_act_as_an_organizer
             rpc.members.export_csv()  # a genuine claim, of a role that may not
     finally:
         pool.close()
+
+
+def test_reads_of_personal_data_are_in_the_audit_trail_and_tampering_is_found(stack, world):
+    kansai = world.clients["kansai"]
+    reads = {"registrations.list": f"/events/{world.event_id}/registrations",
+             "registrations.csv": f"/events/{world.event_id}/registrations.csv",
+             "needs.read": f"/events/{world.event_id}/needs", "member.read": f"/members/{world.group_id}",
+             "directory.organizer_view": "/directory", "members.export": "/members/export.csv",
+             "subscribers.list": f"/lists/{world.slug}/subscribers",
+             "registration.read": f"/registrations/{world.delegation_id}"}
+    for path in reads.values():
+        assert kansai.get(path).status_code == 200, path
+    account_id = kansai.get("/auth/me").json()["account_id"]
+    trail = world.clients["secretariat"].get("/audit", params={"account_id": account_id, "limit": 1000})
+    assert trail.status_code == 200, trail.text
+    entries = trail.json()
+    assert set(reads) <= {entry["action"] for entry in entries}
+    assert {(entry["client"], tuple(entry["roles"])) for entry in entries} == {("127.0.0.1", ("organizer",))}
+    csv = next(entry for entry in entries if entry["action"] == "registrations.csv")
+    assert csv["resource"] == f"event/{world.event_id}" and csv["people"] >= 2  # the two delegations
+    assert world.clients["kansai"].get("/audit").status_code == 403
+
+    def verify():
+        return subprocess.run([sys.executable, "-m", "tsunagu.cli", "audit", "verify"], cwd=ROOT, timeout=60,
+                              env={**os.environ, **settings_env(stack.settings)}, capture_output=True, text=True)
+    intact = verify()
+    assert intact.returncode == 0 and "events:" in intact.stdout and "BROKEN" not in intact.stdout, intact.stdout
+    with sqlite3.connect(stack.settings.var_dir / "events.db") as database:  # someone with the database file
+        database.execute("UPDATE audit_trail SET people = 0 WHERE id = 1")
+    broken = verify()
+    assert broken.returncode == 1 and "events: BROKEN at entry 1" in broken.stdout, broken.stdout
 
 
 # Last: the walk cancels the event, erases a member and signs everyone out.
