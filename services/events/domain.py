@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from shared.contracts.events import Clash, ClashKind, RegistrationStatus
+from shared.contracts.events import Attendee, Clash, ClashKind, RegistrationStatus
 from shared.contracts.vocabulary import EventKind, EventStatus
 from shared.errors import Conflict, Invalid
 from shared.i18n import choose_text
@@ -253,6 +253,13 @@ def check_pending(status: RegistrationStatus) -> None:
 # An erased person's request awaiting a decision, or their place in a waiting line, is withdrawn: nobody
 # could tell them the outcome, and the line moves on. A confirmed place stays counted.
 WITHDRAWN_ON_ERASURE = frozenset({RegistrationStatus.PENDING, RegistrationStatus.WAITLISTED})
+
+
+def nameless(attendee: dict) -> dict:
+    """An attendee without their name or free-text note (which may say who they are); what they need
+    stays, so interpreters and childcare are still counted."""
+    needs = Attendee.model_validate(attendee).needs.model_copy(update={"note": None})
+    return Attendee(name=None, needs=needs).model_dump(mode="json", exclude_defaults=True)
 
 
 def erased_address(registration_id: str) -> str:

@@ -10,7 +10,7 @@ from services.events.models import CalendarFeedRow, MemberGroupSeen, Registratio
 from services.events.operations import load_event
 from services.events.registrations import _move, promote_waiting
 from shared.contracts.base import utcnow
-from shared.contracts.events import Attendee, RegistrationKind, RegistrationStatus
+from shared.contracts.events import RegistrationKind, RegistrationStatus
 from shared.contracts.members import ERASED_NAME, MemberErased
 from shared.erasure import ErasedPerson, forget_in_command_results, forget_in_outbox
 
@@ -74,10 +74,5 @@ def _forget_as_attendee(session: Session, person: ErasedPerson, own: set[str], n
 def _without(person: ErasedPerson, attendees: list[dict]) -> list[dict]:
     """The attendees with the person's name removed, and their free-text note with it (it may say who
     they are); what they need stays, so interpreters and childcare are still counted."""
-    kept = []
-    for attendee in attendees:
-        if person.has_name(attendee.get("name")):
-            needs = Attendee.model_validate(attendee).needs.model_copy(update={"note": None})
-            attendee = Attendee(name=None, needs=needs).model_dump(mode="json", exclude_defaults=True)
-        kept.append(attendee)
-    return kept
+    return [domain.nameless(attendee) if person.has_name(attendee.get("name")) else attendee
+            for attendee in attendees]

@@ -15,6 +15,7 @@ from shared.audit import AuditTrail
 from shared.bus.commands import CommandLog
 from shared.bus.tables import InboxTable, Outbox
 from shared.db import UTCDateTime
+from shared.housekeeping import HousekeepingLog
 
 
 class Base(DeclarativeBase):
@@ -50,6 +51,7 @@ class EventRow(Base):
     registration_opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     registration_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attendee_names_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    keep_registrations_days: Mapped[int] = mapped_column(Integer, default=90)
     group_quota: Mapped[int | None] = mapped_column(Integer)
     confirmed_places: Mapped[int] = mapped_column(Integer, default=0)
     waitlisted_places: Mapped[int] = mapped_column(Integer, default=0)
@@ -98,6 +100,7 @@ class RegistrationRow(Base):
     session_ids: Mapped[list] = mapped_column(JSON)
     attendees: Mapped[list] = mapped_column(JSON)
     manage_token_hash: Mapped[str] = mapped_column(String(64))
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # kept no longer: who is blanked
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -155,4 +158,5 @@ metadata = Base.metadata
 outbox = Outbox(metadata)
 inbox = InboxTable(metadata)
 commands = CommandLog(metadata)
-audit = AuditTrail(metadata, "events")  # who read personal data here, or changed accounts
+audit = AuditTrail(metadata, "events")
+housekeeping = HousekeepingLog(metadata)  # who read personal data here, or changed accounts

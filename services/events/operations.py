@@ -149,6 +149,7 @@ def _as_draft_values(row: EventRow) -> dict:
         "capacity": row.capacity, "requires_approval": row.requires_approval,
         "registration_opens_at": row.registration_opens_at, "registration_closes_at": row.registration_closes_at,
         "attendee_names_deadline": row.attendee_names_deadline, "group_quota": row.group_quota,
+        "keep_registrations_days": row.keep_registrations_days,
     }
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from nameko.rpc import rpc
+from nameko.timer import timer
 
-from services.events import erasure, feeds, models, operations, registrations
+from services.events import erasure, feeds, models, operations, registrations, retention
 from shared.audit import Audited
 from shared.authority import organizer_of
 from shared.bus.commands import Commands
@@ -21,7 +22,7 @@ from shared.bus.inbox import Inbox
 from shared.bus.relay import OutboxRelay
 from shared.bus.requester import Requester
 from shared.bus.subscriptions import subscribe
-from shared.contracts.base import parse_contract
+from shared.contracts.base import parse_contract, utcnow
 from shared.contracts.events import (
     AttendeesUpdate,
     EventDraft,
@@ -34,6 +35,8 @@ from shared.contracts.members import MemberErased, MemberJoined, MemberLeft
 from shared.db import Database, Sessions
 from shared.erasure import reclaim_erased_space
 from shared.health import Pingable
+
+HOUSEKEEPING_SECONDS = 3600  # registrations past keeping: hourly is plenty for a matter of days
 
 
 def _wire(views) -> list[dict]:
@@ -236,6 +239,21 @@ class EventsService(Pingable, Audited):
                 return feeds.private_feed(session, request["token"], lang, base, source)
             return feeds.public_feed(session, request["feed"], lang, base, source, request.get("region"),
                                      request.get("kind"), request.get("network"))
+
+    # --- housekeeping ---------------------------------------------------------------------------
+    @rpc
+    def run_housekeeping(self, now: str | None = None) -> dict:
+        """The hourly run, at a given moment (the command line, tests)."""
+        self.asking.secretariat()
+        return self._housekeeping(datetime.fromisoformat(now) if now else utcnow())
+
+    @timer(interval=HOUSEKEEPING_SECONDS)
+    def housekeeping(self) -> None:
+        self._housekeeping(utcnow())
+
+    def _housekeeping(self, now: datetime) -> dict:
+        with self.db.begin() as session:
+            return models.housekeeping.record(session, now, retention.anonymise_ended(session, now))
 
     @rpc
     def issue_private_feed(self, registration_id: str, token: str | None = None) -> str:

@@ -23,6 +23,7 @@ def event_view(row: EventRow, conflicts: list[Clash] | None = None) -> EventView
         capacity=row.capacity, requires_approval=row.requires_approval,
         registration_opens_at=row.registration_opens_at, registration_closes_at=row.registration_closes_at,
         attendee_names_deadline=row.attendee_names_deadline, group_quota=row.group_quota,
+        keep_registrations_days=row.keep_registrations_days,
         confirmed_places=row.confirmed_places, waitlisted_places=row.waitlisted_places, places_left=left,
         cancel_reason=row.cancel_reason, conflicts=conflicts or [], created_at=row.created_at,
         updated_at=row.updated_at, published_at=row.published_at)

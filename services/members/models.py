@@ -14,6 +14,7 @@ from shared.audit import AuditTrail
 from shared.bus.commands import CommandLog
 from shared.bus.tables import Outbox
 from shared.db import UTCDateTime
+from shared.housekeeping import HousekeepingLog
 
 
 class Base(DeclarativeBase):
@@ -179,4 +180,5 @@ class ApiTokenRow(Base):
 metadata = Base.metadata
 outbox = Outbox(metadata)
 commands = CommandLog(metadata)
-audit = AuditTrail(metadata, "members")  # who read personal data here, or changed accounts
+audit = AuditTrail(metadata, "members")
+housekeeping = HousekeepingLog(metadata)  # who read personal data here, or changed accounts

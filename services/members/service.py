@@ -6,7 +6,7 @@ membership_renewal_due, member_erased.
 from __future__ import annotations
 
 import base64
-from datetime import date
+from datetime import date, datetime
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
@@ -267,10 +267,14 @@ class MembersService(Pingable, Audited):
     @rpc
     def run_housekeeping(self, today: str | None = None) -> dict:
         self.asking.secretariat()
-        with self.db.begin() as session:
-            return operations.housekeeping(session, _day(today, "today"))
+        return self._housekeeping(_day(today, "today"), utcnow())
 
     @timer(interval=HOUSEKEEPING_SECONDS)
     def housekeeping(self) -> None:
+        self._housekeeping(date.today(), utcnow())
+
+    def _housekeeping(self, today: date, now: datetime) -> dict:
+        """Renewals and ended memberships; sign-in links and sessions that ended. Each run is recorded."""
         with self.db.begin() as session:
-            operations.housekeeping(session, date.today())
+            done = {**operations.housekeeping(session, today), **sign_in.forget_ended(session, now)}
+            return models.housekeeping.record(session, now, done)

@@ -15,6 +15,7 @@ from shared.audit import AuditTrail
 from shared.bus.commands import CommandLog
 from shared.bus.tables import InboxTable
 from shared.db import UTCDateTime
+from shared.housekeeping import HousekeepingLog
 
 
 class Base(DeclarativeBase):
@@ -115,4 +116,5 @@ class ErasedAddressRow(Base):
 metadata = Base.metadata
 inbox = InboxTable(metadata)
 commands = CommandLog(metadata)
-audit = AuditTrail(metadata, "notifications")  # who read personal data here, or changed accounts
+audit = AuditTrail(metadata, "notifications")
+housekeeping = HousekeepingLog(metadata)  # who read personal data here, or changed accounts

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from secrets import token_urlsafe
 from typing import cast
 
-from sqlalchemy import Table, bindparam, func, insert, literal, or_, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from services.notifications import domain, erasure
@@ -422,3 +422,17 @@ def mark_failed_attempt(session: Session, delivery: DueDelivery, error: str, per
             subscription.bounces += 1
             if domain.suspended_after(subscription.bounces) and subscription.status == SubscriptionStatus.CONFIRMED:
                 subscription.status = SubscriptionStatus.SUSPENDED  # an address that keeps bouncing is not mailed again
+
+
+DELIVERIES_KEPT = timedelta(days=180)  # long enough to answer "did my mail go out?", no longer
+
+
+def prune_deliveries(session: Session, now: datetime) -> dict:
+    """Deliveries of messages written more than DELIVERIES_KEPT ago (each names one address), and those
+    messages once none is left; a delivery still pending then has long been given up on."""
+    old = select(MessageRow.id).where(MessageRow.created_at < now - DELIVERIES_KEPT)
+    deliveries = rows_changed(session, delete(DeliveryRow).where(DeliveryRow.message_id.in_(old)))
+    messages = rows_changed(session, delete(MessageRow).where(
+        MessageRow.created_at < now - DELIVERIES_KEPT,
+        ~MessageRow.id.in_(select(DeliveryRow.message_id).distinct())))
+    return {"deliveries_deleted": deliveries, "messages_deleted": messages}

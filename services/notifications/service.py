@@ -51,6 +51,7 @@ from shared.erasure import reclaim_erased_space
 from shared.health import Pingable
 
 REMINDER_CHECK_SECONDS = 600
+HOUSEKEEPING_SECONDS = 3600  # mail records past keeping
 
 
 class NotificationsService(Pingable, Audited):
@@ -221,6 +222,20 @@ class NotificationsService(Pingable, Audited):
         self.asking.secretariat()
         with self.db.begin() as session:
             return operations.queue_due_reminders(session, datetime.fromisoformat(now) if now else utcnow())
+
+    # --- housekeeping ---------------------------------------------------------------------------
+    @rpc
+    def run_housekeeping(self, now: str | None = None) -> dict:
+        self.asking.secretariat()
+        return self._housekeeping(datetime.fromisoformat(now) if now else utcnow())
+
+    @timer(interval=HOUSEKEEPING_SECONDS)
+    def housekeeping(self) -> None:
+        self._housekeeping(utcnow())
+
+    def _housekeeping(self, now: datetime) -> dict:
+        with self.db.begin() as session:
+            return models.housekeeping.record(session, now, operations.prune_deliveries(session, now))
 
     def _secret(self) -> str:
         return self.config[SETTINGS_KEY].secret_key

@@ -41,6 +41,8 @@ OccasionTitle = localized(one_line(100), required=True)  # + " " + a city (80) i
 Description = localized(lines(10_000))
 CancelReason = lines(500)
 Id = Annotated[str, StringConstraints(max_length=64)]
+DEFAULT_KEEP_REGISTRATIONS_DAYS = 90  # after the event ends: time to settle accounts and write the report
+MAX_KEEP_DAYS = 3650
 MAX_PLACES = 100_000     # capacities and quotas; the largest gathering of the network is a few hundred
 MAX_SESSIONS = 100
 MAX_NETWORKS = 20
@@ -156,6 +158,10 @@ class EventDraft(Contract):
     attendee_names_deadline: PlausibleMoment | None = Field(
         None, description="Until when delegations may name or rename their attendees")
     group_quota: int | None = Field(None, ge=1, le=MAX_PLACES, description="Most places one member group may hold")
+    keep_registrations_days: int = Field(
+        DEFAULT_KEEP_REGISTRATIONS_DAYS, ge=0, le=MAX_KEEP_DAYS,
+        description="Days after the event ends that its registrations keep who made them; then names, "
+                    "addresses and notes are blanked (counts stay) and private feeds go")
 
     @field_validator("timezone")
     @classmethod
@@ -295,6 +301,7 @@ class EventView(Contract):
     registration_closes_at: datetime | None = None
     attendee_names_deadline: datetime | None = None
     group_quota: int | None = None
+    keep_registrations_days: int = DEFAULT_KEEP_REGISTRATIONS_DAYS
     confirmed_places: int = 0
     waitlisted_places: int = 0
     places_left: int | None = None

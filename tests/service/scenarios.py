@@ -10,7 +10,7 @@ from services.members import imports
 from services.members import operations as members
 from shared.contracts.base import parse_contract
 from shared.contracts.events import EventDraft, RegistrationRequest
-from shared.contracts.members import DirectoryQuery
+from shared.contracts.members import DirectoryQuery, MemberJoined
 from tests.samples import SECRETARIAT
 
 EVENT = {"kind": "workshop", "title": {"ja": "ワークショップ"}, "region": "kinki-kansai",
@@ -21,6 +21,13 @@ def open_event(db, **changes):
     with db.begin() as session:
         event = events.create_event(session, parse_contract(EventDraft, {**EVENT, **changes}))
         return events.publish_event(session, event.id, force=True)
+
+
+def join(db, group_id):
+    """The events service learns that a member group joined (it may register delegations)."""
+    with db.begin() as session:
+        registrations.record_member_joined(session, MemberJoined(member_id=group_id, member_kind="group",
+                                                                 region="kanto", networks=[]))
 
 
 def register(db, event_id, **request):

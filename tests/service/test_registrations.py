@@ -8,10 +8,9 @@ from sqlalchemy import func, select
 from services.events import models, operations, registrations
 from shared.contracts.base import parse_contract, utcnow
 from shared.contracts.events import AttendeesUpdate, EventDraft, EventPatch
-from shared.contracts.members import MemberJoined
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from tests.samples import SECRETARIAT, contact
-from tests.service.scenarios import EVENT, open_event, register
+from tests.service.scenarios import EVENT, join, open_event, register
 
 
 @pytest.fixture
@@ -124,12 +123,6 @@ def test_registration_only_while_open(db):
     with pytest.raises(Conflict) as caught:
         register(db, closed.id)
     assert caught.value.field == "registration_closes_at"
-
-
-def join(db, group_id):
-    with db.begin() as session:
-        registrations.record_member_joined(session, MemberJoined(member_id=group_id, member_kind="group",
-                                                                 region="kanto", networks=[]))
 
 
 def test_delegations_come_from_current_member_groups_within_their_quota(db):
