@@ -76,6 +76,8 @@ class Settings(LocalState):
     retry_seconds: float = Field(10.0, description="An event that met a passing fault (database locked or "
                                                    "away) is handled again after this many seconds")
     retry_hours: float = Field(24.0, description="… for at most this long; then it goes to the dead letters")
+    registration_hold_hours: float = Field(48.0, gt=0, description="How long an individual's places are held "
+                                           "while their address is not confirmed; then they go back")
     registrations_per_minute: int = Field(30, ge=0, description="Registrations a client address may send "
                                           "a minute (per gateway process); more are 429. 0: no limit")
     max_body_bytes: int = Field(1024 * 1024, gt=0, description="Largest request body the gateway reads; "

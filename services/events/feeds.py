@@ -24,16 +24,16 @@ from sqlalchemy.orm import Session
 from services.events import ical
 from services.events.models import CalendarFeedRow, EventRow, FeedDeparture, FeedFormat, RegistrationRow
 from services.events.operations import PUBLIC, holding_network, load_public_event
-from services.events.registrations import load_registration
+from services.events.registrations import confirm_own_address, load_registration
 from services.events.views import event_view
 from shared.contracts.base import utcnow
 from shared.contracts.events import NAMED_FEEDS, PRIVATE_FEED_TITLE, EventView, RegistrationStatus
 from shared.contracts.identity import Caller
 from shared.contracts.vocabulary import EventStatus
 from shared.db import rows_changed
-from shared.errors import NotFound
+from shared.errors import Forbidden, NotFound
 from shared.i18n import choose_text
-from shared.secrets import hash_secret, new_secret
+from shared.secrets import hash_secret, new_secret, normalised_email, secret_matches
 
 
 @cache
@@ -100,9 +100,19 @@ def event_feed(session: Session, event_id: str, lang: str | None, base_url: str,
 def issue_private_feed(session: Session, registration_id: str, manage_token: str | None, who: Caller | None,
                        feed_secret: tuple[str, str] | None = None) -> str:
     """A new secret feed for the registrant's email; any earlier one stops working. `feed_secret`: its
-    token and the hash kept of it (new_secret() when not given)."""
+    token and the hash kept of it (new_secret() when not given).
+
+    Only for the address's own person: signed in with it, or holding the registration's link once the
+    address is confirmed. Otherwise anyone who typed someone else's address into a registration could
+    revoke that person's feed and read every event they registered for."""
     registration = load_registration(session, registration_id, manage_token, who)
     now = utcnow()
+    if who is not None and normalised_email(who.email) == normalised_email(registration.email):
+        confirm_own_address(registration, now)
+    elif registration.address_confirmed_at is None or not secret_matches(manage_token,
+                                                                          registration.manage_token_hash):
+        raise Forbidden("a private calendar feed is issued only to the address's own person: sign in with "
+                        "it, or confirm the address with the link mailed to it first", "registration_id")
     session.execute(update(CalendarFeedRow).where(CalendarFeedRow.email == registration.email,
                                                   CalendarFeedRow.revoked_at.is_(None)).values(revoked_at=now))
     token, token_hash = feed_secret or new_secret()
@@ -119,7 +129,8 @@ def revoke_private_feed(session: Session, registration_id: str, manage_token: st
 
 
 def _ended(registration: RegistrationRow) -> bool:
-    return registration.status in (RegistrationStatus.CANCELLED.value, RegistrationStatus.REJECTED.value)
+    return registration.status in (RegistrationStatus.CANCELLED.value, RegistrationStatus.REJECTED.value,
+                                   RegistrationStatus.EXPIRED.value)
 
 
 def _one_per_event(rows: Sequence[Row[RegistrationRow, EventRow]]) -> list[tuple[RegistrationRow, EventRow]]:
@@ -149,7 +160,9 @@ def private_feed(session: Session, feed_token: str, lang: str | None, base_url: 
     if feed is None:
         raise NotFound("no calendar feed at this address (it may have been revoked)", "token")
     rows = session.execute(select(RegistrationRow, EventRow).join(EventRow, RegistrationRow.event_id == EventRow.id)
-                           .where(RegistrationRow.email == feed.email).order_by(EventRow.starts_at)).all()
+                           .where(RegistrationRow.email == feed.email,  # only what that person confirmed
+                                  RegistrationRow.address_confirmed_at.is_not(None))
+                           .order_by(EventRow.starts_at)).all()
     events = [_as_seen_by_registrant(event_view(event), registration) for registration, event in _one_per_event(rows)]
     changed_at = max([written_since(session), *(e.updated_at for e in events),
                       *(registration.created_at for registration, _ in rows)])

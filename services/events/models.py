@@ -101,6 +101,11 @@ class RegistrationRow(Base):
     attendees: Mapped[list] = mapped_column(JSON)
     manage_token_hash: Mapped[str] = mapped_column(String(64))
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # kept no longer: who is blanked
+    # The registrant proved the address (its confirmation link, or signed in); until then the places are
+    # only held until `hold_until`. Only the confirmation link's hash is kept.
+    address_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    hold_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    confirm_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

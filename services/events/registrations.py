@@ -3,9 +3,11 @@ there are. Every decision runs under the event's lock (a PostgreSQL row lock; on
 transaction is BEGIN IMMEDIATE), and every change goes on the bus through the outbox."""
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections import Counter, defaultdict
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
@@ -18,14 +20,18 @@ from services.events.views import registration_view
 from shared.authority import contact_of, may_organize, organizer_of
 from shared.contracts.base import utcnow
 from shared.contracts.events import (
+    REGISTRATION_CONFIRM_PURPOSE,
+    AddressConfirmed,
     Attendee,
     AttendeesUpdate,
     EventSummary,
     Registrant,
+    RegistrationAddressConfirmed,
     RegistrationApproved,
     RegistrationCancelled,
     RegistrationChanged,
     RegistrationConfirmed,
+    RegistrationExpired,
     RegistrationKind,
     RegistrationPending,
     RegistrationPromoted,
@@ -40,8 +46,8 @@ from shared.contracts.events import (
 from shared.contracts.identity import Caller
 from shared.contracts.members import MemberJoined, MemberLeft
 from shared.contracts.vocabulary import EventStatus
-from shared.errors import Invalid, NotFound
-from shared.secrets import new_secret, secret_matches
+from shared.errors import Conflict, Invalid, NotFound
+from shared.secrets import hash_secret, link_secret, new_secret, normalised_email, secret_matches
 from shared.spreadsheets import excel_csv
 
 S = RegistrationStatus
@@ -78,7 +84,8 @@ def _announce(session: Session, kind: type[RegistrationChanged], event: EventRow
     outbox.record(session, kind(
         registration_id=row.id, event=_summary(session, event.id, event.updated_at), session_ids=row.session_ids,
         status=S(row.status), previous_status=previous,
-        places=row.places, occurred_at=now,
+        places=row.places, occurred_at=now, address_confirmed=row.address_confirmed_at is not None,
+        hold_until=row.hold_until,
         registrant=Registrant(display_name=row.display_name, email=row.email, language=row.language)))
 
 
@@ -163,10 +170,21 @@ _WAITLIST_LENGTH = select(func.count()).select_from(REGISTRATIONS).where(
     REGISTRATIONS.c.event_id == bindparam("event_id"), REGISTRATIONS.c.status == S.WAITLISTED.value)
 
 
-def register(session: Session, event_id: str, request: RegistrationRequest,
+@dataclass(frozen=True)
+class AddressCheck:
+    """How an individual's address is confirmed: a link made with `secret_key` (shared.secrets.
+    link_secret), their places held for `hold` meanwhile."""
+
+    secret_key: str
+    hold: timedelta
+
+
+def register(session: Session, event_id: str, request: RegistrationRequest, address_check: AddressCheck,
              manage_secret: tuple[str, str] | None = None, who: Caller | None = None) -> RegistrationReceipt:
     """`manage_secret`: the manage link's token and its hash (new_secret() when not given). A group's
-    delegation is registered only by `who` speaks for the group, or organizes the event."""
+    delegation is registered only by `who` speaks for the group, or organizes the event. An individual
+    registering their own address signed in (`who`) holds their places at once; anyone else's holds them
+    until `address_check.hold` runs out, unless the link mailed to the address is followed first."""
     db = session.connection()  # Core on the session's own connection and transaction: no ORM bookkeeping
     event = db.execute(_LOCK_EVENT, {"event_id": event_id}).first()
     if event is None or not is_public(event):
@@ -189,13 +207,21 @@ def register(session: Session, event_id: str, request: RegistrationRequest,
                                    domain.blocked_resources(waiting, occupancy))
     token, token_hash = manage_secret or new_secret()
     session_ids = sorted(set(request.session_ids))
+    registration_id = str(uuid.uuid4())
+    verified = request.kind is RegistrationKind.DELEGATION or (
+        who is not None and normalised_email(who.email) == normalised_email(str(request.email)))
+    nonce = None if verified else secrets.token_urlsafe(16)
+    hold_until = None if verified else now + address_check.hold
     values = {
-        "id": str(uuid.uuid4()), "event_id": event_id, "kind": request.kind.value, "status": status.value,
+        "id": registration_id, "event_id": event_id, "kind": request.kind.value, "status": status.value,
         "arrival": event.next_arrival, "display_name": request.display_name, "email": request.email.lower(),
         "language": request.language, "member_group_id": request.member_group_id, "places": request.places,
         "session_ids": session_ids,
         "attendees": [a.model_dump(mode="json", exclude_defaults=True) for a in request.attendee_list()],
-        "manage_token_hash": token_hash, "created_at": now, "updated_at": now}
+        "manage_token_hash": token_hash, "created_at": now, "updated_at": now,
+        "address_confirmed_at": now if verified else None, "hold_until": hold_until,
+        "confirm_token_hash": None if nonce is None else hash_secret(link_secret(
+            REGISTRATION_CONFIRM_PURPOSE, registration_id, nonce, address_check.secret_key))}
     db.execute(_INSERT_REGISTRATION, values)
     confirmed = request.places if status is S.CONFIRMED else 0
     waitlisted = request.places if status is S.WAITLISTED else 0
@@ -205,7 +231,8 @@ def register(session: Session, event_id: str, request: RegistrationRequest,
     registrant = Registrant(display_name=request.display_name, email=values["email"], language=request.language)
     outbox.record(session, ANNOUNCED_AS[status](
         registration_id=values["id"], event=_summary(session, event_id, event.updated_at), session_ids=session_ids,
-        status=status, previous_status=None, places=request.places, registrant=registrant, occurred_at=now))
+        status=status, previous_status=None, places=request.places, registrant=registrant, occurred_at=now,
+        address_confirmed=verified, confirm_nonce=nonce, hold_until=hold_until))
     position = None
     if status is S.WAITLISTED:
         position = db.scalar(_WAITLIST_LENGTH, {"event_id": event_id})
@@ -213,7 +240,8 @@ def register(session: Session, event_id: str, request: RegistrationRequest,
         id=values["id"], event_id=event_id, kind=request.kind, status=status, display_name=request.display_name,
         email=values["email"], language=request.language, member_group_id=request.member_group_id,
         places=request.places, session_ids=session_ids, attendees=request.attendee_list(),
-        waitlist_position=position, created_at=now, updated_at=now, manage_token=token)
+        waitlist_position=position, address_confirmed=verified, hold_until=hold_until, created_at=now,
+        updated_at=now, manage_token=token)
 
 
 def promote_waiting(session: Session, event: EventRow, now: datetime) -> list[str]:
@@ -253,6 +281,8 @@ def _check_delegate(event, group_id: str, who: Caller | None) -> None:
 
 
 def _check_may_manage(session: Session, row: RegistrationRow, who: Caller) -> None:
+    if row.kind == RegistrationKind.INDIVIDUAL.value and normalised_email(who.email) == normalised_email(row.email):
+        return  # one's own, signed in with its address
     event = load_event(session, row.event_id)
     if may_organize(who, event.region, event.networks):
         return
@@ -396,3 +426,49 @@ def record_member_left(session: Session, left: MemberLeft) -> None:
     seen = session.get(MemberGroupSeen, left.member_id)
     if seen is not None:
         seen.current, seen.updated_at = False, left.occurred_at
+
+
+def confirm_address(session: Session, token: str, now: datetime) -> AddressConfirmed:
+    """The registrant followed the link mailed to the address: their places are theirs for good. Following
+    it again answers the same."""
+    row = session.execute(select(RegistrationRow).where(
+        RegistrationRow.confirm_token_hash == hash_secret(token))).scalar() if token.isascii() else None
+    if row is None:
+        raise NotFound("this confirmation link is unknown (or its registration was erased)", "token")
+    event = load_event(session, row.event_id, for_update=True)
+    session.refresh(row)
+    if row.address_confirmed_at is None:
+        if S(row.status) is S.EXPIRED:
+            raise Conflict("this registration was released: its address was not confirmed in time. Please "
+                           "register again", "token")
+        row.address_confirmed_at, row.hold_until, row.updated_at = now, None, now
+        _announce(session, RegistrationAddressConfirmed, event, row, S(row.status), now)
+    return AddressConfirmed(registration_id=row.id, event_id=row.event_id, event_title=event.title,
+                            status=S(row.status))
+
+
+def confirm_own_address(row: RegistrationRow, now: datetime) -> None:
+    """The registrant signed in with the registration's address: as good as following the link."""
+    if row.address_confirmed_at is None and S(row.status) is not S.EXPIRED:
+        row.address_confirmed_at, row.hold_until, row.updated_at = now, None, now
+
+
+def release_unconfirmed(session: Session, now: datetime) -> int:
+    """Places held for addresses nobody confirmed in time go back, and the waiting lines move."""
+    due = session.execute(select(RegistrationRow.event_id).where(
+        RegistrationRow.hold_until <= now, RegistrationRow.address_confirmed_at.is_(None),
+        RegistrationRow.status.in_([s.value for s in domain.ACTIVE_STATUSES])).distinct()).scalars().all()
+    released = 0
+    for event_id in sorted(due):  # one order of locks, whoever else takes them
+        event = load_event(session, event_id, for_update=True)
+        rows = session.execute(select(RegistrationRow).where(
+            RegistrationRow.event_id == event_id, RegistrationRow.hold_until <= now,
+            RegistrationRow.address_confirmed_at.is_(None),
+            RegistrationRow.status.in_([s.value for s in domain.ACTIVE_STATUSES]))).scalars().all()
+        for row in rows:
+            previous = _move(event, row, S.EXPIRED, now)
+            row.hold_until = None
+            _announce(session, RegistrationExpired, event, row, previous, now)
+        promote_waiting(session, event, now)
+        released += len(rows)
+    return released

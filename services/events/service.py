@@ -9,8 +9,9 @@ Publishes: event_published, event_updated, event_postponed, event_cancelled, reg
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 
@@ -32,11 +33,12 @@ from shared.contracts.events import (
     RegistrationRequest,
 )
 from shared.contracts.members import MemberErased, MemberJoined, MemberLeft
-from shared.db import Database, Sessions
+from shared.db import SETTINGS_KEY, Database, Sessions
 from shared.erasure import reclaim_erased_space
 from shared.health import Pingable
 
 HOUSEKEEPING_SECONDS = 3600  # registrations past keeping: hourly is plenty for a matter of days
+RELEASE_SECONDS = 60  # places held for unconfirmed addresses go back within a minute of their time
 
 
 def _wire(views) -> list[dict]:
@@ -51,6 +53,7 @@ class EventsService(Pingable, Audited):
     inbox = Inbox(models.inbox)
     commands = Commands(models.commands)
     asking = Requester()
+    config = Config()
     audit_trail = models.audit
 
     @subscribe(MemberJoined)
@@ -160,9 +163,22 @@ class EventsService(Pingable, Audited):
         command = parse_contract(RegistrationRequest, request)
         manage_secret = self.commands.secret("register", "manage_token")
         who = self.asking.anyone()
+        settings = self.config[SETTINGS_KEY]
+        check = registrations.AddressCheck(settings.secret_key, timedelta(hours=settings.registration_hold_hours))
         with self.db.begin() as session:
             return self.commands.once(session, "register", [event_id, request], lambda: registrations.register(
-                session, event_id, command, manage_secret, who).to_wire(), secret_fields=("manage_token",))
+                session, event_id, command, check, manage_secret, who).to_wire(), secret_fields=("manage_token",))
+
+    @rpc
+    def confirm_registration_address(self, token: str) -> dict:
+        """The link mailed to an unconfirmed registrant: their places are theirs for good."""
+        with self.db.begin() as session:
+            return registrations.confirm_address(session, token, utcnow()).to_wire()
+
+    @timer(interval=RELEASE_SECONDS)
+    def release_unconfirmed(self) -> None:
+        with self.db.begin() as session:
+            registrations.release_unconfirmed(session, utcnow())
 
     @rpc
     def get_registration(self, registration_id: str, token: str | None = None) -> dict:
@@ -253,7 +269,9 @@ class EventsService(Pingable, Audited):
 
     def _housekeeping(self, now: datetime) -> dict:
         with self.db.begin() as session:
-            return models.housekeeping.record(session, now, retention.anonymise_ended(session, now))
+            done = {"registrations_released": registrations.release_unconfirmed(session, now),
+                    **retention.anonymise_ended(session, now)}
+            return models.housekeeping.record(session, now, done)
 
     @rpc
     def issue_private_feed(self, registration_id: str, token: str | None = None) -> str:

@@ -34,4 +34,5 @@ def registration_view(row: RegistrationRow, waitlist_position: int | None = None
         id=row.id, event_id=row.event_id, kind=row.kind, status=row.status, display_name=row.display_name,
         email=row.email, language=row.language, member_group_id=row.member_group_id, places=row.places,
         session_ids=row.session_ids, attendees=row.attendees, waitlist_position=waitlist_position,
+        address_confirmed=row.address_confirmed_at is not None, hold_until=row.hold_until,
         created_at=row.created_at, updated_at=row.updated_at)

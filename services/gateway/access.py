@@ -31,8 +31,9 @@ class Rule:
 
 
 EVENT = "the event's region or one of its networks"
-REGISTRATION = ("its manage link (?token=), or an organizer of its event, or (a delegation) a contact of its "
-                "member group")
+REGISTRATION = ("its manage link (?token=), or its registrant signed in with its address, or an organizer of its "
+                "event, or (a delegation) a contact of its member group")
+DELEGATION = "a delegation: a contact of its member group, or an organizer of the event"
 MEMBER = "the member's region or one of their networks"
 LIST = "the list's region or network (the general list: secretariat)"
 OWN = "their own"
@@ -60,7 +61,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/events/{event_id}/postpone"): Rule(Who.ORGANIZER, EVENT),
     ("POST", "/events/{event_id}/complete"): Rule(Who.ORGANIZER, EVENT),
     # registrations
-    ("POST", "/events/{event_id}/registrations"): Rule(Who.ANYONE),
+    ("POST", "/events/{event_id}/registrations"): Rule(Who.ANYONE, DELEGATION),
+    ("GET", "/registration-confirmation"): Rule(Who.PUBLIC),
+    ("POST", "/registration-confirmation"): Rule(Who.PUBLIC),
     ("GET", "/registrations/{registration_id}"): Rule(Who.ANYONE, REGISTRATION),
     ("DELETE", "/registrations/{registration_id}"): Rule(Who.ANYONE, REGISTRATION),
     ("PUT", "/registrations/{registration_id}/attendees"): Rule(Who.ANYONE, REGISTRATION),

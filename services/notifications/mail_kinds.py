@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from services.notifications import domain, rendering
-from shared.contracts.events import RegistrationStatus
+from shared.contracts.events import REGISTRATION_CONFIRM_PURPOSE, RegistrationStatus, registration_confirm_url
 from shared.contracts.identity import SIGN_IN_LINK_PURPOSE, sign_in_url
 from shared.secrets import link_secret
 from shared.settings import Settings
@@ -48,6 +48,12 @@ def _confirm_url(c: Composing) -> str:
     return f"{c.settings.gateway_url}/subscriptions/confirm?token={token}"
 
 
+def _registration_confirm_url(c: Composing) -> str:
+    token = link_secret(REGISTRATION_CONFIRM_PURPOSE, c.delivery.context["registration_id"],
+                        c.delivery.context["confirm_nonce"], c.settings.secret_key)
+    return registration_confirm_url(c.settings.gateway_url, token)
+
+
 def _sign_in_url(c: Composing) -> str:
     token = link_secret(SIGN_IN_LINK_PURPOSE, c.delivery.context["link_id"], c.delivery.context["nonce"],
                         c.settings.secret_key)
@@ -70,6 +76,10 @@ REGISTRATION_STATUS = MailKind(
     attaches_event=lambda context: context["status"] == RegistrationStatus.CONFIRMED.value,
     render=lambda c: rendering.render_registration_status(c.template, c.delivery.context, c.delivery.name,
                                                           c.delivery.language, c.event_url, c.attached))
+REGISTRATION_CONFIRM_ADDRESS = MailKind(
+    "registration_confirm_address",
+    render=lambda c: rendering.render_registration_confirm_address(c.template, c.delivery.context,
+                                                                   c.delivery.language, _registration_confirm_url(c)))
 EVENT_REMINDER = MailKind(
     "event_reminder", html=True, attaches_event=lambda _context: True,
     render=lambda c: rendering.render_event_reminder(c.template, c.delivery.context, c.delivery.name,
@@ -81,5 +91,5 @@ SIGN_IN_LINK = MailKind(
     "sign_in_link", render=lambda c: rendering.render_sign_in_link(c.template, c.delivery.language, _sign_in_url(c)))
 
 MAIL_KINDS: dict[str, MailKind] = {kind.name: kind for kind in (
-    EVENT_ANNOUNCEMENT, LIST_ANNOUNCEMENT, SUBSCRIPTION_CONFIRM, REGISTRATION_STATUS, EVENT_REMINDER, RENEWAL_DUE,
-    SIGN_IN_LINK)}
+    EVENT_ANNOUNCEMENT, LIST_ANNOUNCEMENT, SUBSCRIPTION_CONFIRM, REGISTRATION_STATUS, REGISTRATION_CONFIRM_ADDRESS,
+    EVENT_REMINDER, RENEWAL_DUE, SIGN_IN_LINK)}

@@ -16,6 +16,7 @@ from services.notifications.mail_kinds import (
     EVENT_ANNOUNCEMENT,
     EVENT_REMINDER,
     LIST_ANNOUNCEMENT,
+    REGISTRATION_CONFIRM_ADDRESS,
     REGISTRATION_STATUS,
     RENEWAL_DUE,
     SIGN_IN_LINK,
@@ -24,7 +25,13 @@ from services.notifications.mail_kinds import (
 from services.notifications.models import DeliveryRow, MailingListRow, MessageRow, ReminderRow, SubscriptionRow
 from shared.authority import organizer_of
 from shared.contracts.base import utcnow
-from shared.contracts.events import EventPublished, RegistrationChanged, RegistrationStatus
+from shared.contracts.events import (
+    EventPublished,
+    RegistrationAddressConfirmed,
+    RegistrationChanged,
+    RegistrationExpired,
+    RegistrationStatus,
+)
 from shared.contracts.identity import Caller, SignInRequested
 from shared.contracts.members import MembershipRenewalDue
 from shared.contracts.notifications import (
@@ -313,24 +320,54 @@ def unsubscribe_preview(session: Session, subscription_id: int, signature: str, 
 
 def mail_registration_change(session: Session, changed: RegistrationChanged) -> None:
     """Confirmed, waitlisted, promoted, pending, approved, rejected, cancelled: one mail each, once;
-    and a reminder owed before the event to whoever holds a place. Nothing for a registrant erased since."""
+    and a reminder owed before the event to whoever holds a place. Nothing for a registrant erased since.
+
+    An address nobody has confirmed yet gets, first, the link that confirms it, and never the name typed
+    with it (whoever registered may not be the address's person); at most CONFIRMATIONS_PER_HOUR such
+    links an hour, more registrations with it are mailed nothing. Once it is confirmed
+    (`registration_address_confirmed`), the usual mail of where the registration stands follows."""
     if erasure.erased_since(session, changed.registrant.email, changed.occurred_at):
         return
-    message_id = _message(session, f"{changed.event_type}:{changed.registration_id}:{changed.event_id}",
-                          REGISTRATION_STATUS.name, {"event_type": changed.event_type, **changed.to_wire()})
-    if message_id:
-        _deliver_to(session, message_id, changed.registrant.email, changed.registrant.display_name,
-                    changed.registrant.language)
+    registrant = changed.registrant
+    if changed.confirm_nonce:
+        _mail_address_confirmation(session, changed)
+    elif not isinstance(changed, RegistrationExpired):  # released: the address never said it wanted mail
+        # an address confirmed now hears where its registration stands, in the words of that status
+        wording = f"registration_{changed.status.value}" if isinstance(changed, RegistrationAddressConfirmed) \
+            else changed.event_type
+        message_id = _message(session, f"{changed.event_type}:{changed.registration_id}:{changed.event_id}",
+                              REGISTRATION_STATUS.name, {**changed.to_wire(), "event_type": wording})
+        if message_id:
+            _deliver_to(session, message_id, registrant.email,
+                        registrant.display_name if changed.address_confirmed else None, registrant.language)
     reminder = session.get(ReminderRow, changed.registration_id)
-    if changed.status is RegistrationStatus.CONFIRMED:
+    if changed.status is RegistrationStatus.CONFIRMED and changed.address_confirmed:
         if reminder is None:
             reminder = ReminderRow(registration_id=changed.registration_id, sent=False)
             session.add(reminder)
         reminder.email, reminder.name = changed.registrant.email, changed.registrant.display_name
         reminder.language, reminder.event = changed.registrant.language, changed.event.to_wire()
         reminder.remind_at = changed.event.starts_at - domain.REMINDER_BEFORE
-    elif reminder is not None and changed.status in (RegistrationStatus.CANCELLED, RegistrationStatus.REJECTED):
+    elif reminder is not None and changed.status in (RegistrationStatus.CANCELLED, RegistrationStatus.REJECTED,
+                                                     RegistrationStatus.EXPIRED):
         session.delete(reminder)
+
+
+CONFIRMATIONS_PER_HOUR = 3  # links to confirm a registration's address, per address
+
+
+def _mail_address_confirmation(session: Session, changed: RegistrationChanged) -> None:
+    since = changed.occurred_at - timedelta(hours=1)
+    recent = session.execute(select(func.count()).select_from(DeliveryRow).join(
+        MessageRow, DeliveryRow.message_id == MessageRow.id).where(
+        DeliveryRow.email == changed.registrant.email, MessageRow.template == REGISTRATION_CONFIRM_ADDRESS.name,
+        MessageRow.created_at > since)).scalar_one()
+    if recent >= CONFIRMATIONS_PER_HOUR:
+        return
+    message_id = _message(session, f"confirm_address:{changed.registration_id}", REGISTRATION_CONFIRM_ADDRESS.name,
+                          changed.to_wire())
+    if message_id:
+        _deliver_to(session, message_id, changed.registrant.email, None, changed.registrant.language)
 
 
 def queue_due_reminders(session: Session, now: datetime) -> int:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -146,6 +147,18 @@ def render_registration_status(template: str, context: dict, recipient_name: str
                   status_text=sentence, title=choose_text(event["title"], recipient_language),
                   when=_when(event, language), place=_place(event), url=event_url,
                   registration_id=context["registration_id"][:8], places=context["places"], attached=attached)
+
+
+def render_registration_confirm_address(template: str, context: dict, recipient_language: str,
+                                        confirm_url: str) -> RenderedMail:
+    # nobody's name: whoever registered typed the address, and no text of theirs goes to it unconfirmed
+    language = choose_language(template_languages(template), recipient_language) or "en"
+    event = context["event"]
+    hold = datetime.fromisoformat(context["hold_until"]).astimezone(ZoneInfo(event["timezone"]))
+    return render(template, recipient_language, recipient_name=None,
+                  title=choose_text(event["title"], recipient_language), when=_when(event, language),
+                  place=_place(event), hold_until=f"{hold:%Y-%m-%d %H:%M} ({event['timezone']})",
+                  confirm_url=confirm_url)
 
 
 def render_subscription_confirm(template: str, list_name: dict, recipient_name: str | None, recipient_language: str,

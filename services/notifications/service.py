@@ -29,9 +29,11 @@ from shared.bus.subscriptions import subscribe
 from shared.contracts.base import parse_contract, utcnow
 from shared.contracts.events import (
     EventPublished,
+    RegistrationAddressConfirmed,
     RegistrationApproved,
     RegistrationCancelled,
     RegistrationConfirmed,
+    RegistrationExpired,
     RegistrationPending,
     RegistrationPromoted,
     RegistrationRejected,
@@ -109,6 +111,14 @@ class NotificationsService(Pingable, Audited):
 
     @subscribe(RegistrationCancelled)
     def mail_registration_cancelled(self, payload: dict) -> None:
+        self.inbox.apply(payload, operations.mail_registration_change)
+
+    @subscribe(RegistrationAddressConfirmed)
+    def mail_registration_address_confirmed(self, payload: dict) -> None:
+        self.inbox.apply(payload, operations.mail_registration_change)
+
+    @subscribe(RegistrationExpired)
+    def mail_registration_expired(self, payload: dict) -> None:
         self.inbox.apply(payload, operations.mail_registration_change)
 
     # --- lists -----------------------------------------------------------------------------------

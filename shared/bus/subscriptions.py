@@ -13,9 +13,11 @@ from nameko.events import SERVICE_POOL, event_handler
 from shared.contracts import EventPublished, MemberErased, MemberJoined, MemberLeft, MembershipRenewalDue
 from shared.contracts.base import Event
 from shared.contracts.events import (
+    RegistrationAddressConfirmed,
     RegistrationApproved,
     RegistrationCancelled,
     RegistrationConfirmed,
+    RegistrationExpired,
     RegistrationPending,
     RegistrationPromoted,
     RegistrationRejected,
@@ -49,6 +51,8 @@ SUBSCRIPTIONS: tuple[Subscription, ...] = (
     Subscription("notifications", RegistrationApproved, "mail_registration_approved"),
     Subscription("notifications", RegistrationRejected, "mail_registration_rejected"),
     Subscription("notifications", RegistrationCancelled, "mail_registration_cancelled"),
+    Subscription("notifications", RegistrationAddressConfirmed, "mail_registration_address_confirmed"),
+    Subscription("notifications", RegistrationExpired, "mail_registration_expired"),
     Subscription("notifications", MembershipRenewalDue, "mail_renewal_due"),
     Subscription("notifications", SignInRequested, "mail_sign_in_link"),
 )

@@ -469,6 +469,7 @@ class RegistrationStatus(StrEnum):
     PENDING = "pending"
     REJECTED = "rejected"
     CANCELLED = "cancelled"
+    EXPIRED = "expired"  # its address was not confirmed in time: its places went back
 
 
 class RegistrationRequest(Contract):
@@ -523,6 +524,10 @@ class RegistrationView(Contract):
     session_ids: list[str]
     attendees: list[Attendee]
     waitlist_position: int | None = Field(None, description="1 for the next to be promoted")
+    address_confirmed: bool = Field(True, description="the registrant proved the address is theirs (the link "
+                                                      "in the mail, or signed in); until then the places are "
+                                                      "held only until `hold_until`")
+    hold_until: datetime | None = Field(None, description="when the places go back if the address is not confirmed")
     created_at: datetime
     updated_at: datetime
 
@@ -618,6 +623,10 @@ class RegistrationChanged(Event):
     previous_status: RegistrationStatus | None
     places: int
     registrant: Registrant
+    address_confirmed: bool = True
+    confirm_nonce: str | None = Field(None, description="the first event of a registration whose address is "
+                                                        "not confirmed: what its confirmation link is made from")
+    hold_until: datetime | None = None
 
 
 class RegistrationConfirmed(RegistrationChanged):
@@ -663,6 +672,37 @@ class RegistrationCancelled(RegistrationChanged):
     event_type: ClassVar[str] = "registration_cancelled"
 
 
+class RegistrationAddressConfirmed(RegistrationChanged):
+    """Published by the events service when a registrant confirms their address (their place is theirs
+    from now on, no longer only held)."""
+
+    event_type: ClassVar[str] = "registration_address_confirmed"
+
+
+class RegistrationExpired(RegistrationChanged):
+    """Published by the events service when a registration's address was not confirmed in time and its
+    places went back (to the waiting list, if any)."""
+
+    event_type: ClassVar[str] = "registration_expired"
+
+
 REGISTRATION_EVENTS: tuple[type[RegistrationChanged], ...] = (
     RegistrationConfirmed, RegistrationWaitlisted, RegistrationPromoted, RegistrationPending,
-    RegistrationApproved, RegistrationRejected, RegistrationCancelled)
+    RegistrationApproved, RegistrationRejected, RegistrationCancelled, RegistrationAddressConfirmed,
+    RegistrationExpired)
+
+REGISTRATION_CONFIRM_PURPOSE = "registration-address"  # shared.secrets.link_secret's purpose
+REGISTRATION_CONFIRM_PAGE = "/registration-confirmation"  # the gateway's page a confirmation link opens
+
+
+def registration_confirm_url(gateway_url: str, token: str) -> str:
+    return f"{gateway_url}{REGISTRATION_CONFIRM_PAGE}?token={token}"
+
+
+class AddressConfirmed(Contract):
+    """What confirming a registration's address answers."""
+
+    registration_id: str
+    event_id: str
+    event_title: dict[str, str]
+    status: RegistrationStatus

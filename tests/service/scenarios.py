@@ -2,7 +2,7 @@
 a registration, a directory search, a member import run to its end."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from services.events import operations as events
 from services.events import registrations
@@ -10,6 +10,7 @@ from services.members import imports
 from services.members import operations as members
 from shared.contracts.base import parse_contract
 from shared.contracts.events import EventDraft, RegistrationRequest
+from shared.contracts.identity import Caller, Grant, Role
 from shared.contracts.members import DirectoryQuery, MemberJoined
 from tests.samples import SECRETARIAT
 
@@ -30,12 +31,22 @@ def join(db, group_id):
                                                                  region="kanto", networks=[]))
 
 
-def register(db, event_id, **request):
+ADDRESS_CHECK = registrations.AddressCheck("s" * 32, timedelta(hours=48))
+
+
+def person(email: str) -> Caller:
+    """Someone signed in with this address (a member)."""
+    return Caller(account_id=f"acc-{email}", email=email, grants=(Grant(role=Role.MEMBER, member_id="m-1"),))
+
+
+def register(db, event_id, confirmed: bool = True, **request):
+    """A registration: an individual's made signed in with their own address (`confirmed`) or by anyone
+    (its address to be confirmed); a delegation by someone who may act for its group (the secretariat)."""
     values = {"display_name": "Ana", "email": "ana@example.org", **request}
+    command = parse_contract(RegistrationRequest, values)
+    who = SECRETARIAT if command.member_group_id else person(str(command.email)) if confirmed else None
     with db.begin() as session:
-        # a delegation is registered by someone who may act for its group: here, the secretariat
-        return registrations.register(session, event_id, parse_contract(RegistrationRequest, values),
-                                      who=SECRETARIAT)
+        return registrations.register(session, event_id, command, ADDRESS_CHECK, who=who)
 
 
 def search(db, organizer=False, **query):

@@ -9,7 +9,8 @@ import vobject
 
 from services.events import feeds, models, operations, registrations
 from shared.contracts.base import parse_contract
-from shared.contracts.events import EventDraft, EventPatch, RegistrationRequest
+from shared.contracts.events import EventDraft, EventPatch
+from tests.service.scenarios import register
 
 WORKSHOP = {"kind": "workshop", "title": {"ja": "四国ワークショップ"}, "region": "shikoku", "networks": ["labour"],
             "starts_at": "2031-05-10T10:00", "ends_at": "2031-05-10T16:00"}
@@ -76,14 +77,11 @@ def test_a_drafts_changes_and_other_feeds_changes_leave_a_feed_alone(db):
 
 def test_a_registrant_who_registers_again_sees_the_event_once(db):
     event = published(db)
-    request = parse_contract(RegistrationRequest, {"display_name": "Lin", "email": "lin@example.org"})
-    with db.begin() as session:
-        first = registrations.register(session, event.id, request)
+    first = register(db, event.id, display_name="Lin", email="lin@example.org")
     with db.begin() as session:
         registrations.cancel_registration(session, first.id, first.manage_token, None)
         token = feeds.issue_private_feed(session, first.id, first.manage_token, None)
-    with db.begin() as session:
-        again = registrations.register(session, event.id, request)
+    again = register(db, event.id, display_name="Lin", email="lin@example.org")
 
     with db.begin() as session:
         built = feeds.private_feed(session, token, None, "https://t", "https://t/feeds/private/x.ics")

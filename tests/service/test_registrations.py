@@ -219,7 +219,7 @@ def test_an_erased_person_keeps_the_place_but_loses_every_trace(db):
                        needs={"note": "ベトナム語の通訳"})
     register(db, event.id, email="other@example.org")
     with db.begin() as session:
-        feeds.issue_private_feed(session, receipt.id, receipt.manage_token, False)
+        feeds.issue_private_feed(session, receipt.id, receipt.manage_token, None)
     digest = hashlib.sha256(b"nguyen@example.org").hexdigest()
     with db.begin() as session:
         assert erasure.forget_member(session, MemberErased(member_id="m", email_sha256=digest)) == 1

@@ -15,10 +15,8 @@ from services.members import sign_in
 from services.notifications import models as notification_models
 from services.notifications import operations as mail
 from shared.contracts.base import utcnow
-from shared.contracts.events import RegistrationRequest
 from shared.contracts.members import ERASED_NAME
-from tests.samples import SECRETARIAT
-from tests.service.scenarios import join, open_event
+from tests.service.scenarios import join, open_event, register
 
 
 @pytest.fixture
@@ -37,8 +35,7 @@ def ended(db, event_id: str, days_ago: int) -> None:
 def sign_up(db, event_id: str, email: str, **request):
     values = {"display_name": "Ana Lima", "email": email, "needs": {"sign_language": "JSL", "note": "I am Ana"},
               **request}
-    with db.begin() as session:
-        return registrations.register(session, event_id, RegistrationRequest.model_validate(values))
+    return register(db, event_id, **values)
 
 
 def test_registrations_are_blanked_when_their_event_s_keeping_is_over_and_not_before(db):
@@ -77,11 +74,8 @@ def test_registrations_are_blanked_when_their_event_s_keeping_is_over_and_not_be
 def test_a_delegation_keeps_its_attendees_needs_without_their_names(db):
     join(db, "g1")
     event = open_event(db)
-    with db.begin() as session:
-        registrations.register(session, event.id, RegistrationRequest.model_validate({
-            "kind": "delegation", "member_group_id": "g1", "display_name": "会", "email": "g@example.org",
-            "places": 2, "attendees": [{"name": "Rosa", "needs": {"childcare": 1, "note": "Rosa's son"}}]}),
-            who=SECRETARIAT)
+    register(db, event.id, kind="delegation", member_group_id="g1", display_name="会", email="g@example.org",
+             places=2, attendees=[{"name": "Rosa", "needs": {"childcare": 1, "note": "Rosa's son"}}])
     ended(db, event.id, 120)
     with db.begin() as session:
         retention.anonymise_ended(session, utcnow())
