@@ -72,7 +72,8 @@ class DeliveryRow(Base):
     __tablename__ = "deliveries"
     # The queue is read in id order from where the last batch stopped: (status, id) makes that an index
     # range scan, however many rows wait.
-    __table_args__ = (UniqueConstraint("message_id", "email"), Index("ix_deliveries_queue", "status", "id"))
+    __table_args__ = (UniqueConstraint("message_id", "email"), Index("ix_deliveries_queue", "status", "id"),
+                      Index("ix_deliveries_email", "email"))  # how many links an address got lately
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)

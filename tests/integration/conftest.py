@@ -3,6 +3,7 @@ the gateway as separate processes on free ports, in a directory of their own."""
 from __future__ import annotations
 
 import email
+import re
 import time
 import uuid
 from collections import Counter
@@ -126,6 +127,24 @@ class MailBox:
             if found.split() == message_id.split():
                 return data
         raise AssertionError(f"no mail {message_id} in the sink")
+
+    def confirmation_link(self, address: str, timeout: float = PATIENCE) -> str:
+        """The link in the mail asking `address` to confirm a registration, once it arrived."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for name, message in self._read():
+                if message["X-Sink-Envelope-To"] == address and "/registration-confirmation?token=" in \
+                        self._plain_text(name, message):
+                    return re.search(r"(http\S+/registration-confirmation\?token=\S+)",
+                                     self._plain_text(name, message)).group(1)
+            assert time.monotonic() < deadline, f"no confirmation mail reached {address}"
+            time.sleep(0.2)
+
+    def confirm_registration(self, address: str) -> None:
+        """What the address's person does: open the mailed link, press the button."""
+        link = httpx.URL(self.confirmation_link(address))
+        answer = httpx.post(str(link.copy_with(query=None)), data={"token": link.params["token"]}, timeout=30)
+        assert answer.status_code == 200, answer.text
 
     def for_event(self, event_id: str) -> list[email.message.EmailMessage]:
         """The announcements of an event (list mail), not the registrants' own mail about it."""

@@ -117,15 +117,18 @@ def test_filtered_feeds_one_event_with_sessions_and_the_feed_list(gateway):
     assert http.get("/feeds/nothing.ics").status_code == 404
 
 
-def test_a_registrants_private_feed_can_be_revoked_and_reissued(gateway):
+def test_a_registrants_private_feed_can_be_revoked_and_reissued(gateway, mailbox):
     http = gateway.http
     event = http.post("/events", json={"kind": "workshop", "title": {"ja": "東北ワークショップ"}, "region": "tohoku",
                                        "starts_at": "2035-09-01T10:00", "ends_at": "2035-09-01T16:00"}).json()
     gateway.publish(event["id"], force=True)
-    receipt = http.post(f"/events/{event['id']}/registrations",
-                        json={"display_name": "Lin", "email": "lin.private@example.org"}).json()
     public = httpx.Client(base_url=str(http.base_url), timeout=30)
+    receipt = public.post(f"/events/{event['id']}/registrations",
+                          json={"display_name": "Lin", "email": "lin.private@example.org"}).json()
     assert public.post(f"/registrations/{receipt['id']}/calendar-feed").status_code == 404  # the manage link is needed
+    refused = public.post(f"/registrations/{receipt['id']}/calendar-feed", params={"token": receipt["manage_token"]})
+    assert refused.status_code == 403  # not before the address is confirmed
+    mailbox.confirm_registration("lin.private@example.org")
     issued = public.post(f"/registrations/{receipt['id']}/calendar-feed", params={"token": receipt["manage_token"]})
     assert issued.status_code == 201
     path = httpx.URL(issued.json()["url"]).path
