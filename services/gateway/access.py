@@ -34,6 +34,8 @@ EVENT = "the event's region or one of its networks"
 REGISTRATION = ("its manage link (?token=), or its registrant signed in with its address, or an organizer of its "
                 "event, or (a delegation) a contact of its member group")
 DELEGATION = "a delegation: a contact of its member group, or an organizer of the event"
+OWN_FEED = ("the registrant alone: signed in with its address, or with its manage link once the address is "
+            "confirmed")
 MEMBER = "the member's region or one of their networks"
 LIST = "the list's region or network (the general list: secretariat)"
 OWN = "their own"
@@ -47,7 +49,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/feeds/{name}.ics"): Rule(Who.PUBLIC),
     ("GET", "/feeds/private/{feed_token}.ics"): Rule(Who.PUBLIC),
     ("GET", "/events/{event_id}.ics"): Rule(Who.PUBLIC),
-    ("POST", "/registrations/{registration_id}/calendar-feed"): Rule(Who.ANYONE, REGISTRATION),
+    ("POST", "/registrations/{registration_id}/calendar-feed"): Rule(Who.ANYONE, OWN_FEED),
     ("DELETE", "/registrations/{registration_id}/calendar-feed"): Rule(Who.ANYONE, REGISTRATION),
     # events
     ("GET", "/events"): Rule(Who.ANYONE, f"drafts: for organizers of {EVENT}"),

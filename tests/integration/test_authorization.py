@@ -16,7 +16,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from services.gateway.access import MEMBER, REGISTRATION, RULES, Who, rule_for
+from services.gateway.access import MEMBER, OWN_FEED, REGISTRATION, RULES, Who, rule_for
 from shared.bus.requester import CALLER_CONTEXT
 from shared.claims import Purpose, purpose_key, sign
 from shared.contracts.identity import Caller, Grant, Role
@@ -168,6 +168,8 @@ def _expected_refusal(method: str, path: str, role: str) -> int | None:
             return 403
         out_of_scope = role == "tokai" and rule.scope not in FILTERED_SCOPES
         return 403 if out_of_scope else None
+    if rule.who is Who.ANYONE and rule.scope == OWN_FEED:
+        return 403  # nobody here is the delegation's address (nobody without its link gets a 404)
     if rule.who is Who.ANYONE and rule.scope == REGISTRATION:
         return 403 if role in ("member", "tokai") else None  # the contact's group is the delegation's
     return None
