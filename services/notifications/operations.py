@@ -281,7 +281,8 @@ def subscribe(session: Session, slug: str, request: SubscriptionRequest, secret:
     message_id = _message(session, f"confirm:{row.id}:{nonce}", SUBSCRIPTION_CONFIRM.name,
                           {"list": mailing_list.name, "subscription_id": row.id, "nonce": nonce}, slug)
     assert message_id is not None, "a new nonce: the message is new"
-    _deliver_to(session, message_id, email, request.name, request.language)
+    # nobody's name: whoever subscribed typed the address, and no text of theirs goes to it unconfirmed
+    _deliver_to(session, message_id, email, None, request.language)
 
 
 def confirm(session: Session, token: str) -> MailingListView:

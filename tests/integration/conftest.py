@@ -128,6 +128,15 @@ class MailBox:
                 return data
         raise AssertionError(f"no mail {message_id} in the sink")
 
+    def to(self, address: str, count: int = 1, timeout: float = PATIENCE) -> list[email.message.EmailMessage]:
+        """The mail the sink received for `address`, once there are `count` of them (or the time is up)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [m for m in self.messages() if (m["X-Sink-Envelope-To"] or "").lower() == address.lower()]
+            if len(found) >= count or time.monotonic() > deadline:
+                return found
+            time.sleep(0.2)
+
     def confirmation_links(self, address: str, count: int = 1, timeout: float = PATIENCE) -> list[str]:
         """The links in the mails asking `address` to confirm a registration, once `count` arrived."""
         deadline = time.monotonic() + timeout

@@ -44,6 +44,7 @@ def test_double_opt_in_through_a_page_with_a_button(stack, gateway, mailbox):
     assert answer.status_code == 202
     (mail,) = wait_for_mail(mailbox, address)
     assert mail["Auto-Submitted"] == "auto-generated" and "Please confirm" in mail["Subject"]
+    assert "Kim" not in mail.get_body(preferencelist=("plain",)).get_content()  # typed by whoever subscribed
     link = re.search(r"(http\S+/subscriptions/confirm\?token=\S+)", mail.get_body(preferencelist=("plain",)).get_content()).group(1)
     page = public.get(httpx.URL(link).raw_path.decode())
     assert page.status_code == 200 and "<form method=\"post\"" in page.text

@@ -11,7 +11,6 @@ from email.policy import compat32
 import httpx
 
 from tests.integration.conftest import MailBox
-from tests.integration.test_notifications import wait_for_mail
 
 
 def test_a_registration_made_by_anyone_is_confirmed_by_the_link_mailed_to_its_address(stack, gateway, mailbox):
@@ -24,7 +23,7 @@ def test_a_registration_made_by_anyone_is_confirmed_by_the_link_mailed_to_its_ad
                                                                         "language": "en"}).json()
     assert receipt["address_confirmed"] is False and receipt["hold_until"]
 
-    (mail,) = wait_for_mail(mailbox, address)
+    (mail,) = mailbox.to(address)
     raw = MailBox.raw(mailbox, mail["Message-ID"])
     headers = BytesHeaderParser(policy=compat32).parsebytes(raw)  # as a parser that decodes nothing reads it
     assert raw.split(b"\r\n\r\n", 1)[0].isascii() and headers["Auto-Submitted"] == "auto-generated"
@@ -44,7 +43,7 @@ def test_a_registration_made_by_anyone_is_confirmed_by_the_link_mailed_to_its_ad
     assert again.status_code == 200  # following it twice is no error
     assert public.post("/registration-confirmation", data={"token": "forged"}).status_code == 404
     # now the usual mail of where the registration stands follows, with the name the person gave
-    status = wait_for_mail(mailbox, address, count=2)
+    status = mailbox.to(address, count=2)
     assert any("Someone Typing" in m.get_body(preferencelist=("plain",)).get_content() for m in status)
 
 

@@ -48,7 +48,7 @@ def test_the_link_mailed_to_the_address_confirms_it_once_and_for_good(db):
         assert stored.confirm_token_hash and announced["confirm_nonce"] not in str(stored.__dict__)
     token = confirmation_token(db, held.id)
     with pytest.raises(NotFound), db.begin() as session:
-        registrations.confirm_address(session, token[:-1] + "0", utcnow())
+        registrations.confirm_address(session, token[:-1] + ("1" if token.endswith("0") else "0"), utcnow())
     for _ in range(2):  # following it again changes nothing more
         with db.begin() as session:
             assert registrations.confirm_address(session, token, utcnow()).status.value == "confirmed"
