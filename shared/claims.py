@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Generic
 
 from pydantic import ValidationError
@@ -27,6 +28,7 @@ class Purpose(StrEnum):
     SESSION = "session"  # a signed-in browser's cookie
 
 
+@lru_cache(maxsize=32)
 def purpose_key(secret_key: str, purpose: Purpose) -> bytes:
     """A key of its own per purpose, from the one secret every part already shares."""
     return hmac.new(secret_key.encode(), f"tsunagu claims: {purpose.value}".encode(), hashlib.sha256).digest()
@@ -57,10 +59,18 @@ class Signed(Generic[C]):
 
 def verify(token: str | None, key: bytes, contract: type[C], now: datetime | None = None) -> C:
     """The statement, if `token` was signed with `key` and still holds; else Unauthenticated."""
-    signed = read(token, key, contract)
+    signed = read_remembered(token, key, contract)
     if (now or utcnow()) >= signed.until:
         raise Unauthenticated("the claim has expired")
     return signed.statement
+
+
+@lru_cache(maxsize=4096)
+def read_remembered(token: str | None, key: bytes, contract: type[C]) -> Signed[C]:
+    """`read`, remembered: the same text signed with the same key reads the same, so a session's cookie or
+    a call's claim seen again costs a lookup, not a signature check and a parse. Only what reads is kept
+    (a refusal is an exception, never cached); whether it still holds is for the caller to check."""
+    return read(token, key, contract)
 
 
 def read(token: str | None, key: bytes, contract: type[C]) -> Signed[C]:

@@ -36,8 +36,8 @@ from shared.contracts.members import MemberErased, MemberJoined, MemberLeft
 from shared.db import SETTINGS_KEY, Database, Sessions
 from shared.erasure import reclaim_erased_space
 from shared.health import Pingable
+from shared.housekeeping import Housekeeping
 
-HOUSEKEEPING_SECONDS = 3600  # registrations past keeping: hourly is plenty for a matter of days
 RELEASE_SECONDS = 60  # places held for unconfirmed addresses go back within a minute of their time
 
 
@@ -45,7 +45,7 @@ def _wire(views) -> list[dict]:
     return [view.to_wire() for view in views]
 
 
-class EventsService(Pingable, Audited):
+class EventsService(Pingable, Audited, Housekeeping):
     name = "events"
 
     db: Sessions = Database(models.metadata)  # workers see the Sessions it hands them
@@ -55,6 +55,7 @@ class EventsService(Pingable, Audited):
     asking = Requester()
     config = Config()
     audit_trail = models.audit
+    housekeeping_log = models.housekeeping
 
     @subscribe(MemberJoined)
     def record_member_joined(self, payload: dict) -> None:
@@ -256,22 +257,10 @@ class EventsService(Pingable, Audited):
             return feeds.public_feed(session, request["feed"], lang, base, source, request.get("region"),
                                      request.get("kind"), request.get("network"))
 
-    # --- housekeeping ---------------------------------------------------------------------------
-    @rpc
-    def run_housekeeping(self, now: str | None = None) -> dict:
-        """The hourly run, at a given moment (the command line, tests)."""
-        self.asking.secretariat()
-        return self._housekeeping(datetime.fromisoformat(now) if now else utcnow())
-
-    @timer(interval=HOUSEKEEPING_SECONDS)
-    def housekeeping(self) -> None:
-        self._housekeeping(utcnow())
-
-    def _housekeeping(self, now: datetime) -> dict:
-        with self.db.begin() as session:
-            done = {"registrations_released": registrations.release_unconfirmed(session, now),
-                    **retention.anonymise_ended(session, now)}
-            return models.housekeeping.record(session, now, done)
+    # --- housekeeping (shared/housekeeping.py runs it hourly) ------------------------------------
+    def housekeep(self, session, now: datetime) -> dict:
+        return {"registrations_released": registrations.release_unconfirmed(session, now),
+                **retention.anonymise_ended(session, now)}
 
     @rpc
     def issue_private_feed(self, registration_id: str, token: str | None = None) -> str:

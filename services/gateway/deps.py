@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 
 from services.gateway.access import Asker
 from services.gateway.rpc import Services, idempotency_key
+from services.gateway.sessions import COOKIE, RENEWED
 from shared.bus.commands import IDEMPOTENCY_KEY
 
 __all__ = ["Asker", "Rpc"]
@@ -23,7 +24,11 @@ async def services(request: Request, who: Asker) -> Services:
         context[IDEMPOTENCY_KEY] = key
     if who is not None:  # and where the request came from, for the audit trail
         client = request.client.host if request.client else None
-        context.update(request.app.state.voucher.context(who.model_copy(update={"client": client})))
+        # what proved who they are; not a cookie renewed just now (the roles may have changed with it)
+        renewed = getattr(request.state, RENEWED, None) is not None
+        proof = request.headers.get("authorization") or (None if renewed else request.cookies.get(COOKIE))
+        context.update(request.app.state.voucher.context(who.model_copy(update={"client": client}),
+                                                         remember_as=f"{client} {proof}" if proof else None))
     return Services(request.app.state.bus, context or None)
 
 

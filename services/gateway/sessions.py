@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Scope
 from services.gateway.added_headers import AddedHeaders, Headers
 from services.gateway.bus import Bus
 from services.gateway.rpc import SAFE_METHODS, call_service
-from shared.claims import Purpose, Signed, purpose_key, read, sign
+from shared.claims import Purpose, Signed, purpose_key, read, read_remembered, sign
 from shared.contracts.base import Contract, utcnow
 from shared.contracts.identity import API_TOKEN_PREFIX, Caller, SignedIn
 from shared.errors import Forbidden, NotFound, Unauthenticated
@@ -101,7 +101,7 @@ async def session(request: Request) -> SessionClaim:
     cookie = request.cookies.get(COOKIE)
     if cookie is None:
         raise Unauthenticated("not signed in: ask for a sign-in link at POST /auth/sign-in")
-    signed = read(cookie, session_key(request), SessionClaim)
+    signed = read_remembered(cookie, session_key(request), SessionClaim)
     claim = signed.statement
     if not request.app.state.session_guard.honours(signed):
         try:

@@ -10,7 +10,6 @@ from datetime import date, datetime
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
-from nameko.timer import timer
 from pydantic import TypeAdapter, ValidationError
 
 from services.members import accounts, api_tokens, importer, imports, models, operations, sign_in
@@ -35,8 +34,8 @@ from shared.db import SETTINGS_KEY, Database, Sessions
 from shared.erasure import reclaim_erased_space
 from shared.errors import Invalid
 from shared.health import Pingable
+from shared.housekeeping import Housekeeping
 
-HOUSEKEEPING_SECONDS = 3600  # renewal reminders and ended memberships: hourly is plenty for dates
 _MEMBER_DATE: TypeAdapter[date] = TypeAdapter(MemberDate)
 
 
@@ -56,7 +55,7 @@ def _in_scope(member: MemberView, who: Caller) -> MemberView:
     return member
 
 
-class MembersService(Pingable, Audited):
+class MembersService(Pingable, Audited, Housekeeping):
     name = "members"
 
     db: Sessions = Database(models.metadata)  # workers see the Sessions it hands them
@@ -66,6 +65,7 @@ class MembersService(Pingable, Audited):
     config = Config()
     asking = Requester()
     audit_trail = models.audit
+    housekeeping_log = models.housekeeping
 
     @rpc
     def create_group(self, draft: dict) -> dict:
@@ -264,17 +264,7 @@ class MembersService(Pingable, Audited):
         with self.db.begin() as session:
             return api_tokens.caller_of(session, token, utcnow()).to_wire()
 
-    @rpc
-    def run_housekeeping(self, today: str | None = None) -> dict:
-        self.asking.secretariat()
-        return self._housekeeping(_day(today, "today"), utcnow())
-
-    @timer(interval=HOUSEKEEPING_SECONDS)
-    def housekeeping(self) -> None:
-        self._housekeeping(date.today(), utcnow())
-
-    def _housekeeping(self, today: date, now: datetime) -> dict:
-        """Renewals and ended memberships; sign-in links and sessions that ended. Each run is recorded."""
-        with self.db.begin() as session:
-            done = {**operations.housekeeping(session, today), **sign_in.forget_ended(session, now)}
-            return models.housekeeping.record(session, now, done)
+    # --- housekeeping (shared/housekeeping.py runs it hourly) ------------------------------------
+    def housekeep(self, session, now: datetime) -> dict:
+        """Renewals and ended memberships (by the day); sign-in links and sessions that ended."""
+        return {**operations.housekeeping(session, now.date()), **sign_in.forget_ended(session, now)}

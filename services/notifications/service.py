@@ -51,12 +51,12 @@ from shared.contracts.notifications import (
 from shared.db import SETTINGS_KEY, Database, Sessions
 from shared.erasure import reclaim_erased_space
 from shared.health import Pingable
+from shared.housekeeping import Housekeeping
 
 REMINDER_CHECK_SECONDS = 600
-HOUSEKEEPING_SECONDS = 3600  # mail records past keeping
 
 
-class NotificationsService(Pingable, Audited):
+class NotificationsService(Pingable, Audited, Housekeeping):
     name = "notifications"
 
     db: Sessions = Database(models.metadata)  # workers see the Sessions it hands them
@@ -66,6 +66,7 @@ class NotificationsService(Pingable, Audited):
     config = Config()
     asking = Requester()
     audit_trail = models.audit
+    housekeeping_log = models.housekeeping
 
     # --- what happens elsewhere --------------------------------------------------------------------
     @subscribe(EventPublished)
@@ -233,19 +234,9 @@ class NotificationsService(Pingable, Audited):
         with self.db.begin() as session:
             return operations.queue_due_reminders(session, datetime.fromisoformat(now) if now else utcnow())
 
-    # --- housekeeping ---------------------------------------------------------------------------
-    @rpc
-    def run_housekeeping(self, now: str | None = None) -> dict:
-        self.asking.secretariat()
-        return self._housekeeping(datetime.fromisoformat(now) if now else utcnow())
-
-    @timer(interval=HOUSEKEEPING_SECONDS)
-    def housekeeping(self) -> None:
-        self._housekeeping(utcnow())
-
-    def _housekeeping(self, now: datetime) -> dict:
-        with self.db.begin() as session:
-            return models.housekeeping.record(session, now, operations.prune_deliveries(session, now))
+    # --- housekeeping (shared/housekeeping.py runs it hourly) ------------------------------------
+    def housekeep(self, session, now: datetime) -> dict:
+        return operations.prune_deliveries(session, now)
 
     def _secret(self) -> str:
         return self.config[SETTINGS_KEY].secret_key

@@ -8,6 +8,7 @@ allow for clocks that differ between hosts). Only processes that hold TSUNAGU_SE
 """
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from functools import cached_property
 
@@ -25,13 +26,28 @@ CLAIM_LIFETIME = timedelta(minutes=2)
 class Voucher:
     """Makes the claims of one process (the gateway, the command line)."""
 
+    REMEMBERED = 10_000  # claims kept for reuse; past this many the oldest half is forgotten
+
     def __init__(self, secret_key: str, lifetime: timedelta = CLAIM_LIFETIME):
         self._key = purpose_key(secret_key, Purpose.BUS_CALLER)
         self._lifetime = lifetime
+        self._remembered: dict[str, tuple[dict[str, str], float]] = {}
 
-    def context(self, caller: Caller) -> dict[str, str]:
-        """The call context that says `caller` is asking."""
-        return {CALLER_CONTEXT: sign(caller, self._key, self._lifetime)}
+    def context(self, caller: Caller, remember_as: str | None = None) -> dict[str, str]:
+        """The call context that says `caller` is asking. With `remember_as` (what the request proved who
+        it was with: its cookie or token, and its client address), the claim made for it is used again
+        for the first half of its life, so a signed-in person's requests do not each cost a signature."""
+        if remember_as is None:
+            return {CALLER_CONTEXT: sign(caller, self._key, self._lifetime)}
+        now = time.monotonic()
+        kept = self._remembered.get(remember_as)
+        if kept is not None and now - kept[1] < self._lifetime.total_seconds() / 2:
+            return kept[0]
+        if len(self._remembered) >= self.REMEMBERED:
+            self._remembered = dict(list(self._remembered.items())[self.REMEMBERED // 2:])
+        context = {CALLER_CONTEXT: sign(caller, self._key, self._lifetime)}
+        self._remembered[remember_as] = (context, now)
+        return context
 
 
 class Requester(DependencyProvider):

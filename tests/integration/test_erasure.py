@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
 from shared.rpc import RpcPool
@@ -193,3 +194,29 @@ def test_an_erased_person_leaves_no_trace_and_gets_no_mail(own_stack):
         time.sleep(1)
     assert left == {}, f"the erased people are still in {left}"
     assert traces(settings.var_dir, [KEPT]), "the search finds what is there"
+
+
+def test_registrations_past_keeping_are_blanked_on_the_stack_and_each_run_is_recorded(own_stack):
+    """Retention through the services' own housekeeping run (what their hourly timer does), at a moment
+    chosen: the day before an event's keeping ends nothing goes, the day after its people do."""
+    settings = own_stack.settings
+    gateway, mailbox = Gateway(settings), MailBox(settings.mail_dir)
+    event = gateway.new_event(kind="workshop", starts_at="2040-05-01T10:00", ends_at="2040-05-01T16:00",
+                              keep_registrations_days=30)
+    assert gateway.publish(event["id"], force=True).status_code == 200
+    person = {"display_name": "Kept Thirty Days", "email": "thirty.days@example.org"}
+    made = gateway.http.post(f"/events/{event['id']}/registrations", json=person).json()
+    mailbox.confirm_registration(person["email"])
+    feed = gateway.http.post(f"/registrations/{made['id']}/calendar-feed", params={"token": made["manage_token"]})
+    assert feed.status_code == 201
+    ends = datetime.fromisoformat(event["ends_at"])
+    early = rpc_call(settings, "events", "run_housekeeping", (ends + timedelta(days=29)).isoformat())
+    assert early["registrations_anonymised"] == 0
+    done = rpc_call(settings, "events", "run_housekeeping", (ends + timedelta(days=31)).isoformat())
+    assert done["registrations_anonymised"] == 1 and done["private_feeds_deleted"] == 1
+    (listed,) = gateway.http.get(f"/events/{event['id']}/registrations").json()
+    assert listed["display_name"] == "(erased)" and listed["email"].endswith("@invalid")
+    assert gateway.http.get(f"/events/{event['id']}").json()["confirmed_places"] == 1  # the count stays
+    assert gateway.http.get(httpx.URL(feed.json()["url"]).path).status_code == 404  # the feed went with them
+    for service in ("members", "notifications"):
+        assert isinstance(rpc_call(settings, service, "run_housekeeping", None), dict)

@@ -74,3 +74,28 @@ def test_a_signed_claim_that_is_not_the_expected_statement_is_refused():
     grant_token = sign(Grant(role="secretariat"), BUS, timedelta(minutes=5), now=NOW)
     with pytest.raises(Unauthenticated, match="cannot be read"):
         verify(grant_token, BUS, Caller, now=NOW)
+
+
+def test_a_claim_made_for_a_request_is_used_again_for_half_its_life_and_only_for_that_proof(monkeypatch):
+    from shared.bus import requester
+    clock = [1000.0]
+    monkeypatch.setattr(requester.time, "monotonic", lambda: clock[0])
+    voucher = requester.Voucher("k" * 32)
+    ana = Caller(account_id="a-1", email="ana@example.org", grants=(Grant(role=Role.SECRETARIAT),))
+    first = voucher.context(ana, remember_as="127.0.0.1 cookie-1")
+    assert voucher.context(ana, remember_as="127.0.0.1 cookie-1") is first
+    assert voucher.context(ana, remember_as="127.0.0.1 cookie-2") is not first
+    assert voucher.context(ana) is not first  # nothing to remember it by: a claim of its own
+    clock[0] += requester.CLAIM_LIFETIME.total_seconds() / 2
+    assert voucher.context(ana, remember_as="127.0.0.1 cookie-1") is not first  # half its life is over
+    key = purpose_key("k" * 32, Purpose.BUS_CALLER)
+    assert verify(first[requester.CALLER_CONTEXT], key, Caller) == ana
+
+
+def test_a_refused_claim_is_refused_every_time_it_is_shown():
+    key = purpose_key("k" * 32, Purpose.BUS_CALLER)
+    forged = sign(Caller(account_id="x", email="x@example.org", grants=(Grant(role=Role.SECRETARIAT),)),
+                  purpose_key("other", Purpose.BUS_CALLER), timedelta(minutes=1))
+    for _ in range(2):  # remembering what reads never remembers what does not
+        with pytest.raises(Unauthenticated):
+            verify(forged, key, Caller)
