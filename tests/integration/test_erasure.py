@@ -210,13 +210,18 @@ def test_registrations_past_keeping_are_blanked_on_the_stack_and_each_run_is_rec
     feed = gateway.http.post(f"/registrations/{made['id']}/calendar-feed", params={"token": made["manage_token"]})
     assert feed.status_code == 201
     ends = datetime.fromisoformat(event["ends_at"])
-    early = rpc_call(settings, "events", "run_housekeeping", (ends + timedelta(days=29)).isoformat())
-    assert early["registrations_anonymised"] == 0
+    feed_path = httpx.URL(feed.json()["url"]).path
+    rpc_call(settings, "events", "run_housekeeping", (ends + timedelta(days=29)).isoformat())  # a day early
+    (listed,) = gateway.http.get(f"/events/{event['id']}/registrations").json()
+    assert listed["display_name"] == person["display_name"] and gateway.http.get(feed_path).status_code == 200
     done = rpc_call(settings, "events", "run_housekeeping", (ends + timedelta(days=31)).isoformat())
-    assert done["registrations_anonymised"] == 1 and done["private_feeds_deleted"] == 1
+    assert done["registrations_anonymised"] >= 1 and done["private_feeds_deleted"] >= 1  # the earlier tests' too
     (listed,) = gateway.http.get(f"/events/{event['id']}/registrations").json()
     assert listed["display_name"] == "(erased)" and listed["email"].endswith("@invalid")
     assert gateway.http.get(f"/events/{event['id']}").json()["confirmed_places"] == 1  # the count stays
-    assert gateway.http.get(httpx.URL(feed.json()["url"]).path).status_code == 404  # the feed went with them
+    deadline = time.monotonic() + 10  # the gateway keeps a private feed it built for a second (a setting)
+    while gateway.http.get(feed_path).status_code != 404:
+        assert time.monotonic() < deadline, "the private feed still answers"
+        time.sleep(0.2)
     for service in ("members", "notifications"):
         assert isinstance(rpc_call(settings, service, "run_housekeeping", None), dict)
