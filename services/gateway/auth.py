@@ -11,14 +11,11 @@ request more than the check itself.
 from __future__ import annotations
 
 from fastapi import Request
-from fastapi.security import HTTPBearer
 
 from services.gateway.sessions import COOKIE, caller
 from shared.contracts.identity import API_TOKEN_PREFIX, Caller
 from shared.errors import Forbidden, Unauthenticated
 
-# Declared for the OpenAPI document (the "Authorize" button); the header is read by sessions.caller.
-bearer = HTTPBearer(auto_error=False, description="A personal API token (tsu_…), made at POST /auth/tokens")
 NOT_A_TOKEN = ("'Authorization: Bearer' takes a personal API token (tsu_…); make one at POST /auth/tokens "
                "when signed in")
 

@@ -24,6 +24,7 @@ from starlette.routing import BaseRoute
 
 from services.gateway.access import Who, rule_for
 from services.gateway.problems import PROBLEM_JSON, Problem
+from services.gateway.sessions import COOKIE
 from services.gateway.throttle import Throttled
 
 # Routes whose use case can refuse because of the current state (a clash, a status, a duplicate).
@@ -137,6 +138,27 @@ def document_errors(schema: dict, routes: Iterable[BaseRoute]) -> dict:
     return schema
 
 
+SECURITY_SCHEMES = {
+    "personalToken": {"type": "http", "scheme": "bearer",
+                      "description": "A personal API token (tsu_…), made at POST /auth/tokens when signed in"},
+    "session": {"type": "apiKey", "in": "cookie", "name": COOKIE,
+                "description": "A signed-in browser's session; a change also sends X-CSRF-Token (GET /auth/me)"},
+}
+SIGNED_IN: list[dict[str, list]] = [{"personalToken": []}, {"session": []}]
+
+
+def document_security(schema: dict) -> dict:
+    """Who may call each operation, from the access table: public ones need nothing; those where a
+    signed-in person may see more take either credential or none; the rest need one."""
+    schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            who = rule_for(method.upper(), path).who
+            if who is not Who.PUBLIC:
+                operation["security"] = [*SIGNED_IN, {}] if who is Who.ANYONE else SIGNED_IN
+    return schema
+
+
 def _problem_schemas() -> dict:
     problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     return {"Problem": problem, **problem.pop("$defs")}  # $defs: FieldProblem
@@ -149,4 +171,4 @@ def build_openapi(app: FastAPI) -> dict:
                              description=app.description, routes=app.routes, tags=app.openapi_tags,
                              servers=app.servers, separate_input_output_schemas=app.separate_input_output_schemas)
     unique_operation_ids(schema)
-    return document_errors(schema, app.routes)
+    return document_security(document_errors(schema, app.routes))

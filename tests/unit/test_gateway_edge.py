@@ -249,3 +249,13 @@ def test_registrations_from_one_address_are_throttled_as_the_setting_says(bus, s
             refused = assert_problem(answers[-1], 429, "too many requests")
             assert refused and 1 <= int(answers[-1].headers["retry-after"]) <= 60
     assert events.registered == 3 + 11  # the refused one reached no service
+
+
+def test_the_document_says_which_credentials_each_operation_takes(client):
+    schema = client.get("/openapi.json").json()
+    assert set(schema["components"]["securitySchemes"]) == {"personalToken", "session"}
+    assert schema["components"]["securitySchemes"]["session"]["name"] == "tsunagu_session"
+    paths = schema["paths"]
+    assert {"personalToken": []} in paths["/events"]["post"]["security"] and {} not in paths["/events"]["post"]["security"]
+    assert {} in paths["/events/{event_id}"]["get"]["security"]  # anyone; signed in, organizers see drafts
+    assert "security" not in paths["/feeds"]["get"]  # public: credentials are not even read
