@@ -37,6 +37,7 @@ DELEGATION = "a delegation: a contact of its member group, or an organizer of th
 OWN_FEED = ("the registrant alone: signed in with its address, or with its manage link once the address is "
             "confirmed")
 MEMBER = "the member's region or one of their networks"
+OWN_GROUP = "a group's own contacts (its entry)"
 LIST = "the list's region or network (the general list: secretariat)"
 OWN = "their own"
 
@@ -83,8 +84,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/members/import-jobs/{job_id}"): Rule(Who.SECRETARIAT),
     ("POST", "/members/groups"): Rule(Who.ORGANIZER, MEMBER),
     ("POST", "/members/individuals"): Rule(Who.ORGANIZER, MEMBER),
-    ("GET", "/members/{member_id}"): Rule(Who.ORGANIZER, MEMBER),
-    ("PATCH", "/members/{member_id}"): Rule(Who.ORGANIZER, f"{MEMBER}, before and after the change"),
+    ("GET", "/members/{member_id}"): Rule(Who.SIGNED_IN, f"{MEMBER}; {OWN_GROUP}"),
+    ("PATCH", "/members/{member_id}"): Rule(Who.SIGNED_IN, f"{MEMBER}, before and after the change; {OWN_GROUP}"),
     ("POST", "/members/{member_id}/memberships"): Rule(Who.ORGANIZER, MEMBER),
     ("POST", "/members/{member_id}/erase"): Rule(Who.ORGANIZER, MEMBER),
     # lists and mail

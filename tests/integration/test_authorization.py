@@ -16,7 +16,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from services.gateway.access import MEMBER, OWN_FEED, REGISTRATION, RULES, Who, rule_for
+from services.gateway.access import MEMBER, OWN_FEED, OWN_GROUP, REGISTRATION, RULES, Who, rule_for
 from shared.bus.requester import CALLER_CONTEXT
 from shared.claims import Purpose, purpose_key, sign
 from shared.contracts.identity import Caller, Grant, Role
@@ -45,6 +45,7 @@ class World:
     delegation_id: str  # of the group whose contact is "contact"
     other_delegation_id: str  # of another group
     group_id: str
+    other_group_id: str
     erasable_id: str
     slug: str
 
@@ -99,7 +100,7 @@ def world(stack) -> World:
     event = admin.post("/events", json=_kansai_event(suffix)).json()
     assert admin.post(f"/events/{event['id']}/publish", params={"force": "true"}).status_code == 200
     group_id, delegation_id = _delegation(admin, event["id"], f"関西の会 {suffix}")
-    _, other_delegation_id = _delegation(admin, event["id"], f"別の会 {suffix}")
+    other_group_id, other_delegation_id = _delegation(admin, event["id"], f"別の会 {suffix}")
     grants = {"member": {"role": "member", "member_id": member["id"]},
               "contact": {"role": "group_contact", "groups": [group_id]},
               "tokai": {"role": "organizer", "regions": [TOKAI]},
@@ -114,7 +115,8 @@ def world(stack) -> World:
         pool.close()
     clients = {role: _signed_in(settings, f"{role}-{suffix}@example.org") for role in grants}
     clients["nobody"] = httpx.Client(base_url=settings.gateway_url, timeout=30)
-    return World(clients, event["id"], delegation_id, other_delegation_id, group_id, erasable["id"], slug)
+    return World(clients, event["id"], delegation_id, other_delegation_id, group_id, other_group_id, erasable["id"],
+                 slug)
 
 
 def _request(world: World, method: str, path: str) -> dict:
@@ -168,6 +170,8 @@ def _expected_refusal(method: str, path: str, role: str) -> int | None:
             return 403
         out_of_scope = role == "tokai" and rule.scope not in FILTERED_SCOPES
         return 403 if out_of_scope else None
+    if rule.who is Who.SIGNED_IN and OWN_GROUP in rule.scope:  # the member asked about is the contact's group
+        return None if role in ("contact", "kansai", "secretariat") else 403
     if rule.who is Who.ANYONE and rule.scope == OWN_FEED:
         return 403  # nobody here is the delegation's address (nobody without its link gets a 404)
     if rule.who is Who.ANYONE and rule.scope == REGISTRATION:
@@ -197,6 +201,11 @@ def test_scope_attacks_fail(world):
     assert contact.get(f"/registrations/{world.other_delegation_id}").status_code == 403
     renamed = contact.put(f"/registrations/{world.other_delegation_id}/attendees", json={"attendees": [{"name": "X"}]})
     assert renamed.status_code == 403 and "not a contact of the member group" in renamed.json()["detail"]
+    # … and keeps its own group's directory entry, not another's
+    own = contact.patch(f"/members/{world.group_id}", json={"website": "https://kansai.example.org"})
+    assert own.status_code == 200 and own.json()["website"] == "https://kansai.example.org"
+    assert contact.patch(f"/members/{world.other_group_id}", json={"website": "https://x.example"}).status_code == 403
+    assert contact.get(f"/members/{world.other_group_id}").status_code == 403
 
 
 def test_a_member_group_is_booked_only_by_its_contacts_or_the_event_s_organizers(world):

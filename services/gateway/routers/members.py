@@ -101,12 +101,14 @@ async def create_individual(draft: IndividualDraft, rpc: Rpc, response: Response
     return created
 
 
-@router.get("/members/{member_id}", response_model=MemberView, summary="A member, with memberships (organizers)")
+@router.get("/members/{member_id}", response_model=MemberView,
+            summary="A member, with memberships (organizers; a group's own contacts)")
 async def get_member(member_id: str, rpc: Rpc):
     return await rpc.members.get_member(member_id)
 
 
-@router.patch("/members/{member_id}", response_model=MemberView, summary="Change a member (organizers)")
+@router.patch("/members/{member_id}", response_model=MemberView,
+              summary="Change a member (organizers; a group's own contacts: its entry)")
 async def patch_member(member_id: str, patch: MemberPatch, rpc: Rpc):
     return await rpc.members.patch_member(member_id, patch.model_dump(mode="json", exclude_unset=True))
 
