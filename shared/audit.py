@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -29,8 +30,10 @@ if TYPE_CHECKING:
 GENESIS = "0" * 64  # the hash before the first entry
 
 
-def entry_hash(previous: str, entry: dict) -> str:
-    canonical = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+def entry_hash(previous: str, entry: Mapping) -> str:
+    """What chains an entry to the one before: every column but the hash itself, the moment as ISO text."""
+    content = {name: value.isoformat() if name == "at" else value for name, value in entry.items() if name != "hash"}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(f"{previous}\n{canonical}".encode()).hexdigest()
 
 
@@ -62,12 +65,11 @@ class AuditTrail:
         db = session.connection()
         head = db.execute(select(self.head).where(self.head.c.id == 1).with_for_update()).first()
         count, previous = (head.entries, head.hash) if head else (0, GENESIS)
-        moment = at or utcnow()
-        entry = {"id": count + 1, "at": moment.isoformat(), "account_id": who.account_id,
+        entry = {"id": count + 1, "at": at or utcnow(), "account_id": who.account_id,
                  "roles": sorted({grant.role.value for grant in who.grants}), "action": action,
                  "resource": resource, "people": people, "client": who.client}
         digest = entry_hash(previous, entry)
-        db.execute(insert(self.table), {**entry, "at": moment, "hash": digest})
+        db.execute(insert(self.table), {**entry, "hash": digest})
         if head:
             db.execute(update(self.head).where(self.head.c.id == 1).values(entries=count + 1, hash=digest))
         else:
@@ -89,14 +91,13 @@ class AuditTrail:
         previous, count = GENESIS, 0
         for row in session.execute(select(self.table).order_by(self.table.c.id)):
             count += 1
-            entry = {"id": row.id, "at": row.at.isoformat(), "account_id": row.account_id, "roles": row.roles,
-                     "action": row.action, "resource": row.resource, "people": row.people, "client": row.client}
-            if row.id != count or entry_hash(previous, entry) != row.hash:
+            if row.id != count or entry_hash(previous, row._mapping) != row.hash:
                 return AuditReport(service=self.service, entries=count, intact=False, first_broken=row.id,
                                    reason="an entry was altered, or one before it removed")
             previous = row.hash
         head = session.execute(select(self.head).where(self.head.c.id == 1)).first()
-        if (head.entries, head.hash) != (count, previous) if head else count != 0:
+        recorded = (head.entries, head.hash) if head else (0, GENESIS)
+        if recorded != (count, previous):
             return AuditReport(service=self.service, entries=count, intact=False, first_broken=count + 1,
                                reason="entries were removed from the end")
         return AuditReport(service=self.service, entries=count, intact=True)

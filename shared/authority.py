@@ -18,6 +18,20 @@ def _where(region: str | None, networks: Iterable[str]) -> str:
     return ", ".join(places) or "the whole network (secretariat only)"
 
 
+def organizing(who: Caller) -> Caller:
+    """`who`, if they hold an organizing role (secretariat, or organizer in some scope); else 403. The
+    scope of what they touch is checked where it is known."""
+    if not who.is_organizing:
+        raise Forbidden("this needs the organizer or secretariat role, which your account does not have")
+    return who
+
+
+def of_the_secretariat(who: Caller) -> Caller:
+    if not who.is_secretariat:
+        raise Forbidden("this needs the secretariat role, which your account does not have")
+    return who
+
+
 def organizer_of(who: Caller | None, region: str | None, networks: Iterable[str], what: str) -> Caller:
     """`who`, if they organize in `region` or one of `networks`; else 401 (nobody) or 403."""
     networks = tuple(networks)

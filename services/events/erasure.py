@@ -8,10 +8,10 @@ from sqlalchemy.orm import Session
 from services.events import domain
 from services.events.models import CalendarFeedRow, MemberGroupSeen, RegistrationRow, commands, outbox
 from services.events.operations import load_event
-from services.events.registrations import _move, promote_waiting
+from services.events.registrations import _move, blank_registrant, promote_waiting
 from shared.contracts.base import utcnow
 from shared.contracts.events import RegistrationKind, RegistrationStatus
-from shared.contracts.members import ERASED_NAME, MemberErased
+from shared.contracts.members import MemberErased
 from shared.erasure import ErasedPerson, forget_in_command_results, forget_in_outbox
 
 
@@ -43,12 +43,11 @@ def forget_member(session: Session, erased: MemberErased) -> int:
 
 
 def _anonymise(row: RegistrationRow, person: ErasedPerson, now) -> None:
-    row.display_name, row.email, row.manage_token_hash = ERASED_NAME, domain.erased_address(row.id), ""
+    blank_registrant(row, now)
     if row.kind == RegistrationKind.DELEGATION.value:
         row.attendees = _without(person, row.attendees)  # the others a group's contact named stay
     else:
         row.attendees = []  # an individual's one attendee is themselves, needs and note included
-    row.updated_at = now
 
 
 def _withdraw_waiting(session: Session, event_id: str, rows: list[RegistrationRow], now) -> None:

@@ -44,7 +44,7 @@ from shared.contracts.events import (
     SessionNeeds,
 )
 from shared.contracts.identity import Caller
-from shared.contracts.members import MemberJoined, MemberLeft
+from shared.contracts.members import ERASED_NAME, MemberJoined, MemberLeft
 from shared.contracts.vocabulary import EventStatus
 from shared.errors import Conflict, Invalid, NotFound
 from shared.secrets import hash_secret, link_secret, new_secret, normalised_email, secret_matches
@@ -271,6 +271,13 @@ def load_registration(session: Session, registration_id: str, token: str | None,
         load_event(session, row.event_id, for_update=True)  # the event's lock guards its places
         session.refresh(row)
     return row
+
+
+def blank_registrant(row: RegistrationRow, now: datetime) -> None:
+    """The registration no longer says who made it, nor lets them in: the name, the address (an
+    undeliverable one of its own) and the manage link go; its places and sessions stay."""
+    row.display_name, row.email, row.manage_token_hash = ERASED_NAME, domain.erased_address(row.id), ""
+    row.updated_at = now
 
 
 def _check_delegate(event, group_id: str, who: Caller | None) -> None:

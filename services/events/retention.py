@@ -11,10 +11,8 @@ from sqlalchemy.orm import Session
 
 from services.events import domain
 from services.events.models import CalendarFeedRow, EventRow, RegistrationRow
-from shared.contracts.members import ERASED_NAME
+from services.events.registrations import blank_registrant
 from shared.db import rows_changed
-
-ANONYMISED_NAME = ERASED_NAME  # one marker for "nobody is named here any more", whatever the reason
 
 
 def anonymise_ended(session: Session, now: datetime) -> dict:
@@ -26,9 +24,9 @@ def anonymise_ended(session: Session, now: datetime) -> dict:
         RegistrationRow.event_id.in_(due), RegistrationRow.anonymised_at.is_(None))).scalars().all() if due else []
     addresses = {row.email for row in rows}
     for row in rows:
-        row.display_name, row.email, row.manage_token_hash = ANONYMISED_NAME, domain.erased_address(row.id), ""
+        blank_registrant(row, now)
         row.attendees = [domain.nameless(attendee) for attendee in row.attendees]
-        row.anonymised_at = row.updated_at = now
+        row.anonymised_at = now
     session.flush()
     still_named = set(session.execute(select(RegistrationRow.email).where(
         RegistrationRow.email.in_(addresses))).scalars()) if addresses else set()

@@ -9,11 +9,14 @@ Publishes: event_published, event_updated, event_postponed, event_cancelled, reg
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
+from sqlalchemy.orm import Session
 
 from services.events import erasure, feeds, models, operations, registrations, retention
 from shared.audit import Audited
@@ -32,6 +35,7 @@ from shared.contracts.events import (
     MigrantsDayDraft,
     RegistrationRequest,
 )
+from shared.contracts.identity import Caller
 from shared.contracts.members import MemberErased, MemberJoined, MemberLeft
 from shared.db import SETTINGS_KEY, Database, Sessions
 from shared.erasure import reclaim_erased_space
@@ -70,6 +74,14 @@ class EventsService(Pingable, Audited, Housekeeping):
         self.inbox.apply(payload, erasure.forget_member)
         reclaim_erased_space(self.db.engine)  # also after a redelivery: a crash may have come between
 
+    @contextmanager
+    def _organizing(self, event_id: str) -> Iterator[tuple[Session, Caller]]:
+        """A transaction in which the caller is an organizer of the event (401/403 otherwise)."""
+        who = self.asking.organizer()
+        with self.db.begin() as session:
+            operations.organizer_of_event(session, event_id, who)
+            yield session, who
+
     # --- events ---------------------------------------------------------------------------------
     @rpc
     def create_event(self, draft: dict) -> dict:
@@ -92,9 +104,7 @@ class EventsService(Pingable, Audited, Housekeeping):
     @rpc
     def update_event(self, event_id: str, patch: dict) -> dict:
         command = parse_contract(EventPatch, patch)
-        who = self.asking.organizer()
-        with self.db.begin() as session:
-            operations.organizer_of_event(session, event_id, who)
+        with self._organizing(event_id) as (session, who):
             return self.commands.once(session, "update_event", [event_id, patch],
                                       lambda: self._update_in_scope(session, event_id, command, who))
 
@@ -107,33 +117,25 @@ class EventsService(Pingable, Audited, Housekeeping):
 
     @rpc
     def publish_event(self, event_id: str, force: bool = False) -> dict:
-        who = self.asking.organizer()
-        with self.db.begin() as session:
-            operations.organizer_of_event(session, event_id, who)
+        with self._organizing(event_id) as (session, _):
             return self.commands.once(session, "publish_event", [event_id, force],
                                       lambda: operations.publish_event(session, event_id, force).to_wire())
 
     @rpc
     def cancel_event(self, event_id: str, reason: str | None = None) -> dict:
-        who = self.asking.organizer()
-        with self.db.begin() as session:
-            operations.organizer_of_event(session, event_id, who)
+        with self._organizing(event_id) as (session, _):
             return self.commands.once(session, "cancel_event", [event_id, reason],
                                       lambda: operations.cancel_event(session, event_id, reason).to_wire())
 
     @rpc
     def postpone_event(self, event_id: str, starts_at: str | None = None, ends_at: str | None = None) -> dict:
-        who = self.asking.organizer()
-        with self.db.begin() as session:
-            operations.organizer_of_event(session, event_id, who)
+        with self._organizing(event_id) as (session, _):
             return self.commands.once(session, "postpone_event", [event_id, starts_at, ends_at], lambda: (
                 operations.postpone_event(session, event_id, _moment(starts_at), _moment(ends_at)).to_wire()))
 
     @rpc
     def complete_event(self, event_id: str) -> dict:
-        who = self.asking.organizer()
-        with self.db.begin() as session:
-            operations.organizer_of_event(session, event_id, who)
+        with self._organizing(event_id) as (session, _):
             return self.commands.once(session, "complete_event", [event_id],
                                       lambda: operations.complete_event(session, event_id).to_wire())
 
@@ -217,27 +219,21 @@ class EventsService(Pingable, Audited, Housekeeping):
 
     @rpc
     def list_registrations(self, event_id: str) -> list[dict]:
-        who = self.asking.organizer()
-        with self.db.begin() as session:  # the audit entry is written with the read
-            operations.organizer_of_event(session, event_id, who)
+        with self._organizing(event_id) as (session, who):  # the audit entry is written with the read
             views = registrations.list_registrations(session, event_id)
             models.audit.record(session, who, "registrations.list", f"event/{event_id}", len(views))
             return _wire(views)
 
     @rpc
     def registrations_csv(self, event_id: str) -> str:
-        who = self.asking.organizer()
-        with self.db.begin() as session:
-            operations.organizer_of_event(session, event_id, who)
+        with self._organizing(event_id) as (session, who):
             models.audit.record(session, who, "registrations.csv", f"event/{event_id}",
                                 registrations.registration_count(session, event_id))
             return registrations.registrations_csv(session, event_id)
 
     @rpc
     def needs_summary(self, event_id: str) -> list[dict]:
-        who = self.asking.organizer()
-        with self.db.begin() as session:
-            operations.organizer_of_event(session, event_id, who)
+        with self._organizing(event_id) as (session, who):
             needs = registrations.needs_summary(session, event_id)
             models.audit.record(session, who, "needs.read", f"event/{event_id}",
                                 next((each.attendees for each in needs if each.session_id is None), 0))

@@ -40,6 +40,7 @@ MEMBER = "the member's region or one of their networks"
 OWN_GROUP = "a group's own contacts (its entry)"
 LIST = "the list's region or network (the general list: secretariat)"
 OWN = "their own"
+OWN_BY_BROWSER = f"{OWN}, from a browser session"
 
 RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/"): Rule(Who.PUBLIC),
@@ -106,11 +107,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/auth/sign-in"): Rule(Who.PUBLIC),
     ("POST", "/auth/sign-in/complete"): Rule(Who.PUBLIC),
     ("GET", "/auth/me"): Rule(Who.SIGNED_IN, OWN),
-    ("POST", "/auth/tokens"): Rule(Who.SIGNED_IN, f"{OWN}, from a browser session"),
-    ("GET", "/auth/tokens"): Rule(Who.SIGNED_IN, f"{OWN}, from a browser session"),
-    ("DELETE", "/auth/tokens/{token_id}"): Rule(Who.SIGNED_IN, f"{OWN}, from a browser session"),
-    ("GET", "/auth/sessions"): Rule(Who.SIGNED_IN, f"{OWN}, from a browser session"),
-    ("DELETE", "/auth/sessions/{session_id}"): Rule(Who.SIGNED_IN, f"{OWN}, from a browser session"),
+    ("POST", "/auth/tokens"): Rule(Who.SIGNED_IN, OWN_BY_BROWSER),
+    ("GET", "/auth/tokens"): Rule(Who.SIGNED_IN, OWN_BY_BROWSER),
+    ("DELETE", "/auth/tokens/{token_id}"): Rule(Who.SIGNED_IN, OWN_BY_BROWSER),
+    ("GET", "/auth/sessions"): Rule(Who.SIGNED_IN, OWN_BY_BROWSER),
+    ("DELETE", "/auth/sessions/{session_id}"): Rule(Who.SIGNED_IN, OWN_BY_BROWSER),
     ("POST", "/auth/sign-out"): Rule(Who.SIGNED_IN, "this browser's session"),
 }
 

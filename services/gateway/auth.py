@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from services.gateway.sessions import COOKIE, caller
+from services.gateway.sessions import COOKIE, bearer_token, caller
+from shared.authority import of_the_secretariat, organizing
 from shared.contracts.identity import API_TOKEN_PREFIX, Caller
 from shared.errors import Forbidden, Unauthenticated
 
@@ -20,14 +21,9 @@ NOT_A_TOKEN = ("'Authorization: Bearer' takes a personal API token (tsu_…); ma
                "when signed in")
 
 
-def _bearer_token(request: Request) -> str | None:
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    return credentials.strip() if scheme.lower() == "bearer" else None
-
-
 async def someone(request: Request) -> Caller:
     """The person asking; 401 for nobody, or a token or session that is not valid."""
-    token = _bearer_token(request)
+    token = bearer_token(request)
     if token is not None and not token.startswith(API_TOKEN_PREFIX):
         raise Unauthenticated(NOT_A_TOKEN)
     if token is None and COOKIE not in request.cookies:
@@ -40,7 +36,7 @@ async def anyone(request: Request) -> Caller | None:
     """The person asking, or None. A token that is not valid is refused (a script should learn at once);
     a session cookie that is not (or no longer) valid, or sent without its CSRF token on a change, only
     means the public view (a registrant's own manage link still works)."""
-    if _bearer_token(request) is not None:
+    if bearer_token(request) is not None:
         return await someone(request)
     if COOKIE not in request.cookies:
         return None
@@ -53,14 +49,8 @@ async def anyone(request: Request) -> Caller | None:
 async def organizer(request: Request) -> Caller:
     """A person with an organizing role (secretariat or organizer, in whatever scope: the service checks
     the scope of what they touch); 401 for nobody, 403 for another role."""
-    who = await someone(request)
-    if not who.is_organizing:
-        raise Forbidden("this needs the organizer or secretariat role, which your account does not have")
-    return who
+    return organizing(await someone(request))
 
 
 async def secretariat(request: Request) -> Caller:
-    who = await someone(request)
-    if not who.is_secretariat:
-        raise Forbidden("this needs the secretariat role, which your account does not have")
-    return who
+    return of_the_secretariat(await someone(request))

@@ -120,11 +120,16 @@ async def session(request: Request) -> SessionClaim:
     return claim
 
 
+def bearer_token(request: Request) -> str | None:
+    """What `Authorization: Bearer …` carries, if the request sends one."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" else None
+
+
 async def caller(request: Request) -> Caller:
     """Who is asking: a personal API token's person (`Authorization: Bearer tsu_…`), else the session's."""
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    token = credentials.strip()
-    if scheme.lower() == "bearer" and token.startswith(API_TOKEN_PREFIX):
+    token = bearer_token(request)
+    if token is not None and token.startswith(API_TOKEN_PREFIX):
         return await request.app.state.api_tokens.caller(request.app.state.bus, token)
     return (await session(request)).caller
 

@@ -14,10 +14,11 @@ from functools import cached_property
 
 from nameko.extensions import DependencyProvider
 
+from shared.authority import of_the_secretariat, organizing
 from shared.claims import Purpose, purpose_key, sign, verify
 from shared.contracts.identity import Caller
 from shared.db import SETTINGS_KEY
-from shared.errors import Forbidden, Unauthenticated
+from shared.errors import Unauthenticated
 
 CALLER_CONTEXT = "caller"  # travels as the AMQP header nameko.caller
 CLAIM_LIFETIME = timedelta(minutes=2)
@@ -81,13 +82,7 @@ class Asking:
         return verify(self._claim, self._key, Caller)
 
     def organizer(self) -> Caller:
-        caller = self.someone()
-        if not caller.is_organizing:
-            raise Forbidden("this needs the organizer or secretariat role")
-        return caller
+        return organizing(self.someone())
 
     def secretariat(self) -> Caller:
-        caller = self.someone()
-        if not caller.is_secretariat:
-            raise Forbidden("this needs the secretariat role")
-        return caller
+        return of_the_secretariat(self.someone())
