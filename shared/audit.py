@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from nameko.rpc import rpc
 from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, insert, select, update
 from sqlalchemy.orm import Session
 
+from shared.bus.entrypoints import rpc
 from shared.contracts.base import parse_contract, utcnow
 from shared.contracts.identity import AuditEntry, AuditQuery, AuditReport, Caller
 from shared.db import UTCDateTime

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from shared.contracts.identity import Caller
+from shared.contracts.identity import Caller, Role
 from shared.errors import Forbidden, Unauthenticated
+
+NETWORK_ROLES = frozenset({Role.MEMBER, Role.GROUP_CONTACT, Role.ORGANIZER, Role.SECRETARIAT})
 
 
 def _where(region: str | None, networks: Iterable[str]) -> str:
@@ -45,6 +47,12 @@ def organizer_of(who: Caller | None, region: str | None, networks: Iterable[str]
 
 def may_organize(who: Caller | None, region: str | None, networks: Iterable[str]) -> bool:
     return who is not None and who.organizes(region, tuple(networks))
+
+
+def of_the_network(who: Caller | None) -> bool:
+    """Whether they belong to the network (an individual member, a member group's contact, an organizer):
+    who may see what member groups show to members only."""
+    return who is not None and any(grant.role in NETWORK_ROLES for grant in who.grants)
 
 
 def contact_of(who: Caller | None, group_id: str, what: str) -> Caller:

@@ -5,7 +5,7 @@ import os
 import socket
 from typing import TYPE_CHECKING
 
-from nameko.rpc import rpc
+from shared.bus.entrypoints import rpc
 
 if TYPE_CHECKING:
     from shared.db import Sessions

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy import JSON, Column, Integer, MetaData, Table, insert, select
 from sqlalchemy.orm import Session
 
+from shared.bus.entrypoints import rpc
 from shared.contracts.base import utcnow
 from shared.db import UTCDateTime
 

@@ -9,6 +9,8 @@ from urllib.parse import quote
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.bus.parts import BrokerPart, password_of, user_of
+
 SERVICE_NAMES = ("events", "members", "notifications")
 MIN_SECRET_KEY_LENGTH = 32
 
@@ -44,8 +46,11 @@ class Settings(LocalState):
     amqp_port: int = Field(5672, description="RabbitMQ AMQP port")
     amqp_management_port: int = Field(0, description="RabbitMQ management UI port of the local broker; "
                                                      "0: AMQP_PORT + 10000")
-    amqp_user: str = Field("guest", description="RabbitMQ user")
-    amqp_password: str = Field("guest", description="RabbitMQ password")
+    amqp_user: str = Field("", description="RabbitMQ user for every part; empty: each part its own "
+                                           "(tsunagu-gateway, tsunagu-events, …, tsunagu-operator), limited "
+                                           "to its own exchanges and queues (`tsunagu broker definitions`)")
+    amqp_password: str = Field("", description="RabbitMQ password of AMQP_USER; empty with an empty "
+                                               "AMQP_USER: each part's is derived from SECRET_KEY")
     amqp_vhost: str = Field("/", description="RabbitMQ virtual host")
 
     smtp_host: str = Field("127.0.0.1", description="SMTP server that delivers Tsunagu's mail")
@@ -112,15 +117,29 @@ class Settings(LocalState):
         if self.environment is not Environment.TEST and len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
             raise ValueError(f"TSUNAGU_SECRET_KEY must be a random value of at least {MIN_SECRET_KEY_LENGTH} "
                              f"characters (e.g. `openssl rand -hex 32`); make run generates one in var/secret-key")
-        if self.environment is Environment.PRODUCTION and self.amqp_password == "guest":
-            raise ValueError("TSUNAGU_AMQP_PASSWORD must not be the default in production")
+        if bool(self.amqp_user) != bool(self.amqp_password):
+            raise ValueError("TSUNAGU_AMQP_USER and TSUNAGU_AMQP_PASSWORD are set together (one user for every "
+                             "part) or not at all (each part its own user)")
+        if self.environment is Environment.PRODUCTION and "guest" in (self.amqp_user, self.amqp_password):
+            raise ValueError("RabbitMQ's guest account must not be used in production: leave TSUNAGU_AMQP_USER "
+                             "empty (each part its own user) or name a user of your own")
         return self
+
+    def amqp_credentials(self, part: BrokerPart) -> tuple[str, str]:
+        """The broker user and password `part` connects as (shared.bus.parts)."""
+        if self.amqp_user:
+            return self.amqp_user, self.amqp_password
+        return user_of(part), password_of(self.secret_key, part)
+
+    def amqp_uri_for(self, part: BrokerPart) -> str:
+        user, password = self.amqp_credentials(part)
+        vhost = quote(self.amqp_vhost, safe="")
+        return f"amqp://{quote(user, safe='')}:{quote(password, safe='')}@{self.amqp_host}:{self.amqp_port}/{vhost}"
 
     @cached_property
     def amqp_uri(self) -> str:
-        vhost = quote(self.amqp_vhost, safe="")
-        return (f"amqp://{quote(self.amqp_user)}:{quote(self.amqp_password)}"
-                f"@{self.amqp_host}:{self.amqp_port}/{vhost}")
+        """The operator's: the command line and whoever declares the topology."""
+        return self.amqp_uri_for(BrokerPart.OPERATOR)
 
     @property
     def gateway_url(self) -> str:
@@ -136,9 +155,9 @@ class Settings(LocalState):
             return self.database_url
         return f"sqlite:///{(self.var_dir / f'{service}.db').resolve()}"
 
-    def nameko_config(self) -> dict:
+    def nameko_config(self, part: BrokerPart) -> dict:
         return {
-            "AMQP_URI": self.amqp_uri,
+            "AMQP_URI": self.amqp_uri_for(part),
             "max_workers": self.max_workers,
             "parent_calls_tracked": 10,
             "serializer": "json",

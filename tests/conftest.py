@@ -25,3 +25,19 @@ def postgres_url():
     finally:
         subprocess.run([str(script), "stop", str(directory)], check=False)
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def fresh_database(postgres_url: str, name: str) -> str:
+    """A database of its own in the session's cluster, for a stack whose data must not meet another's."""
+    import psycopg2
+    from sqlalchemy.engine import make_url
+
+    url = make_url(postgres_url)
+    connection = psycopg2.connect(host=url.host, port=url.port, user=url.username, dbname=url.database)
+    try:
+        connection.autocommit = True  # CREATE DATABASE runs outside a transaction
+        with connection.cursor() as cursor:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        connection.close()
+    return url.set(database=name).render_as_string(hide_password=False)

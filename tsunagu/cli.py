@@ -12,6 +12,10 @@
     tsunagu accounts add EMAIL --role ROLE [--region R] [--network N] [--group ID] [--member ID]
     tsunagu accounts list    who may sign in, with which roles
     tsunagu accounts link EMAIL [--language L]   a sign-in link for an account (also mailed to it)
+    tsunagu accounts token EMAIL [--name N]   a personal API token for an account's scripts
+    tsunagu broker definitions [--output FILE]   every part's broker user and rights, for RabbitMQ to load
+    tsunagu broker password PART   a part's broker password (the operator's: the management UI)
+    tsunagu audit verify     check that no entry of the audit trail was altered or removed
 
 Imports happen inside each command: `service` must let eventlet patch the standard library first.
 """
@@ -118,6 +122,16 @@ def _accounts_token(args) -> int:
     return token(args.email, args.name)
 
 
+def _broker_definitions(args) -> int:
+    from tsunagu.broker import definitions_command
+    return definitions_command(args.output, args.mode)
+
+
+def _broker_password(args) -> int:
+    from tsunagu.broker import password_command
+    return password_command(args.part)
+
+
 def _audit_verify(_args) -> int:
     from tsunagu.audit import verify_audit
     return verify_audit()
@@ -129,7 +143,8 @@ def _accounts_list(_args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from shared.contracts.identity import Role  # no eventlet behind it: safe before `service` patches
+    from shared.bus.parts import BrokerPart  # neither pulls in eventlet: safe before `service` patches
+    from shared.contracts.identity import Role
 
     parser = argparse.ArgumentParser(prog="tsunagu", description="Events, members and mail for a network")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -175,6 +190,16 @@ def main(argv: list[str] | None = None) -> int:
     account_token.add_argument("email")
     account_token.add_argument("--name", default="command line", help="to know it by in the list of tokens")
     account_token.set_defaults(handler=_accounts_token)
+    broker = commands.add_parser("broker", help="the broker users of the parts").add_subparsers(dest="broker",
+                                                                                             required=True)
+    broker_definitions = broker.add_parser("definitions", help="every part's user and rights, as RabbitMQ's "
+                                                              "definitions file (load_definitions)")
+    broker_definitions.add_argument("--output", help="write to this file rather than print")
+    broker_definitions.add_argument("--mode", default="600", help="of the file written (octal; default 600)")
+    broker_definitions.set_defaults(handler=_broker_definitions)
+    broker_password = broker.add_parser("password", help="a part's broker password (the operator's: management UI)")
+    broker_password.add_argument("part", choices=[part.value for part in BrokerPart])
+    broker_password.set_defaults(handler=_broker_password)
     audit = commands.add_parser("audit", help="the audit trail").add_subparsers(dest="audit", required=True)
     audit.add_parser("verify", help="check that no entry was altered or removed").set_defaults(handler=_audit_verify)
     args = parser.parse_args(argv)

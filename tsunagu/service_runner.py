@@ -27,6 +27,7 @@ def run(name: str) -> None:
 
     from nameko.runners import ServiceRunner
 
+    from shared.bus.parts import BrokerPart
     from shared.db import SETTINGS_KEY
     from shared.logs import quiet_domain_errors
     from shared.settings import load_settings
@@ -35,7 +36,7 @@ def run(name: str) -> None:
     quiet_domain_errors()
     log = logging.getLogger(__name__)
     settings = load_settings()
-    config = settings.nameko_config()
+    config = settings.nameko_config(BrokerPart(name))  # connects as this service's broker user
     config[SETTINGS_KEY] = settings
     service_class = load_service_class(name)
     stopping = eventlet.event.Event()

@@ -81,6 +81,9 @@ class Stack:
 
     def start_broker(self) -> None:
         self.broker_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not self.settings.amqp_user:  # a broker user per part, which the node loads as it boots
+            from tsunagu.broker import write_definitions
+            write_definitions(self.settings, self.broker_dir / "definitions.json")
         env = {**os.environ, **{name: value for name, value in settings_env(self.settings).items()
                                 if name in BROKER_SCRIPT_SETTINGS}}
         try:

@@ -9,6 +9,7 @@ import signal
 import threading
 import time
 
+from shared.bus.parts import BrokerPart, user_of
 from shared.contracts.identity import sign_in_url
 from shared.rpc import RpcPool
 from shared.settings import KEPT_SECRETS, SERVICE_NAMES, LocalState, Settings, load_settings
@@ -75,12 +76,13 @@ def run_foreground(load_demo: bool = True) -> int:
         if load_demo:
             _load_demo_once(settings)
         url = settings.gateway_url
+        admin = settings.amqp_user or user_of(BrokerPart.OPERATOR)
         print(f"""
 Tsunagu is running.
   Gateway            {url}
   API documentation  {url}/docs
   Health             {url}/health
-  RabbitMQ admin     http://127.0.0.1:{settings.amqp_management_port}  (guest / guest)
+  RabbitMQ admin     http://127.0.0.1:{settings.amqp_management_port}  ({admin}: tsunagu broker password operator)
   Mail sink          smtp://{settings.smtp_host}:{settings.smtp_port} → {settings.mail_dir.resolve()}
   Logs               {stack.log_dir}
 Press Ctrl-C to stop.""", flush=True)

@@ -2,6 +2,8 @@
 # Start or stop a private RabbitMQ node on 127.0.0.1, everything under one directory, without systemd.
 #   rabbitmq.sh start DIR AMQP_PORT [MANAGEMENT_PORT]   returns once the node accepts connections
 #   rabbitmq.sh stop  DIR                                 stops the node and its own epmd
+# When DIR/definitions.json exists (`tsunagu broker definitions --output`: a broker user per part of
+# Tsunagu, each limited to its own exchanges and queues), the node loads it at every boot.
 # Every node gets its own epmd and distribution port, so several nodes (a developer's stack and the
 # tests' brokers) run side by side. A start that fails stops what it launched, so nothing is left half
 # alive. TSUNAGU_BROKER_START_TIMEOUT: seconds to wait for the node (default 90); TSUNAGU_LOG_MAX_BYTES,
@@ -80,6 +82,9 @@ case "$cmd" in
       # The node's own log rotates by size like the stack's other logs.
       echo "log.file.rotation.size = ${TSUNAGU_LOG_MAX_BYTES:-10485760}"
       echo "log.file.rotation.count = ${TSUNAGU_LOG_BACKUPS:-3}"
+      if [ -f "$dir/definitions.json" ]; then
+        echo "load_definitions = $dir/definitions.json"
+      fi
       if [ -n "$mgmt" ]; then
         echo "management.tcp.port = $mgmt"
         echo "management.tcp.ip = 127.0.0.1"

@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy.orm import Session
 
@@ -22,6 +21,7 @@ from services.events import erasure, feeds, models, operations, registrations, r
 from shared.audit import Audited
 from shared.authority import organizer_of
 from shared.bus.commands import Commands
+from shared.bus.entrypoints import rpc
 from shared.bus.inbox import Inbox
 from shared.bus.relay import OutboxRelay
 from shared.bus.requester import Requester

@@ -77,7 +77,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/events/{event_id}/registrations.csv"): Rule(Who.ORGANIZER, EVENT),
     ("GET", "/events/{event_id}/needs"): Rule(Who.ORGANIZER, EVENT),
     # members
-    ("GET", "/directory"): Rule(Who.ANYONE, f"every field: for organizers, of members of {MEMBER}"),
+    ("GET", "/directory"): Rule(Who.ANYONE, "groups shown to members only: for the network's members and group "
+                                            f"contacts; every field: for organizers, of members of {MEMBER}"),
     ("GET", "/members/stats"): Rule(Who.ORGANIZER, "counts only"),
     ("GET", "/members/renewals"): Rule(Who.ORGANIZER, f"members of {MEMBER}"),
     ("GET", "/members/export.csv"): Rule(Who.ORGANIZER, f"members of {MEMBER}"),

@@ -17,6 +17,7 @@ from services.gateway.openapi import build_openapi
 from services.gateway.routers import audit, auth, events, feeds, health, lists, members, registrations
 from services.gateway.security_headers import SecurityHeaders
 from services.gateway.sessions import RenewedSessionCookie, SessionGuard
+from shared.bus.parts import BrokerPart
 from shared.bus.requester import Voucher
 from shared.settings import Settings, load_settings
 
@@ -50,7 +51,7 @@ def create_app(settings: Settings | None = None, bus: Bus | None = None) -> Fast
     async def lifespan(app: FastAPI):
         app.state.settings = settings
         app.state.throttles = {}  # services/gateway/throttle.py: one per throttled route
-        app.state.bus = bus or Bus(settings.amqp_uri, settings.rpc_timeout)
+        app.state.bus = bus or Bus(settings.amqp_uri_for(BrokerPart.GATEWAY), settings.rpc_timeout)
         app.state.feed_cache = FeedCache(settings.private_feed_seconds, settings.feed_cache_bytes)
         FeedInvalidator(app.state.feed_cache).attach(app.state.bus)
         app.state.session_guard = SessionGuard()

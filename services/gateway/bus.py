@@ -35,10 +35,10 @@ from kombu.utils.json import dumps, loads
 from pamqp.commands import Basic
 
 from shared.bus.remote_errors import error_from_reply
+from shared.bus.topology import GATEWAY_REPLY_QUEUE, RPC_EXCHANGE, event_exchange
 
 log = logging.getLogger(__name__)
 
-RPC_EXCHANGE = "nameko-rpc"  # nameko's default (RPC_EXCHANGE_CONFIG_KEY): the services use it
 CONTEXT_HEADER_PREFIX = "nameko."
 TRANSIENT = 1  # a request is worth nothing after its timeout: the broker need not write it to disk
 CONNECT_SECONDS = 5.0
@@ -221,14 +221,15 @@ class Bus:
             async with asyncio.timeout(CONNECT_SECONDS):
                 channel = await connection.channel(publisher_confirms=True, on_return_raises=True)
                 link = _Link(connection, channel)
-                await channel.exchange_declare(RPC_EXCHANGE, exchange_type="topic", durable=True)
-                queue = f"rpc.reply-gateway-{link.reply_key}"
+                # The shared exchanges are the operator's (shared.bus.topology): checked, never declared.
+                await channel.exchange_declare(RPC_EXCHANGE, exchange_type="topic", passive=True)
+                queue = GATEWAY_REPLY_QUEUE.format(key=link.reply_key)
                 await channel.queue_declare(queue, exclusive=True, auto_delete=True)
                 await channel.queue_bind(queue, RPC_EXCHANGE, routing_key=link.reply_key)
                 await channel.basic_consume(queue, self._on_reply, no_ack=True)
                 for listener in self._listeners:
-                    exchange = f"{listener.source}.events"  # nameko's event exchange of that service
-                    await channel.exchange_declare(exchange, exchange_type="topic", durable=True)
+                    exchange = event_exchange(listener.source).name
+                    await channel.exchange_declare(exchange, exchange_type="topic", passive=True)
                     declared = (await channel.queue_declare("", exclusive=True, auto_delete=True)).queue
                     assert declared, "the broker names a queue declared without a name"
                     for event_type in listener.event_types:

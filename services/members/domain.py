@@ -20,9 +20,17 @@ RENEWAL_NOTICE = timedelta(weeks=4)
 
 
 def directory_listed(member_kind: str, visibility: str | None, opted_in: bool) -> bool:
+    """Whether everyone's directory lists it: a public group, or an individual who opted in."""
     if member_kind == "group":
         return visibility == Visibility.PUBLIC.value
     return opted_in
+
+
+def members_listed(member_kind: str, visibility: str | None, opted_in: bool) -> bool:
+    """Whether the network's members' directory lists it: all that everyone sees, and the groups that
+    show themselves to members only."""
+    return directory_listed(member_kind, visibility, opted_in) or (
+        member_kind == "group" and visibility == Visibility.MEMBERS.value)
 
 
 def public_entry(member) -> DirectoryEntry:
@@ -32,7 +40,8 @@ def public_entry(member) -> DirectoryEntry:
     else:
         chosen = set(member.public_fields or ()) & set(INDIVIDUAL_PUBLIC_FIELDS)
         shown = {name: getattr(member, name) for name in chosen}
-    return DirectoryEntry(id=member.id, member_kind=member.member_kind, **shown)
+    members_only = not directory_listed(member.member_kind, member.visibility, member.directory_opt_in)
+    return DirectoryEntry(id=member.id, member_kind=member.member_kind, members_only=members_only, **shown)
 
 
 # Katakana as hiragana (ァ..ヶ, ヽ, ヾ): someone typing カラバオ on a phone may get からばお.

@@ -23,7 +23,8 @@ class Base(DeclarativeBase):
 
 class MemberRow(Base):
     __tablename__ = "members"
-    __table_args__ = (Index("ix_members_public_directory", "directory_listed", "public_region"),)
+    __table_args__ = (Index("ix_members_public_directory", "directory_listed", "public_region"),
+                      Index("ix_members_members_directory", "members_listed", "public_region"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     member_kind: Mapped[str] = mapped_column(String(12), index=True)  # group, individual
@@ -45,12 +46,14 @@ class MemberRow(Base):
     public_fields: Mapped[list] = mapped_column(JSON, default=list)
     # Whether the public directory lists it at all: a public group, or an individual who opted in.
     directory_listed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Whether the members' directory lists it: that, or a group shown to the network's members only.
+    members_listed: Mapped[bool] = mapped_column(Boolean, default=False)
     current_member: Mapped[bool] = mapped_column(Boolean, default=False)  # as of the last check
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     search_text: Mapped[str] = mapped_column(Text, default="")  # names, folded (domain.folded): partial matches
-    # What public queries filter on, taken from the public entry alone (domain.public_filters), so a
-    # hidden name or region can never be found by searching for it.
+    # What public (and members') queries filter on, taken from the entry they show alone
+    # (domain.public_filters), so a hidden name or region can never be found by searching for it.
     public_search_text: Mapped[str] = mapped_column(Text, default="")
     public_region: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from services.members import domain, erasure
 from services.members.models import ImportJobRow, MemberLanguage, MemberNetwork, MemberRow, MembershipRow, outbox
+from shared.authority import of_the_network
 from shared.contracts.base import parse_contract, utcnow
 from shared.contracts.identity import Caller
 from shared.contracts.members import (
@@ -72,8 +73,11 @@ def _refresh_derived(session: Session, row: MemberRow) -> None:
     """Directory listing, search texts and the filter tables follow the member's fields; what public
     queries filter on follows the public entry alone."""
     row.directory_listed = domain.directory_listed(row.member_kind, row.visibility, row.directory_opt_in)
+    row.members_listed = domain.members_listed(row.member_kind, row.visibility, row.directory_opt_in)
     row.search_text = domain.search_text(row.name, row.display_name)
-    public = domain.public_filters(domain.public_entry(row) if row.directory_listed else None)
+    # The entry a group shows to members is the one a public group shows to everyone; which rows a
+    # query may see at all is the listing's (directory below).
+    public = domain.public_filters(domain.public_entry(row) if row.members_listed else None)
     row.public_search_text, row.public_region = public.search_text, public.region
     session.flush()
     session.execute(delete(MemberNetwork).where(MemberNetwork.member_id == row.id))
@@ -223,8 +227,9 @@ def in_scope_of(viewer: Caller) -> ColumnElement[bool]:
 def directory(session: Session, query: DirectoryQuery,
               viewer: Caller | None = None) -> list[DirectoryEntry] | list[MemberView]:
     """Public callers: only listed entries, only their public fields — and found only by those: a name,
-    region or network someone did not choose to show can neither be searched for nor sort them.
-    Organizers: everything of the members in their scope, by every field."""
+    region or network someone did not choose to show can neither be searched for nor sort them. The
+    network's members (authority.of_the_network) also see the groups that show themselves to members
+    only, in the same way. Organizers: everything of the members in their scope, by every field."""
     organizer = viewer is not None and viewer.is_organizing
     statement = select(MemberRow).where(MemberRow.erased_at.is_(None))
     if viewer is not None and organizer:
@@ -232,7 +237,8 @@ def directory(session: Session, query: DirectoryQuery,
         text, region = MemberRow.search_text, MemberRow.region
         networks, languages = select(MemberNetwork.member_id), select(MemberLanguage.member_id)
     else:
-        statement = statement.where(MemberRow.directory_listed.is_(True))
+        listing = MemberRow.members_listed if of_the_network(viewer) else MemberRow.directory_listed
+        statement = statement.where(listing.is_(True))
         text, region = MemberRow.public_search_text, MemberRow.public_region
         networks = select(MemberNetwork.member_id).where(MemberNetwork.public.is_(True))
         languages = select(MemberLanguage.member_id).where(MemberLanguage.public.is_(True))

@@ -9,7 +9,6 @@ import base64
 from datetime import date, datetime
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 from pydantic import TypeAdapter, ValidationError
 
 from services.members import accounts, api_tokens, importer, imports, models, operations, sign_in
@@ -17,6 +16,7 @@ from services.members.import_runner import ImportRunner
 from shared.audit import Audited
 from shared.authority import organizer_of
 from shared.bus.commands import Commands
+from shared.bus.entrypoints import rpc
 from shared.bus.relay import OutboxRelay
 from shared.bus.requester import Requester
 from shared.contracts.base import field_and_message, parse_contract, utcnow

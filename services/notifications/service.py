@@ -14,7 +14,6 @@ import base64
 from datetime import datetime
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from services.notifications import erasure, models, operations, subscriber_import
@@ -23,6 +22,7 @@ from services.notifications.mailer import Mailer
 from shared.audit import Audited
 from shared.authority import organizer_of
 from shared.bus.commands import Commands
+from shared.bus.entrypoints import rpc
 from shared.bus.inbox import Inbox
 from shared.bus.requester import Requester
 from shared.bus.subscriptions import subscribe

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from kombu import Connection, Producer
 
-from shared.bus.topology import DEAD_LETTER_QUEUE, PERSISTENT, dead_letter_queue, event_exchange, retry_queue
+from shared.bus.topology import DEAD_LETTERS, PERSISTENT, dead_letter_queue, event_exchange, require, retry_queue
 from shared.contracts.base import utcnow
 
 
@@ -30,26 +30,27 @@ def send_to_dead_letters(amqp_uri: str, consumer: str, source: str, event_type: 
     must not ack the original)."""
     with Connection(amqp_uri, transport_options={"confirm_publish": True}, connect_timeout=5) as conn:
         channel = conn.default_channel
-        dead_letter_queue()(channel).declare()
+        require(channel, dead_letter_queue())
         Producer(channel).publish(
-            payload, exchange="", routing_key=DEAD_LETTER_QUEUE, serializer="json",
+            payload, exchange=DEAD_LETTERS, routing_key=DEAD_LETTERS, serializer="json",
             delivery_mode=PERSISTENT, retry=False,
             headers={"tsunagu-consumer": consumer, "tsunagu-source": source,
                      "tsunagu-event-type": event_type, "tsunagu-reason": reason[:2000],
                      "tsunagu-failed-at": utcnow().isoformat()})
 
 
-def send_for_retry(amqp_uri: str, consumer_queue: str, payload, delay_seconds: float, context: dict) -> None:
+def send_for_retry(amqp_uri: str, consumer: str, consumer_queue: str, payload, delay_seconds: float,
+                   context: dict) -> None:
     """Put an event aside for `delay_seconds`, after which the broker hands it to `consumer_queue`
     again. `context` travels as nameko context data (headers `nameko.<key>`), so the next attempt
     knows how long the fault has lasted. Raises when the broker cannot take it (then the caller must
     not ack the original)."""
     with Connection(amqp_uri, transport_options={"confirm_publish": True}, connect_timeout=5) as conn:
         channel = conn.default_channel
-        queue = retry_queue(consumer_queue)
-        queue(channel).declare()
+        queue = retry_queue(consumer, consumer_queue)
+        require(channel, queue)
         Producer(channel).publish(
-            payload, exchange="", routing_key=queue.name, serializer="json", delivery_mode=PERSISTENT,
+            payload, exchange=queue.exchange.name, routing_key=queue.name, serializer="json", delivery_mode=PERSISTENT,
             retry=False, expiration=max(delay_seconds, 0.001),
             headers={f"nameko.{key}": value for key, value in context.items()})
 

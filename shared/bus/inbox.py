@@ -46,6 +46,7 @@ class Inbox(DependencyProvider):
 
     def setup(self):
         self.settings = self.container.config[SETTINGS_KEY]
+        self.amqp_uri = self.container.config["AMQP_URI"]  # as this service's broker user
         self._stopped = threading.Event()
         # While a fault lasts, events are put aside without touching the database: a worker spent
         # waiting on a locked or absent database is a worker /health and the API cannot have.
@@ -120,8 +121,8 @@ class InboxWorker:
                     self.event_type, payload.get("event_id"), settings.retry_seconds, attempts,
                     first_failed.isoformat(timespec="seconds"), type(failure).__name__)
         # Raises if the broker cannot take it; nameko then requeues the original (requeue_on_error).
-        send_for_retry(settings.amqp_uri, self.queue, payload, settings.retry_seconds,
-                       {FIRST_FAILED_AT: first_failed.isoformat(), ATTEMPTS: attempts})
+        send_for_retry(self.provider.amqp_uri, self.provider.container.service_name, self.queue, payload,
+                       settings.retry_seconds, {FIRST_FAILED_AT: first_failed.isoformat(), ATTEMPTS: attempts})
 
     def _apply_once(self, event: Event, use_case: UseCase) -> bool:
         table = self.provider.inbox.table
@@ -145,5 +146,5 @@ class InboxWorker:
     def _dead_letter(self, payload, reason: str) -> None:
         log.error("%s dead-letters %s: %s", self.consumer, self.event_type, reason)
         # Raises if the broker cannot take it; nameko then requeues the original (requeue_on_error).
-        send_to_dead_letters(self.provider.settings.amqp_uri, self.consumer, self.source,
+        send_to_dead_letters(self.provider.amqp_uri, self.consumer, self.source,
                              self.event_type, payload, reason)

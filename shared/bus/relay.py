@@ -17,7 +17,7 @@ from sqlalchemy import Text, bindparam, cast, select, update
 
 from shared.background import WokenWorker
 from shared.bus.tables import OUTBOX_WRITTEN, Outbox
-from shared.bus.topology import PERSISTENT, declare_for_source, event_exchange
+from shared.bus.topology import PERSISTENT, event_exchange, require_for_source
 from shared.contracts.base import utcnow
 
 BATCH = 200
@@ -54,10 +54,16 @@ class OutboxPublisher:
     def _connect(self) -> Producer:
         if self._producer is None:
             connection = Connection(self.amqp_uri, connect_timeout=5)
-            connection.ensure_connection(max_retries=1)
-            channel: amqp.Channel = connection.default_channel  # py-amqp's: publisher confirms are its own
-            # Subscribers' queues exist before the first event leaves, or it would be dropped.
-            declare_for_source(channel, self.source)
+            try:
+                connection.ensure_connection(max_retries=1)
+                channel: amqp.Channel = connection.default_channel  # py-amqp's: publisher confirms are its own
+                # Subscribers' queues exist before the first event leaves, or it would be dropped; the
+                # operator declares them (`tsunagu declare`), and until then the rows wait.
+                require_for_source(channel, self.source)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    connection.release()
+                raise
             channel.confirm_select()
             channel.events["basic_ack"].add(self._on_ack)
             channel.events["basic_nack"].add(self._on_nack)
@@ -129,7 +135,7 @@ class OutboxRelay(WokenWorker):
         return self.settings.outbox_poll_seconds
 
     def begin(self, sessionmaker) -> None:
-        self.publisher = OutboxPublisher(self.outbox, sessionmaker, self.settings.amqp_uri,
+        self.publisher = OutboxPublisher(self.outbox, sessionmaker, self.container.config["AMQP_URI"],
                                          self.container.service_name)
 
     def work(self) -> None:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nameko.events import SERVICE_POOL, event_handler
+from nameko.events import SERVICE_POOL
 
+from shared.bus.entrypoints import Subscriber
 from shared.contracts import EventPublished, MemberErased, MemberJoined, MemberLeft, MembershipRenewalDue
 from shared.contracts.base import Event
 from shared.contracts.events import (
@@ -68,5 +69,5 @@ def subscribe(contract: type[Event]):
     `requeue_on_error`: the inbox wrapper raises only when it could not even dead-letter a message,
     and then the message must go back to the queue rather than be acked and lost.
     """
-    return event_handler(contract.source, contract.event_type, handler_type=SERVICE_POOL,
+    return Subscriber.decorator(contract.source, contract.event_type, handler_type=SERVICE_POOL,
                          reliable_delivery=True, requeue_on_error=True)

@@ -1,13 +1,26 @@
 """Exchanges and queues, declared exactly as nameko declares them (same names, same flags), so that
-declaring them ahead of nameko never conflicts with nameko's own declaration."""
+declaring them ahead of nameko never conflicts with nameko's own declaration.
+
+The operator declares the whole topology (`declare_all`: the local stack at start-up, the compose
+file's `declare` step) before any part starts. The parts only check that what they use is there
+(passive declares need no permission): their broker users may not create or delete what is shared
+(shared.bus.permissions)."""
 from __future__ import annotations
 
 from kombu import Connection, Exchange, Queue
 
 from shared.bus.subscriptions import SUBSCRIPTIONS, Subscription, subscriptions_from
+from shared.settings import SERVICE_NAMES
 
-DEAD_LETTER_QUEUE = "tsunagu.dead-letters"
+RPC_EXCHANGE = "nameko-rpc"  # nameko's default (RPC_EXCHANGE_CONFIG_KEY)
+RPC_QUEUE = "rpc-{service}"  # nameko's RPC_QUEUE_TEMPLATE
+GATEWAY_REPLY_QUEUE = "rpc.reply-gateway-{key}"  # key: 32 hex digits, also the replies' routing key
+DEAD_LETTERS = "tsunagu.dead-letters"  # the exchange and its one queue
 PERSISTENT = 2
+
+
+def rpc_exchange() -> Exchange:
+    return Exchange(RPC_EXCHANGE, type="topic", durable=True)
 
 
 def event_exchange(source: str) -> Exchange:
@@ -19,32 +32,47 @@ def subscription_queue(sub: Subscription) -> Queue:
                  routing_key=sub.contract.event_type, durable=True, auto_delete=False, exclusive=False)
 
 
-def retry_queue(consumer_queue: str) -> Queue:
+def retry_exchange(consumer: str) -> Exchange:
+    """Where a consumer puts events aside: its own, so it can reach no other consumer's queues."""
+    return Exchange(f"{consumer}.retry", type="direct", durable=True, delivery_mode=PERSISTENT)
+
+
+def retry_queue(consumer: str, consumer_queue: str) -> Queue:
     """Where an event that met a passing fault waits: it holds no consumer meanwhile, and when its
     time is up (per-message expiration) the broker puts it back on the consumer's own queue (and no
     other consumer's)."""
-    return Queue(f"{consumer_queue}.retry", exchange=Exchange(""), routing_key=f"{consumer_queue}.retry",
-                 durable=True, auto_delete=False,
+    name = f"{consumer_queue}.retry"
+    return Queue(name, exchange=retry_exchange(consumer), routing_key=name, durable=True, auto_delete=False,
                  queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": consumer_queue})
 
 
 def dead_letter_queue() -> Queue:
-    return Queue(DEAD_LETTER_QUEUE, exchange=Exchange(""), routing_key=DEAD_LETTER_QUEUE, durable=True,
-                 auto_delete=False)
+    return Queue(DEAD_LETTERS, exchange=Exchange(DEAD_LETTERS, type="direct", durable=True),
+                 routing_key=DEAD_LETTERS, durable=True, auto_delete=False)
 
 
-def declare_for_source(channel, source: str) -> None:
-    """What a publisher needs before its first publish: its exchange and every subscriber's queue."""
-    event_exchange(source)(channel).declare()
-    for sub in subscriptions_from(source):
-        subscription_queue(sub)(channel).declare()
+def require(channel, *queues: Queue) -> None:
+    """Check that these queues and their exchanges exist, creating nothing: a part's broker user may not
+    (a missing one closes the channel with NOT_FOUND, and the caller tries again later)."""
+    for queue in queues:
+        channel.exchange_declare(queue.exchange.name, queue.exchange.type, passive=True)
+        channel.queue_declare(queue.name, passive=True)
 
 
 def declare_all(connection: Connection) -> None:
-    """The whole topology; the stack runs this once at start-up, before the services."""
+    """The whole topology; the operator runs this once before the parts start (idempotent)."""
     channel = connection.default_channel
-    for source in sorted({sub.contract.source for sub in SUBSCRIPTIONS}):
-        declare_for_source(channel, source)
+    rpc_exchange()(channel).declare()
+    for source in SERVICE_NAMES:  # every service publishes events; the gateway listens to some
+        event_exchange(source)(channel).declare()
     for sub in SUBSCRIPTIONS:
-        retry_queue(sub.queue_name)(channel).declare()
+        subscription_queue(sub)(channel).declare()
+        retry_queue(sub.consumer, sub.queue_name)(channel).declare()
     dead_letter_queue()(channel).declare()
+
+
+def require_for_source(channel, source: str) -> None:
+    """What a publisher needs before its first publish: its exchange and every subscriber's queue,
+    or the event would be dropped."""
+    channel.exchange_declare(event_exchange(source).name, "topic", passive=True)
+    require(channel, *(subscription_queue(sub) for sub in subscriptions_from(source)))

@@ -34,7 +34,7 @@ class Visibility(StrEnum):
     """A group's choice for the public directory."""
 
     PUBLIC = "public"      # everyone sees its public fields
-    MEMBERS = "members"    # meant for the network's members; with no member accounts, organizers alone see it
+    MEMBERS = "members"    # its public fields, to the network's signed-in members, group contacts and organizers
     HIDDEN = "hidden"      # nowhere but the organizers' own lists
 
 
@@ -269,10 +269,12 @@ class MemberView(Contract):
 
 
 class DirectoryEntry(Contract):
-    """One entry of the public directory: only public fields of visible entries."""
+    """One entry of the directory: only public fields of visible entries."""
 
     id: str
     member_kind: Literal["group", "individual"]
+    members_only: bool = Field(False, description="Shown to the network's members only (a group's choice): "
+                                                  "not to be passed on outside the network")
     name: dict[str, str] | None = None
     kind: GroupKind | None = None
     display_name: str | None = None

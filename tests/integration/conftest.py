@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from shared.bus.parts import BrokerPart
 from shared.contracts.notifications import GENERAL_LIST
 from shared.rpc import RpcPool
 from shared.settings import Settings
@@ -46,6 +47,14 @@ def stack_settings(var_dir: Path, **overrides) -> Settings:
                     http_port=free_port(), amqp_port=free_amqp_port(), smtp_port=free_port(),
                     outbox_poll_seconds=0.5, rpc_timeout=20, private_feed_seconds=1, registrations_per_minute=0,
                     **overrides)
+
+
+def management_api(settings: Settings, path: str) -> list[dict]:
+    """What the stack's RabbitMQ management API answers at /api/<path>, asked as the operator."""
+    answer = httpx.get(f"http://127.0.0.1:{settings.amqp_management_port}/api/{path}", timeout=30,
+                       auth=settings.amqp_credentials(BrokerPart.OPERATOR))
+    answer.raise_for_status()
+    return answer.json()
 
 
 def secretariat_headers(settings: Settings) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """Who may do what, on the real stack: every route of the OpenAPI document asked by each role (signed
 in through a real sign-in link, as a browser is) in scope and out of scope, and by nobody; the answer
 must be what services/gateway/access.py says. Then the attacks the table exists for, and a plain AMQP
-client with the broker's password trying to act as an organizer."""
+client with the broker's password trying to act as an organizer. All of it on SQLite and again on
+PostgreSQL, where the scope rules run as other SQL."""
 from __future__ import annotations
 
 import os
@@ -10,11 +11,14 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
+import psycopg2
 import pytest
+from sqlalchemy.engine import make_url
 
 from services.gateway.access import MEMBER, OWN_FEED, OWN_GROUP, REGISTRATION, RULES, Who, rule_for
 from shared.bus.requester import CALLER_CONTEXT
@@ -22,10 +26,10 @@ from shared.claims import Purpose, purpose_key, sign
 from shared.contracts.identity import Caller, Grant, Role
 from shared.errors import Forbidden, Unauthenticated
 from shared.rpc import RpcPool
-from tests.conftest import ROOT
-from tests.integration.conftest import Gateway
+from tests.conftest import ROOT, fresh_database
+from tests.integration.conftest import Gateway, stack_settings
 from tests.integration.patience import PATIENCE
-from tsunagu.stack import settings_env
+from tsunagu.stack import Stack, settings_env
 
 KANSAI, TOKAI = "kinki-kansai", "chubu-tokai"
 ROLES = ("nobody", "member", "contact", "tokai", "kansai", "secretariat")  # the refused come first
@@ -87,9 +91,34 @@ def _delegation(admin: httpx.Client, event_id: str, name: str) -> tuple[str, str
     return group["id"], answer.json()["id"]
 
 
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def system(request, tmp_path_factory) -> Iterator[Stack]:
+    """The session's stack (SQLite), then one on a PostgreSQL database of its own."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("stack")
+        return
+    url = fresh_database(request.getfixturevalue("postgres_url"), "tsunagu_authorization")
+    with Stack(stack_settings(tmp_path_factory.mktemp("pg-authorization"), database_url=url)) as running:
+        yield running
+
+
+def _tamper_with_the_events_audit_trail(settings) -> None:
+    """What someone with the database itself could do: change an entry in place."""
+    change = "UPDATE audit_trail SET people = 0 WHERE id = 1"
+    if not settings.database_url:
+        with sqlite3.connect(settings.var_dir / "events.db") as database:
+            database.execute(change)
+        return
+    url = make_url(settings.database_url)
+    with psycopg2.connect(host=url.host, port=url.port, user=url.username, dbname=url.database) as database, \
+            database.cursor() as cursor:
+        cursor.execute("SET search_path TO events")  # the events service's schema
+        cursor.execute(change)
+
+
 @pytest.fixture(scope="module")
-def world(stack) -> World:
-    settings, suffix = stack.settings, uuid.uuid4().hex[:8]
+def world(system) -> World:
+    settings, suffix = system.settings, uuid.uuid4().hex[:8]
     admin = Gateway(settings).http
     erasable = admin.post("/members/individuals", json={"display_name": "消す人", "region": KANSAI,
                                                          "email": f"erase-{suffix}@example.org"}).json()
@@ -208,6 +237,24 @@ def test_scope_attacks_fail(world):
     assert contact.get(f"/members/{world.other_group_id}").status_code == 403
 
 
+def test_groups_shown_to_members_only_are_seen_by_the_network_s_members_only(system, world):
+    name = f"会員向けの会 {uuid.uuid4().hex[:8]}"
+    created = Gateway(system.settings).http.post("/members/groups", json={
+        "name": {"ja": name}, "kind": "npo", "region": KANSAI, "visibility": "members"})
+    assert created.status_code == 201, created.text
+
+    def seen_by(role: str) -> dict[str, dict]:
+        answer = world.clients[role].get("/directory", params={"q": name})
+        assert answer.status_code == 200, answer.text
+        return {entry["id"]: entry for entry in answer.json()}
+
+    assert seen_by("nobody") == {}
+    for role in ("member", "contact"):
+        entry = seen_by(role)[created.json()["id"]]
+        assert entry["members_only"] is True and entry["name"] == {"ja": name} and "contact_email" not in entry
+    assert "memberships" in seen_by("kansai")[created.json()["id"]]  # an organizer in scope: the record
+
+
 def test_a_member_group_is_booked_only_by_its_contacts_or_the_event_s_organizers(world):
     """Group ids are public in /directory: naming one proves nothing."""
     path = f"/events/{world.event_id}/registrations"
@@ -225,8 +272,8 @@ def test_a_member_group_is_booked_only_by_its_contacts_or_the_event_s_organizers
     assert world.clients["contact"].delete(f"/registrations/{booked.json()['id']}").status_code == 200
 
 
-def test_a_plain_amqp_client_with_the_broker_password_cannot_act_as_an_organizer(stack):
-    settings = stack.settings
+def test_a_plain_amqp_client_with_the_broker_password_cannot_act_as_an_organizer(system):
+    settings = system.settings
     forged = sign(Caller(account_id="x", email="x@example.org", grants=(Grant(role=Role.SECRETARIAT),)),
                   purpose_key("a key guessed wrong", Purpose.BUS_CALLER), timedelta(minutes=1))
     attempts = [("events", "create_event", (_kansai_event("forged"),)),
@@ -254,7 +301,7 @@ def test_a_plain_amqp_client_with_the_broker_password_cannot_act_as_an_organizer
         pool.close()
 
 
-def test_reads_of_personal_data_are_in_the_audit_trail_and_tampering_is_found(stack, world):
+def test_reads_of_personal_data_are_in_the_audit_trail_and_tampering_is_found(system, world):
     kansai = world.clients["kansai"]
     reads = {"registrations.list": f"/events/{world.event_id}/registrations",
              "registrations.csv": f"/events/{world.event_id}/registrations.csv",
@@ -276,18 +323,17 @@ def test_reads_of_personal_data_are_in_the_audit_trail_and_tampering_is_found(st
 
     def verify():
         return subprocess.run([sys.executable, "-m", "tsunagu.cli", "audit", "verify"], cwd=ROOT, timeout=60,
-                              env={**os.environ, **settings_env(stack.settings)}, capture_output=True, text=True)
+                              env={**os.environ, **settings_env(system.settings)}, capture_output=True, text=True)
     intact = verify()
     assert intact.returncode == 0 and "events:" in intact.stdout and "BROKEN" not in intact.stdout, intact.stdout
-    with sqlite3.connect(stack.settings.var_dir / "events.db") as database:  # someone with the database file
-        database.execute("UPDATE audit_trail SET people = 0 WHERE id = 1")
+    _tamper_with_the_events_audit_trail(system.settings)
     broken = verify()
     assert broken.returncode == 1 and "events: BROKEN at entry 1" in broken.stdout, broken.stdout
 
 
 # Last: the walk cancels the event, erases a member and signs everyone out.
-def test_every_route_answers_each_role_as_the_table_says(stack, world):
-    document = httpx.get(f"{stack.settings.gateway_url}/openapi.json").json()
+def test_every_route_answers_each_role_as_the_table_says(system, world):
+    document = httpx.get(f"{system.settings.gateway_url}/openapi.json").json()
     operations = [(method.upper(), path) for path, item in document["paths"].items() for method in item
                   if method != "head"]
     assert {(m, p) for m, p in operations} <= set(RULES), "a route without a rule in access.py"

@@ -10,7 +10,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.integration.conftest import Gateway, stack_settings
+from tests.integration.conftest import Gateway, management_api, stack_settings
 from tests.integration.patience import PATIENCE, eventually
 from tsunagu.stack import Stack
 
@@ -32,11 +32,8 @@ def published_event(gateway: Gateway) -> dict:
 
 
 def reply_queues(stack: Stack) -> list[str]:
-    settings = stack.settings
-    answer = httpx.get(f"http://127.0.0.1:{settings.amqp_management_port}/api/queues",
-                       auth=(settings.amqp_user, settings.amqp_password), timeout=30)
-    answer.raise_for_status()
-    return [queue["name"] for queue in answer.json() if queue["name"].startswith("rpc.reply-gateway-")]
+    return [queue["name"] for queue in management_api(stack.settings, "queues")
+            if queue["name"].startswith("rpc.reply-gateway-")]
 
 
 def test_two_gateway_processes_each_have_a_reply_queue_and_a_feed_cache_a_change_empties(two_workers):

@@ -1,49 +1,36 @@
-"""The outbox relay against a real RabbitMQ: rows wait while the broker is away, then go out in order,
-persistent, to queues that existed before the first publish; and they are marked sent only after the
-broker confirmed them."""
+"""The outbox relay against a real RabbitMQ: rows wait while the broker is away, and while the
+subscribers' queues are not declared yet (its broker user may not declare them); then they go out in
+order, persistent; and they are marked sent only after the broker confirmed them."""
 from __future__ import annotations
 
 import json
-import subprocess
 import time
 
 import pytest
+from amqp.exceptions import NotFound
 from kombu import Connection
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from services.events import models
+from shared.bus.parts import BrokerPart
 from shared.bus.relay import OutboxPublisher
 from shared.bus.subscriptions import subscriptions_from
 from shared.bus.topology import subscription_queue
 from shared.contracts.events import EventPublished
 from shared.db import create_tables, make_engine
 from shared.settings import Settings
-from tests.conftest import ROOT
 from tests.integration.patience import PATIENCE
 from tests.samples import event_view
 from tsunagu.ports import free_amqp_port
-
-SCRIPT = ROOT / "deploy" / "local" / "rabbitmq.sh"
+from tsunagu.stack import Stack
 
 
 @pytest.fixture
 def broker(tmp_path):
-    directory, port = tmp_path / "rabbitmq", free_amqp_port()
-    settings = Settings(environment="test", amqp_port=port)
-
-    class Broker:
-        uri = settings.amqp_uri
-
-        def start(self):
-            subprocess.run([str(SCRIPT), "start", str(directory), str(port)], check=True)
-
-        def stop(self):
-            subprocess.run([str(SCRIPT), "stop", str(directory)], check=True)
-
-    broker = Broker()
-    yield broker
-    broker.stop()
+    stack = Stack(Settings(environment="test", amqp_port=free_amqp_port(), var_dir=tmp_path))
+    yield stack
+    stack.stop_broker()
 
 
 @pytest.fixture
@@ -65,21 +52,24 @@ def test_rows_wait_for_the_broker_then_go_out_in_order(broker, db):
     with db.begin() as session:
         for event in events:
             models.outbox.record(session, event)
-    publisher = OutboxPublisher(models.outbox, db, broker.uri, "events")
+    publisher = OutboxPublisher(models.outbox, db, broker.settings.amqp_uri_for(BrokerPart.EVENTS), "events")
 
     with pytest.raises(Exception):  # noqa: B017 — any connection error will do: the broker is not there
         publisher.publish_batch()
     assert pending(db) == 5
 
-    broker.start()
-    publisher.close()
+    broker.start_broker()
+    with pytest.raises(NotFound):  # the exchange and the subscribers' queues are not declared yet
+        publisher.publish_batch()
+    assert pending(db) == 5
+
+    broker.declare_topology()
     assert publisher.publish_all() == 5
     assert pending(db) == 0
     assert publisher.publish_all() == 0  # nothing is sent twice
 
-    # The subscriber's queue was declared by the relay itself, before the first publish.
     received = []
-    with Connection(broker.uri) as connection:
+    with Connection(broker.settings.amqp_uri) as connection:
         queue = subscription_queue(subscriptions_from("events")[0])(connection.default_channel)
         deadline = time.monotonic() + PATIENCE
         while len(received) < 5 and time.monotonic() < deadline:

@@ -49,10 +49,10 @@ def register(db, event_id, confirmed: bool = True, **request):
         return registrations.register(session, event_id, command, ADDRESS_CHECK, who=who)
 
 
-def search(db, organizer=False, **query):
-    """The directory as the public sees it, or (organizer) as the secretariat does."""
+def search(db, viewer: Caller | None = None, **query):
+    """The directory as the public sees it, or as `viewer` does."""
     with db() as session:
-        return members.directory(session, DirectoryQuery(**query), SECRETARIAT if organizer else None)
+        return members.directory(session, DirectoryQuery(**query), viewer)
 
 
 def run_import(db, data: bytes, dry_run=False, chunk_rows=imports.CHUNK_ROWS):

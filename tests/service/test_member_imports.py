@@ -136,7 +136,7 @@ def test_an_interrupted_import_carries_on_where_it_stopped(db):
         view = imports.job_view(session, job.id)
         assert session.execute(select(models.ImportJobRow.content)).scalar() is None  # personal data dropped
     assert (view.status, view.rows_done, view.report.created, view.report.rejected) == ("finished", 25, 25, [])
-    assert len(search(db, organizer=True, limit=100)) == 25
+    assert len(search(db, SECRETARIAT, limit=100)) == 25
 
 
 def test_a_file_that_cannot_be_read_is_refused_at_once_and_utf16_is_read(db):

@@ -7,9 +7,11 @@ from sqlalchemy import select
 from services.members import importer, imports, models, operations
 from shared.contracts import EVENT_TYPES
 from shared.contracts.base import utcnow
+from shared.contracts.identity import Caller, Grant, Role
 from shared.contracts.members import DirectoryQuery, IndividualDraft, MemberGroupDraft, MemberPatch, MembershipDraft
 from shared.errors import Conflict, Invalid, NotFound
 from tests.samples import SECRETARIAT
+from tests.service.scenarios import person as member_signed_in
 from tests.service.scenarios import run_import, search
 
 KALABAW = {"name": {"ja": "カラバオの会", "en": "Kalabaw-no-kai"}, "kind": "community_association", "region": "kanto",
@@ -54,6 +56,30 @@ def test_the_public_directory_shows_only_what_members_chose(db):
     everyone = search(db, SECRETARIAT)
     assert {m.id for m in everyone} == {kalabaw.id, hidden.id, private.id, opted.id}
     assert {m.id: m for m in everyone}[private.id].email == "private@example.org"
+
+
+def test_groups_shown_to_members_only_are_seen_by_the_network_s_members_and_found_only_by_what_they_show(db):
+    kalabaw = group(db)
+    members_only = group(db, name={"ja": "会員向けの会", "en": "For Members"}, visibility="members", region="tohoku",
+                         networks=["migrant-women"], help_languages=["vi"], external_id="G-004",
+                         contact_email="office@members.example")
+    hidden = group(db, name={"ja": "非公開の会"}, visibility="hidden", external_id="G-002")
+    opted = person(db, display_name="Maria", email="maria@example.org", directory_opt_in=True,
+                   public_fields=["display_name"])
+    assert {e.id for e in search(db)} == {kalabaw.id, opted.id}  # nobody signed in
+    contact = Caller(account_id="acc-contact", email="c@example.org",
+                     grants=(Grant(role=Role.GROUP_CONTACT, groups=(kalabaw.id,)),))
+    for viewer in (member_signed_in("yamada@example.org"), contact):
+        seen = {e.id: e for e in search(db, viewer)}
+        assert set(seen) == {kalabaw.id, opted.id, members_only.id}  # never the hidden group
+        assert seen[members_only.id].members_only and not seen[kalabaw.id].members_only
+        assert seen[members_only.id].name == {"ja": "会員向けの会", "en": "For Members"}
+        assert "office@members.example" not in seen[members_only.id].model_dump_json()  # organizers' only
+        assert [e.id for e in search(db, viewer, q="会員向け")] == [members_only.id]
+        assert [e.id for e in search(db, viewer, region="tohoku", network="migrant-women", language="vi")] == [
+            members_only.id]
+    assert search(db, q="会員向け") == [] and search(db, region="tohoku") == []  # not found by the public
+    assert hidden.id in {m.id for m in search(db, SECRETARIAT)}
 
 
 def test_search_in_japanese_and_english_with_filters(db):

@@ -103,6 +103,6 @@ def test_the_public_directory_shows_and_finds_only_what_members_chose(members, q
 
 def test_the_public_entry_has_exactly_the_public_fields_and_the_member_has_each_of_them():
     public = {*GROUP_PUBLIC_FIELDS, *INDIVIDUAL_PUBLIC_FIELDS}
-    assert set(DirectoryEntry.model_fields) == {"id", "member_kind", *public}
+    assert set(DirectoryEntry.model_fields) == {"id", "member_kind", "members_only", *public}
     assert public <= set(MemberView.model_fields)
     assert public <= set(models.MemberRow.__table__.columns.keys())  # what the public entry is read from

@@ -1,6 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
+from shared.bus.parts import BrokerPart, password_of
 from shared.settings import Environment, Settings, load_settings
 
 KEY = "k" * 32
@@ -13,8 +14,20 @@ def test_environment_variables_are_read_with_the_prefix(monkeypatch):
     settings = Settings()
     assert settings.amqp_port == 5690
     assert settings.amqp_management_port == 15690  # follows the AMQP port, so copies can run side by side
-    assert settings.amqp_uri == "amqp://guest:guest@127.0.0.1:5690/%2F"
+    assert settings.amqp_uri == f"amqp://tsunagu-operator:{password_of(KEY, BrokerPart.OPERATOR)}@127.0.0.1:5690/%2F"
     assert settings.gateway_url == "http://127.0.0.1:8100"
+
+
+def test_each_part_connects_as_its_own_broker_user_unless_one_is_named():
+    settings = Settings(secret_key=KEY)
+    uris = {part: settings.amqp_uri_for(part) for part in BrokerPart}
+    assert uris[BrokerPart.EVENTS].startswith("amqp://tsunagu-events:")
+    assert len({uri.split("@")[0] for uri in uris.values()}) == len(BrokerPart)  # users and passwords differ
+    assert password_of(KEY, BrokerPart.GATEWAY) != password_of("k" * 33, BrokerPart.GATEWAY)  # follows the key
+    one = Settings(secret_key=KEY, amqp_user="tsunagu", amqp_password="p@ss/word")
+    assert {one.amqp_uri_for(part) for part in BrokerPart} == {"amqp://tsunagu:p%40ss%2Fword@127.0.0.1:5672/%2F"}
+    with pytest.raises(ValidationError, match="set together"):
+        Settings(secret_key=KEY, amqp_user="tsunagu")
 
 
 def test_each_service_gets_its_own_sqlite_file_unless_postgresql_is_named(tmp_path):
@@ -27,25 +40,27 @@ def test_each_service_gets_its_own_sqlite_file_unless_postgresql_is_named(tmp_pa
 def test_production_refuses_default_secrets():
     with pytest.raises(ValidationError, match="SECRET_KEY"):
         Settings(environment="production", secret_key="short")
-    with pytest.raises(ValidationError, match="AMQP_PASSWORD"):
-        Settings(environment="production", secret_key=KEY)
-    Settings(environment="production", secret_key=KEY, amqp_password="s3cret")
+    with pytest.raises(ValidationError, match="guest account"):
+        Settings(environment="production", secret_key=KEY, amqp_user="guest", amqp_password="guest")
+    with pytest.raises(ValidationError, match="guest account"):
+        Settings(environment="production", secret_key=KEY, amqp_user="admin", amqp_password="guest")
+    Settings(environment="production", secret_key=KEY)  # each part its own user, password from the key
+    Settings(environment="production", secret_key=KEY, amqp_user="tsunagu", amqp_password="s3cret")
 
 
 @pytest.mark.parametrize("word", ["Production", "PRODUCTION", " production "])
 def test_production_in_any_case_is_production_and_refuses_default_secrets(monkeypatch, word):
     monkeypatch.setenv("TSUNAGU_ENVIRONMENT", word)
-    with pytest.raises(ValidationError, match="AMQP_PASSWORD"):
-        Settings(secret_key=KEY)
-    assert Settings(secret_key=KEY, amqp_password="s3cret").environment is \
-        Environment.PRODUCTION
+    with pytest.raises(ValidationError, match="guest account"):
+        Settings(secret_key=KEY, amqp_user="guest", amqp_password="guest")
+    assert Settings(secret_key=KEY).environment is Environment.PRODUCTION
 
 
 @pytest.mark.parametrize("word", ["prod", "staging", "", "live", "dev"])
 def test_an_unknown_environment_is_refused_naming_the_known_ones(monkeypatch, word):
     monkeypatch.setenv("TSUNAGU_ENVIRONMENT", word)
     with pytest.raises(ValidationError, match="TSUNAGU_ENVIRONMENT must be one of development, test, production"):
-        Settings(secret_key=KEY, amqp_password="s3cret")
+        Settings(secret_key=KEY)
 
 
 @pytest.mark.parametrize("environment", ["development", "production"])
@@ -53,7 +68,7 @@ def test_an_unknown_environment_is_refused_naming_the_known_ones(monkeypatch, wo
 def test_an_empty_or_short_secret_key_is_refused_outside_tests(environment, key):
     # with an empty key anyone could sign an unsubscribe link for any subscriber
     with pytest.raises(ValidationError, match="TSUNAGU_SECRET_KEY"):
-        Settings(environment=environment, secret_key=key, amqp_password="s3cret")
+        Settings(environment=environment, secret_key=key)
 
 
 def test_tests_run_without_a_secret_key():

@@ -24,7 +24,7 @@ def test_a_taken_port_is_named_with_the_setting_that_moves_it(tmp_path):
 
 def test_children_get_every_setting_back_from_the_environment(tmp_path):
     settings = Settings(var_dir=tmp_path, http_port=8123, smtp_starttls=True, organizer_token="t" * 30,
-                        secret_key="k" * 32, environment="production", amqp_password="s3cret")
+                        secret_key="k" * 32, environment="production")
     env = settings_env(settings)
     assert Settings(**{k.removeprefix("TSUNAGU_").lower(): v for k, v in env.items()}) == settings
 

@@ -31,7 +31,8 @@ IMPORT_LIMIT = upload_limit_text("POST", "/members/import")  # enforced while th
 
 
 @router.get("/directory", response_model=list[DirectoryEntry] | list[MemberView],
-            summary="Member groups (and individuals who opted in): public fields only, unless an organizer asks")
+            summary="Member groups (and individuals who opted in): public fields only (members also see the groups "
+                    "shown to members only), unless an organizer asks")
 async def directory(rpc: Rpc,
                     q: Annotated[str | None,
                                  Query(max_length=100, description="Part of a name, Japanese or English")] = None,
