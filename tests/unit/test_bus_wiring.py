@@ -3,12 +3,16 @@ declare ahead of nameko are the ones nameko declares."""
 from __future__ import annotations
 
 import inspect
+import re
 
 import pytest
 from nameko.containers import ServiceContainer
 from nameko.events import EventHandler
+from nameko.rpc import RpcConsumer
 from nameko.testing.utils import get_extension
 
+from shared.bus.parts import BrokerPart
+from shared.bus.permissions import permissions_of
 from shared.bus.subscriptions import SUBSCRIPTIONS
 from shared.bus.topology import subscription_queue
 from shared.contracts import EVENT_TYPES
@@ -55,3 +59,19 @@ def test_the_queue_we_declare_is_the_one_nameko_declares(sub):
     assert handler.queue.exchange.name == ours.exchange.name
     assert handler.queue.exchange.type == ours.exchange.type
     assert handler.queue.exchange.durable == ours.exchange.durable
+    assert handler.queue.exchange.passive  # checked, not declared: the exchange is the operator's
+
+
+@pytest.mark.parametrize("service_name", SERVICE_CLASSES)
+def test_a_service_declares_only_its_own_queues_and_binds_them_to_exchanges_it_only_checks(service_name):
+    """nameko's own `rpc` or `event_handler` would declare the shared exchanges, which a service's broker
+    user may not (shared.bus.permissions): every entrypoint comes from shared.bus.entrypoints."""
+    config = {"AMQP_URI": "memory://", SETTINGS_KEY: Settings(environment="test")}
+    container = ServiceContainer(load_service_class(service_name), config)
+    consumers = [extension for extension in container.extensions if isinstance(extension, (RpcConsumer, EventHandler))]
+    assert any(isinstance(extension, RpcConsumer) for extension in consumers)
+    for extension in consumers:
+        extension.setup()
+        rights = permissions_of(BrokerPart(service_name))
+        assert re.fullmatch(rights.configure, extension.queue.name), extension.queue.name
+        assert extension.queue.exchange.passive, (type(extension).__name__, extension.queue.exchange.name)
