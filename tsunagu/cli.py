@@ -63,7 +63,7 @@ def _declare(_args) -> int:
     from shared.settings import load_settings
     from tsunagu.stack import Stack
     Stack(load_settings()).declare_topology()
-    print("declared the event exchanges, subscriber queues and the dead-letter queue")
+    print("declared the RPC exchange, the event exchanges, the subscriber and retry queues and the dead letters")
     return 0
 
 
