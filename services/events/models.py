@@ -93,7 +93,7 @@ class RegistrationRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     arrival: Mapped[int] = mapped_column(Integer)  # order of arrival within the event: the waiting line
     display_name: Mapped[str] = mapped_column(String(120))
-    email: Mapped[str] = mapped_column(String(320))
+    email: Mapped[str] = mapped_column(String(320), index=True)  # their own list (own_registrations)
     language: Mapped[str] = mapped_column(String(35))
     member_group_id: Mapped[str | None] = mapped_column(String(36), index=True)
     places: Mapped[int] = mapped_column(Integer)

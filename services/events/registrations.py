@@ -305,6 +305,15 @@ def get_registration(session: Session, registration_id: str, token: str | None,
     return registration_view(row, _waitlist_position(session, row))
 
 
+def own_registrations(session: Session, who: Caller) -> list[RegistrationView]:
+    """The registrations someone made for themself, for them signed in with its address: newest first."""
+    address = normalised_email(who.email)
+    rows = session.execute(select(RegistrationRow).where(
+        RegistrationRow.kind == RegistrationKind.INDIVIDUAL.value, RegistrationRow.email == address)
+        .order_by(RegistrationRow.created_at.desc())).scalars().all()
+    return [registration_view(row, _waitlist_position(session, row)) for row in rows]
+
+
 def cancel_registration(session: Session, registration_id: str, token: str | None,
                         who: Caller | None) -> RegistrationView:
     row = load_registration(session, registration_id, token, who, for_update=True)

@@ -195,6 +195,12 @@ class EventsService(Pingable, Audited, Housekeeping):
             return view.to_wire()
 
     @rpc
+    def own_registrations(self) -> list[dict]:
+        who = self.asking.someone()
+        with self.db() as session:
+            return [view.to_wire() for view in registrations.own_registrations(session, who)]
+
+    @rpc
     def cancel_registration(self, registration_id: str, token: str | None = None) -> dict:
         who = self.asking.anyone()
         with self.db.begin() as session:

@@ -37,7 +37,7 @@ DELEGATION = "a delegation: a contact of its member group, or an organizer of th
 OWN_FEED = ("the registrant alone: signed in with its address, or with its manage link once the address is "
             "confirmed")
 MEMBER = "the member's region or one of their networks"
-OWN_GROUP = "a group's own contacts (its entry)"
+OWN_ENTRY = "their own entry (a group's contacts, an individual member)"
 LIST = "the list's region or network (the general list: secretariat)"
 OWN = "their own"
 OWN_BY_BROWSER = f"{OWN}, from a browser session"
@@ -86,8 +86,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/members/import-jobs/{job_id}"): Rule(Who.SECRETARIAT),
     ("POST", "/members/groups"): Rule(Who.ORGANIZER, MEMBER),
     ("POST", "/members/individuals"): Rule(Who.ORGANIZER, MEMBER),
-    ("GET", "/members/{member_id}"): Rule(Who.SIGNED_IN, f"{MEMBER}; {OWN_GROUP}"),
-    ("PATCH", "/members/{member_id}"): Rule(Who.SIGNED_IN, f"{MEMBER}, before and after the change; {OWN_GROUP}"),
+    ("GET", "/members/{member_id}"): Rule(Who.SIGNED_IN, f"{MEMBER}; {OWN_ENTRY}"),
+    ("PATCH", "/members/{member_id}"): Rule(Who.SIGNED_IN, f"{MEMBER}, before and after the change; {OWN_ENTRY}"),
     ("POST", "/members/{member_id}/memberships"): Rule(Who.ORGANIZER, MEMBER),
     ("POST", "/members/{member_id}/erase"): Rule(Who.ORGANIZER, MEMBER),
     # lists and mail
@@ -108,6 +108,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/auth/sign-in"): Rule(Who.PUBLIC),
     ("POST", "/auth/sign-in/complete"): Rule(Who.PUBLIC),
     ("GET", "/auth/me"): Rule(Who.SIGNED_IN, OWN),
+    ("GET", "/me/registrations"): Rule(Who.SIGNED_IN, OWN),
+    ("GET", "/me/subscriptions"): Rule(Who.SIGNED_IN, OWN),
+    ("DELETE", "/me/subscriptions/{subscription_id}"): Rule(Who.SIGNED_IN, OWN),
     ("POST", "/auth/tokens"): Rule(Who.SIGNED_IN, OWN_BY_BROWSER),
     ("GET", "/auth/tokens"): Rule(Who.SIGNED_IN, OWN_BY_BROWSER),
     ("DELETE", "/auth/tokens/{token_id}"): Rule(Who.SIGNED_IN, OWN_BY_BROWSER),

@@ -55,9 +55,10 @@ def _in_scope(member: MemberView, who: Caller) -> MemberView:
     return member
 
 
-def _in_scope_or_own_group(member: MemberView, who: Caller) -> MemberView:
-    """The member, for organizers of their scope, and a group for its own contacts (their entry)."""
-    if member.member_kind == "group" and who.speaks_for(member.id):
+def _in_scope_or_own_entry(member: MemberView, who: Caller) -> MemberView:
+    """The member, for organizers of their scope; their own entry, for a group's contacts and for an
+    individual member (who choose what the directory shows of it)."""
+    if who.speaks_for(member.id) if member.member_kind == "group" else who.is_member(member.id):
         return member
     return _in_scope(member, who)
 
@@ -94,7 +95,7 @@ class MembersService(Pingable, Audited, Housekeeping):
     def get_member(self, member_id: str) -> dict:
         who = self.asking.someone()
         with self.db.begin() as session:  # the audit entry is written with the read
-            member = _in_scope_or_own_group(operations.get_member(session, member_id), who)
+            member = _in_scope_or_own_entry(operations.get_member(session, member_id), who)
             models.audit.record(session, who, "member.read", f"member/{member_id}", 1)
             return member.to_wire()
 
@@ -103,9 +104,9 @@ class MembersService(Pingable, Audited, Housekeeping):
         command = parse_contract(MemberPatch, patch)
         who = self.asking.someone()
         with self.db.begin() as session:
-            _in_scope_or_own_group(operations.get_member(session, member_id), who)
+            _in_scope_or_own_entry(operations.get_member(session, member_id), who)
             # moved out of the organizer's scope: refused, and the change rolls back
-            return self.commands.once(session, "patch_member", [member_id, patch], lambda: _in_scope_or_own_group(
+            return self.commands.once(session, "patch_member", [member_id, patch], lambda: _in_scope_or_own_entry(
                 operations.patch_member(session, member_id, command), who).to_wire())
 
     @rpc

@@ -37,7 +37,7 @@ class MailingListRow(Base):
 
 class SubscriptionRow(Base):
     __tablename__ = "subscriptions"
-    __table_args__ = (UniqueConstraint("list_id", "email"),)
+    __table_args__ = (UniqueConstraint("list_id", "email"), Index("ix_subscriptions_email", "email"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     list_id: Mapped[int] = mapped_column(ForeignKey("mailing_lists.id", ondelete="CASCADE"), index=True)

@@ -45,6 +45,7 @@ from shared.contracts.notifications import (
     DeliveryStatus,
     MailingListDraft,
     MailingListView,
+    OwnSubscription,
     SubscriberImportProblem,
     SubscriberView,
     SubscriptionRequest,
@@ -52,7 +53,7 @@ from shared.contracts.notifications import (
 )
 from shared.db import rows_changed
 from shared.errors import Conflict, NotFound
-from shared.secrets import hash_secret
+from shared.secrets import hash_secret, normalised_email
 
 DELIVERIES_WRITTEN = "deliveries_written"  # session.info flag: wake the mailer after commit
 
@@ -315,6 +316,27 @@ def unsubscribe(session: Session, subscription_id: int, signature: str, secret: 
 def unsubscribe_preview(session: Session, subscription_id: int, signature: str, secret: str) -> dict:
     row = _signed_subscription(session, subscription_id, signature, secret)
     return {"list": _list_of(session, row).name, "status": row.status, "language": row.language}
+
+
+def own_subscriptions(session: Session, who: Caller) -> list[OwnSubscription]:
+    """The lists someone signed in with an address is on (or asked to be on, or left), by that address."""
+    address = normalised_email(who.email)
+    rows = session.execute(select(SubscriptionRow, MailingListRow).join(
+        MailingListRow, MailingListRow.id == SubscriptionRow.list_id).where(SubscriptionRow.email == address)
+        .order_by(MailingListRow.slug)).all()
+    return [OwnSubscription(subscription_id=row.id, list=mailing_list.slug, name=mailing_list.name,
+                            language=row.language, status=row.status) for row, mailing_list in rows]
+
+
+def leave_list(session: Session, subscription_id: int, who: Caller) -> OwnSubscription:
+    """Someone signed in with the subscription's address takes it off its list; anyone else: not found."""
+    row = session.get(SubscriptionRow, subscription_id) if 0 < subscription_id <= SUBSCRIPTION_ID_MAX else None
+    if row is None or row.email != normalised_email(who.email):
+        raise NotFound(f"you have no subscription {subscription_id}", "subscription_id")
+    row.status = SubscriptionStatus.UNSUBSCRIBED
+    mailing_list = _list_of(session, row)
+    return OwnSubscription(subscription_id=row.id, list=mailing_list.slug, name=mailing_list.name,
+                           language=row.language, status=row.status)
 
 
 # --- transactional mail ----------------------------------------------------------------------------

@@ -196,6 +196,18 @@ class NotificationsService(Pingable, Audited, Housekeeping):
                 operations.unsubscribe(session, subscription_id, signature, self._secret()).to_wire()))
 
     @rpc
+    def own_subscriptions(self) -> list[dict]:
+        who = self.asking.someone()
+        with self.db() as session:
+            return [own.to_wire() for own in operations.own_subscriptions(session, who)]
+
+    @rpc
+    def leave_list(self, subscription_id: int) -> dict:
+        who = self.asking.someone()
+        with self.db.begin() as session:
+            return operations.leave_list(session, subscription_id, who).to_wire()
+
+    @rpc
     def unsubscribe_preview(self, subscription_id: int, signature: str) -> dict:
         with self.db() as session:
             return operations.unsubscribe_preview(session, subscription_id, signature, self._secret())

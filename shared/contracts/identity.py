@@ -106,6 +106,10 @@ class Caller(Contract):
         return (frozenset(region for grant in grants for region in grant.regions),
                 frozenset(network for grant in grants for network in grant.networks))
 
+    def is_member(self, member_id: str) -> bool:
+        """Whether this member record (an individual's) is theirs."""
+        return any(grant.role is Role.MEMBER and grant.member_id == member_id for grant in self.grants)
+
     def speaks_for(self, group_id: str) -> bool:
         """Whether they may act for this member group: the secretariat, or one of its contacts."""
         return self.is_secretariat or any(grant.role is Role.GROUP_CONTACT and group_id in grant.groups

@@ -160,3 +160,13 @@ class AnnouncementView(Contract):
     pending: int
     sent: int
     failed: int
+
+
+class OwnSubscription(Contract):
+    """A list someone is on, as they see it signed in with its address."""
+
+    subscription_id: int
+    list: str = Field(description="the list's slug")
+    name: dict[str, str]
+    language: str
+    status: SubscriptionStatus

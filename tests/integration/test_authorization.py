@@ -20,7 +20,7 @@ import psycopg2
 import pytest
 from sqlalchemy.engine import make_url
 
-from services.gateway.access import MEMBER, OWN_FEED, OWN_GROUP, REGISTRATION, RULES, Who, rule_for
+from services.gateway.access import MEMBER, OWN_ENTRY, OWN_FEED, REGISTRATION, RULES, Who, rule_for
 from shared.bus.requester import CALLER_CONTEXT
 from shared.claims import Purpose, purpose_key, sign
 from shared.contracts.identity import Caller, Grant, Role
@@ -52,6 +52,8 @@ class World:
     other_group_id: str
     erasable_id: str
     slug: str
+    member_id: str  # the individual member whose account is "member"
+    member_email: str
 
 
 def _operator(settings):
@@ -145,7 +147,7 @@ def world(system) -> World:
     clients = {role: _signed_in(settings, f"{role}-{suffix}@example.org") for role in grants}
     clients["nobody"] = httpx.Client(base_url=settings.gateway_url, timeout=30)
     return World(clients, event["id"], delegation_id, other_delegation_id, group_id, other_group_id, erasable["id"],
-                 slug)
+                 slug, member["id"], f"member-{suffix}@example.org")
 
 
 def _request(world: World, method: str, path: str) -> dict:
@@ -199,7 +201,7 @@ def _expected_refusal(method: str, path: str, role: str) -> int | None:
             return 403
         out_of_scope = role == "tokai" and rule.scope not in FILTERED_SCOPES
         return 403 if out_of_scope else None
-    if rule.who is Who.SIGNED_IN and OWN_GROUP in rule.scope:  # the member asked about is the contact's group
+    if rule.who is Who.SIGNED_IN and OWN_ENTRY in rule.scope:  # the member asked about is the contact's group
         return None if role in ("contact", "kansai", "secretariat") else 403
     if rule.who is Who.ANYONE and rule.scope == OWN_FEED:
         return 403  # nobody here is the delegation's address (nobody without its link gets a 404)
@@ -235,6 +237,35 @@ def test_scope_attacks_fail(world):
     assert own.status_code == 200 and own.json()["website"] == "https://kansai.example.org"
     assert contact.patch(f"/members/{world.other_group_id}", json={"website": "https://x.example"}).status_code == 403
     assert contact.get(f"/members/{world.other_group_id}").status_code == 403
+
+
+def test_a_member_sees_and_keeps_what_is_their_own_and_nothing_of_anyone_else(system, world):
+    member, contact = world.clients["member"], world.clients["contact"]
+    # their directory entry, and what it shows
+    own = member.patch(f"/members/{world.member_id}", json={"directory_opt_in": True, "public_fields": ["display_name"]})
+    assert own.status_code == 200 and own.json()["directory_opt_in"] is True
+    assert member.get(f"/members/{world.member_id}").status_code == 200
+    assert member.get(f"/members/{world.erasable_id}").status_code == 403  # another individual's
+    assert contact.get(f"/members/{world.member_id}").status_code == 403
+    # their registrations: one made signed in with their own address holds its place at once
+    made = member.post(f"/events/{world.event_id}/registrations",
+                       json={"display_name": "会員", "email": world.member_email})
+    assert made.status_code == 201 and made.json()["status"] == "confirmed", made.text
+    assert [r["id"] for r in member.get("/me/registrations").json()] == [made.json()["id"]]
+    assert made.json()["id"] not in {r["id"] for r in contact.get("/me/registrations").json()}
+    # their subscriptions, and leaving one; nobody else can take them off
+    pool = _operator(system.settings)
+    try:
+        with pool.services() as rpc:
+            rpc.notifications.add_confirmed_subscribers(world.slug, [{"email": world.member_email, "language": "vi"}])
+    finally:
+        pool.close()
+    (subscription,) = member.get("/me/subscriptions").json()
+    assert (subscription["list"], subscription["status"], subscription["language"]) == (world.slug, "confirmed", "vi")
+    assert contact.delete(f"/me/subscriptions/{subscription['subscription_id']}").status_code == 404
+    left = member.delete(f"/me/subscriptions/{subscription['subscription_id']}")
+    assert left.status_code == 200 and left.json()["status"] == "unsubscribed"
+    assert world.clients["nobody"].get("/me/subscriptions").status_code == 401
 
 
 def test_groups_shown_to_members_only_are_seen_by_the_network_s_members_only(system, world):

@@ -8,6 +8,7 @@ from services.notifications import domain, models, operations
 from shared.contracts.events import EventPublished, EventView
 from shared.contracts.notifications import GENERAL_LIST, ConfirmedSubscriber, MailingListDraft
 from shared.errors import Conflict, NotFound
+from tests.service.scenarios import person
 
 EVENT = EventView.model_validate({
     "id": "5ffdb028-9100-4430-b1ea-194cefe628ec", "status": "published", "revision": 1,
@@ -102,6 +103,23 @@ def test_lists_are_unique_and_must_exist(db):
         operations.add_confirmed_subscribers(session, "nope", [])
     with db() as session:
         assert [(v.slug, v.confirmed_subscribers) for v in operations.list_lists(session)] == [(GENERAL_LIST, 2)]
+
+
+def test_someone_signed_in_sees_and_leaves_their_own_lists_and_nobody_else_s(db):
+    with db.begin() as session:
+        operations.create_list(session, MailingListDraft(slug="magazine", name={"ja": "会報"}))
+        operations.add_confirmed_subscribers(session, "magazine", [ConfirmedSubscriber(email="a@example.org")])
+    ana, other = person("Ａ@example.org"), person("b@example.org")  # full-width Ａ: the same address
+    with db() as session:
+        own = operations.own_subscriptions(session, ana)
+    assert [(o.list, o.status, o.language) for o in own] == [(GENERAL_LIST, "confirmed", "vi"), ("magazine", "confirmed", "ja")]
+    with pytest.raises(NotFound), db.begin() as session:
+        operations.leave_list(session, own[1].subscription_id, other)
+    with db.begin() as session:
+        assert operations.leave_list(session, own[1].subscription_id, ana).status == "unsubscribed"
+    with db() as session:
+        assert [o.status for o in operations.own_subscriptions(session, ana)] == ["confirmed", "unsubscribed"]
+        assert [o.list for o in operations.own_subscriptions(session, other)] == [GENERAL_LIST]
 
 
 def test_an_erased_person_leaves_every_list_and_the_ledger(db):

@@ -10,7 +10,7 @@ from shared.contracts.base import parse_contract, utcnow
 from shared.contracts.events import AttendeesUpdate, EventDraft, EventPatch
 from shared.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
 from tests.samples import SECRETARIAT, contact
-from tests.service.scenarios import EVENT, join, open_event, register
+from tests.service.scenarios import EVENT, join, open_event, person, register
 
 
 @pytest.fixture
@@ -35,6 +35,18 @@ def assert_counters_match_registrations(db, event_id):
             assert s.confirmed_places == sum(r.places for r in rows if r.status == "confirmed" and s.id in r.session_ids)
         if event.capacity is not None:
             assert event.confirmed_places <= event.capacity
+
+
+def test_someone_signed_in_sees_the_registrations_they_made_for_themself_and_no_one_else_s(db):
+    event_id = open_event(db).id
+    first = register(db, event_id, confirmed=False, email="Ana@example.org")
+    second = register(db, event_id, confirmed=True, email="ana@example.org")
+    register(db, event_id, email="bo@example.org")
+    join(db, "g-1")
+    register(db, event_id, kind="delegation", member_group_id="g-1", email="ana@example.org", places=2)
+    with db() as session:
+        own = registrations.own_registrations(session, person("ana@example.org"))
+    assert [view.id for view in own] == [second.id, first.id]  # newest first; not the group's delegation
 
 
 def test_places_then_the_waiting_list_then_promotion_on_cancellation(db):

@@ -21,6 +21,7 @@ from shared.contracts.notifications import (
     AnnouncementView,
     MailingListDraft,
     MailingListView,
+    OwnSubscription,
     SubscriberImportReport,
     SubscriberView,
     SubscriptionRequest,
@@ -82,6 +83,18 @@ async def unsubscribe(subscription_id: SubscriptionId, signature: Signature, rpc
     name = escape(choose_text(mailing_list["name"], "ja"))
     return page("配信を停止しました / Unsubscribed",
                  f"<h1>「{name}」の配信を停止しました。</h1><p>You are unsubscribed.</p>")
+
+
+@router.get("/me/subscriptions", response_model=list[OwnSubscription],
+            summary="The lists one is on, by the address one is signed in with")
+async def own_subscriptions(rpc: Rpc):
+    return await rpc.notifications.own_subscriptions()
+
+
+@router.delete("/me/subscriptions/{subscription_id}", response_model=OwnSubscription,
+               summary="Leave a list (one's own subscription)")
+async def leave_list(subscription_id: SubscriptionId, rpc: Rpc):
+    return await rpc.notifications.leave_list(subscription_id)
 
 
 @router.get("/lists", response_model=list[MailingListView], summary="Every list (organizers)")

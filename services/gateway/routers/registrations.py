@@ -49,6 +49,12 @@ async def get_registration(registration_id: str, rpc: Rpc, token: Token = None):
     return await rpc.events.get_registration(registration_id, token)
 
 
+@router.get("/me/registrations", response_model=list[RegistrationView],
+            summary="One's own registrations (made for oneself with the address one is signed in with)")
+async def own_registrations(rpc: Rpc):
+    return await rpc.events.own_registrations()
+
+
 @router.delete("/registrations/{registration_id}", response_model=RegistrationView,
                summary="Cancel a registration (with ?token= or as an organizer); the place goes to the waiting list")
 async def cancel_registration(registration_id: str, rpc: Rpc, token: Token = None):
