@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-unit test-integration bench lint install install-test clean
+.PHONY: run test test-unit test-integration bench lint translations install install-test clean
 
 install:
 	@deploy/local/bootstrap.sh run
@@ -31,6 +31,10 @@ bench:
 lint: install-test
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/mypy
+
+# the pages' strings from code and templates into locale/messages.pot, merged into each catalogue
+translations: install-test
+	@$(PY) -m tsunagu.translations
 
 clean:
 	rm -rf var .pytest_cache

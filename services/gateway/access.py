@@ -43,7 +43,7 @@ OWN = "their own"
 OWN_BY_BROWSER = f"{OWN}, from a browser session"
 
 RULES: dict[tuple[str, str], Rule] = {
-    ("GET", "/"): Rule(Who.PUBLIC),
+    ("GET", "/"): Rule(Who.ANYONE, "a browser gets the home page"),
     ("GET", "/docs"): Rule(Who.PUBLIC),
     ("GET", "/health"): Rule(Who.ANYONE, "details for organizers"),
     # calendars: a private feed's address is its own key
@@ -103,6 +103,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/lists/{slug}/announcements"): Rule(Who.ORGANIZER, LIST),
     ("GET", "/announcements/{announcement_id}"): Rule(Who.ORGANIZER, "counts only"),
     ("GET", "/audit"): Rule(Who.SECRETARIAT),
+    # pages for people (services/gateway/web)
+    ("GET", "/event/{event_id}"): Rule(Who.ANYONE, "a draft: its organizers"),
+    ("POST", "/event/{event_id}/register"): Rule(Who.ANYONE, "one's own address, signed in: confirmed at once"),
+    ("GET", "/registration/{registration_id}"): Rule(Who.ANYONE, REGISTRATION),
+    ("POST", "/registration/{registration_id}/cancel"): Rule(Who.ANYONE, REGISTRATION),
+    ("POST", "/registration/{registration_id}/calendar"): Rule(Who.ANYONE, OWN_FEED),
     # signing in, and one's own sessions and tokens
     ("POST", "/auth/sign-in"): Rule(Who.PUBLIC),
     ("GET", "/auth/sign-in"): Rule(Who.PUBLIC),

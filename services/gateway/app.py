@@ -17,6 +17,8 @@ from services.gateway.openapi import build_openapi
 from services.gateway.routers import audit, auth, events, feeds, health, lists, members, registrations
 from services.gateway.security_headers import SecurityHeaders
 from services.gateway.sessions import RenewedSessionCookie, SessionGuard
+from services.gateway.web import public as web
+from services.gateway.web.templating import Pages
 from shared.bus.parts import BrokerPart
 from shared.bus.requester import Voucher
 from shared.settings import Settings, load_settings
@@ -59,6 +61,7 @@ def create_app(settings: Settings | None = None, bus: Bus | None = None) -> Fast
         app.state.api_tokens = ApiTokens()
         app.state.api_tokens.attach(app.state.bus)
         app.state.voucher = Voucher(settings.secret_key)
+        app.state.pages = Pages()  # templates and catalogues, read once
         await app.state.bus.start(BUS_START_WAIT)
         try:
             yield
@@ -79,11 +82,7 @@ def create_app(settings: Settings | None = None, bus: Bus | None = None) -> Fast
     app.include_router(auth.router)
     app.include_router(audit.router)
 
-    @app.get("/", tags=["about"], summary="What is here")
-    def index() -> dict:
-        return {"name": "Tsunagu", "health": "/health", "events": "/events", "schedule": "/schedule",
-                "feeds": "/feeds", "directory": "/directory", "api_docs": "/docs"}
-
+    app.include_router(web.router)
     check_every_route_has_a_rule(app)
     return app
 

@@ -9,7 +9,7 @@
   miss one, so claims made before it came back are renewed before they are honoured.
 - The cookie is HttpOnly (no script reads it), SameSite=Lax, Secure when the public address is https;
   a request that changes something and is authenticated by the cookie must also send the session's
-  CSRF token (`X-CSRF-Token`, from GET /auth/me).
+  CSRF token (`X-CSRF-Token`, from GET /auth/me; the pages' forms send it as the field `csrf_token`).
 """
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ from shared.errors import Forbidden, NotFound, Unauthenticated
 
 COOKIE = "tsunagu_session"
 CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"  # the same token, in the forms of the pages (services/gateway/web)
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 CLAIM_LIFETIME = timedelta(minutes=10)
 RENEWED = "session_cookie"  # where a renewed cookie waits for the answer (the request's state)
 
@@ -112,12 +114,20 @@ async def session(request: Request) -> SessionClaim:
         cookie_args = session_cookie(request, renewed, csrf=claim.csrf)
         setattr(request.state, RENEWED, cookie_args)
         claim = read(cookie_args["value"], session_key(request), SessionClaim).statement
-    sent = (request.headers.get(CSRF_HEADER) or "").encode()
-    if request.method not in SAFE_METHODS and not hmac.compare_digest(sent, claim.csrf.encode()):
+    if request.method not in SAFE_METHODS and not hmac.compare_digest(await _sent_csrf(request), claim.csrf.encode()):
         raise Forbidden(f"a change made with the session cookie needs its {CSRF_HEADER} header "
                         "(the csrf_token of GET /auth/me)", CSRF_HEADER)
     request.state.session_claim = claim
     return claim
+
+
+async def _sent_csrf(request: Request) -> bytes:
+    """The CSRF token a change sends: the header (scripts), or a page's form field (browsers)."""
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(FORM_TYPES):
+        field = (await request.form()).get(CSRF_FIELD)  # Starlette keeps the parsed form for the route
+        sent = field if isinstance(field, str) else None
+    return (sent or "").encode()
 
 
 def bearer_token(request: Request) -> str | None:

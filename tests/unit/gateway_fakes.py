@@ -56,6 +56,10 @@ class FakeEvents:
         body = f"BEGIN:VCALENDAR\r\nSOURCE:{request['source_url']}\r\nEND:VCALENDAR\r\n"
         return {"body": body, "etag": f'"{hash(body)}"', "last_modified": utcnow().isoformat()}
 
+    def schedule(self, start, end, region=None, include_drafts=False):
+        return [e for e in self.events.values() if start <= e["ends_at"] and e["starts_at"] < end
+                and (include_drafts or e["status"] != "draft") and region in (None, e["region"])]
+
     def list_events(self, filters):
         return [e for e in self.events.values() if filters["status"] in (None, e["status"])
                 and (filters["include_drafts"] or e["status"] != "draft")]

@@ -1,0 +1,7 @@
+"""Pages for people: the public site (events, registration, lists, directory), the member groups' pages
+and the organizers' console. Server-rendered HTML that works without JavaScript, in the reader's
+language (gettext catalogues under locale/), phone first, naming no other host.
+
+The pages call the services over RPC exactly as the API routes do (services/gateway/deps.py), and the
+access table (services/gateway/access.py) has a row for each of them; they are left out of the OpenAPI
+document, which describes the API."""

@@ -1,0 +1,62 @@
+"""The pages' gettext catalogues, read from locale/<language>/messages.po when the gateway starts.
+
+Message ids are English; Japanese is a catalogue like the others and the one every other falls back
+to (shared.i18n.language_chain: vi → ja), so a string not yet translated into Vietnamese is read in
+Japanese, never as a blank; English needs no catalogue of its own. `make translations` extracts the
+strings from the code and templates into messages.pot and merges them into each catalogue
+(tsunagu/translations.py); the .po files are what translators edit and what is read here — no compiled
+file to keep in step."""
+from __future__ import annotations
+
+import gettext
+from io import BytesIO
+from itertools import takewhile
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+from shared.i18n import SUPPORTED_LANGUAGES, language_chain
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+SOURCE_LANGUAGE = "en"
+CATALOGUE = "messages.po"
+
+
+def catalogue_path(language: str) -> Path:
+    return LOCALE_DIR / language / CATALOGUE
+
+
+def _compiled(language: str) -> Translations | None:
+    path = catalogue_path(language)
+    if not path.is_file():
+        return None
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=None)
+    mo = BytesIO()
+    write_mo(mo, catalog, use_fuzzy=False)  # a translation marked fuzzy (unsure) is not shown
+    mo.seek(0)
+    return Translations(mo)
+
+
+def _chained(language: str) -> gettext.NullTranslations:
+    """`language`'s translations falling back along its chain; fresh objects (gettext chains in place)."""
+    # English is what the message ids are written in: where the chain reaches it, the id itself is the text
+    tags = takewhile(lambda tag: tag != SOURCE_LANGUAGE, language_chain(language))
+    found = [translations for tag in tags if (translations := _compiled(tag)) is not None]
+    if not found:
+        return gettext.NullTranslations()
+    for fallback in found[1:]:
+        found[0].add_fallback(fallback)
+    return found[0]
+
+
+class Catalogues:
+    """Every language's translations, built once."""
+
+    def __init__(self) -> None:
+        self._chains = {language: _chained(language) for language in SUPPORTED_LANGUAGES}
+
+    def translations(self, language: str) -> gettext.NullTranslations:
+        return self._chains[language]

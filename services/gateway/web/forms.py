@@ -1,0 +1,49 @@
+"""Every form of the pages carries a token that only a page of this site could have put there.
+
+The token is an HMAC (under a key derived from TSUNAGU_SECRET_KEY) of a random value kept in a
+SameSite=Strict, HttpOnly cookie: another site can make a browser post a form here, but can neither
+read the cookie nor compute the token, and a cross-site post does not even carry the cookie. It holds
+for visitors who are not signed in too (a registration form), and needs no state on the server."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from fastapi import Request, Response
+
+from shared.errors import Forbidden
+
+FORM_COOKIE = "tsunagu_form"
+FORM_FIELD = "form_token"
+
+
+def _key(request: Request) -> bytes:
+    secret = request.app.state.settings.secret_key.encode()
+    return hmac.new(secret, b"tsunagu pages: form token", hashlib.sha256).digest()
+
+
+def _token(request: Request, nonce: str) -> str:
+    return hmac.new(_key(request), nonce.encode(), hashlib.sha256).hexdigest()
+
+
+def form_token(request: Request) -> tuple[str, str | None]:
+    """The token for the forms of this page, and the new cookie value to set (None: keep the one sent)."""
+    nonce = request.cookies.get(FORM_COOKIE)
+    if nonce and len(nonce) <= 64:
+        return _token(request, nonce), None
+    nonce = secrets.token_urlsafe(24)
+    return _token(request, nonce), nonce
+
+
+def remember_form_cookie(request: Request, response: Response, nonce: str | None) -> None:
+    if nonce is not None:
+        response.set_cookie(FORM_COOKIE, nonce, path="/", httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https")
+
+
+def check_form_token(request: Request, sent: str | None) -> None:
+    nonce = request.cookies.get(FORM_COOKIE)
+    if not nonce or not sent or not hmac.compare_digest(_token(request, nonce), sent):
+        raise Forbidden("this form did not come from a page of this site (or its page is too old): open the "
+                        "page again and send the form from there")

@@ -1,0 +1,170 @@
+"""The public pages: the home page, an event's page with its registration form, and a registrant's
+own page (reached by the secret link they were given) to see, cancel and subscribe to their places."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import ValidationError
+
+from services.gateway.deps import Rpc
+from services.gateway.throttle import Throttled
+from services.gateway.web.forms import FORM_FIELD, check_form_token
+from services.gateway.web.languages import page_language
+from services.gateway.web.registration_form import RegistrationForm
+from services.gateway.web.templating import pages_of
+from shared.contracts.events import EventView, RegistrationReceipt, RegistrationView
+from shared.contracts.vocabulary import EventKind, EventStatus, Region
+from shared.errors import Conflict, Forbidden, Invalid, NotFound
+
+router = APIRouter(include_in_schema=False)
+Token = Annotated[str, Query(max_length=100)]
+UPCOMING = 200  # events the home page shows at most
+AHEAD = timedelta(days=400)  # how far ahead: the next National Forum is at most two years away, announced a year before
+
+
+def _wants_html(request: Request) -> bool:
+    """A browser asks for HTML first; API clients (curl's */*, JSON) keep the JSON answer."""
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept.split(",")[0]
+
+
+@router.get("/", include_in_schema=True, tags=["about"], summary="What is here (a browser gets the home page)")
+async def home(request: Request, rpc: Rpc, region: Region | None = None, kind: EventKind | None = None):
+    if not _wants_html(request):
+        return JSONResponse({"name": "Tsunagu", "health": "/health", "events": "/events", "schedule": "/schedule",
+                             "feeds": "/feeds", "directory": "/directory", "api_docs": "/docs"})
+    now = datetime.now(UTC)
+    found = await rpc.events.schedule(now.isoformat(), (now + AHEAD).isoformat(), None, False)
+    events = sorted((EventView.model_validate(event) for event in found), key=lambda event: event.starts_at)
+    upcoming = [event for event in events if event.status is not EventStatus.DRAFT][:UPCOMING]
+    shown = [event for event in upcoming if (region is None or event.region is region)
+             and (kind is None or event.kind is kind)]
+    forum = next((event for event in upcoming if event.kind is EventKind.NATIONAL_FORUM), None)
+    migrants_day = [event for event in upcoming if event.kind is EventKind.MIGRANTS_DAY]
+    return pages_of(request).render(request, "home.html", events=shown, forum=forum, migrants_day=migrants_day,
+                                    regions=list(Region), kinds=list(EventKind), region=region, kind=kind)
+
+
+async def _event(rpc: Rpc, event_id: str) -> EventView | None:
+    try:
+        return EventView.model_validate(await rpc.events.get_event(event_id))
+    except NotFound:
+        return None
+
+
+def _event_page_context(request: Request, event: EventView) -> dict:
+    """What the event's page shows beside the event: its calendar links and a link to a map."""
+    base = request.app.state.settings.gateway_url
+    ics = f"{base}/events/{event.id}.ics?lang={page_language(request)}"
+    venue = event.venue
+    if venue and venue.latitude is not None and venue.longitude is not None:
+        map_link = (f"https://www.openstreetmap.org/?mlat={venue.latitude}&mlon={venue.longitude}"
+                    f"#map=17/{venue.latitude}/{venue.longitude}")
+    elif venue and venue.address:
+        map_link = f"https://www.openstreetmap.org/search?{urlencode({'query': venue.address})}"
+    else:
+        map_link = None  # a link only: no map is embedded, nothing is fetched from the map's site
+    return {"calendar": {"ics": ics, "webcal": "webcal" + ics[ics.index(":"):]}, "map_link": map_link}
+
+
+def _not_found(request: Request):
+    return pages_of(request).render(request, "not_found.html", status=404)
+
+
+@router.get("/event/{event_id}")
+async def event_page(event_id: str, request: Request, rpc: Rpc):
+    event = await _event(rpc, event_id)
+    if event is None:
+        return _not_found(request)
+    form = RegistrationForm.blank(page_language(request))
+    return pages_of(request).render(request, "event.html", event=event, form=form,
+                                    **_event_page_context(request, event))
+
+
+@router.post("/event/{event_id}/register",
+             dependencies=[Depends(Throttled("registration", setting="registrations_per_minute"))])
+async def register(event_id: str, request: Request, rpc: Rpc):
+    data = await request.form()
+    sent = data.get(FORM_FIELD)
+    check_form_token(request, sent if isinstance(sent, str) else None)
+    event = await _event(rpc, event_id)
+    if event is None:
+        return _not_found(request)
+    form = RegistrationForm.read(data, page_language(request))
+    try:
+        registration = form.request()
+        receipt = RegistrationReceipt.model_validate(await rpc.events.register(event_id, registration.to_wire()))
+    except ValidationError as invalid:
+        form.explain(invalid)
+    except (Invalid, Conflict, Forbidden) as refused:
+        form.refused(refused)
+    if form.errors:
+        return pages_of(request).render(request, "event.html", status=422, here=f"/event/{event_id}", event=event,
+                                        form=form,
+                                        **_event_page_context(request, event))
+    manage = _own_page(receipt.id, receipt.manage_token)
+    return pages_of(request).render(request, "registered.html", private=True, here=manage, event=event,
+                                    registration=receipt, manage=manage)
+
+
+def _own_page(registration_id: str, token: str) -> str:
+    """The registrant's own page: the secret link that shows, cancels and subscribes to it."""
+    return f"/registration/{registration_id}?{urlencode({'token': token})}"
+
+
+async def _own(rpc: Rpc, registration_id: str, token: str) -> tuple[RegistrationView, EventView] | None:
+    try:
+        registration = RegistrationView.model_validate(await rpc.events.get_registration(registration_id, token))
+    except (NotFound, Forbidden):
+        return None
+    event = await _event(rpc, registration.event_id)
+    return (registration, event) if event else None
+
+
+@router.get("/registration/{registration_id}")
+async def registration_page(registration_id: str, request: Request, rpc: Rpc, token: Token):
+    found = await _own(rpc, registration_id, token)
+    if found is None:
+        return _not_found(request)
+    registration, event = found
+    return pages_of(request).render(request, "registration.html", private=True, registration=registration,
+                                    event=event, token=token, feed=None, refusal=None)
+
+
+@router.post("/registration/{registration_id}/cancel")
+async def cancel(registration_id: str, request: Request, rpc: Rpc, token: Annotated[str, Form(max_length=100)],
+                 form_token: Annotated[str, Form(max_length=100)]):
+    check_form_token(request, form_token)
+    try:
+        await rpc.events.cancel_registration(registration_id, token)
+    except (NotFound, Forbidden):
+        return _not_found(request)
+    except Conflict:
+        pass  # already cancelled: the page says what it is now
+    return RedirectResponse(_own_page(registration_id, token), status_code=303)
+
+
+@router.post("/registration/{registration_id}/calendar")
+async def private_calendar(registration_id: str, request: Request, rpc: Rpc,
+                           token: Annotated[str, Form(max_length=100)],
+                           form_token: Annotated[str, Form(max_length=100)]):
+    check_form_token(request, form_token)
+    found = await _own(rpc, registration_id, token)
+    if found is None:
+        return _not_found(request)
+    registration, event = found
+    try:
+        feed_token = await rpc.events.issue_private_feed(registration_id, token)
+    except (Forbidden, Conflict) as refused:
+        return pages_of(request).render(request, "registration.html", status=refused.status, private=True,
+                                        here=_own_page(registration_id, token), registration=registration,
+                                        event=event, token=token, feed=None, refusal=refused.detail)
+    request.app.state.feed_cache.drop_all()  # an earlier address of this feed stops answering at once
+    base = request.app.state.settings.gateway_url
+    feed = f"{base}/feeds/private/{feed_token}.ics"
+    return pages_of(request).render(request, "registration.html", private=True, here=_own_page(registration_id, token),
+                                    registration=registration, event=event, token=token, feed=feed, refusal=None)

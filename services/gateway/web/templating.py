@@ -1,0 +1,113 @@
+"""Rendering a page: the Jinja2 environment (autoescaped, with gettext), built once when the gateway
+starts, and `render()`, which every page route ends with."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, cast
+from urllib.parse import parse_qsl, urlencode
+from zoneinfo import ZoneInfo
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_time
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+
+from services.gateway.web.catalogues import Catalogues
+from services.gateway.web.forms import form_token, remember_form_cookie
+from services.gateway.web.languages import (
+    HTML_LANG,
+    LANGUAGE_COOKIE,
+    LANGUAGE_COOKIE_SECONDS,
+    LANGUAGE_NAMES,
+    chosen_explicitly,
+    page_language,
+)
+from services.gateway.web.words import WORDS
+from shared.i18n import SUPPORTED_LANGUAGES, choose_text
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+# Babel's name for the locale whose dates and numbers a language's readers expect.
+BABEL_LOCALES = {"ja-x-easy": "ja", "tl": "fil", "zh-Hans": "zh_Hans", "pt-BR": "pt_BR"}
+
+
+def babel_locale(language: str) -> Locale:
+    try:
+        return Locale.parse(BABEL_LOCALES.get(language, language))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+@pass_context
+def _text(context, texts: dict[str, str] | None) -> str:
+    """An organizer's text in several languages, in the reader's (or the nearest there is)."""
+    return choose_text(texts or {}, context["language"])
+
+
+@pass_context
+def _when(context, moment: datetime, timezone: str, with_date: bool = True) -> str:
+    """A moment as the reader reads it, in the event's own zone (a forum in Nagoya is at Nagoya's time)."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    locale = babel_locale(context["language"])
+    time = format_time(local, "short", locale=locale)
+    return f"{format_date(local, 'full', locale=locale)} {time}" if with_date else time
+
+
+def _day(moment: datetime, timezone: str) -> date:
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
+def _session_csrf(request: Request) -> str:
+    """A signed-in browser's CSRF token, which its forms send back (services/gateway/sessions.py)."""
+    claim = getattr(request.state, "session_claim", None)
+    return claim.csrf if claim is not None else ""
+
+
+def _environment(catalogues: Catalogues, language: str) -> Environment:
+    """One language's environment. Not an overlay of a shared one: overlays share their globals (where
+    gettext is installed) and their template cache, so the last language installed would speak for all."""
+    # StrictUndefined: a name a template uses and no route gives is an error, not a blank on the page
+    environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
+                              undefined=StrictUndefined, extensions=["jinja2.ext.i18n"], trim_blocks=True,
+                              lstrip_blocks=True)
+    environment.filters.update(text=_text, when=_when, day=_day)
+    environment.globals.update(WORDS)
+    # added by jinja2.ext.i18n, which type checkers do not see
+    cast(Any, environment).install_gettext_translations(catalogues.translations(language), newstyle=True)
+    return environment
+
+
+class Pages:
+    """One environment per language, built at start-up."""
+
+    def __init__(self, catalogues: Catalogues | None = None) -> None:
+        catalogues = catalogues or Catalogues()
+        self.environments = {language: _environment(catalogues, language) for language in SUPPORTED_LANGUAGES}
+
+    def render(self, request: Request, template: str, status: int = 200, private: bool = False,
+               here: str | None = None, **context) -> HTMLResponse:
+        """The page in the reader's language; `private`: it shows someone's own data (never stored);
+        `here`: the address that shows this page again (the answer to a form names the page to go on to),
+        which the language switcher links to."""
+        language = page_language(request)
+        path, _, query_string = (here or str(request.url.path) + "?" + request.url.query).partition("?")
+        query = {name: value for name, value in parse_qsl(query_string) if name != "lang"}
+        switch = {tag: f"{path}?{urlencode({**query, 'lang': tag})}" for tag in LANGUAGE_NAMES}
+        token, new_nonce = form_token(request)
+        body = self.environments[language].get_template(template).render(
+            language=language, html_lang=HTML_LANG.get(language, language), language_names=LANGUAGE_NAMES,
+            switch=switch, form_token=token, csrf_token=_session_csrf(request), **context)
+        response = HTMLResponse(body, status_code=status)
+        response.headers["Content-Language"] = language
+        response.headers["Vary"] = "Accept-Language, Cookie"
+        response.headers["Cache-Control"] = "no-store" if private else "no-cache"
+        remember_form_cookie(request, response, new_nonce)
+        if chosen := chosen_explicitly(request):
+            response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=LANGUAGE_COOKIE_SECONDS, path="/",
+                                httponly=True, samesite="lax", secure=request.url.scheme == "https")
+        return response
+
+
+def pages_of(request: Request) -> Pages:
+    return request.app.state.pages

@@ -1,0 +1,27 @@
+"""Words the pages show for the code's values (regions, kinds of event…), as message ids the
+catalogues translate where they are shown; `N_` marks them for `make translations`."""
+from __future__ import annotations
+
+from shared.contracts.events import SessionKind
+from shared.contracts.vocabulary import EventKind, Region
+
+
+def N_(message: str) -> str:  # noqa: N802 — gettext's name for "translated later, where it is shown"
+    return message
+
+
+REGION_NAMES = {Region.HOKKAIDO: N_("Hokkaido"), Region.TOHOKU: N_("Tohoku"), Region.KANTO: N_("Kanto"),
+                Region.CHUBU_TOKAI: N_("Chubu and Tokai"), Region.KINKI_KANSAI: N_("Kinki and Kansai"),
+                Region.CHUGOKU: N_("Chugoku"), Region.SHIKOKU: N_("Shikoku"),
+                Region.KYUSHU_OKINAWA: N_("Kyushu and Okinawa"), Region.ONLINE: N_("Online")}
+KIND_NAMES = {EventKind.NATIONAL_FORUM: N_("National Forum"), EventKind.WORKSHOP: N_("Workshop"),
+              EventKind.MIGRANTS_DAY: N_("International Migrants Day"), EventKind.SYMPOSIUM: N_("Symposium"),
+              EventKind.WORKING_MEETING: N_("Working meeting"), EventKind.NEGOTIATION: N_("Negotiation"),
+              EventKind.OTHER: N_("Other")}
+SESSION_KIND_NAMES = {SessionKind.PLENARY: N_("Plenary"), SessionKind.SUB_SESSION: N_("Sub-session"),
+                      SessionKind.OTHER: N_("Session")}
+assert set(REGION_NAMES) == set(Region) and set(KIND_NAMES) == set(EventKind), "a word for every value"
+assert set(SESSION_KIND_NAMES) == set(SessionKind), "a word for every value"
+WORDS = {"region_names": {key.value: word for key, word in REGION_NAMES.items()},
+         "kind_names": {key.value: word for key, word in KIND_NAMES.items()},
+         "session_kind_names": {key.value: word for key, word in SESSION_KIND_NAMES.items()}}

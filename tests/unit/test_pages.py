@@ -1,0 +1,112 @@
+"""The pages for people, without a browser: which language a reader gets, that the catalogues say every
+string of the pages (with its placeholders) in the languages that claim to be complete and are in step
+with the code, and what the gateway answers a browser and an API client at the same address."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from babel.messages.pofile import read_po
+from fastapi.testclient import TestClient
+
+from services.gateway.app import create_app
+from services.gateway.web.catalogues import LOCALE_DIR, catalogue_path
+from services.gateway.web.languages import LANGUAGE_COOKIE, accepted
+from shared.settings import Settings
+from tests.unit.gateway_fakes import DRAFT, FakeBus, FakeServices
+from tsunagu import translations
+
+KEY = "k" * 32
+COMPLETE = ("ja", "ja-x-easy", "vi")  # every string of the pages translated (the others fall back to ja)
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+@pytest.fixture
+def site():
+    services = FakeServices()
+    with TestClient(create_app(Settings(environment="test", secret_key=KEY), bus=FakeBus(services, KEY))) as client:
+        event = services.events.create_event(DRAFT)
+        services.events.events[event["id"]].update(status="published", published_at="2026-11-01T00:00:00+00:00")
+        yield client, event["id"]
+
+
+def html_lang(answer) -> str:
+    found = re.search(r'<html lang="([^"]+)">', answer.text)
+    assert found, answer.text[:200]
+    return found.group(1)
+
+
+def test_accept_language_is_read_by_its_q_values():
+    assert accepted("vi-VN,vi;q=0.9,en;q=0.8") == ["vi-VN", "vi", "en"]
+    assert accepted("en;q=0.5, pt-BR, *;q=0.1, fr;q=0") == ["pt-BR", "en"]
+    assert accepted("ja;q=abc, ;;, ko") == ["ko"]  # an unreadable weight counts as not wanted
+
+
+def test_the_language_comes_from_the_switcher_then_the_cookie_then_the_browser(site):
+    client, event_id = site
+    page = f"/event/{event_id}"
+    assert html_lang(client.get(page, headers={"accept-language": "pt-BR,pt;q=0.9"})) == "pt-BR"
+    assert html_lang(client.get(page, headers={"accept-language": "fr-FR, de"})) == "ja"  # nothing we speak
+    chosen = client.get(page, params={"lang": "vi"}, headers={"accept-language": "ko"})
+    assert html_lang(chosen) == "vi" and chosen.cookies.get(LANGUAGE_COOKIE) == "vi"
+    assert html_lang(client.get(page, headers={"accept-language": "ko"})) == "vi"  # remembered
+    easy = client.get(page, params={"lang": "ja-x-easy"})
+    assert html_lang(easy) == "ja" and easy.headers["content-language"] == "ja-x-easy"
+    assert "申し込む" in easy.text  # やさしい日本語, though screen readers are told "ja"
+
+
+def test_a_browser_gets_the_home_page_and_an_api_client_the_index(site):
+    client, event_id = site
+    browser = client.get("/", headers={"accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert browser.headers["content-type"].startswith("text/html") and "<main" in browser.text
+    assert f'href="/event/{event_id}"' in browser.text and "ワークショップ" in browser.text
+    other_region = client.get("/", params={"region": "kanto"}, headers={"accept": "text/html"})
+    assert f'href="/event/{event_id}"' not in other_region.text
+    assert "script-src 'self'" in browser.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in browser.headers["content-security-policy"]
+    api = client.get("/", headers={"accept": "*/*"})
+    assert api.json()["directory"] == "/directory"
+
+
+def test_every_form_carries_a_token_and_a_post_without_it_is_refused(site):
+    client, event_id = site
+    page = client.get(f"/event/{event_id}")
+    assert re.search(r'name="form_token" value="[0-9a-f]{64}"', page.text)
+    refused = client.post(f"/event/{event_id}/register", data={"display_name": "A", "email": "a@example.org"})
+    assert refused.status_code == 403 and refused.headers["content-type"] == "application/problem+json"
+    assert "did not come from a page of this site" in refused.json()["detail"]
+    forged = client.post(f"/event/{event_id}/register", data={"form_token": "0" * 64, "display_name": "A"})
+    assert forged.status_code == 403
+
+
+def test_an_unknown_event_is_a_page_that_says_so(site):
+    client, _ = site
+    answer = client.get("/event/no-such-event", headers={"accept-language": "vi"})
+    assert answer.status_code == 404 and "Không tìm thấy" in answer.text
+
+
+def test_what_an_organizer_typed_is_escaped(site):
+    client, event_id = site
+    services = client.app.state.bus._services  # the fake services behind the fake bus
+    services.events.events[event_id]["title"] = {"ja": "<script>alert(1)</script>"}
+    answer = client.get(f"/event/{event_id}")
+    assert "<script>alert(1)</script>" not in answer.text and "&lt;script&gt;" in answer.text
+
+
+def test_the_catalogues_are_in_step_with_the_code():
+    stale = [path for path, content in translations.outputs().items()
+             if translations._without_dates(path.read_bytes()) != translations._without_dates(content)]
+    assert stale == [], "run make translations"
+
+
+@pytest.mark.parametrize("language", COMPLETE)
+def test_a_complete_catalogue_says_every_string_with_its_placeholders(language):
+    with (LOCALE_DIR / "messages.pot").open("rb") as template:
+        wanted = [message.id for message in read_po(template) if message.id]
+    with catalogue_path(language).open("rb") as po:
+        catalog = read_po(po)
+    missing = [msgid for msgid in wanted if not catalog.get(msgid) or not catalog[msgid].string
+               or catalog[msgid].fuzzy]
+    assert missing == []
+    for msgid in wanted:
+        assert set(PLACEHOLDER.findall(catalog[msgid].string)) == set(PLACEHOLDER.findall(msgid)), msgid
