@@ -11,7 +11,9 @@ line ending in `ratio=<x>`:
   CPU per call;
 - `GET /events/{id}` with 2 gateway processes (TSUNAGU_HTTP_WORKERS=2) beside 1;
 - `GET /events/{id}` by a signed-in person (their session cookie: the gateway reads the signed claim and
-  vouches for them to the service, which verifies it) beside the same request by nobody: goal ≥ 0.9×.
+  vouches for them to the service, which verifies it) beside the same request by nobody: goal ≥ 0.9×;
+- the event's page for people, `GET /event/{id}` as a phone asking for Vietnamese (the same RPC, then the
+  page rendered from its templates in that language) beside `GET /events/{id}` as JSON: goal ≥ 0.8×.
 """
 from __future__ import annotations
 
@@ -30,7 +32,8 @@ CONCURRENCY = 8
 SECONDS = 8.0
 ROUNDS = 3
 ECHO_WARMUP = 1.0  # seconds run_load calls before it measures: its calls cost CPU too
-GOALS = {"read": 0.8, "register": 0.75, "tail": 2.5, "signed_in": 0.9}
+GOALS = {"read": 0.8, "register": 0.75, "tail": 2.5, "signed_in": 0.9, "event_page": 0.8}
+PHONE_IN_VIETNAMESE = {"Accept": "text/html,application/xhtml+xml", "Accept-Language": "vi-VN,vi;q=0.9"}
 
 READ_EVENT = {"kind": "symposium", "title": {"ja": "ベンチマーク"}, "region": "chubu-tokai",
               "starts_at": "2027-06-18T10:00:00", "ends_at": "2027-06-19T16:00:00"}
@@ -49,6 +52,7 @@ class Round:
     register: WrkResult
     register_cpu_ms: float
     signed_in: WrkResult
+    page: WrkResult
 
 
 def published(settings: Settings, draft: dict) -> dict:
@@ -107,7 +111,9 @@ def line(text: str, ratio: float) -> None:
 
 def run(running: Running) -> dict:
     settings = running.settings
-    read_url = f"{settings.gateway_url}/events/{published(settings, READ_EVENT)['id']}"
+    read_event = published(settings, READ_EVENT)
+    read_url = f"{settings.gateway_url}/events/{read_event['id']}"
+    page_url = f"{settings.gateway_url}/event/{read_event['id']}"
     forum = published(settings, FORUM)
     path = f"/events/{forum['id']}/registrations"
     script = registration_script(path, forum["sessions"][0]["id"])
@@ -123,10 +129,13 @@ def run(running: Running) -> dict:
             "POST registrations", settings.gateway_url + path, CONCURRENCY, SECONDS, script))
         signed_in, _ = under_load(running, lambda: run_wrk("GET /events/{id}, signed in", read_url, CONCURRENCY,
                                                             SECONDS, headers=cookie))
-        rounds.append(Round(echo_rate, echo_cpu, read, read_cpu, register, register_cpu, signed_in))
+        page, _ = under_load(running, lambda: run_wrk("GET /event/{id}, the page in Vietnamese", page_url, CONCURRENCY,
+                                                       SECONDS, headers=PHONE_IN_VIETNAMESE))
+        rounds.append(Round(echo_rate, echo_cpu, read, read_cpu, register, register_cpu, signed_in, page))
         for result in (read, register):
             line(f"round {number}: {result.line()}   echo {echo_rate:.1f} calls/s", result.rate / echo_rate)
         line(f"round {number}: {signed_in.line()}   nobody {read.rate:.1f} req/s", signed_in.rate / read.rate)
+        line(f"round {number}: {page.line()}   JSON {read.rate:.1f} req/s", page.rate / read.rate)
 
     def median(figure: Callable[[Round], float]) -> float:
         return statistics.median(figure(each) for each in rounds)
@@ -139,6 +148,7 @@ def run(running: Running) -> dict:
         "register_cpu_ms": median(lambda r: r.register_cpu_ms),
         "echo_cpu_ms": median(lambda r: r.echo_cpu_ms),
         "signed_in": median(lambda r: r.signed_in.rate / r.read.rate),
+        "event_page": median(lambda r: r.page.rate / r.read.rate),
     }
     print(f"-- medians of {ROUNDS} rounds --")
     line(f"GET /events/{{id}} / echo (goal ≥ {GOALS['read']})", figures["read"])
@@ -147,6 +157,8 @@ def run(running: Running) -> dict:
     line(f"registrations p99 / p50 (goal ≤ {GOALS['tail']})", figures["register_tail"])
     line(f"GET /events/{{id}} signed in (session cookie) / by nobody (goal ≥ {GOALS['signed_in']})",
          figures["signed_in"])
+    line(f"GET /event/{{id}}, the page in Vietnamese / GET /events/{{id}} JSON (goal ≥ {GOALS['event_page']})",
+         figures["event_page"])
     line(f"gateway CPU per GET {figures['read_cpu_ms']:.2f} ms / echo service CPU per call "
          f"{figures['echo_cpu_ms']:.2f} ms", figures["read_cpu_ms"] / figures["echo_cpu_ms"])
     line(f"gateway CPU per registration {figures['register_cpu_ms']:.2f} ms / echo service CPU per call "

@@ -109,6 +109,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/registration/{registration_id}"): Rule(Who.ANYONE, REGISTRATION),
     ("POST", "/registration/{registration_id}/cancel"): Rule(Who.ANYONE, REGISTRATION),
     ("POST", "/registration/{registration_id}/calendar"): Rule(Who.ANYONE, OWN_FEED),
+    ("GET", "/subscribe"): Rule(Who.PUBLIC),
+    ("POST", "/subscribe"): Rule(Who.PUBLIC),
     # signing in, and one's own sessions and tokens
     ("POST", "/auth/sign-in"): Rule(Who.PUBLIC),
     ("GET", "/auth/sign-in"): Rule(Who.PUBLIC),

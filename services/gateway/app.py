@@ -17,6 +17,7 @@ from services.gateway.openapi import build_openapi
 from services.gateway.routers import audit, auth, events, feeds, health, lists, members, registrations
 from services.gateway.security_headers import SecurityHeaders
 from services.gateway.sessions import RenewedSessionCookie, SessionGuard
+from services.gateway.web import lists as web_lists
 from services.gateway.web import public as web
 from services.gateway.web.templating import Pages
 from shared.bus.parts import BrokerPart
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, bus: Bus | None = None) -> Fast
     app.include_router(audit.router)
 
     app.include_router(web.router)
+    app.include_router(web_lists.router)
     check_every_route_has_a_rule(app)
     return app
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from services.notifications import domain, rendering
 from shared.contracts.events import REGISTRATION_CONFIRM_PURPOSE, RegistrationStatus, registration_confirm_url
@@ -30,7 +31,9 @@ class Composing:
 
     @property
     def event_url(self) -> str:
-        return f"{self.settings.gateway_url}/events/{self.delivery.context['event']['id']}"
+        """The event's page for people, in the reader's language."""
+        return (f"{self.settings.gateway_url}/event/{self.delivery.context['event']['id']}"
+                f"?{urlencode({'lang': self.delivery.language})}")
 
 
 @dataclass(frozen=True)
@@ -45,13 +48,13 @@ class MailKind:
 def _confirm_url(c: Composing) -> str:
     token = domain.confirmation_token(c.delivery.context["subscription_id"], c.delivery.context["nonce"],
                                       c.settings.secret_key)
-    return f"{c.settings.gateway_url}/subscriptions/confirm?token={token}"
+    return f"{c.settings.gateway_url}/subscriptions/confirm?{urlencode({'token': token, 'lang': c.delivery.language})}"
 
 
 def _registration_confirm_url(c: Composing) -> str:
     token = link_secret(REGISTRATION_CONFIRM_PURPOSE, c.delivery.context["registration_id"],
                         c.delivery.context["confirm_nonce"], c.settings.secret_key)
-    return registration_confirm_url(c.settings.gateway_url, token)
+    return registration_confirm_url(c.settings.gateway_url, token, c.delivery.language)
 
 
 def _sign_in_url(c: Composing) -> str:

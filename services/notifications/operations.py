@@ -46,6 +46,7 @@ from shared.contracts.notifications import (
     MailingListDraft,
     MailingListView,
     OwnSubscription,
+    PublicList,
     SubscriberImportProblem,
     SubscriberView,
     SubscriptionRequest,
@@ -90,6 +91,12 @@ def create_list(session: Session, draft: MailingListDraft) -> MailingListView:
 def list_lists(session: Session) -> list[MailingListView]:
     rows = session.execute(select(MailingListRow).order_by(MailingListRow.slug)).scalars()
     return [_list_view(session, row) for row in rows]
+
+
+def public_lists(session: Session) -> list[PublicList]:
+    rows = session.execute(select(MailingListRow).order_by(MailingListRow.slug)).scalars()
+    return [PublicList(slug=row.slug, name=row.name, description=row.description or {}, region=row.region,
+                       network=row.network) for row in rows]
 
 
 def list_subscribers(session: Session, slug: str) -> list[SubscriberView]:

@@ -139,6 +139,12 @@ class NotificationsService(Pingable, Audited, Housekeeping):
             return [view.to_wire() for view in operations.list_lists(session)]
 
     @rpc
+    def public_lists(self) -> list[dict]:
+        """What anyone may subscribe to: names and descriptions."""
+        with self.db() as session:
+            return [view.to_wire() for view in operations.public_lists(session)]
+
+    @rpc
     def list_subscribers(self, slug: str) -> list[dict]:
         who = self.asking.organizer()
         with self.db.begin() as session:  # the audit entry is written with the read

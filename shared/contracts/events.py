@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, ClassVar
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import (
@@ -695,8 +696,10 @@ REGISTRATION_CONFIRM_PURPOSE = "registration-address"  # shared.secrets.link_sec
 REGISTRATION_CONFIRM_PAGE = "/registration-confirmation"  # the gateway's page a confirmation link opens
 
 
-def registration_confirm_url(gateway_url: str, token: str) -> str:
-    return f"{gateway_url}{REGISTRATION_CONFIRM_PAGE}?token={token}"
+def registration_confirm_url(gateway_url: str, token: str, language: str | None = None) -> str:
+    """The link a registrant is mailed to confirm their address; its page opens in their language."""
+    query = {"token": token, **({"lang": language} if language else {})}
+    return f"{gateway_url}{REGISTRATION_CONFIRM_PAGE}?{urlencode(query)}"
 
 
 class AddressConfirmed(Contract):

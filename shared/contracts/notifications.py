@@ -58,6 +58,16 @@ class MailingListView(MailingListDraft):
     confirmed_subscribers: int
 
 
+class PublicList(Contract):
+    """A list as anyone may see it, to choose what to subscribe to: no counts, no addresses."""
+
+    slug: str
+    name: dict[str, str]
+    description: dict[str, str]
+    region: Region | None = None
+    network: str | None = None
+
+
 class ConsentBasis(StrEnum):
     """Why a subscriber may be mailed, kept with each subscription together with the date it was given."""
 

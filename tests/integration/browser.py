@@ -96,3 +96,19 @@ def problems_of(page: Page, visits: Visits, axe: str) -> list[str]:
     if not page.evaluate("document.documentElement.lang"):
         found.append("no <html lang>")
     return found
+
+
+class PageChecks:
+    """`check(name)` after each page a scenario visits; `assert_passed()` at the end names every problem
+    of every page at once."""
+
+    def __init__(self, page: Page, visits: Visits):
+        self.page, self.visits, self.axe = page, visits, axe_source()
+        self.found: dict[str, list[str]] = {}
+
+    def check(self, name: str) -> None:
+        self.found[name] = problems_of(self.page, self.visits, self.axe)
+
+    def assert_passed(self) -> None:
+        failed = [f"{name}: {problem}" for name, problems in self.found.items() for problem in problems]
+        assert not failed, "\n".join(failed)

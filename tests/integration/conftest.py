@@ -171,7 +171,7 @@ class MailBox:
 
     def for_event(self, event_id: str) -> list[email.message.EmailMessage]:
         """The announcements of an event (list mail), not the registrants' own mail about it."""
-        return [m for name, m in self._read() if m["List-Id"] and f"/events/{event_id}" in self._plain_text(name, m)]
+        return [m for name, m in self._read() if m["List-Id"] and f"/event/{event_id}?" in self._plain_text(name, m)]
 
     def _plain_text(self, name: str, message: email.message.EmailMessage) -> str:
         if name not in self._plain:

@@ -77,7 +77,7 @@ def test_region_and_general_lists_mail_each_address_once_with_one_click_unsubscr
     gateway.publish(event["id"])
     assert len(wait_for_mail(mailbox, region_only)) == 1
     time.sleep(1)
-    (mail,) = [m for m in mails_to(mailbox, both) if f"/events/{event['id']}" in m.get_body(preferencelist=("plain",)).get_content()]
+    (mail,) = [m for m in mails_to(mailbox, both) if f"/event/{event['id']}?" in m.get_body(preferencelist=("plain",)).get_content()]
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     https_link, mailto = re.findall(r"<([^>]+)>", mail["List-Unsubscribe"])
     assert https_link.startswith(stack.settings.gateway_url + "/lists/unsubscribe/") and mailto.startswith("mailto:")
@@ -97,7 +97,7 @@ def test_region_and_general_lists_mail_each_address_once_with_one_click_unsubscr
     gateway.publish(later["id"])
     assert wait_for_mail(mailbox, region_only, 2)
     time.sleep(1)
-    assert not [m for m in mails_to(mailbox, both) if f"/events/{later['id']}" in m.get_body(preferencelist=("plain",)).get_content()
+    assert not [m for m in mails_to(mailbox, both) if f"/event/{later['id']}?" in m.get_body(preferencelist=("plain",)).get_content()
                 and m["List-Id"] == mail["List-Id"]]
 
 

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.integration.browser import axe_source, phone, problems_of
+from tests.integration.browser import PageChecks, phone
 from tests.integration.conftest import Gateway, MailBox
 
 pytestmark = pytest.mark.browser
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 def test_a_vietnamese_reader_registers_with_interpretation_confirms_and_cancels(stack):
     settings = stack.settings
-    gateway, mailbox, axe = Gateway(settings), MailBox(settings.mail_dir), axe_source()
+    gateway, mailbox = Gateway(settings), MailBox(settings.mail_dir)
     title = f"東海ワークショップ {uuid.uuid4().hex[:6]}"
     event = gateway.new_event(kind="workshop", title={"ja": title, "vi": f"Hội thảo Tokai {title[-6:]}"},
                               starts_at="2031-06-07T13:00:00", ends_at="2031-06-07T17:00:00", capacity=40,
@@ -24,11 +24,8 @@ def test_a_vietnamese_reader_registers_with_interpretation_confirms_and_cancels(
     address = f"nguyen-{uuid.uuid4().hex[:6]}@example.org"
 
     with phone(settings.gateway_url, locale="vi-VN") as (page, visits):
-        checked: dict[str, list[str]] = {}
-
-        def check(name: str) -> None:
-            checked[name] = problems_of(page, visits, axe)
-
+        checks = PageChecks(page, visits)
+        check = checks.check
         page.goto(f"{settings.gateway_url}/event/{event['id']}")
         assert page.evaluate("document.documentElement.lang") == "vi"
         assert page.locator("h1").inner_text() == f"Hội thảo Tokai {title[-6:]}"  # the organizer's Vietnamese
@@ -60,8 +57,7 @@ def test_a_vietnamese_reader_registers_with_interpretation_confirms_and_cancels(
         assert page.inner_text(".status").strip() == "Đăng ký này đã bị hủy."
         check("cancelled")
 
-    failed = {name: found for name, found in checked.items() if found}
-    assert not failed, "\n".join(f"{name}: {problem}" for name, found in failed.items() for problem in found)
+    checks.assert_passed()
     (registration,) = [r for r in gateway.http.get(f"/events/{event['id']}/registrations").json()
                        if r["email"] == address]
     assert registration["status"] == "cancelled"

@@ -97,11 +97,14 @@ class Assets(HTMLParser):
     def __init__(self):
         super().__init__()
         self.urls: list[str] = []
+        self.loaded: list[str] = []  # what the browser fetches to show the page (not what a link leads to)
         self.inline: list[str] = []
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         self.urls += [attrs[name] for name in ("src", "href") if attrs.get(name)]
+        if attrs.get("src") or (tag == "link" and attrs.get("href")):
+            self.loaded.append(attrs.get("src") or attrs["href"])
         if tag == "style" or (tag == "script" and not attrs.get("src")) or "style" in attrs:
             self.inline.append(tag)
 
@@ -148,16 +151,18 @@ class UnknownLinks:
         raise NotFound("this link is not valid (any more)", "signature")
 
 
-@pytest.mark.parametrize("path", ["/subscriptions/confirm?token=abc", "/lists/unsubscribe/1/bad-signature",
-                                  "/auth/sign-in?token=abc"])
-def test_the_pages_for_people_use_no_inline_style_or_script(client, services, path):
+@pytest.mark.parametrize(("path", "stylesheet"), [("/subscriptions/confirm?token=abc", "/static/site.css"),
+                                                  ("/lists/unsubscribe/1/bad-signature", "/static/site.css"),
+                                                  ("/auth/sign-in?token=abc", "/static/page.css")])
+def test_the_pages_for_people_use_no_inline_style_or_script(client, services, path, stylesheet):
     services.notifications = UnknownLinks()
     page = client.get(path)
     assert page.headers["content-type"].startswith("text/html")
     assets = Assets()
     assets.feed(page.text)
-    assert assets.inline == [] and assets.urls == ["/static/page.css"]
-    assert client.get("/static/page.css").status_code == 200
+    assert assets.inline == [] and assets.loaded == [stylesheet]
+    assert all(url.startswith(("/", "#")) for url in assets.urls)  # every link stays on this site
+    assert client.get(stylesheet).status_code == 200
 
 
 # --- item: the OpenAPI document describes the errors really sent -----------------------------------

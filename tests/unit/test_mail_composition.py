@@ -44,7 +44,7 @@ def test_mail_is_in_the_recipients_language_with_times_in_the_event_zone():
     assert mail["Subject"] == "[Migrants Day] Migrants Day"
     body = mail.get_body(preferencelist=("plain",)).get_content()
     assert "Fri 18 December 2026, 12:00–14:00 (Asia/Tokyo)" in body
-    assert "Rally and march" in body and "https://tsunagu.example/events/ev-1" in body
+    assert "Rally and march" in body and "https://tsunagu.example/event/ev-1?lang=en" in body
     assert mail["Content-Language"] == "en"
 
 
@@ -138,7 +138,7 @@ def test_announcements_have_an_html_part_with_links_and_nothing_unescaped():
     mail = parsed(compose(delivery(context={"event": event}), LISTS, SETTINGS))
     html_part = mail.get_body(preferencelist=("html",)).get_content()
     plain = mail.get_body(preferencelist=("plain",)).get_content()
-    assert '<a href="https://tsunagu.example/events/ev-1">' in html_part
+    assert '<a href="https://tsunagu.example/event/ev-1?lang=' in html_part
     assert "<script>" not in html_part and "&lt;script&gt;" in html_part
     assert "<script>alert(1)</script> Day" in plain
 

@@ -4,16 +4,13 @@
 from __future__ import annotations
 
 import base64
-from html import escape
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Form, Path, Query, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from services.gateway.body_limit import upload_limit_text
 from services.gateway.deps import Rpc
-from services.gateway.pages import page
 from shared.contracts.notifications import (
     SLUG_PATTERN,
     SUBSCRIPTION_ID_MAX,
@@ -26,8 +23,7 @@ from shared.contracts.notifications import (
     SubscriberView,
     SubscriptionRequest,
 )
-from shared.errors import Invalid, NotFound
-from shared.i18n import choose_text
+from shared.errors import Invalid
 
 router = APIRouter(tags=["lists"])
 Slug = Annotated[str, Path(pattern=SLUG_PATTERN, description="The list's slug, e.g. `general`")]
@@ -45,44 +41,6 @@ async def subscribe(slug: Slug, request: SubscriptionRequest, rpc: Rpc):
     return ACCEPTED
 
 
-@router.get("/subscriptions/confirm", response_class=HTMLResponse, include_in_schema=False)
-def confirmpage(token: Annotated[str, Query(max_length=100)]):
-    return page("登録の確認 / Confirm", f"""<h1>登録の確認 / Confirm your subscription</h1>
-<form method="post" action="/subscriptions/confirm"><input type="hidden" name="token" value="{escape(token)}">
-<button type="submit">登録する / Subscribe</button></form>""")
-
-
-@router.post("/subscriptions/confirm", response_class=HTMLResponse, include_in_schema=False)
-async def confirm(token: Annotated[str, Form(max_length=100)], rpc: Rpc):
-    try:
-        mailing_list = await rpc.notifications.confirm_subscription(token)
-    except NotFound as missing:
-        return page("登録できませんでした / Not confirmed", f"<h1>{escape(missing.detail)}</h1>", 404)
-    name = escape(choose_text(mailing_list["name"], "ja"))
-    return page("登録しました / Subscribed", f"<h1>「{name}」に登録しました。</h1><p>You are subscribed.</p>")
-
-
-@router.get("/lists/unsubscribe/{subscription_id}/{signature}", response_class=HTMLResponse, include_in_schema=False)
-async def unsubscribepage(subscription_id: SubscriptionId, signature: Signature, rpc: Rpc):
-    try:
-        preview = await rpc.notifications.unsubscribe_preview(subscription_id, signature)
-    except NotFound as missing:
-        return page("無効なリンク / Invalid link", f"<h1>{escape(missing.detail)}</h1>", 404)
-    name = escape(choose_text(preview["list"], preview["language"]))
-    return page("配信停止 / Unsubscribe", f"""<h1>「{name}」の配信を停止しますか / Unsubscribe?</h1>
-<form method="post"><button type="submit">配信を停止する / Unsubscribe</button></form>""")
-
-
-@router.post("/lists/unsubscribe/{subscription_id}/{signature}", response_class=HTMLResponse,
-             summary="One-click unsubscribe (RFC 8058): a POST unsubscribes at once")
-async def unsubscribe(subscription_id: SubscriptionId, signature: Signature, rpc: Rpc):
-    try:
-        mailing_list = await rpc.notifications.unsubscribe(subscription_id, signature)
-    except NotFound as missing:
-        return page("無効なリンク / Invalid link", f"<h1>{escape(missing.detail)}</h1>", 404)
-    name = escape(choose_text(mailing_list["name"], "ja"))
-    return page("配信を停止しました / Unsubscribed",
-                 f"<h1>「{name}」の配信を停止しました。</h1><p>You are unsubscribed.</p>")
 
 
 @router.get("/me/subscriptions", response_model=list[OwnSubscription],

@@ -2,26 +2,20 @@
 secret link they were given; organizers see, export, approve and cancel."""
 from __future__ import annotations
 
-from html import escape
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Query, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from services.gateway.deps import Rpc
-from services.gateway.pages import page
 from services.gateway.throttle import Throttled
 from shared.contracts.events import (
-    REGISTRATION_CONFIRM_PAGE,
-    AddressConfirmed,
     AttendeesUpdate,
     RegistrationReceipt,
     RegistrationRequest,
     RegistrationView,
     SessionNeeds,
 )
-from shared.errors import Conflict, NotFound
-from shared.i18n import choose_text
 
 router = APIRouter(tags=["registrations"])
 Token = Annotated[str | None, Query(description="The secret from the registrant's manage link",
@@ -101,21 +95,3 @@ async def needs(event_id: str, rpc: Rpc):
     return await rpc.events.needs_summary(event_id)
 
 
-@router.get(REGISTRATION_CONFIRM_PAGE, response_class=HTMLResponse, include_in_schema=False)
-def confirm_address_page(token: Annotated[str, Query(max_length=100)]):
-    # a page with a button: a mail scanner opening the link confirms nothing
-    return page("メールアドレスの確認 / Confirm your address", f"""<h1>参加登録の確認 / Confirm your registration</h1>
-<p>このメールアドレスで参加登録しましたか？ / Did you register with this address?</p>
-<form method="post" action="{REGISTRATION_CONFIRM_PAGE}"><input type="hidden" name="token" value="{escape(token)}">
-<button type="submit">確認する / Confirm</button></form>""")
-
-
-@router.post(REGISTRATION_CONFIRM_PAGE, response_class=HTMLResponse, include_in_schema=False)
-async def confirm_address(token: Annotated[str, Form(max_length=100)], rpc: Rpc):
-    try:
-        confirmed = AddressConfirmed.model_validate(await rpc.events.confirm_registration_address(token))
-    except (NotFound, Conflict) as refused:
-        return page("確認できませんでした / Not confirmed", f"<h1>{escape(refused.detail)}</h1>", refused.status)
-    title = escape(choose_text(confirmed.event_title, "ja"))
-    return page("確認しました / Confirmed", f"<h1>「{title}」の参加登録を確認しました。</h1>"
-                                               "<p>Your registration is confirmed: the place is yours.</p>")

@@ -1,5 +1,6 @@
-"""Which language a page is read in: `?lang=`, then the reader's earlier choice (a cookie), then what
-their browser asks for (Accept-Language, by its q-values), then Japanese."""
+"""Which language a page is read in: `?lang=`, then the reader's earlier choice (a cookie, or the
+language a subscriber chose for their mail), then what their browser asks for (Accept-Language, by its
+q-values), then Japanese."""
 from __future__ import annotations
 
 from fastapi import Request
@@ -36,8 +37,9 @@ def accepted(header: str) -> list[str]:
     return [tag for _, _, tag in sorted(ranked)]
 
 
-def page_language(request: Request) -> str:
-    for wanted in (request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
+def page_language(request: Request, theirs: str | None = None) -> str:
+    """`theirs`: the language the page's reader chose before, when the page knows it (a subscriber's)."""
+    for wanted in (request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE), theirs):
         if wanted and (language := supported_language(wanted)):
             return language
     for wanted in accepted(request.headers.get("accept-language", "")):

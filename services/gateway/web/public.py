@@ -16,7 +16,13 @@ from services.gateway.web.forms import FORM_FIELD, check_form_token
 from services.gateway.web.languages import page_language
 from services.gateway.web.registration_form import RegistrationForm
 from services.gateway.web.templating import pages_of
-from shared.contracts.events import EventView, RegistrationReceipt, RegistrationView
+from shared.contracts.events import (
+    REGISTRATION_CONFIRM_PAGE,
+    AddressConfirmed,
+    EventView,
+    RegistrationReceipt,
+    RegistrationView,
+)
 from shared.contracts.vocabulary import EventKind, EventStatus, Region
 from shared.errors import Conflict, Forbidden, Invalid, NotFound
 
@@ -168,3 +174,20 @@ async def private_calendar(registration_id: str, request: Request, rpc: Rpc,
     feed = f"{base}/feeds/private/{feed_token}.ics"
     return pages_of(request).render(request, "registration.html", private=True, here=_own_page(registration_id, token),
                                     registration=registration, event=event, token=token, feed=feed, refusal=None)
+
+
+@router.get(REGISTRATION_CONFIRM_PAGE)
+async def confirm_address_page(request: Request, token: Token):
+    # a page with a button: a mail scanner opening the link confirms nothing
+    return pages_of(request).render(request, "registration_confirm.html", private=True, token=token, confirmed=None)
+
+
+@router.post(REGISTRATION_CONFIRM_PAGE)
+async def confirm_address(request: Request, token: Annotated[str, Form(max_length=100)], rpc: Rpc):
+    """No form token: the secret in the mailed link is what proves the right to press the button."""
+    try:
+        confirmed = AddressConfirmed.model_validate(await rpc.events.confirm_registration_address(token))
+    except (NotFound, Conflict):
+        return pages_of(request).render(request, "link_not_valid.html", status=404, private=True)
+    return pages_of(request).render(request, "registration_confirm.html", private=True, here="/", token=token,
+                                    confirmed=confirmed)

@@ -86,11 +86,11 @@ class Pages:
         self.environments = {language: _environment(catalogues, language) for language in SUPPORTED_LANGUAGES}
 
     def render(self, request: Request, template: str, status: int = 200, private: bool = False,
-               here: str | None = None, **context) -> HTMLResponse:
+               here: str | None = None, theirs: str | None = None, **context) -> HTMLResponse:
         """The page in the reader's language; `private`: it shows someone's own data (never stored);
         `here`: the address that shows this page again (the answer to a form names the page to go on to),
-        which the language switcher links to."""
-        language = page_language(request)
+        which the language switcher links to; `theirs`: the reader's own language when the page knows it."""
+        language = page_language(request, theirs)
         path, _, query_string = (here or str(request.url.path) + "?" + request.url.query).partition("?")
         query = {name: value for name, value in parse_qsl(query_string) if name != "lang"}
         switch = {tag: f"{path}?{urlencode({**query, 'lang': tag})}" for tag in LANGUAGE_NAMES}
