@@ -109,6 +109,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/registration/{registration_id}"): Rule(Who.ANYONE, REGISTRATION),
     ("POST", "/registration/{registration_id}/cancel"): Rule(Who.ANYONE, REGISTRATION),
     ("POST", "/registration/{registration_id}/calendar"): Rule(Who.ANYONE, OWN_FEED),
+    ("GET", "/groups"): Rule(Who.ANYONE, "groups shown to members only: for the network's members and group contacts"),
+    ("GET", "/sign-in"): Rule(Who.PUBLIC),
+    ("POST", "/sign-in"): Rule(Who.PUBLIC),
     ("GET", "/subscribe"): Rule(Who.PUBLIC),
     ("POST", "/subscribe"): Rule(Who.PUBLIC),
     # signing in, and one's own sessions and tokens

@@ -17,8 +17,10 @@ from services.gateway.openapi import build_openapi
 from services.gateway.routers import audit, auth, events, feeds, health, lists, members, registrations
 from services.gateway.security_headers import SecurityHeaders
 from services.gateway.sessions import RenewedSessionCookie, SessionGuard
+from services.gateway.web import directory as web_directory
 from services.gateway.web import lists as web_lists
 from services.gateway.web import public as web
+from services.gateway.web import signing_in as web_signing_in
 from services.gateway.web.templating import Pages
 from shared.bus.parts import BrokerPart
 from shared.bus.requester import Voucher
@@ -85,6 +87,8 @@ def create_app(settings: Settings | None = None, bus: Bus | None = None) -> Fast
 
     app.include_router(web.router)
     app.include_router(web_lists.router)
+    app.include_router(web_directory.router)
+    app.include_router(web_signing_in.router)
     check_every_route_has_a_rule(app)
     return app
 

@@ -91,6 +91,10 @@ class FakeMembers(Pinging):
     def __init__(self):
         super().__init__("members")
 
+    def directory(self, _query):
+        return [{"id": "g-1", "member_kind": "group", "name": {"ja": "カラバオの会"}, "kind": "community_association",
+                 "region": "kanto", "help_languages": ["tl"], "members_only": False}]
+
     def api_token_caller(self, token):
         if token != TOKEN:
             raise Unauthenticated("this API token is not valid (revoked, expired, or never made)")

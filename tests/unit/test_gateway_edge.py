@@ -120,7 +120,7 @@ def assert_secure_headers(response):
 
 def test_every_answer_carries_the_security_headers(client, services):
     answers = [client.get("/"), client.get("/events"), client.get("/nowhere"), client.get("/docs"),
-               client.get("/openapi.json"), client.get("/static/page.css"),
+               client.get("/openapi.json"), client.get("/static/site.css"),
                client.post("/lists/general/subscriptions", content=big_subscription(LIMIT))]
     services.events = Down(RuntimeError("a bug"))
     app = client.app
@@ -153,7 +153,7 @@ class UnknownLinks:
 
 @pytest.mark.parametrize(("path", "stylesheet"), [("/subscriptions/confirm?token=abc", "/static/site.css"),
                                                   ("/lists/unsubscribe/1/bad-signature", "/static/site.css"),
-                                                  ("/auth/sign-in?token=abc", "/static/page.css")])
+                                                  ("/auth/sign-in?token=abc", "/static/site.css")])
 def test_the_pages_for_people_use_no_inline_style_or_script(client, services, path, stylesheet):
     services.notifications = UnknownLinks()
     page = client.get(path)

@@ -82,6 +82,14 @@ def test_every_form_carries_a_token_and_a_post_without_it_is_refused(site):
     assert forged.status_code == 403
 
 
+def test_a_reader_who_only_reads_gets_no_cookie_and_a_form_s_page_its_token_s(site):
+    client, event_id = site
+    assert "set-cookie" not in client.get("/", headers={"accept": "text/html"}).headers
+    assert "set-cookie" not in client.get("/groups").headers
+    form_page = client.get(f"/event/{event_id}")
+    assert "tsunagu_form=" in form_page.headers["set-cookie"] and "samesite=strict" in form_page.headers["set-cookie"].lower()
+
+
 def test_an_unknown_event_is_a_page_that_says_so(site):
     client, _ = site
     answer = client.get("/event/no-such-event", headers={"accept-language": "vi"})

@@ -3,16 +3,13 @@ it to a page whose button signs in (a mail scanner fetching the link signs nobod
 cookie (services/gateway/sessions.py); who am I; one's sessions, each revocable; sign out."""
 from __future__ import annotations
 
-from html import escape
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Query, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import Field
 
 from services.gateway.deps import Rpc
-from services.gateway.pages import page
-from services.gateway.sessions import Session, SignedInCaller, ended_session_cookie, session, session_cookie
+from services.gateway.sessions import Session, SignedInCaller, ended_session_cookie, session
 from services.gateway.throttle import Throttled
 from shared.contracts.identity import (
     SIGN_IN_PAGE,
@@ -21,10 +18,8 @@ from shared.contracts.identity import (
     ApiTokenView,
     Caller,
     SessionView,
-    SignedIn,
     SignInRequest,
 )
-from shared.errors import NotFound
 
 router = APIRouter(tags=["auth"])
 TOKEN_LENGTH = 100
@@ -43,25 +38,6 @@ class Me(Caller):
 async def ask_for_link(request: SignInRequest, rpc: Rpc):
     await rpc.members.request_sign_in(request.to_wire())
     return ACCEPTED
-
-
-@router.get(SIGN_IN_PAGE, response_class=HTMLResponse, include_in_schema=False)
-def sign_in_page(token: Annotated[str, Query(max_length=TOKEN_LENGTH)]):
-    return page("サインイン / Sign in", f"""<h1>つなぐにサインイン / Sign in to Tsunagu</h1>
-<form method="post" action="/auth/sign-in/complete"><input type="hidden" name="token" value="{escape(token)}">
-<button type="submit">サインイン / Sign in</button></form>""")
-
-
-@router.post("/auth/sign-in/complete", response_class=HTMLResponse, include_in_schema=False)
-async def complete(token: Annotated[str, Form(max_length=TOKEN_LENGTH)], rpc: Rpc, http: Request):
-    try:
-        signed_in = SignedIn.model_validate(await rpc.members.complete_sign_in(token))
-    except NotFound as missing:
-        return page("サインインできませんでした / Not signed in", f"<h1>{escape(missing.detail)}</h1>", 404)
-    answer = page("サインインしました / Signed in",
-                  f"<h1>サインインしました / Signed in</h1><p>{escape(signed_in.account.email)}</p>")
-    answer.set_cookie(**session_cookie(http, signed_in))
-    return answer
 
 
 @router.get("/auth/me", response_model=Me,

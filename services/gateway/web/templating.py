@@ -58,6 +58,28 @@ def _day(moment: datetime, timezone: str) -> date:
     return moment.astimezone(ZoneInfo(timezone)).date()
 
 
+class _FormToken:
+    """The page's form token, made (and its cookie set) only if the page shows a form that sends it."""
+
+    def __init__(self, request: Request) -> None:
+        self.request, self.shown = request, False
+        self.new_nonce: str | None = None
+        self._value: str | None = None
+
+    def __html__(self) -> str:  # what autoescaping asks of it: the token is hex, nothing to escape
+        if self._value is None:
+            self._value, self.new_nonce = form_token(self.request)
+        self.shown = True
+        return self._value
+
+    __str__ = __html__
+
+
+def _signed_in_as(request: Request) -> str | None:
+    claim = getattr(request.state, "session_claim", None)
+    return claim.caller.email if claim is not None else None
+
+
 def _session_csrf(request: Request) -> str:
     """A signed-in browser's CSRF token, which its forms send back (services/gateway/sessions.py)."""
     claim = getattr(request.state, "session_claim", None)
@@ -94,15 +116,17 @@ class Pages:
         path, _, query_string = (here or str(request.url.path) + "?" + request.url.query).partition("?")
         query = {name: value for name, value in parse_qsl(query_string) if name != "lang"}
         switch = {tag: f"{path}?{urlencode({**query, 'lang': tag})}" for tag in LANGUAGE_NAMES}
-        token, new_nonce = form_token(request)
+        token = _FormToken(request)
         body = self.environments[language].get_template(template).render(
             language=language, html_lang=HTML_LANG.get(language, language), language_names=LANGUAGE_NAMES,
-            switch=switch, form_token=token, csrf_token=_session_csrf(request), **context)
+            switch=switch, form_token=token, csrf_token=_session_csrf(request),
+            signed_in_as=_signed_in_as(request), **context)
         response = HTMLResponse(body, status_code=status)
         response.headers["Content-Language"] = language
         response.headers["Vary"] = "Accept-Language, Cookie"
         response.headers["Cache-Control"] = "no-store" if private else "no-cache"
-        remember_form_cookie(request, response, new_nonce)
+        if token.shown:  # a reader who only reads gets no cookie at all
+            remember_form_cookie(request, response, token.new_nonce)
         if chosen := chosen_explicitly(request):
             response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=LANGUAGE_COOKIE_SECONDS, path="/",
                                 httponly=True, samesite="lax", secure=request.url.scheme == "https")

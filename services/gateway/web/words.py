@@ -3,6 +3,7 @@ catalogues translate where they are shown; `N_` marks them for `make translation
 from __future__ import annotations
 
 from shared.contracts.events import SessionKind
+from shared.contracts.members import GroupKind
 from shared.contracts.vocabulary import EventKind, Region
 
 
@@ -20,8 +21,14 @@ KIND_NAMES = {EventKind.NATIONAL_FORUM: N_("National Forum"), EventKind.WORKSHOP
               EventKind.OTHER: N_("Other")}
 SESSION_KIND_NAMES = {SessionKind.PLENARY: N_("Plenary"), SessionKind.SUB_SESSION: N_("Sub-session"),
                       SessionKind.OTHER: N_("Session")}
+GROUP_KIND_NAMES = {GroupKind.UNION: N_("Union"), GroupKind.NPO: N_("Non-profit organization"),
+                    GroupKind.FAITH_BASED: N_("Faith-based group"), GroupKind.SHELTER: N_("Shelter"),
+                    GroupKind.LEGAL_NETWORK: N_("Legal support network"),
+                    GroupKind.COMMUNITY_ASSOCIATION: N_("Community association"), GroupKind.OTHER: N_("Other")}
+assert set(GROUP_KIND_NAMES) == set(GroupKind), "a word for every value"
 assert set(REGION_NAMES) == set(Region) and set(KIND_NAMES) == set(EventKind), "a word for every value"
 assert set(SESSION_KIND_NAMES) == set(SessionKind), "a word for every value"
 WORDS = {"region_names": {key.value: word for key, word in REGION_NAMES.items()},
          "kind_names": {key.value: word for key, word in KIND_NAMES.items()},
-         "session_kind_names": {key.value: word for key, word in SESSION_KIND_NAMES.items()}}
+         "session_kind_names": {key.value: word for key, word in SESSION_KIND_NAMES.items()},
+         "group_kind_names": {key.value: word for key, word in GROUP_KIND_NAMES.items()}}
