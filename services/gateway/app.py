@@ -19,6 +19,7 @@ from services.gateway.security_headers import SecurityHeaders
 from services.gateway.sessions import RenewedSessionCookie, SessionGuard
 from services.gateway.web import directory as web_directory
 from services.gateway.web import lists as web_lists
+from services.gateway.web import me as web_me
 from services.gateway.web import public as web
 from services.gateway.web import signing_in as web_signing_in
 from services.gateway.web.templating import Pages
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, bus: Bus | None = None) -> Fast
     app.include_router(web_lists.router)
     app.include_router(web_directory.router)
     app.include_router(web_signing_in.router)
+    app.include_router(web_me.router)
     check_every_route_has_a_rule(app)
     return app
 

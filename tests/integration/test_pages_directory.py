@@ -1,6 +1,7 @@
 """The directory's page on a phone: a public group is found by the language it helps in; a group that
 shows itself to members only is not, until a member signs in through a mailed link's page — then it is
-there, marked not to be passed on. Every page checked in Chromium."""
+there, marked not to be passed on; and on their own page the member chooses to be listed, by name only.
+Every page checked in Chromium, in Nepali."""
 from __future__ import annotations
 
 import uuid
@@ -50,5 +51,14 @@ def test_the_directory_shows_the_public_and_to_a_signed_in_member_the_members_on
         entries = page.inner_text("main")
         assert f"会員向け相談 {suffix}" in entries and "सदस्यका लागि मात्र" in entries  # marked: members only
         checks.check("directory, a member")
+
+        page.get_by_role("link", name="मेरो पृष्ठ").click()  # their own page
+        checks.check("my page")
+        page.get_by_label("सार्वजनिक निर्देशिकामा मलाई देखाउनुहोस्").check()
+        page.get_by_label("मेरो नाम").check()
+        page.get_by_role("button", name="सुरक्षित गर्नुहोस्").click()
+        assert page.get_by_label("सार्वजनिक निर्देशिकामा मलाई देखाउनुहोस्").is_checked()
     checks.assert_passed()
     assert public["id"] != members_only["id"]
+    entry = gateway.http.get(f"/members/{person['id']}").json()
+    assert entry["directory_opt_in"] is True and entry["public_fields"] == ["display_name"]

@@ -28,6 +28,9 @@ from shared.errors import Conflict, Forbidden, Invalid, NotFound
 
 router = APIRouter(include_in_schema=False)
 Token = Annotated[str, Query(max_length=100)]
+# The registrant's secret link, or nothing when they are signed in with the registration's address.
+OwnToken = Annotated[str | None, Query(max_length=100)]
+OwnTokenField = Annotated[str | None, Form(max_length=100)]
 UPCOMING = 200  # events the home page shows at most
 AHEAD = timedelta(days=400)  # how far ahead: the next National Forum is at most two years away, announced a year before
 
@@ -117,12 +120,13 @@ async def register(event_id: str, request: Request, rpc: Rpc):
                                     registration=receipt, manage=manage)
 
 
-def _own_page(registration_id: str, token: str) -> str:
-    """The registrant's own page: the secret link that shows, cancels and subscribes to it."""
-    return f"/registration/{registration_id}?{urlencode({'token': token})}"
+def _own_page(registration_id: str, token: str | None) -> str:
+    """The registrant's own page: the secret link that shows, cancels and subscribes to it (or, for them
+    signed in with its address, the page without the secret)."""
+    return f"/registration/{registration_id}" + (f"?{urlencode({'token': token})}" if token else "")
 
 
-async def _own(rpc: Rpc, registration_id: str, token: str) -> tuple[RegistrationView, EventView] | None:
+async def _own(rpc: Rpc, registration_id: str, token: str | None) -> tuple[RegistrationView, EventView] | None:
     try:
         registration = RegistrationView.model_validate(await rpc.events.get_registration(registration_id, token))
     except (NotFound, Forbidden):
@@ -132,7 +136,7 @@ async def _own(rpc: Rpc, registration_id: str, token: str) -> tuple[Registration
 
 
 @router.get("/registration/{registration_id}")
-async def registration_page(registration_id: str, request: Request, rpc: Rpc, token: Token):
+async def registration_page(registration_id: str, request: Request, rpc: Rpc, token: OwnToken = None):
     found = await _own(rpc, registration_id, token)
     if found is None:
         return _not_found(request)
@@ -142,9 +146,10 @@ async def registration_page(registration_id: str, request: Request, rpc: Rpc, to
 
 
 @router.post("/registration/{registration_id}/cancel")
-async def cancel(registration_id: str, request: Request, rpc: Rpc, token: Annotated[str, Form(max_length=100)],
-                 form_token: Annotated[str, Form(max_length=100)]):
+async def cancel(registration_id: str, request: Request, rpc: Rpc, form_token: Annotated[str, Form(max_length=100)],
+                 token: OwnTokenField = None):
     check_form_token(request, form_token)
+    token = token or None
     try:
         await rpc.events.cancel_registration(registration_id, token)
     except (NotFound, Forbidden):
@@ -156,9 +161,9 @@ async def cancel(registration_id: str, request: Request, rpc: Rpc, token: Annota
 
 @router.post("/registration/{registration_id}/calendar")
 async def private_calendar(registration_id: str, request: Request, rpc: Rpc,
-                           token: Annotated[str, Form(max_length=100)],
-                           form_token: Annotated[str, Form(max_length=100)]):
+                           form_token: Annotated[str, Form(max_length=100)], token: OwnTokenField = None):
     check_form_token(request, form_token)
+    token = token or None
     found = await _own(rpc, registration_id, token)
     if found is None:
         return _not_found(request)

@@ -3,7 +3,7 @@ catalogues translate where they are shown; `N_` marks them for `make translation
 from __future__ import annotations
 
 from shared.contracts.events import SessionKind
-from shared.contracts.members import GroupKind
+from shared.contracts.members import INDIVIDUAL_PUBLIC_FIELDS, GroupKind
 from shared.contracts.vocabulary import EventKind, Region
 
 
@@ -28,7 +28,12 @@ GROUP_KIND_NAMES = {GroupKind.UNION: N_("Union"), GroupKind.NPO: N_("Non-profit 
 assert set(GROUP_KIND_NAMES) == set(GroupKind), "a word for every value"
 assert set(REGION_NAMES) == set(Region) and set(KIND_NAMES) == set(EventKind), "a word for every value"
 assert set(SESSION_KIND_NAMES) == set(SessionKind), "a word for every value"
+# What an individual's directory entry may show (shared.contracts.members.INDIVIDUAL_PUBLIC_FIELDS).
+FIELD_NAMES = {"display_name": N_("My name"), "region": N_("My region"), "networks": N_("My networks"),
+               "preferred_language": N_("My language")}
+assert set(FIELD_NAMES) == set(INDIVIDUAL_PUBLIC_FIELDS), "a word for every field an entry may show"
 WORDS = {"region_names": {key.value: word for key, word in REGION_NAMES.items()},
          "kind_names": {key.value: word for key, word in KIND_NAMES.items()},
          "session_kind_names": {key.value: word for key, word in SESSION_KIND_NAMES.items()},
-         "group_kind_names": {key.value: word for key, word in GROUP_KIND_NAMES.items()}}
+         "group_kind_names": {key.value: word for key, word in GROUP_KIND_NAMES.items()},
+         "field_names": FIELD_NAMES}

@@ -1,0 +1,61 @@
+"""A signed-in member's own page: the registrations they made for themselves, the lists their address
+is on (and leaving one), and their directory entry with what it shows to whom."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Path, Request
+from fastapi.responses import RedirectResponse
+
+from services.gateway.deps import Asker, Rpc
+from services.gateway.web.forms import check_form_token
+from services.gateway.web.templating import pages_of
+from shared.contracts.events import EventView, RegistrationView
+from shared.contracts.identity import Role
+from shared.contracts.members import INDIVIDUAL_PUBLIC_FIELDS, MemberView
+from shared.contracts.notifications import SUBSCRIPTION_ID_MAX, OwnSubscription
+from shared.errors import NotFound
+
+router = APIRouter(include_in_schema=False)
+FormToken = Annotated[str, Form(max_length=100)]
+
+
+def _member_id(who) -> str | None:
+    return next((grant.member_id for grant in who.grants if grant.role is Role.MEMBER and grant.member_id), None)
+
+
+@router.get("/me")
+async def my_page(request: Request, rpc: Rpc, who: Asker):
+    registrations = [RegistrationView.model_validate(found) for found in await rpc.events.own_registrations()]
+    titles: dict[str, dict[str, str]] = {}
+    for event_id in {registration.event_id for registration in registrations}:
+        try:
+            titles[event_id] = EventView.model_validate(await rpc.events.get_event(event_id)).title
+        except NotFound:
+            titles[event_id] = {}
+    subscriptions = [OwnSubscription.model_validate(found) for found in await rpc.notifications.own_subscriptions()]
+    member_id = _member_id(who)
+    entry = MemberView.model_validate(await rpc.members.get_member(member_id)) if member_id else None
+    return pages_of(request).render(request, "me.html", private=True, registrations=registrations, titles=titles,
+                                    subscriptions=subscriptions, entry=entry, shown_fields=INDIVIDUAL_PUBLIC_FIELDS)
+
+
+@router.post("/me/lists/{subscription_id}/leave")
+async def leave(request: Request, rpc: Rpc, subscription_id: Annotated[int, Path(ge=1, le=SUBSCRIPTION_ID_MAX)],
+                form_token: FormToken):
+    check_form_token(request, form_token)
+    await rpc.notifications.leave_list(subscription_id)
+    return RedirectResponse("/me", status_code=303)
+
+
+@router.post("/me/entry")
+async def change_entry(request: Request, rpc: Rpc, who: Asker, form_token: FormToken):
+    check_form_token(request, form_token)
+    member_id = _member_id(who)
+    if member_id is None:
+        raise NotFound("you have no member record of your own", "member_id")
+    data = await request.form()
+    shown = [name for name in data.getlist("public_fields") if name in INDIVIDUAL_PUBLIC_FIELDS]
+    await rpc.members.patch_member(member_id, {"directory_opt_in": data.get("directory_opt_in") == "yes",
+                                               "public_fields": shown})
+    return RedirectResponse("/me", status_code=303)
