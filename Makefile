@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-unit test-integration bench lint translations install install-test clean
+.PHONY: run test test-unit test-integration bench lint translations screenshots install install-test clean
 
 install:
 	@deploy/local/bootstrap.sh run
@@ -35,6 +35,10 @@ lint: install-test
 # the pages' strings from code and templates into locale/messages.pot, merged into each catalogue
 translations: install-test
 	@$(PY) -m tsunagu.translations
+
+# the pages for people at 375 px and 1280 px, with the demo data, into docs/screenshots/
+screenshots: install-test
+	@$(PY) -m tests.integration.screenshots
 
 clean:
 	rm -rf var .pytest_cache

@@ -20,6 +20,8 @@ if [ "$mode" = test ]; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || packages+=(postgresql)
   command -v docker-compose >/dev/null 2>&1 || packages+=(docker-compose)
   [ -x /usr/lib/chromium/chromium ] || packages+=(chromium)
+  # a Japanese font, so the browser lays the pages out as a reader's phone does (not as boxes of tofu)
+  [ -d /usr/share/fonts/opentype/ipafont-gothic ] || packages+=(fonts-ipafont-gothic)
   command -v curl >/dev/null 2>&1 || packages+=(curl)
   command -v openssl >/dev/null 2>&1 || packages+=(openssl)
 fi

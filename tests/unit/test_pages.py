@@ -90,6 +90,20 @@ def test_a_reader_who_only_reads_gets_no_cookie_and_a_form_s_page_its_token_s(si
     assert "tsunagu_form=" in form_page.headers["set-cookie"] and "samesite=strict" in form_page.headers["set-cookie"].lower()
 
 
+def test_an_event_that_has_ended_or_has_closed_registration_offers_no_form(site):
+    client, event_id = site
+    services = client.app.state.bus._services
+    open_page = client.get(f"/event/{event_id}", headers={"accept-language": "en"})
+    assert 'name="display_name"' in open_page.text
+    services.events.events[event_id].update(starts_at="2020-06-01T01:00:00+00:00", ends_at="2020-06-01T08:00:00+00:00")
+    ended = client.get(f"/event/{event_id}", headers={"accept-language": "en"})
+    assert "Registration is closed." in ended.text and 'name="display_name"' not in ended.text
+    services.events.events[event_id].update(starts_at="2030-06-01T01:00:00+00:00", ends_at="2030-06-01T08:00:00+00:00",
+                                            registration_opens_at="2030-01-01T00:00:00+00:00")
+    soon = client.get(f"/event/{event_id}", headers={"accept-language": "en"})
+    assert "Registration opens on" in soon.text and "2030" in soon.text and 'name="display_name"' not in soon.text
+
+
 def test_an_unknown_event_is_a_page_that_says_so(site):
     client, _ = site
     answer = client.get("/event/no-such-event", headers={"accept-language": "vi"})

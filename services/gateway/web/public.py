@@ -77,7 +77,18 @@ def _event_page_context(request: Request, event: EventView) -> dict:
         map_link = f"https://www.openstreetmap.org/search?{urlencode({'query': venue.address})}"
     else:
         map_link = None  # a link only: no map is embedded, nothing is fetched from the map's site
-    return {"calendar": {"ics": ics, "webcal": "webcal" + ics[ics.index(":"):]}, "map_link": map_link}
+    return {"calendar": {"ics": ics, "webcal": "webcal" + ics[ics.index(":"):]}, "map_link": map_link,
+            "registration": _registration_state(event, datetime.now(UTC))}
+
+
+def _registration_state(event: EventView, now: datetime) -> str:
+    """Whether the page offers the form (the service decides, and refuses a late registration anyway)."""
+    if event.status is not EventStatus.PUBLISHED or event.ends_at <= now or (
+            event.registration_closes_at is not None and event.registration_closes_at <= now):
+        return "closed"
+    if event.registration_opens_at is not None and now < event.registration_opens_at:
+        return "not_yet"
+    return "open"
 
 
 def _not_found(request: Request):
