@@ -314,6 +314,14 @@ def own_registrations(session: Session, who: Caller) -> list[RegistrationView]:
     return [registration_view(row, _waitlist_position(session, row)) for row in rows]
 
 
+def group_delegations(session: Session, group_id: str, who: Caller | None) -> list[RegistrationView]:
+    """A member group's delegations to every event, newest first: for its contacts (and the secretariat)."""
+    contact_of(who, group_id, f"the delegations of the member group {group_id}")
+    rows = session.execute(select(RegistrationRow).where(RegistrationRow.member_group_id == group_id)
+                           .order_by(RegistrationRow.created_at.desc())).scalars().all()
+    return [registration_view(row, _waitlist_position(session, row)) for row in rows]
+
+
 def cancel_registration(session: Session, registration_id: str, token: str | None,
                         who: Caller | None) -> RegistrationView:
     row = load_registration(session, registration_id, token, who, for_update=True)

@@ -195,6 +195,15 @@ class EventsService(Pingable, Audited, Housekeeping):
             return view.to_wire()
 
     @rpc
+    def group_delegations(self, group_id: str) -> list[dict]:
+        who = self.asking.someone()
+        with self.db.begin() as session:  # attendee names of a group: the read is audited
+            views = registrations.group_delegations(session, group_id, who)
+            models.audit.record(session, who, "delegations.read", f"member/{group_id}",
+                                sum(view.places for view in views))
+            return [view.to_wire() for view in views]
+
+    @rpc
     def own_registrations(self) -> list[dict]:
         who = self.asking.someone()
         with self.db() as session:

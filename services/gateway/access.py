@@ -38,6 +38,7 @@ OWN_FEED = ("the registrant alone: signed in with its address, or with its manag
             "confirmed")
 MEMBER = "the member's region or one of their networks"
 OWN_ENTRY = "their own entry (a group's contacts, an individual member)"
+GROUP_CONTACTS = "a contact of the member group, or the secretariat"
 LIST = "the list's region or network (the general list: secretariat)"
 OWN = "their own"
 OWN_BY_BROWSER = f"{OWN}, from a browser session"
@@ -110,6 +111,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/registration/{registration_id}/cancel"): Rule(Who.ANYONE, REGISTRATION),
     ("POST", "/registration/{registration_id}/calendar"): Rule(Who.ANYONE, OWN_FEED),
     ("GET", "/groups"): Rule(Who.ANYONE, "groups shown to members only: for the network's members and group contacts"),
+    ("GET", "/group/{group_id}"): Rule(Who.SIGNED_IN, GROUP_CONTACTS),
+    ("POST", "/group/{group_id}/delegations"): Rule(Who.SIGNED_IN, DELEGATION),
+    ("POST", "/group/{group_id}/delegations/{registration_id}/attendees"): Rule(Who.SIGNED_IN, DELEGATION),
     ("GET", "/me"): Rule(Who.SIGNED_IN, OWN),
     ("POST", "/me/lists/{subscription_id}/leave"): Rule(Who.SIGNED_IN, OWN),
     ("POST", "/me/entry"): Rule(Who.SIGNED_IN, OWN),
@@ -123,6 +127,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/auth/sign-in/complete"): Rule(Who.PUBLIC),
     ("GET", "/auth/me"): Rule(Who.SIGNED_IN, OWN),
     ("GET", "/me/registrations"): Rule(Who.SIGNED_IN, OWN),
+    ("GET", "/members/{member_id}/delegations"): Rule(Who.SIGNED_IN, GROUP_CONTACTS),
     ("GET", "/me/subscriptions"): Rule(Who.SIGNED_IN, OWN),
     ("DELETE", "/me/subscriptions/{subscription_id}"): Rule(Who.SIGNED_IN, OWN),
     ("POST", "/auth/tokens"): Rule(Who.SIGNED_IN, OWN_BY_BROWSER),

@@ -20,7 +20,7 @@ import psycopg2
 import pytest
 from sqlalchemy.engine import make_url
 
-from services.gateway.access import MEMBER, OWN_ENTRY, OWN_FEED, REGISTRATION, RULES, Who, rule_for
+from services.gateway.access import GROUP_CONTACTS, MEMBER, OWN_ENTRY, OWN_FEED, REGISTRATION, RULES, Who, rule_for
 from shared.bus.requester import CALLER_CONTEXT
 from shared.claims import Purpose, purpose_key, sign
 from shared.contracts.identity import Caller, Grant, Role
@@ -201,6 +201,8 @@ def _expected_refusal(method: str, path: str, role: str) -> int | None:
             return 403
         out_of_scope = role == "tokai" and rule.scope not in FILTERED_SCOPES
         return 403 if out_of_scope else None
+    if rule.who is Who.SIGNED_IN and rule.scope == GROUP_CONTACTS:  # the group asked about is the contact's
+        return None if role in ("contact", "secretariat") else 403
     if rule.who is Who.SIGNED_IN and OWN_ENTRY in rule.scope:  # the member asked about is the contact's group
         return None if role in ("contact", "kansai", "secretariat") else 403
     if rule.who is Who.ANYONE and rule.scope == OWN_FEED:

@@ -43,6 +43,12 @@ async def get_registration(registration_id: str, rpc: Rpc, token: Token = None):
     return await rpc.events.get_registration(registration_id, token)
 
 
+@router.get("/members/{member_id}/delegations", response_model=list[RegistrationView],
+            summary="A member group's delegations to every event, newest first (its contacts, the secretariat)")
+async def group_delegations(member_id: str, rpc: Rpc):
+    return await rpc.events.group_delegations(member_id)
+
+
 @router.get("/me/registrations", response_model=list[RegistrationView],
             summary="One's own registrations (made for oneself with the address one is signed in with)")
 async def own_registrations(rpc: Rpc):

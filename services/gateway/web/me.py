@@ -26,6 +26,7 @@ def _member_id(who) -> str | None:
 
 @router.get("/me")
 async def my_page(request: Request, rpc: Rpc, who: Asker):
+    assert who is not None, "the access table lets only a signed-in person here"
     registrations = [RegistrationView.model_validate(found) for found in await rpc.events.own_registrations()]
     titles: dict[str, dict[str, str]] = {}
     for event_id in {registration.event_id for registration in registrations}:
@@ -36,8 +37,11 @@ async def my_page(request: Request, rpc: Rpc, who: Asker):
     subscriptions = [OwnSubscription.model_validate(found) for found in await rpc.notifications.own_subscriptions()]
     member_id = _member_id(who)
     entry = MemberView.model_validate(await rpc.members.get_member(member_id)) if member_id else None
+    group_ids = sorted({group for grant in who.grants if grant.role is Role.GROUP_CONTACT for group in grant.groups})
+    groups = [MemberView.model_validate(await rpc.members.get_member(group_id)) for group_id in group_ids]
     return pages_of(request).render(request, "me.html", private=True, registrations=registrations, titles=titles,
-                                    subscriptions=subscriptions, entry=entry, shown_fields=INDIVIDUAL_PUBLIC_FIELDS)
+                                    subscriptions=subscriptions, entry=entry, shown_fields=INDIVIDUAL_PUBLIC_FIELDS,
+                                    groups=groups)
 
 
 @router.post("/me/lists/{subscription_id}/leave")

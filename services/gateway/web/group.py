@@ -1,0 +1,74 @@
+"""A member group's page, for its contacts: its delegations to events with where each stands, naming a
+delegation's attendees, and registering a delegation of N places to an upcoming event."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+
+from services.gateway.deps import Asker, Rpc
+from services.gateway.web.forms import check_form_token
+from services.gateway.web.languages import page_language
+from services.gateway.web.templating import pages_of
+from shared.contracts.events import MAX_ATTENDEES, EventView, RegistrationView
+from shared.contracts.members import MemberView
+from shared.contracts.vocabulary import EventStatus
+from shared.errors import Conflict, Invalid, NotFound
+from shared.i18n import choose_text
+
+router = APIRouter(include_in_schema=False)
+FormToken = Annotated[str, Form(max_length=100)]
+AHEAD = timedelta(days=400)
+
+
+async def _page(request: Request, rpc: Rpc, group_id: str, refusal: str | None = None, status: int = 200):
+    group = MemberView.model_validate(await rpc.members.get_member(group_id))
+    delegations = [RegistrationView.model_validate(found) for found in await rpc.events.group_delegations(group_id)]
+    now = datetime.now(UTC)
+    upcoming = [EventView.model_validate(found)
+                for found in await rpc.events.schedule(now.isoformat(), (now + AHEAD).isoformat(), None, False)]
+    open_events = [event for event in upcoming if event.status is EventStatus.PUBLISHED and event.ends_at > now
+                   and (event.registration_closes_at is None or event.registration_closes_at > now)]
+    titles = {event.id: event.title for event in upcoming}
+    for event_id in {delegation.event_id for delegation in delegations} - set(titles):
+        try:
+            titles[event_id] = EventView.model_validate(await rpc.events.get_event(event_id)).title
+        except NotFound:
+            titles[event_id] = {}
+    return pages_of(request).render(request, "group.html", status=status, private=True, group=group,
+                                    delegations=delegations, titles=titles, open_events=open_events,
+                                    refusal=refusal, most_places=MAX_ATTENDEES)
+
+
+@router.get("/group/{group_id}")
+async def group_page(group_id: str, request: Request, rpc: Rpc):
+    return await _page(request, rpc, group_id)
+
+
+@router.post("/group/{group_id}/delegations")
+async def register_delegation(group_id: str, request: Request, rpc: Rpc, who: Asker, form_token: FormToken,
+                              event_id: Annotated[str, Form(max_length=36)],
+                              places: Annotated[int, Form(ge=1, le=MAX_ATTENDEES)]):
+    check_form_token(request, form_token)
+    assert who is not None, "the access table lets only a signed-in person here"
+    group = MemberView.model_validate(await rpc.members.get_member(group_id))
+    try:
+        await rpc.events.register(event_id, {
+            "kind": "delegation", "member_group_id": group_id, "places": places, "email": who.email,
+            "display_name": choose_text(group.name, page_language(request)), "language": page_language(request)})
+    except (Invalid, Conflict) as refused:
+        return await _page(request, rpc, group_id, refusal=refused.detail, status=refused.status)
+    return RedirectResponse(f"/group/{group_id}", status_code=303)
+
+
+@router.post("/group/{group_id}/delegations/{registration_id}/attendees")
+async def name_attendees(group_id: str, registration_id: str, request: Request, rpc: Rpc, form_token: FormToken):
+    check_form_token(request, form_token)
+    names = [name.strip() for name in (await request.form()).getlist("attendee") if isinstance(name, str)]
+    try:
+        await rpc.events.update_attendees(registration_id, {"attendees": [{"name": name} for name in names if name]})
+    except (Invalid, Conflict) as refused:
+        return await _page(request, rpc, group_id, refusal=refused.detail, status=refused.status)
+    return RedirectResponse(f"/group/{group_id}", status_code=303)
