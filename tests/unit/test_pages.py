@@ -104,6 +104,23 @@ def test_an_event_that_has_ended_or_has_closed_registration_offers_no_form(site)
     assert "Registration opens on" in soon.text and "2030" in soon.text and 'name="display_name"' not in soon.text
 
 
+def test_an_event_s_page_is_rendered_once_for_many_readers_each_with_their_own_form_token(site):
+    client, event_id = site
+    services = client.app.state.bus._services
+    services.events.events[event_id].update(capacity=40, places_left=40)
+    tokens = set()
+    for _ in range(3):
+        client.cookies.clear()  # another reader each time
+        page = client.get(f"/event/{event_id}", headers={"accept-language": "en"})
+        tokens.add(re.search(r'name="form_token" value="([^"]+)"', page.text).group(1))
+        assert "\x00" not in page.text and ">40<" in page.text.replace("\n", "").replace(" ", "")
+    assert len(tokens) == 3 and all(len(token) == 64 for token in tokens)
+    assert len(client.app.state.pages._kept) == 1  # rendered once
+    services.events.events[event_id].update(confirmed_places=39, places_left=1)  # a registration: it changes
+    fuller = client.get(f"/event/{event_id}", headers={"accept-language": "en"})
+    assert ">1<" in fuller.text.replace("\n", "").replace(" ", "") and len(client.app.state.pages._kept) == 2
+
+
 def test_an_unknown_event_is_a_page_that_says_so(site):
     client, _ = site
     answer = client.get("/event/no-such-event", headers={"accept-language": "vi"})

@@ -101,8 +101,12 @@ async def event_page(event_id: str, request: Request, rpc: Rpc):
     if event is None:
         return _not_found(request)
     form = RegistrationForm.blank(page_language(request))
-    return pages_of(request).render(request, "event.html", event=event, form=form,
-                                    **_event_page_context(request, event))
+    context = _event_page_context(request, event)
+    # what the page shows that can change: the event (a change raises updated_at), its places, the form's state
+    same_as = (event.id, event.revision, event.status, event.updated_at, event.confirmed_places,
+               event.waitlisted_places, tuple(session.confirmed_places for session in event.sessions),
+               context["registration"])
+    return pages_of(request).render(request, "event.html", same_as=same_as, event=event, form=form, **context)
 
 
 @router.post("/event/{event_id}/register",

@@ -2,7 +2,9 @@
 starts, and `render()`, which every page route ends with."""
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode
@@ -29,9 +31,12 @@ from shared.i18n import SUPPORTED_LANGUAGES, choose_text
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Babel's name for the locale whose dates and numbers a language's readers expect.
+KEPT_PAGES = 2048  # rendered pages kept for readers who are not signed in (an event's page per language…)
+TOKEN_PLACEHOLDER = "\x00form-token\x00"  # no template or text can hold it (NUL is not in any page)
 BABEL_LOCALES = {"ja-x-easy": "ja", "tl": "fil", "zh-Hans": "zh_Hans", "pt-BR": "pt_BR"}
 
 
+@lru_cache(maxsize=64)
 def babel_locale(language: str) -> Locale:
     try:
         return Locale.parse(BABEL_LOCALES.get(language, language))
@@ -48,8 +53,13 @@ def _text(context, texts: dict[str, str] | None) -> str:
 @pass_context
 def _when(context, moment: datetime, timezone: str, with_date: bool = True) -> str:
     """A moment as the reader reads it, in the event's own zone (a forum in Nagoya is at Nagoya's time)."""
+    return _local_moment(moment, timezone, context["language"], with_date)
+
+
+@lru_cache(maxsize=4096)  # an event's page shows the same few moments to every reader of a language
+def _local_moment(moment: datetime, timezone: str, language: str, with_date: bool) -> str:
     local = moment.astimezone(ZoneInfo(timezone))
-    locale = babel_locale(context["language"])
+    locale = babel_locale(language)
     time = format_time(local, "short", locale=locale)
     return f"{format_date(local, 'full', locale=locale)} {time}" if with_date else time
 
@@ -59,12 +69,13 @@ def _day(moment: datetime, timezone: str) -> date:
 
 
 class _FormToken:
-    """The page's form token, made (and its cookie set) only if the page shows a form that sends it."""
+    """The page's form token, made (and its cookie set) only if the page shows a form that sends it; in a
+    page kept for many readers, a placeholder each reader's own token replaces."""
 
-    def __init__(self, request: Request) -> None:
+    def __init__(self, request: Request, placeholder: bool = False) -> None:
         self.request, self.shown = request, False
         self.new_nonce: str | None = None
-        self._value: str | None = None
+        self._value: str | None = TOKEN_PLACEHOLDER if placeholder else None
 
     def __html__(self) -> str:  # what autoescaping asks of it: the token is hex, nothing to escape
         if self._value is None:
@@ -101,26 +112,43 @@ def _environment(catalogues: Catalogues, language: str) -> Environment:
 
 
 class Pages:
-    """One environment per language, built at start-up."""
+    """One environment per language, built at start-up; and the pages already rendered for readers who
+    are not signed in, kept by what they show (`same_as`), so that a page read by many is rendered once."""
 
-    def __init__(self, catalogues: Catalogues | None = None) -> None:
+    def __init__(self, catalogues: Catalogues | None = None, kept: int = KEPT_PAGES) -> None:
         catalogues = catalogues or Catalogues()
         self.environments = {language: _environment(catalogues, language) for language in SUPPORTED_LANGUAGES}
+        self._kept: OrderedDict[tuple, tuple[str, bool]] = OrderedDict()
+        self._most_kept = kept
 
     def render(self, request: Request, template: str, status: int = 200, private: bool = False,
-               here: str | None = None, theirs: str | None = None, **context) -> HTMLResponse:
+               here: str | None = None, theirs: str | None = None, same_as: tuple | None = None,
+               **context) -> HTMLResponse:
         """The page in the reader's language; `private`: it shows someone's own data (never stored);
         `here`: the address that shows this page again (the answer to a form names the page to go on to),
-        which the language switcher links to; `theirs`: the reader's own language when the page knows it."""
+        which the language switcher links to; `theirs`: the reader's own language when the page knows it;
+        `same_as`: everything the page shows that may change (the event, its places…): a reader who is not
+        signed in gets the page kept for it, with their own form token in it."""
         language = page_language(request, theirs)
         path, _, query_string = (here or str(request.url.path) + "?" + request.url.query).partition("?")
-        query = {name: value for name, value in parse_qsl(query_string) if name != "lang"}
-        switch = {tag: f"{path}?{urlencode({**query, 'lang': tag})}" for tag in LANGUAGE_NAMES}
         token = _FormToken(request)
-        body = self.environments[language].get_template(template).render(
-            language=language, html_lang=HTML_LANG.get(language, language), language_names=LANGUAGE_NAMES,
-            switch=switch, form_token=token, csrf_token=_session_csrf(request),
-            signed_in_as=_signed_in_as(request), **context)
+        signed_in_as = _signed_in_as(request)
+        key = None if same_as is None or signed_in_as else (template, language, path, query_string, same_as)
+        kept = self._kept.get(key) if key is not None else None
+        if kept is None:
+            query = {name: value for name, value in parse_qsl(query_string) if name != "lang"}
+            switch = {tag: f"{path}?{urlencode({**query, 'lang': tag})}" for tag in LANGUAGE_NAMES}
+            shown = _FormToken(request, placeholder=key is not None) if key is not None else token
+            body = self.environments[language].get_template(template).render(
+                language=language, html_lang=HTML_LANG.get(language, language), language_names=LANGUAGE_NAMES,
+                switch=switch, form_token=shown, csrf_token=_session_csrf(request), signed_in_as=signed_in_as,
+                **context)
+            if key is not None:
+                kept = self._keep(key, body, shown.shown)
+        if kept is not None:
+            body, with_form = kept
+            if with_form:
+                body = body.replace(TOKEN_PLACEHOLDER, token.__html__())
         response = HTMLResponse(body, status_code=status)
         response.headers["Content-Language"] = language
         response.headers["Vary"] = "Accept-Language, Cookie"
@@ -131,6 +159,12 @@ class Pages:
             response.set_cookie(LANGUAGE_COOKIE, chosen, max_age=LANGUAGE_COOKIE_SECONDS, path="/",
                                 httponly=True, samesite="lax", secure=request.url.scheme == "https")
         return response
+
+    def _keep(self, key: tuple, body: str, with_form: bool) -> tuple[str, bool]:
+        self._kept[key] = (body, with_form)
+        if len(self._kept) > self._most_kept:
+            self._kept.popitem(last=False)
+        return body, with_form
 
 
 def pages_of(request: Request) -> Pages:
