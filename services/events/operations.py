@@ -268,10 +268,14 @@ def complete_event(session: Session, event_id: str) -> EventView:
 
 
 def get_event(session: Session, event_id: str, viewer: Caller | None = None) -> EventView:
-    """The event; one never published only for its organizers (NotFound for anyone else)."""
+    """The event; one never published only for its organizers (NotFound for anyone else), a draft with the
+    clashes its organizers weigh before publishing it."""
     row = load_event(session, event_id)
-    if not (is_public(row) or may_organize(viewer, row.region, row.networks)):
+    organizing = may_organize(viewer, row.region, row.networks)
+    if not (is_public(row) or organizing):
         raise NotFound(f"no event {event_id}", "event_id")
+    if organizing and row.status == EventStatus.DRAFT.value:
+        return event_view(row, clashes_of(session, row))  # what its organizers weigh before publishing
     return event_view(row)
 
 

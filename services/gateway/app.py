@@ -17,6 +17,7 @@ from services.gateway.openapi import build_openapi
 from services.gateway.routers import audit, auth, events, feeds, health, lists, members, registrations
 from services.gateway.security_headers import SecurityHeaders
 from services.gateway.sessions import RenewedSessionCookie, SessionGuard
+from services.gateway.web import console as web_console
 from services.gateway.web import directory as web_directory
 from services.gateway.web import group as web_group
 from services.gateway.web import lists as web_lists
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None, bus: Bus | None = None) -> Fast
     app.include_router(web_signing_in.router)
     app.include_router(web_me.router)
     app.include_router(web_group.router)
+    app.include_router(web_console.router)
     check_every_route_has_a_rule(app)
     return app
 

@@ -82,9 +82,15 @@ def test_clashes_are_reported_and_need_force_to_publish(db):
     second = create(db, kind="workshop", series=None, edition=None, venue=None, networks=[],
                     starts_at="2027-06-19T10:00:00", ends_at="2027-06-19T12:00:00", sessions=[])
     assert [c.kind for c in second.conflicts] == ["national_overlap"]
+    with db() as session:  # read again later, a draft shows its organizers its clashes; nobody sees the draft
+        assert [c.kind for c in operations.get_event(session, second.id, SECRETARIAT).conflicts] == ["national_overlap"]
+        with pytest.raises(NotFound):
+            operations.get_event(session, second.id, None)
     with pytest.raises(Conflict, match="force=true"):
         publish(db, second.id)
     assert publish(db, second.id, force=True).status == "published"
+    with db() as session:  # once published, what everyone reads carries no organizer's weighing
+        assert operations.get_event(session, second.id, SECRETARIAT).conflicts == []
 
 
 def test_changes_after_publication_raise_revision_and_sequence_and_go_on_the_bus(db):

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from services.gateway.app import create_app
 from services.gateway.web.catalogues import LOCALE_DIR, catalogue_path
 from services.gateway.web.languages import LANGUAGE_COOKIE, accepted
+from services.gateway.web.words import EVENT_STATUS_NAMES
 from shared.i18n import SUPPORTED_LANGUAGES
 from shared.settings import Settings
 from tests.unit.gateway_fakes import DRAFT, FakeBus, FakeServices
@@ -19,8 +20,9 @@ from tsunagu import translations
 
 KEY = "k" * 32
 # Every string of the pages translated: all the languages but English (the message ids) and Burmese (to come;
-# until then it falls back to Japanese string by string).
+# until then it falls back to Japanese string by string); the organizers' console in Japanese and やさしい日本語.
 COMPLETE = tuple(language for language in SUPPORTED_LANGUAGES if language not in ("en", "my"))
+CONSOLE_COMPLETE = ("ja", "ja-x-easy")
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
@@ -141,10 +143,16 @@ def test_the_catalogues_are_in_step_with_the_code():
     assert stale == [], "run make translations"
 
 
+def for_organizers_only(message) -> bool:
+    """A string only the organizers' console shows (its templates and routes, the events' states)."""
+    return message.id in EVENT_STATUS_NAMES.values() or all("console" in path for path, _ in message.locations)
+
+
 @pytest.mark.parametrize("language", COMPLETE)
 def test_a_complete_catalogue_says_every_string_with_its_placeholders(language):
     with (LOCALE_DIR / "messages.pot").open("rb") as template:
-        wanted = [message.id for message in read_po(template) if message.id]
+        wanted = [message.id for message in read_po(template) if message.id
+                  and (language in CONSOLE_COMPLETE or not for_organizers_only(message))]
     with catalogue_path(language).open("rb") as po:
         catalog = read_po(po)
     missing = [msgid for msgid in wanted if not catalog.get(msgid) or not catalog[msgid].string

@@ -86,6 +86,11 @@ class _FormToken:
     __str__ = __html__
 
 
+def _organizing(request: Request) -> bool:
+    claim = getattr(request.state, "session_claim", None)
+    return claim is not None and claim.caller.is_organizing
+
+
 def _signed_in_as(request: Request) -> str | None:
     claim = getattr(request.state, "session_claim", None)
     return claim.caller.email if claim is not None else None
@@ -142,7 +147,7 @@ class Pages:
             body = self.environments[language].get_template(template).render(
                 language=language, html_lang=HTML_LANG.get(language, language), language_names=LANGUAGE_NAMES,
                 switch=switch, form_token=shown, csrf_token=_session_csrf(request), signed_in_as=signed_in_as,
-                **context)
+                organizing=_organizing(request), **context)
             if key is not None:
                 kept = self._keep(key, body, shown.shown)
         if kept is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from shared.contracts.events import SessionKind
 from shared.contracts.members import INDIVIDUAL_PUBLIC_FIELDS, GroupKind
-from shared.contracts.vocabulary import EventKind, Region
+from shared.contracts.vocabulary import EventKind, EventStatus, Region
 
 
 def N_(message: str) -> str:  # noqa: N802 — gettext's name for "translated later, where it is shown"
@@ -28,6 +28,10 @@ GROUP_KIND_NAMES = {GroupKind.UNION: N_("Union"), GroupKind.NPO: N_("Non-profit 
 assert set(GROUP_KIND_NAMES) == set(GroupKind), "a word for every value"
 assert set(REGION_NAMES) == set(Region) and set(KIND_NAMES) == set(EventKind), "a word for every value"
 assert set(SESSION_KIND_NAMES) == set(SessionKind), "a word for every value"
+EVENT_STATUS_NAMES = {EventStatus.DRAFT: N_("Draft"), EventStatus.PUBLISHED: N_("Published"),
+                      EventStatus.POSTPONED: N_("Postponed"), EventStatus.CANCELLED: N_("Cancelled"),
+                      EventStatus.COMPLETED: N_("Held")}
+assert set(EVENT_STATUS_NAMES) == set(EventStatus), "a word for every value"
 # What an individual's directory entry may show (shared.contracts.members.INDIVIDUAL_PUBLIC_FIELDS).
 FIELD_NAMES = {"display_name": N_("My name"), "region": N_("My region"), "networks": N_("My networks"),
                "preferred_language": N_("My language")}
@@ -36,4 +40,5 @@ WORDS = {"region_names": {key.value: word for key, word in REGION_NAMES.items()}
          "kind_names": {key.value: word for key, word in KIND_NAMES.items()},
          "session_kind_names": {key.value: word for key, word in SESSION_KIND_NAMES.items()},
          "group_kind_names": {key.value: word for key, word in GROUP_KIND_NAMES.items()},
-         "field_names": FIELD_NAMES}
+         "field_names": FIELD_NAMES,
+         "event_status_names": {key.value: word for key, word in EVENT_STATUS_NAMES.items()}}

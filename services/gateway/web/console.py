@@ -1,0 +1,148 @@
+"""The organizers' console, first part: the events of one's scope, a new event with its sessions (each
+refusal beside its field), an event's own page — its clashes, publishing (over a clash only when the
+organizer says so), its registrations with approve and reject, the CSV, and the needs per session."""
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from services.gateway.deps import Rpc
+from services.gateway.web.forms import check_form_token
+from services.gateway.web.templating import pages_of
+from shared.contracts.base import field_and_message
+from shared.contracts.events import EventDraft, EventView, RegistrationView, SessionKind, SessionNeeds
+from shared.contracts.vocabulary import EventKind, Region
+from shared.errors import Conflict, Invalid
+
+router = APIRouter(include_in_schema=False)
+FormToken = Annotated[str, Form(max_length=100)]
+SESSION_ROWS = 4  # sessions a new event's form offers (more are added on the event's page later)
+EVENT_FIELDS = ("kind", "title_ja", "title_en", "region", "city", "venue_name", "starts_at", "ends_at", "capacity",
+                "networks")
+
+
+def _text(data: FormData, name: str) -> str:
+    value = data.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _draft(data: FormData) -> dict:
+    """The form as an EventDraft would read it: empty fields left out, times in the event's own zone."""
+    title = {language: text for language in ("ja", "en") if (text := _text(data, f"title_{language}"))}
+    draft: dict = {"kind": _text(data, "kind"), "title": title, "region": _text(data, "region"),
+                   "starts_at": _text(data, "starts_at"), "ends_at": _text(data, "ends_at"),
+                   "requires_approval": _text(data, "requires_approval") == "yes",
+                   "networks": [n.strip() for n in _text(data, "networks").split(",") if n.strip()], "sessions": []}
+    if city := _text(data, "city"):
+        draft["city"] = city
+    if venue := _text(data, "venue_name"):
+        draft["venue"] = {"name": venue}
+    if capacity := _text(data, "capacity"):
+        draft["capacity"] = capacity
+    for row in range(SESSION_ROWS):
+        if not (title_ja := _text(data, f"session_{row}_title")):
+            continue
+        session = {"title": {"ja": title_ja}, "kind": _text(data, f"session_{row}_kind") or "sub_session",
+                   "starts_at": _text(data, f"session_{row}_starts_at"),
+                   "ends_at": _text(data, f"session_{row}_ends_at")}
+        if room := _text(data, f"session_{row}_room"):
+            session["room"] = room
+        draft["sessions"].append(session)
+    return draft
+
+
+def _form_field(where: str | None) -> str:
+    """The form field an error of the draft belongs beside (`title.ja` → title_ja, `sessions.1.starts_at` →
+    session_1_starts_at)."""
+    parts = (where or "").split(".")
+    if parts[0] == "sessions" and len(parts) >= 3 and parts[1].isdigit():
+        return f"session_{parts[1]}_{'title' if parts[2] == 'title' else parts[2]}"
+    if parts[0] == "title":
+        return "title_ja"
+    if parts[0] == "venue":
+        return "venue_name"
+    return parts[0] if parts[0] in EVENT_FIELDS else ""
+
+
+@router.get("/console")
+async def console(request: Request, rpc: Rpc):
+    found = await rpc.events.list_events({"include_drafts": True})
+    events = sorted((EventView.model_validate(each) for each in found), key=lambda event: event.starts_at)
+    return pages_of(request).render(request, "console.html", private=True, events=events)
+
+
+def _new_event_page(request: Request, values: dict, errors: dict[str, str], status: int = 200):
+    return pages_of(request).render(request, "console_new_event.html", status=status, private=True,
+                                    here="/console/events/new", values=values, errors=errors,
+                                    regions=list(Region), kinds=list(EventKind), session_kinds=list(SessionKind),
+                                    rows=range(SESSION_ROWS))
+
+
+@router.get("/console/events/new")
+async def new_event_page(request: Request):
+    return _new_event_page(request, {}, {})
+
+
+@router.post("/console/events/new")
+async def new_event(request: Request, rpc: Rpc):
+    data = await request.form()
+    sent = data.get("form_token")
+    check_form_token(request, sent if isinstance(sent, str) else None)
+    values = {name: value for name, value in data.items() if isinstance(value, str)}
+    errors: dict[str, str] = {}
+    try:
+        draft = EventDraft.model_validate(_draft(data))
+        created = EventView.model_validate(await rpc.events.create_event(draft.to_wire()))
+    except ValidationError as invalid:
+        for error in invalid.errors():
+            where, message = field_and_message(error["loc"], error["msg"])
+            errors.setdefault(_form_field(where), message)
+    except Invalid as refused:
+        errors[_form_field(refused.field)] = refused.detail
+    if errors:
+        return _new_event_page(request, values, errors, status=422)
+    return RedirectResponse(f"/console/events/{created.id}", status_code=303)
+
+
+async def _event_page(request: Request, rpc: Rpc, event_id: str, refusal: str | None = None, status: int = 200):
+    event = EventView.model_validate(await rpc.events.get_event(event_id))
+    registrations = [RegistrationView.model_validate(each) for each in await rpc.events.list_registrations(event_id)]
+    needs = [SessionNeeds.model_validate(each) for each in await rpc.events.needs_summary(event_id)]
+    session_titles = {session.id: session.title for session in event.sessions}
+    return pages_of(request).render(request, "console_event.html", status=status, private=True,
+                                    here=f"/console/events/{event_id}", event=event, registrations=registrations,
+                                    needs=needs, session_titles=session_titles, refusal=refusal)
+
+
+async def _then_the_event(request: Request, rpc: Rpc, event_id: str, change: Awaitable):
+    """Make the change, then show the event's page again: its refusal on it, or (done) by a redirect."""
+    try:
+        await change
+    except (Conflict, Invalid) as refused:
+        return await _event_page(request, rpc, event_id, refusal=refused.detail, status=refused.status)
+    return RedirectResponse(f"/console/events/{event_id}", status_code=303)
+
+
+@router.get("/console/events/{event_id}")
+async def event_page(event_id: str, request: Request, rpc: Rpc):
+    return await _event_page(request, rpc, event_id)
+
+
+@router.post("/console/events/{event_id}/publish")
+async def publish(event_id: str, request: Request, rpc: Rpc, form_token: FormToken,
+                  anyway: Annotated[str | None, Form(max_length=3)] = None):
+    check_form_token(request, form_token)
+    return await _then_the_event(request, rpc, event_id, rpc.events.publish_event(event_id, anyway == "yes"))
+
+
+@router.post("/console/events/{event_id}/registrations/{registration_id}/decide")
+async def decide(event_id: str, registration_id: str, request: Request, rpc: Rpc, form_token: FormToken,
+                 decision: Annotated[str, Form(pattern="^(approve|reject)$")]):
+    check_form_token(request, form_token)
+    return await _then_the_event(request, rpc, event_id,
+                                 rpc.events.decide_registration(registration_id, decision == "approve"))
