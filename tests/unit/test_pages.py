@@ -123,6 +123,33 @@ def test_an_event_s_page_is_rendered_once_for_many_readers_each_with_their_own_f
     assert ">1<" in fuller.text.replace("\n", "").replace(" ", "") and len(client.app.state.pages._kept) == 2
 
 
+class FakeLists:
+    def __init__(self):
+        self.subscribed: list[tuple[str, dict]] = []
+
+    def public_lists(self):
+        return [{"slug": "general", "name": {"ja": "全体"}, "description": {}}]
+
+    def subscribe(self, slug, request):
+        self.subscribed.append((slug, request))
+
+
+def test_the_lists_page_says_each_refusal_beside_its_field_and_subscribes_only_a_sound_request(site):
+    client, _ = site
+    lists = client.app.state.bus._services.notifications = FakeLists()
+    page = client.get("/subscribe", headers={"accept-language": "en"})
+    token = re.search(r'name="form_token" value="([^"]+)"', page.text).group(1)
+    refused = client.post("/subscribe", headers={"accept-language": "en"},
+                          data={"form_token": token, "email": "not an address", "name": "x" * 500})
+    assert refused.status_code == 422 and lists.subscribed == []
+    assert 'id="email-error">This is not an e-mail address.' in refused.text
+    assert 'id="name-error">This is too long.' in refused.text and 'id="lists-error">Choose at least one list.' in refused.text
+    sent = client.post("/subscribe", data={"form_token": token, "email": "an@example.org", "lists": ["general", "nope"],
+                                           "language": "vi"})
+    assert sent.status_code == 200 and lists.subscribed == [("general", {"email": "an@example.org", "language": "vi",
+                                                                         "name": None})]
+
+
 def test_an_unknown_event_is_a_page_that_says_so(site):
     client, _ = site
     answer = client.get("/event/no-such-event", headers={"accept-language": "vi"})

@@ -24,6 +24,7 @@ SubscriptionId = Annotated[int, Path(ge=1, le=SUBSCRIPTION_ID_MAX)]
 Signature = Annotated[str, Path(max_length=100)]
 NO_LIST = N_("Choose at least one list.")
 NOT_AN_ADDRESS = N_("This is not an e-mail address.")
+NAME_TOO_LONG = N_("This is too long.")
 
 
 async def _lists(rpc: Rpc) -> list[PublicList]:
@@ -52,7 +53,11 @@ async def subscribe(request: Request, rpc: Rpc):
     try:
         wanted = SubscriptionRequest.model_validate({"email": email, "language": mail_language, "name": name or None})
     except ValidationError as invalid:
-        errors["email"] = NOT_AN_ADDRESS if any(e["loc"] == ("email",) for e in invalid.errors()) else NO_LIST
+        for error in invalid.errors():
+            if error["loc"] == ("email",):
+                errors["email"] = NOT_AN_ADDRESS
+            elif error["loc"] == ("name",):
+                errors["name"] = NAME_TOO_LONG
     if errors:
         return pages_of(request).render(request, "subscribe.html", status=422, here="/subscribe", lists=lists,
                                         chosen=chosen, email=email, name=name, mail_language=mail_language,
