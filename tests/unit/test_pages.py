@@ -73,6 +73,19 @@ def test_a_browser_gets_the_home_page_and_an_api_client_the_index(site):
     assert api.json()["directory"] == "/directory"
 
 
+def test_the_home_page_s_month_calendar_links_the_days_with_events_and_turns_the_months(site):
+    client, event_id = site  # the workshop of 12 June 2027 (10:00 in Tokyo)
+    june = client.get("/", params={"month": "2027-06"}, headers={"accept": "text/html", "accept-language": "en"})
+    assert "June 2027" in june.text and '<a href="#day-2027-06-12">12</a>' in june.text
+    assert 'id="day-2027-06-12"' in june.text and f'href="/event/{event_id}"' in june.text
+    assert "month=2027-05" in june.text and "month=2027-07" in june.text
+    assert june.text.index(">Sun<") < june.text.index(">Mon<")  # Sunday first, as calendars in Japan are
+    july = client.get("/", params={"month": "2027-07"}, headers={"accept": "text/html", "accept-language": "ja"})
+    assert "2027年7月" in july.text and "#day-2027-06-12" not in july.text
+    odd = client.get("/", params={"month": "June"}, headers={"accept": "text/html"})
+    assert odd.status_code == 200  # an unreadable month is this month's calendar, not an error
+
+
 def test_every_form_carries_a_token_and_a_post_without_it_is_refused(site):
     client, event_id = site
     page = client.get(f"/event/{event_id}")

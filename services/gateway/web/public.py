@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -14,9 +15,12 @@ from services.gateway.deps import Rpc
 from services.gateway.throttle import Throttled
 from services.gateway.web.forms import FORM_FIELD, check_form_token
 from services.gateway.web.languages import page_language
+from services.gateway.web.month import month as month_view
+from services.gateway.web.month import month_of, span
 from services.gateway.web.registration_form import RegistrationForm
 from services.gateway.web.templating import pages_of
 from shared.contracts.events import (
+    DEFAULT_TIMEZONE,
     REGISTRATION_CONFIRM_PAGE,
     AddressConfirmed,
     EventView,
@@ -42,7 +46,8 @@ def _wants_html(request: Request) -> bool:
 
 
 @router.get("/", include_in_schema=True, tags=["about"], summary="What is here (a browser gets the home page)")
-async def home(request: Request, rpc: Rpc, region: Region | None = None, kind: EventKind | None = None):
+async def home(request: Request, rpc: Rpc, region: Region | None = None, kind: EventKind | None = None,
+               month: Annotated[str | None, Query(max_length=7, description="The calendar's month, YYYY-MM")] = None):
     if not _wants_html(request):
         return JSONResponse({"name": "Tsunagu", "health": "/health", "events": "/events", "schedule": "/schedule",
                              "feeds": "/feeds", "directory": "/directory", "api_docs": "/docs"})
@@ -54,8 +59,15 @@ async def home(request: Request, rpc: Rpc, region: Region | None = None, kind: E
              and (kind is None or event.kind is kind)]
     forum = next((event for event in upcoming if event.kind is EventKind.NATIONAL_FORUM), None)
     migrants_day = [event for event in upcoming if event.kind is EventKind.MIGRANTS_DAY]
+    first = month_of(month, now.astimezone(ZoneInfo(DEFAULT_TIMEZONE)).date())
+    start, end = span(first)
+    in_month = [EventView.model_validate(event) for event in await rpc.events.schedule(
+        start.isoformat(), end.isoformat(), region.value if region else None, False)]
+    calendar = month_view(first, [event for event in in_month if event.status is not EventStatus.DRAFT
+                                  and (kind is None or event.kind is kind)])
     return pages_of(request).render(request, "home.html", events=shown, forum=forum, migrants_day=migrants_day,
-                                    regions=list(Region), kinds=list(EventKind), region=region, kind=kind)
+                                    regions=list(Region), kinds=list(EventKind), region=region, kind=kind,
+                                    calendar=calendar)
 
 
 async def _event(rpc: Rpc, event_id: str) -> EventView | None:

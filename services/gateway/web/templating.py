@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_skeleton, format_time, get_day_names
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
@@ -64,6 +64,24 @@ def _local_moment(moment: datetime, timezone: str, language: str, with_date: boo
     return f"{format_date(local, 'full', locale=locale)} {time}" if with_date else time
 
 
+@pass_context
+def _month_name(context, first: date) -> str:
+    """"2027年6月", "June 2027", "tháng 6 năm 2027"."""
+    return format_skeleton("yMMMM", first, locale=babel_locale(context["language"]))
+
+
+@pass_context
+def _long_date(context, day: date) -> str:
+    return format_date(day, "full", locale=babel_locale(context["language"]))
+
+
+@pass_context
+def _weekdays(context) -> list[str]:
+    """The days of the week, Sunday first, as the reader's calendar abbreviates them."""
+    names = get_day_names("abbreviated", locale=babel_locale(context["language"]))
+    return [names[index] for index in (6, 0, 1, 2, 3, 4, 5)]  # Babel counts from Monday
+
+
 def _day(moment: datetime, timezone: str) -> date:
     return moment.astimezone(ZoneInfo(timezone)).date()
 
@@ -109,7 +127,9 @@ def _environment(catalogues: Catalogues, language: str) -> Environment:
     environment = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
                               undefined=StrictUndefined, extensions=["jinja2.ext.i18n"], trim_blocks=True,
                               lstrip_blocks=True)
-    environment.filters.update(text=_text, when=_when, day=_day)
+    environment.filters.update(text=_text, when=_when, day=_day, month_name=_month_name,
+                               long_date=_long_date)
+    environment.globals.update(weekdays=_weekdays)
     environment.globals.update(WORDS)
     # added by jinja2.ext.i18n, which type checkers do not see
     cast(Any, environment).install_gettext_translations(catalogues.translations(language), newstyle=True)
