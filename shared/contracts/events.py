@@ -40,7 +40,8 @@ DEFAULT_TIMEZONE = "Asia/Tokyo"
 Title = localized(one_line(200), required=True)
 OccasionTitle = localized(one_line(100), required=True)  # + " " + a city (80) is a local event's title
 Description = localized(lines(10_000))
-CancelReason = lines(500)
+CANCEL_REASON_MAX = 500  # characters: shown to attendees and in calendars
+CancelReason = lines(CANCEL_REASON_MAX)
 Id = Annotated[str, StringConstraints(max_length=64)]
 DEFAULT_KEEP_REGISTRATIONS_DAYS = 90  # after the event ends: time to settle accounts and write the report
 MAX_KEEP_DAYS = 3650

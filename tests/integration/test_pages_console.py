@@ -1,6 +1,7 @@
 """A Tokai organizer, in the console on a phone, makes a two-day National Forum with two 分科会, sees that
 it clashes with another network-wide event, publishes it anyway, approves a pending registration,
-downloads the CSV and reads the needs per session — in Chromium, every page checked."""
+downloads the CSV, reads the needs per session, and at last cancels it with a reason — in Chromium, every
+page checked."""
 from __future__ import annotations
 
 import uuid
@@ -82,6 +83,12 @@ def test_an_organizer_makes_a_forum_publishes_over_a_clash_approves_and_reads_th
         needs = page.inner_text("table.needs")
         assert "第1分科会 移住女性" in needs and "ja>vi: 1" in needs
         checks.check("approved, needs")
+        page.get_by_label("中止の理由（参加者とカレンダーに表示されます）").fill("台風のため")
+        page.get_by_role("button", name="イベントを中止する").click()
+        assert "中止" in page.inner_text(".kind")
+        checks.check("cancelled")
     checks.assert_passed()
     (registration,) = gateway.http.get(f"/events/{event_id}/registrations").json()
     assert registration["status"] == "confirmed"
+    cancelled = gateway.http.get(f"/events/{event_id}").json()
+    assert (cancelled["status"], cancelled["cancel_reason"]) == ("cancelled", "台風のため")

@@ -15,7 +15,14 @@ from services.gateway.deps import Rpc
 from services.gateway.web.forms import check_form_token
 from services.gateway.web.templating import pages_of
 from shared.contracts.base import field_and_message
-from shared.contracts.events import EventDraft, EventView, RegistrationView, SessionKind, SessionNeeds
+from shared.contracts.events import (
+    CANCEL_REASON_MAX,
+    EventDraft,
+    EventView,
+    RegistrationView,
+    SessionKind,
+    SessionNeeds,
+)
 from shared.contracts.vocabulary import EventKind, Region
 from shared.errors import Conflict, Invalid
 
@@ -138,6 +145,20 @@ async def publish(event_id: str, request: Request, rpc: Rpc, form_token: FormTok
                   anyway: Annotated[str | None, Form(max_length=3)] = None):
     check_form_token(request, form_token)
     return await _then_the_event(request, rpc, event_id, rpc.events.publish_event(event_id, anyway == "yes"))
+
+
+@router.post("/console/events/{event_id}/postpone")
+async def postpone(event_id: str, request: Request, rpc: Rpc, form_token: FormToken):
+    """Postponed without new dates: they are announced when known (the event's patch)."""
+    check_form_token(request, form_token)
+    return await _then_the_event(request, rpc, event_id, rpc.events.postpone_event(event_id, None, None))
+
+
+@router.post("/console/events/{event_id}/cancel")
+async def cancel(event_id: str, request: Request, rpc: Rpc, form_token: FormToken,
+                 reason: Annotated[str, Form(max_length=CANCEL_REASON_MAX)] = ""):
+    check_form_token(request, form_token)
+    return await _then_the_event(request, rpc, event_id, rpc.events.cancel_event(event_id, reason.strip() or None))
 
 
 @router.post("/console/events/{event_id}/registrations/{registration_id}/decide")
