@@ -113,6 +113,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/groups"): Rule(Who.ANYONE, "groups shown to members only: for the network's members and group contacts"),
     ("GET", "/group/{group_id}"): Rule(Who.SIGNED_IN, GROUP_CONTACTS),
     ("POST", "/group/{group_id}/delegations"): Rule(Who.SIGNED_IN, DELEGATION),
+    ("POST", "/group/{group_id}/entry"): Rule(Who.SIGNED_IN, OWN_ENTRY),
     ("POST", "/group/{group_id}/delegations/{registration_id}/attendees"): Rule(Who.SIGNED_IN, DELEGATION),
     ("GET", "/console"): Rule(Who.ORGANIZER, "their regions' and networks' events"),
     ("GET", "/console/events/new"): Rule(Who.ORGANIZER),

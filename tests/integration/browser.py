@@ -19,7 +19,7 @@ PHONE = {"width": 375, "height": 740}
 MOST_BYTES = 100 * 1024
 SMALLEST_TARGET = 44  # px, a finger's width
 # What a finger taps: controls, and links that are not words inside running text.
-TARGETS = ("button, select, textarea, input:not([type=hidden]):not([type=checkbox]), nav a, a.button, "
+TARGETS = ("button, select, textarea, input:not([type=hidden]):not([type=checkbox]):not([type=radio]), nav a, a.button, "
            "ul.events a, ul.cities a, .choice label")
 
 

@@ -1,6 +1,6 @@
 """A member group's contact, on a phone in Tagalog, asks for a sign-in link, opens it from the mail, goes
-to the group's page, registers a delegation of 3 for a Workshop and names the attendees — in Chromium,
-every page checked."""
+to the group's page, registers a delegation of 3 for a Workshop, names the attendees and keeps the
+group's directory entry (shown to members only) — in Chromium, every page checked."""
 from __future__ import annotations
 
 import re
@@ -70,8 +70,16 @@ def test_a_group_contact_signs_in_from_the_mail_registers_a_delegation_of_three_
         page.get_by_role("button", name="I-save ang mga pangalan").click()
         assert page.get_by_label("Dadalo 3").input_value() == "Ligaya"
         checks.check("attendees named")
+        page.get_by_label("Mga miyembro lamang ng network").check()  # the group's entry: to members only
+        page.get_by_label("Tagalog", exact=True).check()
+        page.get_by_label("Ipinapakitang contact (telepono o address para sa publiko)").fill("045-111-2222")
+        page.get_by_role("button", name="I-save", exact=True).click()
+        assert page.get_by_label("Mga miyembro lamang ng network").is_checked()
+        checks.check("entry kept")
     checks.assert_passed()
     (delegation,) = [r for r in gateway.http.get(f"/events/{event['id']}/registrations").json()
                      if r["member_group_id"] == group["id"]]
     assert (delegation["places"], delegation["email"]) == (3, contact)
     assert [attendee["name"] for attendee in delegation["attendees"]] == ["Rosa", "Jun", "Ligaya"]
+    entry = gateway.http.get(f"/members/{group['id']}").json()
+    assert (entry["visibility"], entry["help_languages"], entry["public_contact"]) == ("members", ["tl"], "045-111-2222")

@@ -10,10 +10,10 @@ from fastapi.responses import RedirectResponse
 
 from services.gateway.deps import Asker, Rpc
 from services.gateway.web.forms import check_form_token
-from services.gateway.web.languages import page_language
+from services.gateway.web.languages import LANGUAGE_NAMES, page_language
 from services.gateway.web.templating import pages_of
 from shared.contracts.events import MAX_ATTENDEES, EventView, RegistrationView
-from shared.contracts.members import MemberView
+from shared.contracts.members import MemberView, Visibility
 from shared.contracts.vocabulary import EventStatus
 from shared.errors import Conflict, Invalid, NotFound
 from shared.i18n import choose_text
@@ -39,7 +39,7 @@ async def _page(request: Request, rpc: Rpc, group_id: str, refusal: str | None =
             titles[event_id] = {}
     return pages_of(request).render(request, "group.html", status=status, private=True, group=group,
                                     delegations=delegations, titles=titles, open_events=open_events,
-                                    refusal=refusal, most_places=MAX_ATTENDEES)
+                                    refusal=refusal, most_places=MAX_ATTENDEES, visibilities=list(Visibility))
 
 
 @router.get("/group/{group_id}")
@@ -59,6 +59,22 @@ async def register_delegation(group_id: str, request: Request, rpc: Rpc, who: As
             "kind": "delegation", "member_group_id": group_id, "places": places, "email": who.email,
             "display_name": choose_text(group.name, page_language(request)), "language": page_language(request)})
     except (Invalid, Conflict) as refused:
+        return await _page(request, rpc, group_id, refusal=refused.detail, status=refused.status)
+    return RedirectResponse(f"/group/{group_id}", status_code=303)
+
+
+@router.post("/group/{group_id}/entry")
+async def change_entry(group_id: str, request: Request, rpc: Rpc, form_token: FormToken):
+    """What the directory shows of the group, and to whom (its contacts decide it)."""
+    check_form_token(request, form_token)
+    data = await request.form()
+    wanted = {tag for tag in data.getlist("help_languages") if isinstance(tag, str) and tag in LANGUAGE_NAMES}
+    patch = {"public_contact": str(data.get("public_contact") or "").strip() or None,
+             "website": str(data.get("website") or "").strip() or None,
+             "help_languages": sorted(wanted), "visibility": str(data.get("visibility") or "public")}
+    try:
+        await rpc.members.patch_member(group_id, patch)
+    except Invalid as refused:
         return await _page(request, rpc, group_id, refusal=refused.detail, status=refused.status)
     return RedirectResponse(f"/group/{group_id}", status_code=303)
 
