@@ -123,6 +123,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/console/events/{event_id}/postpone"): Rule(Who.ORGANIZER, EVENT),
     ("POST", "/console/events/{event_id}/cancel"): Rule(Who.ORGANIZER, EVENT),
     ("POST", "/console/events/{event_id}/registrations/{registration_id}/decide"): Rule(Who.ORGANIZER, EVENT),
+    ("POST", "/console/events/{event_id}/registrations/{registration_id}/cancel"): Rule(Who.ORGANIZER, EVENT),
     ("GET", "/me"): Rule(Who.SIGNED_IN, OWN),
     ("POST", "/me/lists/{subscription_id}/leave"): Rule(Who.SIGNED_IN, OWN),
     ("POST", "/me/entry"): Rule(Who.SIGNED_IN, OWN),

@@ -83,12 +83,19 @@ def test_an_organizer_makes_a_forum_publishes_over_a_clash_approves_and_reads_th
         needs = page.inner_text("table.needs")
         assert "第1分科会 移住女性" in needs and "ja>vi: 1" in needs
         checks.check("approved, needs")
+        page.locator("#status").select_option("pending")  # the filter: no one is pending any more
+        page.get_by_role("button", name="表示", exact=True).click()
+        assert "まだ参加登録はありません。" in page.inner_text("main") and "Lan" not in page.inner_text("main")
+        page.goto(f"{settings.gateway_url}/console/events/{event_id}")
+        page.get_by_role("button", name="この参加登録を取り消す").click()
+        assert "中止" in page.locator("li", has_text="Lan").inner_text()
+        checks.check("a registration cancelled")
         page.get_by_label("中止の理由（参加者とカレンダーに表示されます）").fill("台風のため")
         page.get_by_role("button", name="イベントを中止する").click()
         assert "中止" in page.inner_text(".kind")
         checks.check("cancelled")
     checks.assert_passed()
     (registration,) = gateway.http.get(f"/events/{event_id}/registrations").json()
-    assert registration["status"] == "confirmed"
+    assert registration["status"] == "cancelled"  # by the organizer, before the event was cancelled
     cancelled = gateway.http.get(f"/events/{event_id}").json()
     assert (cancelled["status"], cancelled["cancel_reason"]) == ("cancelled", "台風のため")

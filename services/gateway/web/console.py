@@ -19,6 +19,7 @@ from shared.contracts.events import (
     CANCEL_REASON_MAX,
     EventDraft,
     EventView,
+    RegistrationStatus,
     RegistrationView,
     SessionKind,
     SessionNeeds,
@@ -116,14 +117,19 @@ async def new_event(request: Request, rpc: Rpc):
     return RedirectResponse(f"/console/events/{created.id}", status_code=303)
 
 
-async def _event_page(request: Request, rpc: Rpc, event_id: str, refusal: str | None = None, status: int = 200):
+async def _event_page(request: Request, rpc: Rpc, event_id: str, refusal: str | None = None, status: int = 200,
+                      shown: RegistrationStatus | None = None):
     event = EventView.model_validate(await rpc.events.get_event(event_id))
-    registrations = [RegistrationView.model_validate(each) for each in await rpc.events.list_registrations(event_id)]
+    everyone = [RegistrationView.model_validate(each) for each in await rpc.events.list_registrations(event_id)]
+    registrations = [each for each in everyone if shown is None or each.status is shown]
+    waiting = sorted((each for each in everyone if each.status is RegistrationStatus.WAITLISTED),
+                     key=lambda each: each.waitlist_position or 0)
     needs = [SessionNeeds.model_validate(each) for each in await rpc.events.needs_summary(event_id)]
     session_titles = {session.id: session.title for session in event.sessions}
     return pages_of(request).render(request, "console_event.html", status=status, private=True,
                                     here=f"/console/events/{event_id}", event=event, registrations=registrations,
-                                    needs=needs, session_titles=session_titles, refusal=refusal)
+                                    waiting=waiting, shown=shown, statuses=list(RegistrationStatus), needs=needs,
+                                    session_titles=session_titles, refusal=refusal)
 
 
 async def _then_the_event(request: Request, rpc: Rpc, event_id: str, change: Awaitable):
@@ -136,8 +142,16 @@ async def _then_the_event(request: Request, rpc: Rpc, event_id: str, change: Awa
 
 
 @router.get("/console/events/{event_id}")
-async def event_page(event_id: str, request: Request, rpc: Rpc):
-    return await _event_page(request, rpc, event_id)
+async def event_page(event_id: str, request: Request, rpc: Rpc, status: RegistrationStatus | None = None):
+    return await _event_page(request, rpc, event_id, shown=status)
+
+
+@router.post("/console/events/{event_id}/registrations/{registration_id}/cancel")
+async def cancel_registration(event_id: str, registration_id: str, request: Request, rpc: Rpc,
+                              form_token: FormToken):
+    """An organizer cancels someone's registration (the place goes to the next on the waiting list)."""
+    check_form_token(request, form_token)
+    return await _then_the_event(request, rpc, event_id, rpc.events.cancel_registration(registration_id, None))
 
 
 @router.post("/console/events/{event_id}/publish")

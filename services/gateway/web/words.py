@@ -2,7 +2,7 @@
 catalogues translate where they are shown; `N_` marks them for `make translations`."""
 from __future__ import annotations
 
-from shared.contracts.events import SessionKind
+from shared.contracts.events import RegistrationStatus, SessionKind
 from shared.contracts.members import INDIVIDUAL_PUBLIC_FIELDS, GroupKind, Visibility
 from shared.contracts.vocabulary import EventKind, EventStatus, Region
 
@@ -28,6 +28,13 @@ GROUP_KIND_NAMES = {GroupKind.UNION: N_("Union"), GroupKind.NPO: N_("Non-profit 
 assert set(GROUP_KIND_NAMES) == set(GroupKind), "a word for every value"
 assert set(REGION_NAMES) == set(Region) and set(KIND_NAMES) == set(EventKind), "a word for every value"
 assert set(SESSION_KIND_NAMES) == set(SessionKind), "a word for every value"
+REGISTRATION_STATUS_NAMES = {RegistrationStatus.CONFIRMED: N_("Confirmed"),
+                             RegistrationStatus.WAITLISTED: N_("Waiting list"),
+                             RegistrationStatus.PENDING: N_("Waiting for the organizers"),
+                             RegistrationStatus.REJECTED: N_("Not accepted"),
+                             RegistrationStatus.CANCELLED: N_("Cancelled"),
+                             RegistrationStatus.EXPIRED: N_("Not confirmed in time")}
+assert set(REGISTRATION_STATUS_NAMES) == set(RegistrationStatus), "a word for every value"
 VISIBILITY_NAMES = {Visibility.PUBLIC: N_("Everyone"), Visibility.MEMBERS: N_("The network's members only"),
                     Visibility.HIDDEN: N_("Nobody (only the organizers' lists)")}
 assert set(VISIBILITY_NAMES) == set(Visibility), "a word for every value"
@@ -45,4 +52,5 @@ WORDS = {"region_names": {key.value: word for key, word in REGION_NAMES.items()}
          "group_kind_names": {key.value: word for key, word in GROUP_KIND_NAMES.items()},
          "field_names": FIELD_NAMES,
          "event_status_names": {key.value: word for key, word in EVENT_STATUS_NAMES.items()},
-         "visibility_names": {key.value: word for key, word in VISIBILITY_NAMES.items()}}
+         "visibility_names": {key.value: word for key, word in VISIBILITY_NAMES.items()},
+         "registration_status_names": {key.value: word for key, word in REGISTRATION_STATUS_NAMES.items()}}
