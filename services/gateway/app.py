@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp
 
-from services.gateway import docs, problems
+from services.gateway import docs, problems, web
 from services.gateway.access import authorize, check_every_route_has_a_rule
 from services.gateway.api_tokens import ApiTokens
 from services.gateway.body_limit import BodyLimit
@@ -17,13 +17,6 @@ from services.gateway.openapi import build_openapi
 from services.gateway.routers import audit, auth, events, feeds, health, lists, members, registrations
 from services.gateway.security_headers import SecurityHeaders
 from services.gateway.sessions import RenewedSessionCookie, SessionGuard
-from services.gateway.web import console as web_console
-from services.gateway.web import directory as web_directory
-from services.gateway.web import group as web_group
-from services.gateway.web import lists as web_lists
-from services.gateway.web import me as web_me
-from services.gateway.web import public as web
-from services.gateway.web import signing_in as web_signing_in
 from services.gateway.web.templating import Pages
 from shared.bus.parts import BrokerPart
 from shared.bus.requester import Voucher
@@ -88,13 +81,8 @@ def create_app(settings: Settings | None = None, bus: Bus | None = None) -> Fast
     app.include_router(auth.router)
     app.include_router(audit.router)
 
-    app.include_router(web.router)
-    app.include_router(web_lists.router)
-    app.include_router(web_directory.router)
-    app.include_router(web_signing_in.router)
-    app.include_router(web_me.router)
-    app.include_router(web_group.router)
-    app.include_router(web_console.router)
+    for router in web.ROUTERS:  # the pages for people
+        app.include_router(router)
     check_every_route_has_a_rule(app)
     return app
 

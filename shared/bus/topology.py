@@ -51,11 +51,12 @@ def dead_letter_queue() -> Queue:
                  routing_key=DEAD_LETTERS, durable=True, auto_delete=False)
 
 
-def require(channel, *queues: Queue) -> None:
-    """Check that these queues and their exchanges exist, creating nothing: a part's broker user may not
-    (a missing one closes the channel with NOT_FOUND, and the caller tries again later)."""
+def require(channel, *queues: Queue, exchanges: tuple[Exchange, ...] = ()) -> None:
+    """Check that these queues and exchanges (the queues' own too) exist, creating nothing: a part's broker
+    user may not (a missing one closes the channel with NOT_FOUND, and the caller tries again later)."""
+    for exchange in {each.name: each for each in (*exchanges, *(queue.exchange for queue in queues))}.values():
+        channel.exchange_declare(exchange.name, exchange.type, passive=True)
     for queue in queues:
-        channel.exchange_declare(queue.exchange.name, queue.exchange.type, passive=True)
         channel.queue_declare(queue.name, passive=True)
 
 
@@ -74,5 +75,5 @@ def declare_all(connection: Connection) -> None:
 def require_for_source(channel, source: str) -> None:
     """What a publisher needs before its first publish: its exchange and every subscriber's queue,
     or the event would be dropped."""
-    channel.exchange_declare(event_exchange(source).name, "topic", passive=True)
-    require(channel, *(subscription_queue(sub) for sub in subscriptions_from(source)))
+    require(channel, *(subscription_queue(sub) for sub in subscriptions_from(source)),
+            exchanges=(event_exchange(source),))

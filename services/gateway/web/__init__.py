@@ -5,3 +5,8 @@ language (gettext catalogues under locale/), phone first, naming no other host.
 The pages call the services over RPC exactly as the API routes do (services/gateway/deps.py), and the
 access table (services/gateway/access.py) has a row for each of them; they are left out of the OpenAPI
 document, which describes the API."""
+from __future__ import annotations
+
+from services.gateway.web import console, directory, group, lists, me, public, signing_in
+
+ROUTERS = tuple(module.router for module in (public, lists, directory, signing_in, me, group, console))

@@ -9,6 +9,7 @@ file to keep in step."""
 from __future__ import annotations
 
 import gettext
+from functools import cache
 from io import BytesIO
 from itertools import takewhile
 from pathlib import Path
@@ -28,7 +29,8 @@ def catalogue_path(language: str) -> Path:
     return LOCALE_DIR / language / CATALOGUE
 
 
-def _compiled(language: str) -> Translations | None:
+@cache  # a catalogue stands in many chains (ja in all): read and compiled once
+def _mo(language: str) -> bytes | None:
     path = catalogue_path(language)
     if not path.is_file():
         return None
@@ -36,8 +38,12 @@ def _compiled(language: str) -> Translations | None:
         catalog = read_po(po, locale=None)
     mo = BytesIO()
     write_mo(mo, catalog, use_fuzzy=False)  # a translation marked fuzzy (unsure) is not shown
-    mo.seek(0)
-    return Translations(mo)
+    return mo.getvalue()
+
+
+def _compiled(language: str) -> Translations | None:
+    compiled = _mo(language)
+    return Translations(BytesIO(compiled)) if compiled is not None else None
 
 
 def _chained(language: str) -> gettext.NullTranslations:

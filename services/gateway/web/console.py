@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from services.gateway.deps import Rpc
-from services.gateway.web.forms import check_form_token
+from services.gateway.web.forms import FORM_FIELD, FormToken, check_form_token
 from services.gateway.web.templating import pages_of
 from shared.contracts.base import field_and_message
 from shared.contracts.events import (
@@ -28,7 +28,6 @@ from shared.contracts.vocabulary import EventKind, Region
 from shared.errors import Conflict, Invalid
 
 router = APIRouter(include_in_schema=False)
-FormToken = Annotated[str, Form(max_length=100)]
 SESSION_ROWS = 4  # sessions a new event's form offers (more are added on the event's page later)
 EVENT_FIELDS = ("kind", "title_ja", "title_en", "region", "city", "venue_name", "starts_at", "ends_at", "capacity",
                 "networks")
@@ -99,8 +98,7 @@ async def new_event_page(request: Request):
 @router.post("/console/events/new")
 async def new_event(request: Request, rpc: Rpc):
     data = await request.form()
-    sent = data.get("form_token")
-    check_form_token(request, sent if isinstance(sent, str) else None)
+    check_form_token(request, data.get(FORM_FIELD))
     values = {name: value for name, value in data.items() if isinstance(value, str)}
     errors: dict[str, str] = {}
     try:

@@ -9,13 +9,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from typing import Annotated
 
-from fastapi import Request, Response
+from fastapi import Form, Request, Response
 
 from shared.errors import Forbidden
 
 FORM_COOKIE = "tsunagu_form"
 FORM_FIELD = "form_token"
+FormToken = Annotated[str, Form(max_length=100)]  # a route's form_token field
 
 
 def _key(request: Request) -> bytes:
@@ -42,8 +44,9 @@ def remember_form_cookie(request: Request, response: Response, nonce: str | None
                             secure=request.url.scheme == "https")
 
 
-def check_form_token(request: Request, sent: str | None) -> None:
+def check_form_token(request: Request, sent: object) -> None:
+    """`sent`: the form's field as a route read it (a form read whole may hold a file there: refused)."""
     nonce = request.cookies.get(FORM_COOKIE)
-    if not nonce or not sent or not hmac.compare_digest(_token(request, nonce), sent):
+    if not nonce or not isinstance(sent, str) or not hmac.compare_digest(_token(request, nonce), sent):
         raise Forbidden("this form did not come from a page of this site (or its page is too old): open the "
                         "page again and send the form from there")

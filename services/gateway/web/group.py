@@ -2,41 +2,33 @@
 delegation's attendees, and registering a delegation of N places to an upcoming event."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
 from services.gateway.deps import Asker, Rpc
-from services.gateway.web.forms import check_form_token
+from services.gateway.web.events import registration_state, titles_of, upcoming
+from services.gateway.web.forms import FormToken, check_form_token
 from services.gateway.web.languages import LANGUAGE_NAMES, page_language
 from services.gateway.web.templating import pages_of
-from shared.contracts.events import MAX_ATTENDEES, EventView, RegistrationView
+from shared.contracts.events import MAX_ATTENDEES, RegistrationView
 from shared.contracts.members import MemberView, Visibility
-from shared.contracts.vocabulary import EventStatus
-from shared.errors import Conflict, Invalid, NotFound
+from shared.errors import Conflict, Invalid
 from shared.i18n import choose_text
 
 router = APIRouter(include_in_schema=False)
-FormToken = Annotated[str, Form(max_length=100)]
-AHEAD = timedelta(days=400)
 
 
 async def _page(request: Request, rpc: Rpc, group_id: str, refusal: str | None = None, status: int = 200):
     group = MemberView.model_validate(await rpc.members.get_member(group_id))
     delegations = [RegistrationView.model_validate(found) for found in await rpc.events.group_delegations(group_id)]
     now = datetime.now(UTC)
-    upcoming = [EventView.model_validate(found)
-                for found in await rpc.events.schedule(now.isoformat(), (now + AHEAD).isoformat(), None, False)]
-    open_events = [event for event in upcoming if event.status is EventStatus.PUBLISHED and event.ends_at > now
-                   and (event.registration_closes_at is None or event.registration_closes_at > now)]
-    titles = {event.id: event.title for event in upcoming}
-    for event_id in {delegation.event_id for delegation in delegations} - set(titles):
-        try:
-            titles[event_id] = EventView.model_validate(await rpc.events.get_event(event_id)).title
-        except NotFound:
-            titles[event_id] = {}
+    coming = await upcoming(rpc, now)
+    open_events = [event for event in coming if registration_state(event, now) != "closed"]
+    titles = {event.id: event.title for event in coming}
+    titles |= await titles_of(rpc, {delegation.event_id for delegation in delegations} - set(titles))
     return pages_of(request).render(request, "group.html", status=status, private=True, group=group,
                                     delegations=delegations, titles=titles, open_events=open_events,
                                     refusal=refusal, most_places=MAX_ATTENDEES, visibilities=list(Visibility))

@@ -7,23 +7,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Path, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
 from services.gateway.deps import Rpc
+from services.gateway.routers.lists import Signature, SubscriptionId
 from services.gateway.web.forms import FORM_FIELD, check_form_token
 from services.gateway.web.languages import page_language
 from services.gateway.web.templating import pages_of
-from services.gateway.web.words import N_
-from shared.contracts.notifications import SUBSCRIPTION_ID_MAX, MailingListView, PublicList, SubscriptionRequest
+from services.gateway.web.words import N_, NOT_AN_ADDRESS
+from shared.contracts.notifications import MailingListView, PublicList, SubscriptionRequest
 from shared.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
-SubscriptionId = Annotated[int, Path(ge=1, le=SUBSCRIPTION_ID_MAX)]
-Signature = Annotated[str, Path(max_length=100)]
 NO_LIST = N_("Choose at least one list.")
-NOT_AN_ADDRESS = N_("This is not an e-mail address.")
 NAME_TOO_LONG = N_("This is too long.")
 
 
@@ -40,8 +38,7 @@ async def subscribe_page(request: Request, rpc: Rpc):
 @router.post("/subscribe")
 async def subscribe(request: Request, rpc: Rpc):
     data = await request.form()
-    sent = data.get(FORM_FIELD)
-    check_form_token(request, sent if isinstance(sent, str) else None)
+    check_form_token(request, data.get(FORM_FIELD))
     lists = await _lists(rpc)
     known = {each.slug for each in lists}
     chosen = [slug for slug in data.getlist("lists") if isinstance(slug, str) and slug in known]

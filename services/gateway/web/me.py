@@ -2,22 +2,23 @@
 is on (and leaving one), and their directory entry with what it shows to whom."""
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
 
-from fastapi import APIRouter, Form, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from services.gateway.deps import Asker, Rpc
-from services.gateway.web.forms import check_form_token
+from services.gateway.routers.lists import SubscriptionId
+from services.gateway.web.events import titles_of
+from services.gateway.web.forms import FormToken, check_form_token
 from services.gateway.web.templating import pages_of
-from shared.contracts.events import EventView, RegistrationView
+from shared.contracts.events import RegistrationView
 from shared.contracts.identity import Role
 from shared.contracts.members import INDIVIDUAL_PUBLIC_FIELDS, MemberView
-from shared.contracts.notifications import SUBSCRIPTION_ID_MAX, OwnSubscription
+from shared.contracts.notifications import OwnSubscription
 from shared.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
-FormToken = Annotated[str, Form(max_length=100)]
 
 
 def _member_id(who) -> str | None:
@@ -28,24 +29,20 @@ def _member_id(who) -> str | None:
 async def my_page(request: Request, rpc: Rpc, who: Asker):
     assert who is not None, "the access table lets only a signed-in person here"
     registrations = [RegistrationView.model_validate(found) for found in await rpc.events.own_registrations()]
-    titles: dict[str, dict[str, str]] = {}
-    for event_id in {registration.event_id for registration in registrations}:
-        try:
-            titles[event_id] = EventView.model_validate(await rpc.events.get_event(event_id)).title
-        except NotFound:
-            titles[event_id] = {}
+    titles = await titles_of(rpc, (registration.event_id for registration in registrations))
     subscriptions = [OwnSubscription.model_validate(found) for found in await rpc.notifications.own_subscriptions()]
     member_id = _member_id(who)
     entry = MemberView.model_validate(await rpc.members.get_member(member_id)) if member_id else None
     group_ids = sorted({group for grant in who.grants if grant.role is Role.GROUP_CONTACT for group in grant.groups})
-    groups = [MemberView.model_validate(await rpc.members.get_member(group_id)) for group_id in group_ids]
+    groups = [MemberView.model_validate(found)
+              for found in await asyncio.gather(*(rpc.members.get_member(group_id) for group_id in group_ids))]
     return pages_of(request).render(request, "me.html", private=True, registrations=registrations, titles=titles,
                                     subscriptions=subscriptions, entry=entry, shown_fields=INDIVIDUAL_PUBLIC_FIELDS,
                                     groups=groups)
 
 
 @router.post("/me/lists/{subscription_id}/leave")
-async def leave(request: Request, rpc: Rpc, subscription_id: Annotated[int, Path(ge=1, le=SUBSCRIPTION_ID_MAX)],
+async def leave(request: Request, rpc: Rpc, subscription_id: SubscriptionId,
                 form_token: FormToken):
     check_form_token(request, form_token)
     await rpc.notifications.leave_list(subscription_id)

@@ -2,7 +2,7 @@
 own page (reached by the secret link they were given) to see, cancel and subscribe to their places."""
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -13,7 +13,9 @@ from pydantic import ValidationError
 
 from services.gateway.deps import Rpc
 from services.gateway.throttle import Throttled
-from services.gateway.web.forms import FORM_FIELD, check_form_token
+from services.gateway.web.events import event_or_none, registration_state
+from services.gateway.web.events import upcoming as coming
+from services.gateway.web.forms import FORM_FIELD, FormToken, check_form_token
 from services.gateway.web.languages import page_language
 from services.gateway.web.month import month as month_view
 from services.gateway.web.month import month_of, span
@@ -36,7 +38,6 @@ Token = Annotated[str, Query(max_length=100)]
 OwnToken = Annotated[str | None, Query(max_length=100)]
 OwnTokenField = Annotated[str | None, Form(max_length=100)]
 UPCOMING = 200  # events the home page shows at most
-AHEAD = timedelta(days=400)  # how far ahead: the next National Forum is at most two years away, announced a year before
 
 
 def _wants_html(request: Request) -> bool:
@@ -52,9 +53,7 @@ async def home(request: Request, rpc: Rpc, region: Region | None = None, kind: E
         return JSONResponse({"name": "Tsunagu", "health": "/health", "events": "/events", "schedule": "/schedule",
                              "feeds": "/feeds", "directory": "/directory", "api_docs": "/docs"})
     now = datetime.now(UTC)
-    found = await rpc.events.schedule(now.isoformat(), (now + AHEAD).isoformat(), None, False)
-    events = sorted((EventView.model_validate(event) for event in found), key=lambda event: event.starts_at)
-    upcoming = [event for event in events if event.status is not EventStatus.DRAFT][:UPCOMING]
+    upcoming = [event for event in await coming(rpc, now) if event.status is not EventStatus.DRAFT][:UPCOMING]
     shown = [event for event in upcoming if (region is None or event.region is region)
              and (kind is None or event.kind is kind)]
     forum = next((event for event in upcoming if event.kind is EventKind.NATIONAL_FORUM), None)
@@ -70,13 +69,6 @@ async def home(request: Request, rpc: Rpc, region: Region | None = None, kind: E
                                     calendar=calendar)
 
 
-async def _event(rpc: Rpc, event_id: str) -> EventView | None:
-    try:
-        return EventView.model_validate(await rpc.events.get_event(event_id))
-    except NotFound:
-        return None
-
-
 def _event_page_context(request: Request, event: EventView) -> dict:
     """What the event's page shows beside the event: its calendar links and a link to a map."""
     base = request.app.state.settings.gateway_url
@@ -90,17 +82,7 @@ def _event_page_context(request: Request, event: EventView) -> dict:
     else:
         map_link = None  # a link only: no map is embedded, nothing is fetched from the map's site
     return {"calendar": {"ics": ics, "webcal": "webcal" + ics[ics.index(":"):]}, "map_link": map_link,
-            "registration": _registration_state(event, datetime.now(UTC))}
-
-
-def _registration_state(event: EventView, now: datetime) -> str:
-    """Whether the page offers the form (the service decides, and refuses a late registration anyway)."""
-    if event.status is not EventStatus.PUBLISHED or event.ends_at <= now or (
-            event.registration_closes_at is not None and event.registration_closes_at <= now):
-        return "closed"
-    if event.registration_opens_at is not None and now < event.registration_opens_at:
-        return "not_yet"
-    return "open"
+            "registration": registration_state(event, datetime.now(UTC))}
 
 
 def _not_found(request: Request):
@@ -109,7 +91,7 @@ def _not_found(request: Request):
 
 @router.get("/event/{event_id}")
 async def event_page(event_id: str, request: Request, rpc: Rpc):
-    event = await _event(rpc, event_id)
+    event = await event_or_none(rpc, event_id)
     if event is None:
         return _not_found(request)
     form = RegistrationForm.blank(page_language(request))
@@ -125,9 +107,8 @@ async def event_page(event_id: str, request: Request, rpc: Rpc):
              dependencies=[Depends(Throttled("registration", setting="registrations_per_minute"))])
 async def register(event_id: str, request: Request, rpc: Rpc):
     data = await request.form()
-    sent = data.get(FORM_FIELD)
-    check_form_token(request, sent if isinstance(sent, str) else None)
-    event = await _event(rpc, event_id)
+    check_form_token(request, data.get(FORM_FIELD))
+    event = await event_or_none(rpc, event_id)
     if event is None:
         return _not_found(request)
     form = RegistrationForm.read(data, page_language(request))
@@ -158,7 +139,7 @@ async def _own(rpc: Rpc, registration_id: str, token: str | None) -> tuple[Regis
         registration = RegistrationView.model_validate(await rpc.events.get_registration(registration_id, token))
     except (NotFound, Forbidden):
         return None
-    event = await _event(rpc, registration.event_id)
+    event = await event_or_none(rpc, registration.event_id)
     return (registration, event) if event else None
 
 
@@ -173,7 +154,7 @@ async def registration_page(registration_id: str, request: Request, rpc: Rpc, to
 
 
 @router.post("/registration/{registration_id}/cancel")
-async def cancel(registration_id: str, request: Request, rpc: Rpc, form_token: Annotated[str, Form(max_length=100)],
+async def cancel(registration_id: str, request: Request, rpc: Rpc, form_token: FormToken,
                  token: OwnTokenField = None):
     check_form_token(request, form_token)
     token = token or None
@@ -188,7 +169,7 @@ async def cancel(registration_id: str, request: Request, rpc: Rpc, form_token: A
 
 @router.post("/registration/{registration_id}/calendar")
 async def private_calendar(registration_id: str, request: Request, rpc: Rpc,
-                           form_token: Annotated[str, Form(max_length=100)], token: OwnTokenField = None):
+                           form_token: FormToken, token: OwnTokenField = None):
     check_form_token(request, form_token)
     token = token or None
     found = await _own(rpc, registration_id, token)

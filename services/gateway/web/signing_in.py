@@ -10,17 +10,16 @@ from pydantic import ValidationError
 from services.gateway.deps import Rpc
 from services.gateway.sessions import session_cookie
 from services.gateway.throttle import Throttled
-from services.gateway.web.forms import check_form_token
+from services.gateway.web.forms import FormToken, check_form_token
 from services.gateway.web.languages import page_language
 from services.gateway.web.templating import pages_of
-from services.gateway.web.words import N_
+from services.gateway.web.words import NOT_AN_ADDRESS
 from shared.contracts.identity import SIGN_IN_PAGE, SignedIn, SignInRequest
 from shared.errors import NotFound
 
 router = APIRouter(include_in_schema=False)
 TOKEN_LENGTH = 100
 SIGN_INS_PER_MINUTE = 10  # as POST /auth/sign-in: a person asks once or twice, a script trying addresses often
-NOT_AN_ADDRESS = N_("This is not an e-mail address.")
 
 
 @router.get("/sign-in")
@@ -30,7 +29,7 @@ async def ask_page(request: Request):
 
 @router.post("/sign-in", dependencies=[Depends(Throttled("sign-in", SIGN_INS_PER_MINUTE))])
 async def ask(request: Request, rpc: Rpc, email: Annotated[str, Form(max_length=320)],
-              form_token: Annotated[str, Form(max_length=100)]):
+              form_token: FormToken):
     check_form_token(request, form_token)
     try:
         wanted = SignInRequest(email=email.strip(), language=page_language(request))

@@ -104,20 +104,12 @@ class _FormToken:
     __str__ = __html__
 
 
-def _organizing(request: Request) -> bool:
-    claim = getattr(request.state, "session_claim", None)
-    return claim is not None and claim.caller.is_organizing
-
-
-def _signed_in_as(request: Request) -> str | None:
-    claim = getattr(request.state, "session_claim", None)
-    return claim.caller.email if claim is not None else None
-
-
-def _session_csrf(request: Request) -> str:
-    """A signed-in browser's CSRF token, which its forms send back (services/gateway/sessions.py)."""
-    claim = getattr(request.state, "session_claim", None)
-    return claim.csrf if claim is not None else ""
+def _signed_in(claim) -> dict:
+    """What a page shows of a signed-in browser's session (services/gateway/sessions.py), if any: who,
+    whether they organize, and the CSRF token its forms send back."""
+    return {"signed_in_as": claim.caller.email if claim else None,
+            "organizing": claim is not None and claim.caller.is_organizing,
+            "csrf_token": claim.csrf if claim else ""}
 
 
 def _environment(catalogues: Catalogues, language: str) -> Environment:
@@ -129,8 +121,7 @@ def _environment(catalogues: Catalogues, language: str) -> Environment:
                               lstrip_blocks=True)
     environment.filters.update(text=_text, when=_when, day=_day, month_name=_month_name,
                                long_date=_long_date)
-    environment.globals.update(weekdays=_weekdays)
-    environment.globals.update(WORDS)
+    environment.globals.update(WORDS, weekdays=_weekdays)
     # added by jinja2.ext.i18n, which type checkers do not see
     cast(Any, environment).install_gettext_translations(catalogues.translations(language), newstyle=True)
     return environment
@@ -157,17 +148,16 @@ class Pages:
         language = page_language(request, theirs)
         path, _, query_string = (here or str(request.url.path) + "?" + request.url.query).partition("?")
         token = _FormToken(request)
-        signed_in_as = _signed_in_as(request)
-        key = None if same_as is None or signed_in_as else (template, language, path, query_string, same_as)
+        claim = getattr(request.state, "session_claim", None)  # read by the route's access rule, if at all
+        key = None if same_as is None or claim else (template, language, path, query_string, same_as)
         kept = self._kept.get(key) if key is not None else None
         if kept is None:
             query = {name: value for name, value in parse_qsl(query_string) if name != "lang"}
             switch = {tag: f"{path}?{urlencode({**query, 'lang': tag})}" for tag in LANGUAGE_NAMES}
-            shown = _FormToken(request, placeholder=key is not None) if key is not None else token
+            shown = _FormToken(request, placeholder=True) if key is not None else token
             body = self.environments[language].get_template(template).render(
                 language=language, html_lang=HTML_LANG.get(language, language), language_names=LANGUAGE_NAMES,
-                switch=switch, form_token=shown, csrf_token=_session_csrf(request), signed_in_as=signed_in_as,
-                organizing=_organizing(request), **context)
+                switch=switch, form_token=shown, **_signed_in(claim), **context)
             if key is not None:
                 kept = self._keep(key, body, shown.shown)
         if kept is not None:

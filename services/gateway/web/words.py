@@ -11,6 +11,7 @@ def N_(message: str) -> str:  # noqa: N802 — gettext's name for "translated la
     return message
 
 
+NOT_AN_ADDRESS = N_("This is not an e-mail address.")  # an address field's refusal, on every form that has one
 REGION_NAMES = {Region.HOKKAIDO: N_("Hokkaido"), Region.TOHOKU: N_("Tohoku"), Region.KANTO: N_("Kanto"),
                 Region.CHUBU_TOKAI: N_("Chubu and Tokai"), Region.KINKI_KANSAI: N_("Kinki and Kansai"),
                 Region.CHUGOKU: N_("Chugoku"), Region.SHIKOKU: N_("Shikoku"),
