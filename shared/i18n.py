@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
+
+from babel import Locale, UnknownLocaleError
 
 DEFAULT_CHAIN = ("ja", "en")
 EASY_JAPANESE = "ja-x-easy"  # やさしい日本語
@@ -76,3 +79,15 @@ def choose_language(available: Iterable[str], wanted: str | None) -> str | None:
 def choose_text(texts: Mapping[str, str], wanted: str | None) -> str:
     tag = choose_language(texts.keys(), wanted)
     return texts[tag] if tag else ""
+
+
+# Babel's name for the locale whose dates and numbers a language's readers expect.
+BABEL_LOCALES = {EASY_JAPANESE: "ja", "tl": "fil", "zh-Hans": "zh_Hans", "pt-BR": "pt_BR"}
+
+
+@lru_cache(maxsize=64)
+def babel_locale(language: str) -> Locale:
+    try:
+        return Locale.parse(BABEL_LOCALES.get(language, language))
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")

@@ -1,6 +1,6 @@
-"""`make translations`: gather every string the pages show (templates, and the words marked N_ in the
-code) into services/gateway/web/locale/messages.pot, and merge it into each language's catalogue
-(locale/<language>/messages.po), keeping what translators wrote. New strings arrive untranslated; a
+"""`make translations`: gather every string people read — the pages' and the mail's templates, and the
+words marked N_ in the code — into shared/locale/messages.pot, and merge it into each language's
+catalogue (shared/locale/<language>/messages.po), keeping what translators wrote. New strings arrive untranslated; a
 changed one keeps its old translation marked fuzzy (not shown) until someone looks at it.
 
     python -m tsunagu.translations          extract and merge
@@ -14,29 +14,43 @@ import sys
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import extract, extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
-from services.gateway.web.catalogues import LOCALE_DIR, SOURCE_LANGUAGE, catalogue_path
+from shared.catalogues import LOCALE_DIR, SOURCE_LANGUAGE, catalogue_path
 from shared.i18n import SUPPORTED_LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ROOT / "services" / "gateway" / "web"
+# Where people's words are written: the pages, the mail, and the words for the code's values.
+SOURCES = ("services/gateway/web", "services/notifications", "shared/words.py")
 TEMPLATE = LOCALE_DIR / "messages.pot"
-METHODS = [("**/templates/**.html", "jinja2.ext:babel_extract"), ("**.py", "python")]
+METHODS = [("**/templates/**.html", "jinja2.ext:babel_extract"), ("**/templates/**.txt", "jinja2.ext:babel_extract"),
+           ("**.py", "python")]
+# Pages trim a message's white space (HTML does not see it); mail keeps it (its lines are what is read).
+OPTIONS = {"**/templates/**.html": {"trimmed": "true"}, "**/templates/**.txt": {"trimmed": "false"}}
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
-HEADER = ("Tsunagu's pages. {review}\nThe message ids are English; placeholders like %(address)s stay as "
+HEADER = ("Tsunagu's pages and mail. {review}\nThe message ids are English; placeholders like %(address)s stay as "
           "they are.")
 REVIEWED = {"ja", "ja-x-easy"}
 
 
 def _template() -> Catalog:
     catalog = Catalog(project="Tsunagu", version="1", charset="utf-8", fuzzy=False)
-    for filename, lineno, message, comments, context in extract_from_dir(
-            SOURCES, METHODS, keywords=KEYWORDS, options_map={"**/templates/**.html": {"trimmed": "true"}}):
-        catalog.add(message, None, [(f"services/gateway/web/{filename}", lineno)], auto_comments=comments,
-                    context=context)
+    for source in SOURCES:
+        for filename, lineno, message, comments, context in _extracted(ROOT / source):
+            catalog.add(message, None, [(source if filename is None else f"{source}/{filename}", lineno)],
+                        auto_comments=comments, context=context)
     return catalog
+
+
+def _extracted(source: Path):
+    """(filename or None for a single file, line, message, comments, context) of every marked string."""
+    if source.is_dir():
+        yield from extract_from_dir(source, METHODS, keywords=KEYWORDS, options_map=OPTIONS)
+        return
+    with source.open("rb") as code:
+        for lineno, message, comments, context in extract("python", code, keywords=KEYWORDS):
+            yield None, lineno, message, comments, context
 
 
 def _render(catalog: Catalog) -> bytes:

@@ -10,10 +10,11 @@ from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 from functools import lru_cache
 
-from services.notifications import domain, headers
+from services.notifications import domain, headers, rendering
 from services.notifications.calendar_file import event_ics
 from services.notifications.mail_kinds import MAIL_KINDS, Composing
 from services.notifications.operations import DueDelivery
+from services.notifications.words import UNSUBSCRIBE
 from shared.contracts.base import utcnow
 from shared.i18n import choose_text
 from shared.settings import Settings
@@ -71,7 +72,10 @@ def compose(delivery: DueDelivery, list_names: dict[str, dict], settings: Settin
                 unsubscribe_url,
                 f"mailto:unsubscribe+{delivery.subscription_id}.{signature}@{domain_name}?subject=unsubscribe"))
             message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-            body += f"\n--\n{UNSUBSCRIBE_LINE.get(rendered.language[:2], UNSUBSCRIBE_LINE['en'])} {unsubscribe_url}\n"
+            # in the reader's language even under an organizer's text they did not translate
+            unsubscribe = rendering.translations(rendering.mail_language(kind.name, delivery.language)).gettext(
+                UNSUBSCRIBE)
+            body += f"\n--\n{unsubscribe} {unsubscribe_url}\n"
     else:
         message["Auto-Submitted"] = "auto-generated"
     message.set_content(body, charset="utf-8")
@@ -88,7 +92,6 @@ def compose(delivery: DueDelivery, list_names: dict[str, dict], settings: Settin
 
 
 CALENDAR_CONTENT_TYPE = "text/calendar; charset=utf-8; method=PUBLISH"
-UNSUBSCRIBE_LINE = {"ja": "配信停止:", "en": "Unsubscribe:"}
 _URL = re.compile(r"https?://[^\s<>\"]+")
 
 

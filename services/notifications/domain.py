@@ -8,6 +8,10 @@ from datetime import datetime, timedelta
 from enum import Enum
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date, format_time
+
+from shared.i18n import babel_locale
+
 MAX_TEMPORARY_ATTEMPTS = 8
 REMINDER_BEFORE = timedelta(days=3)
 _WEEKDAYS_JA = "月火水木金土日"
@@ -35,9 +39,14 @@ def format_when(starts_at: datetime, ends_at: datetime, zone_name: str, language
         if same_day:
             return f"{day(start)} {start:%H:%M}〜{end:%H:%M}"
         return f"{day(start)} {start:%H:%M} 〜 {day(end)} {end:%H:%M}"
+    # Every other language as Babel writes its dates; the zone named, for a reader who may be elsewhere.
+    locale = babel_locale(language)
+
+    def moment(at: datetime) -> str:
+        return f"{format_date(at, 'full', locale=locale)} {format_time(at, 'short', locale=locale)}"
     if same_day:
-        return f"{start:%a %d %B %Y, %H:%M}–{end:%H:%M} ({zone_name})"
-    return f"{start:%a %d %B %Y, %H:%M} – {end:%a %d %B %Y, %H:%M} ({zone_name})"
+        return f"{moment(start)}–{format_time(end, 'short', locale=locale)} ({zone_name})"
+    return f"{moment(start)} – {moment(end)} ({zone_name})"
 
 
 class SmtpOutcome(Enum):

@@ -1,83 +1,33 @@
 """Turns a message's context into subject and body in one recipient's language.
 
-A template file is the subject on its first line and the body on the lines after it. Languages fall
-back requested → ja → en, for the template and for the organizer's text alike.
+A template file is the subject on its first line and the body on the lines after it, its words in
+`{% trans %}` blocks that the catalogues translate (shared/locale, the same as the pages'). A mail is
+written in the recipient's language when its catalogue says every word of that kind of mail; else in
+the next language of their chain (vi → ja → en), never half in one and half in another. The organizer's
+own text (titles, descriptions) falls back the same way, on its own.
 """
 from __future__ import annotations
 
+import gettext
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+from babel.messages.extract import extract
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from services.notifications import domain
+from services.notifications.words import ANNOUNCED_KIND_NAMES, MAIL_WORDS, REGISTRATION_NEWS
 from shared import calendars
+from shared.catalogues import SOURCE_LANGUAGE, Catalogues, translated
 from shared.contracts.events import Venue
-from shared.i18n import choose_language, choose_text
+from shared.contracts.vocabulary import EventKind
+from shared.i18n import choose_language, choose_text, language_chain, supported_language
 
 TEMPLATES = Path(__file__).parent / "templates"
-
-KIND_LABELS = {
-    "ja": {"national_forum": "全国フォーラム", "workshop": "ワークショップ", "migrants_day": "国際移住者デー",
-           "symposium": "シンポジウム", "working_meeting": "会議", "negotiation": "省庁交渉", "other": "おしらせ"},
-    "en": {"national_forum": "National Forum", "workshop": "Workshop", "migrants_day": "Migrants Day",
-           "symposium": "Symposium", "working_meeting": "Working meeting", "negotiation": "Negotiation",
-           "other": "Announcement"},
-}
-GREETINGS = {"ja": "{name} 様", "ja-x-easy": "{name} さん", "en": "Dear {name},"}
-GREETINGS_ANONYMOUS = {"ja": "登録者の皆さま", "ja-x-easy": "みなさん", "en": "Dear subscriber,"}
-
-# What each registration event tells its registrant: (label, sentence) per language.
-REGISTRATION_STATUS = {
-    "registration_confirmed": {
-        "ja": ("参加登録完了",
-                   "参加登録を受け付けました。当日お会いできるのを楽しみにしています。"),
-        "en": ("Registered", "Your registration is confirmed. We look forward to seeing you."),
-        "ja-x-easy": ("とうろく できました", "さんか の とうろく が できました。"),
-    },
-    "registration_waitlisted": {
-        "ja": ("キャンセル待ち",
-                   "定員に達したため、キャンセル待ちとして受け付けました。空きが出しだいお知らせします。"),
-        "en": ("Waiting list",
-                   "The event is full: you are on the waiting list. We will write as soon as a place frees up."),
-        "ja-x-easy": ("まって います",
-                   "いっぱい です。せき が あいたら しらせます。"),
-    },
-    "registration_promoted": {
-        "ja": ("参加確定", "空きが出たため、キャンセル待ちから参加が確定しました。"),
-        "en": ("You have a place", "A place freed up: your registration is now confirmed."),
-        "ja-x-easy": ("さんか できます", "せき が あきました。さんか できます。"),
-    },
-    "registration_pending": {
-        "ja": ("承認待ち", "お申し込みを受け付けました。主催者の承認をお待ちください。"),
-        "en": ("Awaiting approval",
-                   "We received your registration; the organizers will confirm it."),
-        "ja-x-easy": ("まって ください",
-                   "もうしこみ を うけとりました。しゅさいしゃ の へんじ を まって ください。"),
-    },
-    "registration_approved": {
-        "ja": ("承認されました", "お申し込みが承認されました。"),
-        "en": ("Approved", "The organizers approved your registration."),
-        "ja-x-easy": ("OK です", "もうしこみ が OK に なりました。"),
-    },
-    "registration_rejected": {
-        "ja": ("お申し込みについて",
-                   "申し訳ありませんが、今回はお申し込みをお受けできませんでした。"),
-        "en": ("About your registration",
-                   "We are sorry: the organizers could not accept your registration this time."),
-        "ja-x-easy": ("ごめんなさい",
-                   "ごめんなさい。こんかい は さんか できません。"),
-    },
-    "registration_cancelled": {
-        "ja": ("キャンセル", "参加登録をキャンセルしました。"),
-        "en": ("Cancelled", "Your registration has been cancelled."),
-        "ja-x-easy": ("キャンセル しました",
-                   "さんか の とうろく を キャンセル しました。"),
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -87,28 +37,53 @@ class RenderedMail:
     body: str
 
 
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
+@cache
+def _catalogues() -> Catalogues:
+    return Catalogues()
+
+
+@cache
+def _environment(language: str) -> Environment:
     # Plain-text mail: no HTML escaping, but every variable must exist.
-    return Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=False,
-                       undefined=StrictUndefined, keep_trailing_newline=True)
+    environment = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=False, undefined=StrictUndefined,
+                              keep_trailing_newline=True, extensions=["jinja2.ext.i18n"])
+    # added by jinja2.ext.i18n, which type checkers do not see
+    cast(Any, environment).install_gettext_translations(translations(language), newstyle=True)
+    return environment
 
 
-@lru_cache(maxsize=64)
-def template_languages(template: str) -> tuple[str, ...]:
-    return tuple(sorted(p.parent.name for p in TEMPLATES.glob(f"*/{template}.txt")))
+def translations(language: str) -> gettext.NullTranslations:
+    """`language`'s words, each falling back along its chain."""
+    return _catalogues().translations(language)
 
 
-def greeting(language: str, name: str | None) -> str:
-    if name:
-        return GREETINGS.get(language, GREETINGS["en"]).format(name=name)
-    return GREETINGS_ANONYMOUS.get(language, GREETINGS_ANONYMOUS["en"])
+@cache
+def template_words(template: str) -> frozenset[str]:
+    """Every message id a kind of mail may show: its template's (and the greeting's) and the words
+    the code passes it. A kind without a template (the organizer's own text) has only the latter."""
+    words = set(MAIL_WORDS)
+    if not (TEMPLATES / f"{template}.txt").is_file():
+        return frozenset(words)
+    for name in (f"{template}.txt", "_greeting.txt"):
+        with (TEMPLATES / name).open("rb") as source:
+            words.update(message for _, message, _, _ in extract(
+                "jinja2.ext:babel_extract", source, options={"trimmed": "false"}) if isinstance(message, str))
+    return frozenset(words)
+
+
+def mail_language(template: str, wanted: str | None) -> str:
+    """The first language of the recipient's chain whose catalogue says every word of this kind of mail."""
+    chain = language_chain(supported_language(wanted or "") or wanted)
+    needed = template_words(template)
+    for tag in chain:
+        if tag == SOURCE_LANGUAGE or needed <= translated(tag):
+            return tag
+    return SOURCE_LANGUAGE
 
 
 def render(template: str, wanted_language: str, **variables) -> RenderedMail:
-    language = choose_language(template_languages(template), wanted_language) or "en"
-    text = _environment().get_template(f"{language}/{template}.txt").render(
-        greeting=greeting(language, variables.pop("recipient_name", None)), **variables)
+    language = mail_language(template, wanted_language)
+    text = _environment(language).get_template(f"{template}.txt").render(**variables)
     subject, _, body = text.partition("\n")
     return RenderedMail(language=language, subject=subject.strip(), body=body.lstrip("\n"))
 
@@ -125,26 +100,25 @@ def _when(event: dict, language: str) -> str:
 
 def render_event_announcement(template: str, event: dict, list_name: dict, recipient_name: str | None,
                               recipient_language: str, event_url: str) -> RenderedMail:
-    language = choose_language(template_languages(template), recipient_language) or "en"
-    text_language = "ja" if language.startswith("ja") else "en"
+    language = mail_language(template, recipient_language)
     return render(template, recipient_language, recipient_name=recipient_name,
                   title=choose_text(event["title"], recipient_language),
                   description=choose_text(event.get("description") or {}, recipient_language),
-                  kind_label=KIND_LABELS[text_language].get(event["kind"], event["kind"]),
+                  kind_name=ANNOUNCED_KIND_NAMES[EventKind(event["kind"])],
                   when=_when(event, language), place=_place(event), url=event_url,
                   list_name=choose_text(list_name, recipient_language))
 
 
 def render_registration_status(template: str, context: dict, recipient_name: str | None, recipient_language: str,
                                event_url: str, attached: bool) -> RenderedMail:
-    language = choose_language(template_languages(template), recipient_language) or "en"
+    language = mail_language(template, recipient_language)
     event = context["event"]
-    label, sentence = REGISTRATION_STATUS[context["event_type"]].get(
-        language, REGISTRATION_STATUS[context["event_type"]]["en"])
-    if context["event_type"] == "registration_approved" and context["status"] == "waitlisted":
-        sentence += " " + REGISTRATION_STATUS["registration_waitlisted"].get(language, ("", ""))[1]
+    label, sentence = REGISTRATION_NEWS[context["event_type"]]
+    # approved, but the event filled up meanwhile: the waiting list's sentence too
+    also = (REGISTRATION_NEWS["registration_waitlisted"][1]
+            if context["event_type"] == "registration_approved" and context["status"] == "waitlisted" else None)
     return render(template, recipient_language, recipient_name=recipient_name, status_label=label,
-                  status_text=sentence, title=choose_text(event["title"], recipient_language),
+                  status_text=sentence, also=also, title=choose_text(event["title"], recipient_language),
                   when=_when(event, language), place=_place(event), url=event_url,
                   registration_id=context["registration_id"][:8], places=context["places"], attached=attached)
 
@@ -152,7 +126,7 @@ def render_registration_status(template: str, context: dict, recipient_name: str
 def render_registration_confirm_address(template: str, context: dict, recipient_language: str,
                                         confirm_url: str) -> RenderedMail:
     # nobody's name: whoever registered typed the address, and no text of theirs goes to it unconfirmed
-    language = choose_language(template_languages(template), recipient_language) or "en"
+    language = mail_language(template, recipient_language)
     event = context["event"]
     hold = datetime.fromisoformat(context["hold_until"]).astimezone(ZoneInfo(event["timezone"]))
     return render(template, recipient_language, recipient_name=None,
@@ -186,7 +160,7 @@ def render_list_announcement(_template: str, context: dict, recipient_language: 
 
 def render_event_reminder(template: str, context: dict, recipient_name: str | None, recipient_language: str,
                           event_url: str) -> RenderedMail:
-    language = choose_language(template_languages(template), recipient_language) or "en"
+    language = mail_language(template, recipient_language)
     event = context["event"]
     return render(template, recipient_language, recipient_name=recipient_name,
                   title=choose_text(event["title"], recipient_language), when=_when(event, language),

@@ -88,7 +88,7 @@ def test_an_organizer_makes_a_forum_publishes_over_a_clash_approves_and_reads_th
         assert "まだ参加登録はありません。" in page.inner_text("main") and "Lan" not in page.inner_text("main")
         page.goto(f"{settings.gateway_url}/console/events/{event_id}")
         page.get_by_role("button", name="この参加登録を取り消す").click()
-        assert "中止" in page.locator("li", has_text="Lan").inner_text()
+        assert "キャンセル済み" in page.locator("li", has_text="Lan").inner_text()
         checks.check("a registration cancelled")
         page.get_by_label("中止の理由（参加者とカレンダーに表示されます）").fill("台風のため")
         page.get_by_role("button", name="イベントを中止する").click()

@@ -3,6 +3,7 @@ interpretation need, confirms the address from the mail, and cancels from their 
 against the real stack, every page checked (tests/integration/browser.py)."""
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -46,6 +47,11 @@ def test_a_vietnamese_reader_registers_with_interpretation_confirms_and_cancels(
         check("registration")
 
         link = mailbox.confirmation_link(address)  # read from the SMTP sink, as the person's mail client would
+        (asked,) = mailbox.to(address)  # the mail's own words in the reader's language, as the page's were
+        assert asked["Content-Language"] == "vi"
+        assert asked["Subject"].startswith("Vui lòng xác nhận địa chỉ email: ")
+        head = re.split(rb"\r?\n\r?\n", mailbox.raw(asked["Message-ID"]), maxsplit=1)[0]
+        assert head.isascii() and b"=?utf-8?" in head.lower()  # RFC 2047 words, for readers that do not decode
         page.goto(link)
         page.get_by_role("button").click()
         check("address confirmed")

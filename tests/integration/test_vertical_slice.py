@@ -24,9 +24,10 @@ def test_published_event_is_announced_once_to_each_subscriber(gateway, mailbox):
     assert mailbox.recipients_for(event["id"]) == expected_recipients()
 
     by_recipient = {m["X-Sink-Envelope-To"]: m for m in mailbox.for_event(event["id"])}
-    assert by_recipient["en@example.org"]["Subject"] == "[Migrants Day] International Migrants Day"
+    assert by_recipient["en@example.org"]["Subject"] == "[International Migrants Day] International Migrants Day"
     assert by_recipient["en@example.org"]["Content-Language"] == "en"
-    assert by_recipient["vi@example.org"]["Content-Language"] == "ja"  # vi → ja fallback
+    assert by_recipient["vi@example.org"]["Content-Language"] == "vi"  # the mail's own words in Vietnamese
+    assert by_recipient["vi@example.org"]["Subject"].startswith("[Ngày Quốc tế Người di cư] ")
     assert by_recipient["easy@example.org"]["Content-Language"] == "ja-x-easy"
     assert by_recipient["ja@example.org"]["List-Id"].startswith("General <general.lists.")
     assert "2026年12月18日(金) 12:00〜14:00" in by_recipient["ja@example.org"].get_body(preferencelist=("plain",)).get_content()

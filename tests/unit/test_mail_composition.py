@@ -41,15 +41,29 @@ def parsed(message):
 
 def test_mail_is_in_the_recipients_language_with_times_in_the_event_zone():
     mail = parsed(compose(delivery(language="en"), LISTS, SETTINGS))
-    assert mail["Subject"] == "[Migrants Day] Migrants Day"
+    assert mail["Subject"] == "[International Migrants Day] Migrants Day"
     body = mail.get_body(preferencelist=("plain",)).get_content()
-    assert "Fri 18 December 2026, 12:00–14:00 (Asia/Tokyo)" in body
+    assert re.search(r"When: Friday, December 18, 2026 12:00\sPM–2:00\sPM \(Asia/Tokyo\)", body)
     assert "Rally and march" in body and "https://tsunagu.example/event/ev-1?lang=en" in body
     assert mail["Content-Language"] == "en"
 
 
-def test_language_falls_back_to_japanese():
-    mail = parsed(compose(delivery(language="vi"), LISTS, SETTINGS))
+def test_a_vietnamese_subscriber_reads_the_mail_s_own_words_in_vietnamese():
+    # the organizers wrote the title in Japanese and English only: it falls back on its own
+    message = compose(delivery(language="vi", subscription_id=7), LISTS, SETTINGS)
+    mail = parsed(message)
+    assert mail["Content-Language"] == "vi"
+    assert mail["Subject"] == "[Ngày Quốc tế Người di cư] 国際移住者デー"
+    body = mail.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+    assert body.startswith("Kính gửi Reader,\n") and "Thời gian: Thứ Sáu, 18 tháng 12, 2026 12:00–14:00" in body
+    assert "Bạn nhận thư này vì đã đăng ký nhận “全体メーリングリスト”." in body
+    assert "\nHủy nhận thư: https://tsunagu.example/lists/unsubscribe/7/" in body
+    html_part = mail.get_body(preferencelist=("html",)).get_content()
+    assert '<html lang="vi">' in html_part and "Hủy nhận thư" in html_part
+
+
+def test_a_language_whose_catalogue_lacks_the_mail_s_words_gets_all_of_it_in_japanese():
+    mail = parsed(compose(delivery(language="my", subscription_id=7), LISTS, SETTINGS))  # Burmese: to come
     assert mail["Content-Language"] == "ja"
     assert mail["Subject"] == "【国際移住者デー】国際移住者デー"
     assert "2026年12月18日(金) 12:00〜14:00" in mail.get_body(preferencelist=("plain",)).get_content()
@@ -229,17 +243,20 @@ def test_the_calendar_attachment_says_its_charset_and_reads_as_utf8_without_deco
     assert "SUMMARY:国際移住者デー\r\n" in text and "LOCATION:久屋大通公園\\, 名古屋市中区丸の内3\r\n" in text
 
 
-def test_every_kind_of_mail_has_its_templates_in_japanese_and_english():
+def test_every_kind_of_mail_is_written_in_each_language_whose_catalogue_is_complete():
     from services.notifications.mail_kinds import LIST_ANNOUNCEMENT, MAIL_KINDS
-    from services.notifications.rendering import template_languages
+    from services.notifications.rendering import mail_language
+    from shared.catalogues import COMPLETE
 
     for kind in MAIL_KINDS.values():
         if kind is not LIST_ANNOUNCEMENT:  # the organizer's own text, in the languages they wrote
-            assert {"ja", "en"} <= set(template_languages(kind.name)), kind.name
+            for language in (*COMPLETE, "en"):
+                assert mail_language(kind.name, language) == language, (kind.name, language)
 
 
 @pytest.mark.parametrize("language, words", [("ja", "サインイン"), ("en", "Sign in"), ("ja-x-easy", "サインイン"),
-                                             ("vi", "サインイン")])  # no Vietnamese text: the network's own language
+                                             ("vi", "Đăng nhập"), ("ne", "साइन इन"),
+                                             ("my", "サインイン")])  # no Burmese yet: the network's own language
 def test_a_sign_in_mail_carries_the_link_made_from_its_nonce_and_no_name(language, words):
     context = {"link_id": "link-1", "nonce": "nonce-1", "email": "reader@example.org", "language": language,
                "expires_at": "2027-06-01T09:15:00+00:00"}
@@ -251,3 +268,14 @@ def test_a_sign_in_mail_carries_the_link_made_from_its_nonce_and_no_name(languag
     assert f"https://tsunagu.example/auth/sign-in?token={token}" in body
     assert words in mail["Subject"] and "nonce-1" not in body and "Reader" not in body
     assert raw_headers(message)["Auto-Submitted"] == "auto-generated" and "List-Id" not in raw_headers(message)
+
+
+def test_an_organizer_s_text_keeps_its_language_and_the_list_s_own_line_is_the_reader_s():
+    context = {"subject": {"ja": "会報 第100号", "en": "Newsletter no. 100"},
+               "body": {"ja": "今号の特集は技能実習制度です。", "en": "This issue: the training system."}}
+    for language, body_text, line in [("vi", "今号の特集", "Hủy nhận thư: "), ("en", "This issue", "Unsubscribe: "),
+                                      ("my", "今号の特集", "配信停止: ")]:
+        mail = parsed(compose(delivery(template="list_announcement", context=context, subscription_id=9,
+                                       language=language), LISTS, SETTINGS))
+        body = mail.get_body(preferencelist=("plain",)).get_content()
+        assert body_text in body and f"\n{line}https://tsunagu.example/lists/unsubscribe/9/" in body.replace("\r", "")

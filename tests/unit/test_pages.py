@@ -10,19 +10,14 @@ from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
 
 from services.gateway.app import create_app
-from services.gateway.web.catalogues import LOCALE_DIR, catalogue_path
 from services.gateway.web.languages import LANGUAGE_COOKIE, accepted
-from services.gateway.web.words import EVENT_STATUS_NAMES
-from shared.i18n import SUPPORTED_LANGUAGES
+from shared.catalogues import COMPLETE, CONSOLE_COMPLETE, LOCALE_DIR, catalogue_path
 from shared.settings import Settings
+from shared.words import EVENT_STATUS_NAMES
 from tests.unit.gateway_fakes import DRAFT, FakeBus, FakeServices
 from tsunagu import translations
 
 KEY = "k" * 32
-# Every string of the pages translated: all the languages but English (the message ids) and Burmese (to come;
-# until then it falls back to Japanese string by string); the organizers' console in Japanese and やさしい日本語.
-COMPLETE = tuple(language for language in SUPPORTED_LANGUAGES if language not in ("en", "my"))
-CONSOLE_COMPLETE = ("ja", "ja-x-easy")
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 

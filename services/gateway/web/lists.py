@@ -16,9 +16,9 @@ from services.gateway.routers.lists import Signature, SubscriptionId
 from services.gateway.web.forms import FORM_FIELD, check_form_token
 from services.gateway.web.languages import page_language
 from services.gateway.web.templating import pages_of
-from services.gateway.web.words import N_, NOT_AN_ADDRESS
 from shared.contracts.notifications import MailingListView, PublicList, SubscriptionRequest
 from shared.errors import NotFound
+from shared.words import N_, NOT_AN_ADDRESS
 
 router = APIRouter(include_in_schema=False)
 NO_LIST = N_("Choose at least one list.")

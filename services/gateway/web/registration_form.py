@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from services.gateway.web.words import N_
 from shared.contracts.base import field_and_message
 from shared.contracts.events import RegistrationRequest
 from shared.errors import TsunaguError
+from shared.words import N_
 
 EVENT_LANGUAGE = "ja"  # what interpretation is from: the network's events are held in Japanese
 

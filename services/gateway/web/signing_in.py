@@ -13,9 +13,9 @@ from services.gateway.throttle import Throttled
 from services.gateway.web.forms import FormToken, check_form_token
 from services.gateway.web.languages import page_language
 from services.gateway.web.templating import pages_of
-from services.gateway.web.words import NOT_AN_ADDRESS
 from shared.contracts.identity import SIGN_IN_PAGE, SignedIn, SignInRequest
 from shared.errors import NotFound
+from shared.words import NOT_AN_ADDRESS
 
 router = APIRouter(include_in_schema=False)
 TOKEN_LENGTH = 100

@@ -10,13 +10,11 @@ from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode
 from zoneinfo import ZoneInfo
 
-from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_skeleton, format_time, get_day_names
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 
-from services.gateway.web.catalogues import Catalogues
 from services.gateway.web.forms import form_token, remember_form_cookie
 from services.gateway.web.languages import (
     HTML_LANG,
@@ -26,22 +24,13 @@ from services.gateway.web.languages import (
     chosen_explicitly,
     page_language,
 )
-from services.gateway.web.words import WORDS
-from shared.i18n import SUPPORTED_LANGUAGES, choose_text
+from shared.catalogues import Catalogues
+from shared.i18n import SUPPORTED_LANGUAGES, babel_locale, choose_text
+from shared.words import WORDS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-# Babel's name for the locale whose dates and numbers a language's readers expect.
 KEPT_PAGES = 2048  # rendered pages kept for readers who are not signed in (an event's page per language…)
 TOKEN_PLACEHOLDER = "\x00form-token\x00"  # no template or text can hold it (NUL is not in any page)
-BABEL_LOCALES = {"ja-x-easy": "ja", "tl": "fil", "zh-Hans": "zh_Hans", "pt-BR": "pt_BR"}
-
-
-@lru_cache(maxsize=64)
-def babel_locale(language: str) -> Locale:
-    try:
-        return Locale.parse(BABEL_LOCALES.get(language, language))
-    except (UnknownLocaleError, ValueError):
-        return Locale.parse("en")
 
 
 @pass_context
