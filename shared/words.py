@@ -2,8 +2,9 @@
 catalogues translate where they are shown; `N_` marks them for `make translations`."""
 from __future__ import annotations
 
-from shared.contracts.events import RegistrationStatus, SessionKind
-from shared.contracts.members import INDIVIDUAL_PUBLIC_FIELDS, GroupKind, Visibility
+from shared.contracts.events import ClashKind, RegistrationStatus, SessionKind
+from shared.contracts.members import INDIVIDUAL_PUBLIC_FIELDS, DuesStatus, GroupKind, MembershipType, Visibility
+from shared.contracts.notifications import SubscriptionStatus
 from shared.contracts.vocabulary import EventKind, EventStatus, Region
 
 
@@ -43,15 +44,37 @@ EVENT_STATUS_NAMES = {EventStatus.DRAFT: N_("Draft"), EventStatus.PUBLISHED: N_(
                       EventStatus.POSTPONED: N_("Postponed"), EventStatus.CANCELLED: N_("Called off"),
                       EventStatus.COMPLETED: N_("Held")}
 assert set(EVENT_STATUS_NAMES) == set(EventStatus), "a word for every value"
+MEMBERSHIP_TYPE_NAMES = {MembershipType.MEMBER: N_("Membership"),
+                         MembershipType.SUBSCRIBER: N_("Magazine subscription")}
+DUES_STATUS_NAMES = {DuesStatus.PAID: N_("Paid"), DuesStatus.UNPAID: N_("Not paid yet"),
+                     DuesStatus.WAIVED: N_("Waived")}
+assert set(MEMBERSHIP_TYPE_NAMES) == set(MembershipType) and set(DUES_STATUS_NAMES) == set(DuesStatus)
+SUBSCRIPTION_STATUS_NAMES = {SubscriptionStatus.PENDING: N_("Not confirmed yet"),
+                             SubscriptionStatus.CONFIRMED: N_("Subscribed"),
+                             SubscriptionStatus.UNSUBSCRIBED: N_("Left the list"),
+                             SubscriptionStatus.SUSPENDED: N_("Stopped: the address bounced")}
+assert set(SUBSCRIPTION_STATUS_NAMES) == set(SubscriptionStatus), "a word for every value"
+CLASH_KIND_NAMES = {ClashKind.NATIONAL_OVERLAP: N_("Two network-wide events at once"),
+                    ClashKind.VENUE_DOUBLE_BOOKED: N_("The same venue at the same time"),
+                    ClashKind.NETWORK_OVERLAP: N_("The same network meets elsewhere at the same time")}
+assert set(CLASH_KIND_NAMES) == set(ClashKind), "a word for every value"
 # What an individual's directory entry may show (shared.contracts.members.INDIVIDUAL_PUBLIC_FIELDS).
 FIELD_NAMES = {"display_name": N_("My name"), "region": N_("My region"), "networks": N_("My networks"),
                "preferred_language": N_("My language")}
 assert set(FIELD_NAMES) == set(INDIVIDUAL_PUBLIC_FIELDS), "a word for every field an entry may show"
+# The words above that only the organizers' console shows (tests/unit/test_pages.py: a catalogue complete
+# for the public pages need not have them).
+CONSOLE_WORDS = frozenset([*EVENT_STATUS_NAMES.values(), *MEMBERSHIP_TYPE_NAMES.values(), *DUES_STATUS_NAMES.values(),
+                           *SUBSCRIPTION_STATUS_NAMES.values(), *CLASH_KIND_NAMES.values()])
 WORDS = {"region_names": {key.value: word for key, word in REGION_NAMES.items()},
          "kind_names": {key.value: word for key, word in KIND_NAMES.items()},
          "session_kind_names": {key.value: word for key, word in SESSION_KIND_NAMES.items()},
          "group_kind_names": {key.value: word for key, word in GROUP_KIND_NAMES.items()},
          "field_names": FIELD_NAMES,
          "event_status_names": {key.value: word for key, word in EVENT_STATUS_NAMES.items()},
+         "clash_kind_names": {key.value: word for key, word in CLASH_KIND_NAMES.items()},
+         "membership_type_names": {key.value: word for key, word in MEMBERSHIP_TYPE_NAMES.items()},
+         "dues_status_names": {key.value: word for key, word in DUES_STATUS_NAMES.items()},
+         "subscription_status_names": {key.value: word for key, word in SUBSCRIPTION_STATUS_NAMES.items()},
          "visibility_names": {key.value: word for key, word in VISIBILITY_NAMES.items()},
          "registration_status_names": {key.value: word for key, word in REGISTRATION_STATUS_NAMES.items()}}

@@ -323,11 +323,20 @@ def create_migrants_day(session: Session, draft: MigrantsDayDraft) -> list[Event
 
 
 def events_between(session: Session, start: datetime, end: datetime, region: str | None,
-                   include_drafts: bool, viewer: Caller | None = None) -> list[EventView]:
-    """The calendar view: everything that happens in [start, end), cancelled ones flagged, not hidden."""
+                   include_drafts: bool, viewer: Caller | None = None, with_clashes: bool = False) -> list[EventView]:
+    """The calendar view: everything that happens in [start, end), cancelled ones flagged, not hidden;
+    `with_clashes`: each event not cancelled with what it clashes with in the period, in any region (the
+    organizers' schedule, where a clash is seen before anyone publishes over it)."""
     query = select(EventRow).where(EventRow.starts_at < end, EventRow.ends_at > start)
     if region:
         query = query.where(EventRow.region == region)
     if not include_drafts:
         query = query.where(PUBLIC)
-    return _visible_to(session.execute(query.order_by(EventRow.starts_at)).scalars(), viewer)
+    rows = session.execute(query.order_by(EventRow.starts_at)).scalars().all()
+    if not with_clashes:
+        return _visible_to(rows, viewer)
+    under_way = [_slot(row) for row in session.execute(select(EventRow).where(
+        EventRow.starts_at < end, EventRow.ends_at > start, EventRow.status != EventStatus.CANCELLED.value)).scalars()]
+    cancelled = EventStatus.CANCELLED.value
+    return [event_view(row, [] if row.status == cancelled else domain.find_clashes(_slot(row), under_way))
+            for row in rows if is_public(row) or may_organize(viewer, row.region, row.networks)]

@@ -154,11 +154,14 @@ class EventsService(Pingable, Audited, Housekeeping):
             return _wire(operations.list_events(session, command, viewer))
 
     @rpc
-    def schedule(self, start: str, end: str, region: str | None = None, include_drafts: bool = False) -> list[dict]:
+    def schedule(self, start: str, end: str, region: str | None = None, include_drafts: bool = False,
+                 with_clashes: bool = False) -> list[dict]:
         viewer = self.asking.anyone()
+        # what clashes with what names others' drafts: for those who organize, as on an event's own page
+        with_clashes = with_clashes and viewer is not None and viewer.is_organizing
         with self.db() as session:
             return _wire(operations.events_between(session, datetime.fromisoformat(start), datetime.fromisoformat(end),
-                                                   region, include_drafts, viewer))
+                                                   region, include_drafts, viewer, with_clashes))
 
     # --- registrations --------------------------------------------------------------------------
     @rpc

@@ -22,9 +22,9 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,7 +33,8 @@ from services.members.importer import ImportRow
 from services.members.models import ImportJobRow, ImportProblemRow, MemberRow
 from shared.contracts.base import utcnow
 from shared.contracts.members import ImportJobStatus, ImportJobView, ImportProblem, ImportReport, MemberGroupDraft
-from shared.errors import Invalid, NotFound, TsunaguError
+from shared.db import rows_changed
+from shared.errors import Conflict, Invalid, NotFound, TsunaguError
 from shared.spreadsheets import decode_spreadsheet
 
 # Rows per transaction: at most so many, and no more than fit in about CHUNK_SECONDS; then the
@@ -43,6 +44,7 @@ CHUNK_SECONDS = 0.2
 LEASE = timedelta(seconds=30)  # a job whose worker stops renewing this is taken up by another
 FAILURES_BEFORE_GIVING_UP = 3
 WAKE_FLAG = "import_queued"
+CHECKED_KEPT_FOR = timedelta(hours=1)  # a dry run's file, for the import that follows it
 
 
 # --- matching ---------------------------------------------------------------------------------------
@@ -249,6 +251,34 @@ def start(session: Session, data: bytes, dry_run: bool, today: date | None = Non
     return job_view(session, job.id)
 
 
+def import_checked(session: Session, dry_run_id: str) -> ImportJobView:
+    """Import the file a finished dry run checked, without sending it again: a new job (the dry run's
+    report stays as it was); the dry run lets go of the file, so it is imported once."""
+    checked = session.get(ImportJobRow, dry_run_id, with_for_update=True)
+    if checked is None:
+        raise NotFound(f"no import job {dry_run_id}", "job_id")
+    if not checked.dry_run or checked.status != ImportJobStatus.FINISHED.value:
+        raise Conflict("only a finished dry run can be imported this way", "job_id")
+    if checked.content is None:
+        raise Conflict(f"the checked file is no longer kept (a dry run keeps it {CHECKED_KEPT_FOR}, and until it "
+                       "is imported once): send it again", "job_id")
+    job = ImportJobRow(id=str(uuid.uuid4()), status=ImportJobStatus.QUEUED.value, dry_run=False, today=checked.today,
+                       content=checked.content, rows=checked.rows, rows_done=0, created=0, updated=0, unchanged=0,
+                       created_at=utcnow())
+    checked.content = None
+    session.add(job)
+    session.flush()
+    session.info[WAKE_FLAG] = True
+    return job_view(session, job.id)
+
+
+def forget_checked_files(session: Session, now: datetime) -> int:
+    """Drop the files of dry runs finished more than CHECKED_KEPT_FOR ago (they hold personal data)."""
+    return rows_changed(session, update(ImportJobRow).where(
+        ImportJobRow.dry_run.is_(True), ImportJobRow.content.is_not(None),
+        ImportJobRow.finished_at < now - CHECKED_KEPT_FOR).values(content=None))
+
+
 def job_view(session: Session, job_id: str) -> ImportJobView:
     job = session.get(ImportJobRow, job_id)
     if job is None:
@@ -355,7 +385,9 @@ class ImportRun:
             job.unchanged += outcomes["unchanged"]
             job.lease_until = utcnow() + LEASE
             if exhausted or job.rows_done >= job.rows:
-                job.status, job.content, job.lease_until = ImportJobStatus.FINISHED.value, None, None
+                # a dry run keeps its file a while, for the import that follows it (import_checked)
+                job.status, job.lease_until = ImportJobStatus.FINISHED.value, None
+                job.content = job.content if job.dry_run else None
                 job.finished_at = utcnow()
                 return False
         return True

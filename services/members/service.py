@@ -155,6 +155,14 @@ class MembersService(Pingable, Audited, Housekeeping):
                 session, data, dry_run, _day(today, "today") if today else None).to_wire())
 
     @rpc
+    def import_checked(self, dry_run_id: str) -> dict:
+        """Import the file a finished dry run checked (ImportJobView of the new job)."""
+        self.asking.secretariat()
+        with self.db.begin() as session:
+            return self.commands.once(session, "import_checked", [dry_run_id],
+                                      lambda: imports.import_checked(session, dry_run_id).to_wire())
+
+    @rpc
     def import_job(self, job_id: str) -> dict:
         self.asking.secretariat()
         with self.db() as session:
@@ -275,4 +283,5 @@ class MembersService(Pingable, Audited, Housekeeping):
     # --- housekeeping (shared/housekeeping.py runs it hourly) ------------------------------------
     def housekeep(self, session, now: datetime) -> dict:
         """Renewals and ended memberships (by the day); sign-in links and sessions that ended."""
-        return {**operations.housekeeping(session, now.date()), **sign_in.forget_ended(session, now)}
+        return {**operations.housekeeping(session, now.date()), **sign_in.forget_ended(session, now),
+                "checked_import_files_dropped": imports.forget_checked_files(session, now)}

@@ -101,3 +101,30 @@ def test_files_that_cannot_be_imported_are_refused_naming_why(gateway):
     assert too_large.status_code == 413 and too_large.headers["content-type"] == PROBLEM_JSON
     assert "20 MB" in too_large.json()["detail"]
     assert http.get("/members/import-jobs/no-such-job").status_code == 404
+
+
+def test_a_checked_file_is_imported_once_without_being_sent_again_and_not_kept_long(stack, gateway):
+    checked = import_file(gateway.http, members_file(3, broken_every=2, prefix="checked"), dry_run=True)
+    assert (checked["report"]["created"], len(checked["report"]["rejected"])) == (1, 2)
+    assert "checked1@example.org" not in gateway.http.get("/members/export.csv").text
+    started = gateway.http.post(f"/members/import-jobs/{checked['id']}/import")
+    assert started.status_code == 202, started.text
+    done = wait_for_job(gateway.http, started.headers["location"])
+    assert (done["dry_run"], done["report"]["created"]) == (False, 1)
+    exported = gateway.http.get("/members/export.csv").text
+    assert "checked1@example.org" in exported and "checked0" not in exported
+    again = gateway.http.post(f"/members/import-jobs/{checked['id']}/import")  # once only
+    assert again.status_code == 409 and again.headers["content-type"] == "application/problem+json"
+    real = gateway.http.post(f"/members/import-jobs/{done['id']}/import")  # not a dry run
+    assert real.status_code == 409
+
+    later = import_file(gateway.http, members_file(1, prefix="forgotten"), dry_run=True)
+    pool = RpcPool.for_operator(stack.settings, 1)
+    try:
+        with pool.services() as rpc:
+            in_two_hours = later["finished_at"][:11] + "23:59:59+00:00"  # well past the hour it is kept
+            assert rpc.members.run_housekeeping(in_two_hours)["checked_import_files_dropped"] >= 1
+    finally:
+        pool.close()
+    gone = gateway.http.post(f"/members/import-jobs/{later['id']}/import")
+    assert gone.status_code == 409 and "send it again" in gone.json()["detail"]

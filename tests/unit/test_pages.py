@@ -13,7 +13,7 @@ from services.gateway.app import create_app
 from services.gateway.web.languages import LANGUAGE_COOKIE, accepted
 from shared.catalogues import COMPLETE, CONSOLE_COMPLETE, LOCALE_DIR, catalogue_path
 from shared.settings import Settings
-from shared.words import EVENT_STATUS_NAMES
+from shared.words import CONSOLE_WORDS
 from tests.unit.gateway_fakes import DRAFT, FakeBus, FakeServices
 from tsunagu import translations
 
@@ -180,7 +180,7 @@ def test_the_catalogues_are_in_step_with_the_code():
 
 def for_organizers_only(message) -> bool:
     """A string only the organizers' console shows (its templates and routes, the events' states)."""
-    return message.id in EVENT_STATUS_NAMES.values() or all("console" in path for path, _ in message.locations)
+    return message.id in CONSOLE_WORDS or all("console" in path for path, _ in message.locations)
 
 
 @pytest.mark.parametrize("language", COMPLETE)

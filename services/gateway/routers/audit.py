@@ -21,7 +21,12 @@ async def audit(rpc: Rpc, account_id: Annotated[str | None, Query(max_length=64)
                 action: Annotated[str | None, Query(max_length=64, description="e.g. registrations.csv")] = None,
                 since: datetime | None = None, until: datetime | None = None,
                 limit: Annotated[int, Query(ge=1, le=1000)] = 100):
-    query = AuditQuery(account_id=account_id, action=action, since=since, until=until, limit=limit).to_wire()
-    found = await asyncio.gather(*(getattr(rpc, service).audit_entries(query) for service in SERVICE_NAMES))
+    return await audit_trail(rpc, AuditQuery(account_id=account_id, action=action, since=since, until=until,
+                                             limit=limit))
+
+
+async def audit_trail(rpc: Rpc, query: AuditQuery) -> list[AuditEntry]:
+    """Every service's entries that answer `query`, newest first (this route's, and the console's page)."""
+    found = await asyncio.gather(*(getattr(rpc, service).audit_entries(query.to_wire()) for service in SERVICE_NAMES))
     entries = [AuditEntry.model_validate(entry) for entries in found for entry in entries]
-    return sorted(entries, key=lambda entry: entry.at, reverse=True)[:limit]
+    return sorted(entries, key=lambda entry: entry.at, reverse=True)[:query.limit]

@@ -80,6 +80,17 @@ async def import_job(job_id: str, rpc: Rpc):
     return await rpc.members.import_job(job_id)
 
 
+@router.post("/members/import-jobs/{job_id}/import", status_code=202, response_model=ImportJobView,
+             summary="Import the file a finished dry run checked, without sending it again (organizers): a new "
+                     "job to poll",
+             description="A dry run keeps its file for an hour, until it is imported once; after that: 409, "
+                         "send the file again.")
+async def import_checked(job_id: str, rpc: Rpc, response: Response):
+    job = await rpc.members.import_checked(job_id)
+    response.headers["Location"] = f"/members/import-jobs/{job['id']}"
+    return job
+
+
 @router.get("/members/export.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}},
             summary="Every member and membership as CSV for Excel (organizers)")
 async def export(rpc: Rpc):

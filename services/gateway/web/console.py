@@ -12,9 +12,8 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from services.gateway.deps import Rpc
-from services.gateway.web.forms import FORM_FIELD, FormToken, check_form_token
+from services.gateway.web.forms import FormToken, check_form_token, posted_form, posted_text, refusals
 from services.gateway.web.templating import pages_of
-from shared.contracts.base import field_and_message
 from shared.contracts.events import (
     CANCEL_REASON_MAX,
     EventDraft,
@@ -33,31 +32,27 @@ EVENT_FIELDS = ("kind", "title_ja", "title_en", "region", "city", "venue_name", 
                 "networks")
 
 
-def _text(data: FormData, name: str) -> str:
-    value = data.get(name)
-    return value.strip() if isinstance(value, str) else ""
-
-
 def _draft(data: FormData) -> dict:
     """The form as an EventDraft would read it: empty fields left out, times in the event's own zone."""
-    title = {language: text for language in ("ja", "en") if (text := _text(data, f"title_{language}"))}
-    draft: dict = {"kind": _text(data, "kind"), "title": title, "region": _text(data, "region"),
-                   "starts_at": _text(data, "starts_at"), "ends_at": _text(data, "ends_at"),
-                   "requires_approval": _text(data, "requires_approval") == "yes",
-                   "networks": [n.strip() for n in _text(data, "networks").split(",") if n.strip()], "sessions": []}
-    if city := _text(data, "city"):
+    title = {language: text for language in ("ja", "en") if (text := posted_text(data, f"title_{language}"))}
+    draft: dict = {"kind": posted_text(data, "kind"), "title": title, "region": posted_text(data, "region"),
+                   "starts_at": posted_text(data, "starts_at"), "ends_at": posted_text(data, "ends_at"),
+                   "requires_approval": posted_text(data, "requires_approval") == "yes",
+                   "networks": [n.strip() for n in posted_text(data, "networks").split(",") if n.strip()],
+                   "sessions": []}
+    if city := posted_text(data, "city"):
         draft["city"] = city
-    if venue := _text(data, "venue_name"):
+    if venue := posted_text(data, "venue_name"):
         draft["venue"] = {"name": venue}
-    if capacity := _text(data, "capacity"):
+    if capacity := posted_text(data, "capacity"):
         draft["capacity"] = capacity
     for row in range(SESSION_ROWS):
-        if not (title_ja := _text(data, f"session_{row}_title")):
+        if not (title_ja := posted_text(data, f"session_{row}_title")):
             continue
-        session = {"title": {"ja": title_ja}, "kind": _text(data, f"session_{row}_kind") or "sub_session",
-                   "starts_at": _text(data, f"session_{row}_starts_at"),
-                   "ends_at": _text(data, f"session_{row}_ends_at")}
-        if room := _text(data, f"session_{row}_room"):
+        session = {"title": {"ja": title_ja}, "kind": posted_text(data, f"session_{row}_kind") or "sub_session",
+                   "starts_at": posted_text(data, f"session_{row}_starts_at"),
+                   "ends_at": posted_text(data, f"session_{row}_ends_at")}
+        if room := posted_text(data, f"session_{row}_room"):
             session["room"] = room
         draft["sessions"].append(session)
     return draft
@@ -97,21 +92,12 @@ async def new_event_page(request: Request):
 
 @router.post("/console/events/new")
 async def new_event(request: Request, rpc: Rpc):
-    data = await request.form()
-    check_form_token(request, data.get(FORM_FIELD))
-    values = {name: value for name, value in data.items() if isinstance(value, str)}
-    errors: dict[str, str] = {}
+    data, values = await posted_form(request)
     try:
         draft = EventDraft.model_validate(_draft(data))
         created = EventView.model_validate(await rpc.events.create_event(draft.to_wire()))
-    except ValidationError as invalid:
-        for error in invalid.errors():
-            where, message = field_and_message(error["loc"], error["msg"])
-            errors.setdefault(_form_field(where), message)
-    except Invalid as refused:
-        errors[_form_field(refused.field)] = refused.detail
-    if errors:
-        return _new_event_page(request, values, errors, status=422)
+    except (ValidationError, Invalid) as refused:
+        return _new_event_page(request, values, refusals(refused, _form_field), status=422)
     return RedirectResponse(f"/console/events/{created.id}", status_code=303)
 
 

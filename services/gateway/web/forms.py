@@ -9,11 +9,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Form, Request, Response
+from pydantic import ValidationError
+from starlette.datastructures import FormData
 
-from shared.errors import Forbidden
+from shared.contracts.base import field_and_message
+from shared.errors import Forbidden, Invalid
 
 FORM_COOKIE = "tsunagu_form"
 FORM_FIELD = "form_token"
@@ -50,3 +54,28 @@ def check_form_token(request: Request, sent: object) -> None:
     if not nonce or not isinstance(sent, str) or not hmac.compare_digest(_token(request, nonce), sent):
         raise Forbidden("this form did not come from a page of this site (or its page is too old): open the "
                         "page again and send the form from there")
+
+
+def posted_text(data: FormData, name: str) -> str:
+    """A text field of a posted form, trimmed; "" when absent (or a file)."""
+    value = data.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def refusals(refused: ValidationError | Invalid, field_of: Callable[[str | None], str]) -> dict[str, str]:
+    """What a contract or a service refused, by the form field it belongs beside (`field_of` turns a
+    contract's field path into the form's field name; "" for the form as a whole)."""
+    if isinstance(refused, Invalid):
+        return {field_of(refused.field): refused.detail}
+    errors: dict[str, str] = {}
+    for error in refused.errors():
+        where, message = field_and_message(error["loc"], error["msg"])
+        errors.setdefault(field_of(where), message)
+    return errors
+
+
+async def posted_form(request: Request) -> tuple[FormData, dict[str, str]]:
+    """A posted form whose token has been checked, and its text fields as they came (to show again)."""
+    data = await request.form()
+    check_form_token(request, data.get(FORM_FIELD))
+    return data, {name: value for name, value in data.items() if isinstance(value, str)}

@@ -98,6 +98,7 @@ def _signed_in(claim) -> dict:
     whether they organize, and the CSRF token its forms send back."""
     return {"signed_in_as": claim.caller.email if claim else None,
             "organizing": claim is not None and claim.caller.is_organizing,
+            "secretariat": claim is not None and claim.caller.is_secretariat,
             "csrf_token": claim.csrf if claim else ""}
 
 
