@@ -6,7 +6,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from services.events import domain
-from services.events.models import CalendarFeedRow, MemberGroupSeen, RegistrationRow, commands, outbox
+from services.events.models import CalendarFeedRow, GroupFeedRow, MemberGroupSeen, RegistrationRow, commands, outbox
 from services.events.operations import load_event
 from services.events.registrations import _move, blank_registrant, promote_waiting
 from shared.contracts.base import utcnow
@@ -19,12 +19,13 @@ def forget_member(session: Session, erased: MemberErased) -> int:
     """Registrations made with the person's address keep their confirmed places (the counts stay true)
     but lose every trace of who made them; their place in a waiting line or their request awaiting a
     decision is withdrawn. Where they are named as an attendee of someone else's delegation (a name with
-    no address beside it), the name goes. Their private calendar feeds and every outbox row that mentions
-    them go too, and the recorded results of commands (a registration's receipt) lose their name and
-    address. Returns how many of their registrations were anonymised."""
+    no address beside it), the name goes. Their private calendar feeds (an erased group's feed too) and
+    every outbox row that mentions them go too, and the recorded results of commands (a registration's
+    receipt) lose their name and address. Returns how many of their registrations were anonymised."""
     seen = session.get(MemberGroupSeen, erased.member_id)
-    if seen is not None:
+    if seen is not None:  # an erased group: its calendar feed goes too
         seen.current = False
+        session.execute(delete(GroupFeedRow).where(GroupFeedRow.member_group_id == erased.member_id))
     person = ErasedPerson.of(erased)
     addresses = person.addresses_among(session.execute(select(RegistrationRow.email).distinct()).scalars())
     addresses |= person.addresses_among(session.execute(select(CalendarFeedRow.email).distinct()).scalars())

@@ -8,7 +8,7 @@ It is the latest of:
 - the last time an event left it (`feed_departures`): an event that left is no longer there to tell;
 - since when this release writes calendars as it does (`feed_format`), which also dates a feed that
   never held anything;
-- for a registrant's private feed, also their last new registration.
+- for a registrant's private feed, also their last new registration (a group's feed: its last delegation).
 """
 from __future__ import annotations
 
@@ -22,12 +22,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.events import ical
-from services.events.models import CalendarFeedRow, EventRow, FeedDeparture, FeedFormat, RegistrationRow
+from services.events.models import (
+    CalendarFeedRow,
+    EventRow,
+    FeedDeparture,
+    FeedFormat,
+    GroupFeedRow,
+    RegistrationRow,
+)
 from services.events.operations import PUBLIC, holding_network, load_public_event
 from services.events.registrations import confirm_own_address, load_registration
 from services.events.views import event_view
+from shared.authority import contact_of
 from shared.contracts.base import utcnow
-from shared.contracts.events import NAMED_FEEDS, PRIVATE_FEED_TITLE, EventView, RegistrationStatus
+from shared.contracts.events import GROUP_FEED_TITLE, NAMED_FEEDS, PRIVATE_FEED_TITLE, EventView, RegistrationStatus
 from shared.contracts.identity import Caller
 from shared.contracts.vocabulary import EventStatus
 from shared.db import rows_changed
@@ -39,7 +47,7 @@ from shared.secrets import hash_secret, new_secret, normalised_email, secret_mat
 @cache
 def _fingerprint() -> str:
     names = [text for feed in NAMED_FEEDS.values() for text in feed.title.values()]
-    return ical.format_fingerprint(*names, *PRIVATE_FEED_TITLE.values())
+    return ical.format_fingerprint(*names, *PRIVATE_FEED_TITLE.values(), *GROUP_FEED_TITLE.values())
 
 
 def written_since(session: Session) -> datetime:
@@ -154,17 +162,55 @@ def _as_seen_by_registrant(event: EventView, registration: RegistrationRow) -> E
     return event
 
 
-def private_feed(session: Session, feed_token: str, lang: str | None, base_url: str, source_url: str) -> dict:
-    feed = session.execute(select(CalendarFeedRow).where(
-        CalendarFeedRow.token_hash == hash_secret(feed_token), CalendarFeedRow.revoked_at.is_(None))).scalar()
+def _live(session: Session, kind: type[CalendarFeedRow] | type[GroupFeedRow], feed_token: str):
+    """The feed whose secret this is, unless revoked (NotFound)."""
+    feed = session.execute(select(kind).where(kind.token_hash == hash_secret(feed_token),
+                                              kind.revoked_at.is_(None))).scalar()
     if feed is None:
         raise NotFound("no calendar feed at this address (it may have been revoked)", "token")
+    return feed
+
+
+def private_feed(session: Session, feed_token: str, lang: str | None, base_url: str, source_url: str) -> dict:
+    feed = _live(session, CalendarFeedRow, feed_token)
     rows = session.execute(select(RegistrationRow, EventRow).join(EventRow, RegistrationRow.event_id == EventRow.id)
                            .where(RegistrationRow.email == feed.email,  # only what that person confirmed
                                   RegistrationRow.address_confirmed_at.is_not(None))
                            .order_by(EventRow.starts_at)).all()
+    return {**_registrations_feed(session, rows, PRIVATE_FEED_TITLE, lang, base_url, source_url), "owner": feed.email}
+
+
+def _registrations_feed(session: Session, rows: Sequence[Row[RegistrationRow, EventRow]], title: dict[str, str],
+                        lang: str | None, base_url: str, source_url: str) -> dict:
+    """The calendar of these registrations' events, each once, as the registrants see them."""
     events = [_as_seen_by_registrant(event_view(event), registration) for registration, event in _one_per_event(rows)]
     changed_at = max([written_since(session), *(e.updated_at for e in events),
                       *(registration.created_at for registration, _ in rows)])
-    cal = ical.calendar(choose_text(PRIVATE_FEED_TITLE, lang), events, lang, base_url, source_url, with_sessions=False)
-    return {**ical.serialise(cal, changed_at), "email": feed.email}
+    cal = ical.calendar(choose_text(title, lang), events, lang, base_url, source_url, with_sessions=False)
+    return ical.serialise(cal, changed_at)
+
+
+def issue_group_feed(session: Session, group_id: str, who: Caller | None,
+                     feed_secret: tuple[str, str] | None = None) -> str:
+    """A new secret feed of the member group's delegations, for its contacts; any earlier one stops."""
+    contact_of(who, group_id, f"the calendar feed of the member group {group_id}")
+    revoke_group_feed(session, group_id, who)
+    token, token_hash = feed_secret or new_secret()
+    session.add(GroupFeedRow(id=str(uuid.uuid4()), member_group_id=group_id, token_hash=token_hash,
+                             created_at=utcnow(), revoked_at=None))
+    return token
+
+
+def revoke_group_feed(session: Session, group_id: str, who: Caller | None) -> int:
+    contact_of(who, group_id, f"the calendar feed of the member group {group_id}")
+    return rows_changed(session, update(GroupFeedRow).where(
+        GroupFeedRow.member_group_id == group_id, GroupFeedRow.revoked_at.is_(None)).values(revoked_at=utcnow()))
+
+
+def group_feed(session: Session, feed_token: str, lang: str | None, base_url: str, source_url: str) -> dict:
+    feed = _live(session, GroupFeedRow, feed_token)
+    rows = session.execute(select(RegistrationRow, EventRow).join(EventRow, RegistrationRow.event_id == EventRow.id)
+                           .where(RegistrationRow.member_group_id == feed.member_group_id)
+                           .order_by(EventRow.starts_at)).all()
+    return {**_registrations_feed(session, rows, GROUP_FEED_TITLE, lang, base_url, source_url),
+            "owner": f"group:{feed.member_group_id}"}

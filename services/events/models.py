@@ -120,6 +120,20 @@ class MemberGroupSeen(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class GroupFeedRow(Base):
+    """A member group's calendar feed: the events of its delegations, for its contacts to share among the
+    group's people. Only the SHA-256 of the feed's secret is kept; as with a registrant's own feed,
+    reissuing makes a new row and the earlier address stops working."""
+
+    __tablename__ = "group_calendar_feeds"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    member_group_id: Mapped[str] = mapped_column(String(36), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 class CalendarFeedRow(Base):
     """A registrant's private calendar feed: events of every registration made with one email address.
     Only the SHA-256 of the feed's secret is kept; revoking sets `revoked_at`, reissuing makes a new row."""

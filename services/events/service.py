@@ -261,13 +261,16 @@ class EventsService(Pingable, Audited, Housekeeping):
     # --- calendars ------------------------------------------------------------------------------
     @rpc
     def feed(self, request: dict) -> dict:
-        """A calendar: {"feed": name | "event" | "private", …}; answers body, etag and last_modified."""
+        """A calendar: {"feed": name | "event" | "private" | "group", …}; answers body, etag and last_modified
+        (and, for a private or a group feed, its `owner`)."""
         lang, base, source = request.get("lang"), request["base_url"], request["source_url"]
         with self.db.begin() as session:  # the first build of a release records its format (feed_format)
             if request["feed"] == "event":
                 return feeds.event_feed(session, request["event_id"], lang, base, source)
             if request["feed"] == "private":
                 return feeds.private_feed(session, request["token"], lang, base, source)
+            if request["feed"] == "group":
+                return feeds.group_feed(session, request["token"], lang, base, source)
             return feeds.public_feed(session, request["feed"], lang, base, source, request.get("region"),
                                      request.get("kind"), request.get("network"))
 
@@ -291,6 +294,23 @@ class EventsService(Pingable, Audited, Housekeeping):
         with self.db.begin() as session:
             return self.commands.once(session, "revoke_private_feed", [registration_id, token],
                                       lambda: feeds.revoke_private_feed(session, registration_id, token, who))
+
+    @rpc
+    def issue_group_feed(self, group_id: str) -> str:
+        """(Re)issue the calendar feed of a member group's delegations, for its contacts: its secret."""
+        feed_secret = self.commands.secret("issue_group_feed", "token")
+        who = self.asking.someone()
+        with self.db.begin() as session:
+            return self.commands.once(session, "issue_group_feed", [group_id], lambda: {
+                "token": feeds.issue_group_feed(session, group_id, who, feed_secret)},
+                secret_fields=("token",))["token"]
+
+    @rpc
+    def revoke_group_feed(self, group_id: str) -> int:
+        who = self.asking.someone()
+        with self.db.begin() as session:
+            return self.commands.once(session, "revoke_group_feed", [group_id],
+                                      lambda: feeds.revoke_group_feed(session, group_id, who))
 
 
 def _moment(value: str | None) -> datetime | None:

@@ -9,10 +9,10 @@ the bus is back and listening again.
 
 Everything here runs on the gateway's event loop (one per process): no locks.
 
-A registrant's private feed also changes with their own registrations. Listening to every registration
-for that would cost the registration path about a sixth of its throughput at the opening of a National
-Forum, so private feeds are instead kept for `private_ttl` seconds (TSUNAGU_PRIVATE_FEED_SECONDS): far
-shorter than any calendar app's polling interval.
+A registrant's private feed (and a member group's) also changes with their own registrations. Listening
+to every registration for that would cost the registration path about a sixth of its throughput at the
+opening of a National Forum, so private feeds are instead kept for `private_ttl` seconds
+(TSUNAGU_PRIVATE_FEED_SECONDS): far shorter than any calendar app's polling interval.
 
 The cache holds at most `max_bytes` (TSUNAGU_FEED_CACHE_BYTES) of feeds, counted as their bodies plus a
 fixed allowance per entry; the least recently used go first, and a feed larger than the whole bound is
@@ -41,7 +41,7 @@ class Feed:
     body: bytes
     etag: str
     last_modified: datetime
-    email: str | None = None  # private feeds: whose
+    owner: str | None = None  # private feeds: whose (an address, or `group:<id>`)
     built_at: float = 0.0
 
 
@@ -71,7 +71,7 @@ class FeedCache:
         feed = self._entries.get(key)
         if feed is None:
             return None
-        if feed.email is not None and time.monotonic() - feed.built_at > self.private_ttl:
+        if feed.owner is not None and time.monotonic() - feed.built_at > self.private_ttl:
             self._remove(key)
             return None
         self._entries.move_to_end(key)
@@ -84,7 +84,7 @@ class FeedCache:
         generation = self._generation
         built = await build()
         feed = Feed(body=built["body"].encode("utf-8"), etag=built["etag"],
-                    last_modified=datetime.fromisoformat(built["last_modified"]), email=built.get("email"),
+                    last_modified=datetime.fromisoformat(built["last_modified"]), owner=built.get("owner"),
                     built_at=time.monotonic())
         if self.listening and generation == self._generation:  # no change came while it was built
             self._keep(key, feed)

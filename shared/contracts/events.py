@@ -351,6 +351,7 @@ NAMED_FEEDS: dict[str, NamedFeed] = {
     "events": NamedFeed(kind=None, title={"ja": "つなぐ イベント", "en": "Tsunagu events"}),
 }
 PRIVATE_FEED_TITLE = {"ja": "つなぐ 参加予定", "en": "Tsunagu: my registrations"}
+GROUP_FEED_TITLE = {"ja": "つなぐ 団体の参加予定", "en": "Tsunagu: our group's delegations"}
 
 
 class EventFilter(Contract):

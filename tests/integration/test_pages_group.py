@@ -1,13 +1,17 @@
 """A member group's contact, on a phone in Tagalog, asks for a sign-in link, opens it from the mail, goes
-to the group's page, registers a delegation of 3 for a Workshop, names the attendees and keeps the
-group's directory entry (shown to members only) — in Chromium, every page checked."""
+to the group's page, registers a delegation of 3 for a Workshop, names the attendees, keeps the group's
+directory entry (shown to members only), and gets the group's calendar address, which two calendar
+parsers read — in Chromium, every page checked."""
 from __future__ import annotations
 
 import re
 import time
 import uuid
 
+import httpx
+import icalendar
 import pytest
+import vobject
 
 from shared.rpc import RpcPool
 from tests.integration.browser import PageChecks, phone
@@ -76,7 +80,15 @@ def test_a_group_contact_signs_in_from_the_mail_registers_a_delegation_of_three_
         page.get_by_role("button", name="I-save", exact=True).click()
         assert page.get_by_label("Mga miyembro lamang ng network").is_checked()
         checks.check("entry kept")
+        page.get_by_role("button", name="Kunin ang calendar address ng grupo").click()
+        feed = page.get_by_label("Ang calendar address ng grupo").input_value()
+        checks.check("the group's calendar")
     checks.assert_passed()
+    calendar = httpx.get(feed, params={"lang": "tl"}, timeout=30)  # as a calendar app subscribes to it
+    assert calendar.status_code == 200 and calendar.headers["content-type"].startswith("text/calendar")
+    uids = [str(entry["UID"]) for entry in icalendar.Calendar.from_ical(calendar.content).walk("VEVENT")]
+    assert uids == [f"{event['id']}@tsunagu"]
+    assert [entry.uid.value for entry in vobject.readOne(calendar.text).vevent_list] == uids
     (delegation,) = [r for r in gateway.http.get(f"/events/{event['id']}/registrations").json()
                      if r["member_group_id"] == group["id"]]
     assert (delegation["places"], delegation["email"]) == (3, contact)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import icalendar
 import pytest
 import vobject
 
 from services.events import feeds, models, operations, registrations
 from shared.contracts.base import parse_contract
 from shared.contracts.events import EventDraft, EventPatch
-from tests.service.scenarios import register
+from shared.contracts.identity import Caller, Grant, Role
+from shared.errors import Forbidden
+from tests.service.scenarios import join, register
 
 WORKSHOP = {"kind": "workshop", "title": {"ja": "四国ワークショップ"}, "region": "shikoku", "networks": ["labour"],
             "starts_at": "2031-05-10T10:00", "ends_at": "2031-05-10T16:00"}
@@ -88,3 +91,28 @@ def test_a_registrant_who_registers_again_sees_the_event_once(db):
     entries = vobject.readOne(built["body"]).vevent_list
     assert [(v.uid.value, v.status.value) for v in entries] == [(f"{event.id}@tsunagu", "CONFIRMED")]
     assert datetime.fromisoformat(built["last_modified"]) >= again.created_at  # a new registration is a change
+
+
+def test_a_group_s_feed_holds_its_delegations_for_its_contacts_only(db):
+    contact = Caller(account_id="acc-c", email="contact@example.org",
+                     grants=(Grant(role=Role.GROUP_CONTACT, groups=("g-7",)),))
+    stranger = Caller(account_id="acc-s", email="stranger@example.org",
+                      grants=(Grant(role=Role.GROUP_CONTACT, groups=("g-8",)),))
+    join(db, "g-7")
+    ours, theirs = published(db, title={"ja": "私たちの代表団"}), published(db, title={"ja": "ほかの行事"})
+    register(db, ours.id, kind="delegation", member_group_id="g-7", places=3, display_name="移住者の会")
+    register(db, theirs.id, display_name="Ana", email="ana@example.org")
+    with db.begin() as session:
+        with pytest.raises(Forbidden):
+            feeds.issue_group_feed(session, "g-7", stranger)
+        first = feeds.issue_group_feed(session, "g-7", contact)
+    with db.begin() as session:
+        second = feeds.issue_group_feed(session, "g-7", contact)  # the earlier address stops working
+    with db.begin() as session:
+        built = feeds.group_feed(session, second, "ja", "https://t", "https://t/feeds/group/x.ics")
+        with pytest.raises(feeds.NotFound):
+            feeds.group_feed(session, first, "ja", "https://t", "https://t/feeds/group/y.ics")
+    calendar = vobject.readOne(built["body"])
+    assert [v.uid.value for v in calendar.vevent_list] == [f"{ours.id}@tsunagu"]
+    assert [str(v["UID"]) for v in icalendar.Calendar.from_ical(built["body"]).walk("VEVENT")] == [f"{ours.id}@tsunagu"]
+    assert calendar.contents["x-wr-calname"][0].value == "つなぐ 団体の参加予定" and built["owner"] == "group:g-7"

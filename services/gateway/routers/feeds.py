@@ -136,6 +136,14 @@ async def private_feed(feed_token: str, request: Request, lang: Lang = None):
                        {"feed": "private", "token": feed_token, "lang": lang}, private=True)
 
 
+@router.api_route("/feeds/group/{feed_token}.ics", methods=["GET", "HEAD"], response_class=Response,
+                  responses={200: {"content": {"text/calendar": {}}}, 304: {"description": "Not modified"}},
+                  summary="A member group's feed of its delegations (the address is the secret)")
+async def group_feed(feed_token: str, request: Request, lang: Lang = None):
+    return await _feed(request, f"/feeds/group/{quote(feed_token, safe='')}.ics", {"lang": lang},
+                       {"feed": "group", "token": feed_token, "lang": lang}, private=True)
+
+
 @router.api_route("/feeds/{name}.ics", methods=["GET", "HEAD"], response_class=Response,
             responses={200: {"content": {"text/calendar": {}}}, 304: {"description": "Not modified"}},
             summary="A public feed: national-forum, migrants-day, workshops, or events (with filters)")
@@ -172,5 +180,27 @@ async def issue_private_feed(registration_id: str, request: Request, rpc: Rpc,
 async def revoke_private_feed(registration_id: str, request: Request, rpc: Rpc,
                               token: Token = None):
     await rpc.events.revoke_private_feed(registration_id, token)
+    request.app.state.feed_cache.drop_all()
+    return Response(status_code=204)
+
+
+@router.post("/members/{group_id}/calendar-feed", status_code=201, response_model=PrivateFeed,
+             summary="Issue (or reissue) a member group's feed of its delegations (its contacts); an earlier "
+                     "address stops working")
+async def issue_group_feed(group_id: str, request: Request, rpc: Rpc):
+    return _link(await group_feed_address(request, rpc, group_id))
+
+
+async def group_feed_address(request: Request, rpc: Rpc, group_id: str) -> str:
+    """A new address of the group's feed (this route's, and the group's page's)."""
+    feed_token = await rpc.events.issue_group_feed(group_id)
+    request.app.state.feed_cache.drop_all()  # the old address must stop answering here at once
+    return f"{request.app.state.settings.gateway_url}/feeds/group/{feed_token}.ics"
+
+
+@router.delete("/members/{group_id}/calendar-feed", status_code=204,
+               summary="Revoke a member group's feed (its contacts)")
+async def revoke_group_feed(group_id: str, request: Request, rpc: Rpc):
+    await rpc.events.revoke_group_feed(group_id)
     request.app.state.feed_cache.drop_all()
     return Response(status_code=204)

@@ -1,5 +1,6 @@
 """A member group's page, for its contacts: its delegations to events with where each stands, naming a
-delegation's attendees, and registering a delegation of N places to an upcoming event."""
+delegation's attendees, registering a delegation of N places to an upcoming event, and a calendar
+address of the group's delegations to share among its people."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
 from services.gateway.deps import Asker, Rpc
+from services.gateway.routers.feeds import group_feed_address
 from services.gateway.web.events import registration_state, titles_of, upcoming
 from services.gateway.web.forms import FormToken, check_form_token
 from services.gateway.web.languages import LANGUAGE_NAMES, page_language
@@ -21,7 +23,8 @@ from shared.i18n import choose_text
 router = APIRouter(include_in_schema=False)
 
 
-async def _page(request: Request, rpc: Rpc, group_id: str, refusal: str | None = None, status: int = 200):
+async def _page(request: Request, rpc: Rpc, group_id: str, refusal: str | None = None, status: int = 200,
+                feed: str | None = None):
     group = MemberView.model_validate(await rpc.members.get_member(group_id))
     delegations = [RegistrationView.model_validate(found) for found in await rpc.events.group_delegations(group_id)]
     now = datetime.now(UTC)
@@ -31,7 +34,8 @@ async def _page(request: Request, rpc: Rpc, group_id: str, refusal: str | None =
     titles |= await titles_of(rpc, {delegation.event_id for delegation in delegations} - set(titles))
     return pages_of(request).render(request, "group.html", status=status, private=True, group=group,
                                     delegations=delegations, titles=titles, open_events=open_events,
-                                    refusal=refusal, most_places=MAX_ATTENDEES, visibilities=list(Visibility))
+                                    refusal=refusal, most_places=MAX_ATTENDEES, visibilities=list(Visibility),
+                                    feed=feed, here=f"/group/{group_id}")
 
 
 @router.get("/group/{group_id}")
@@ -53,6 +57,13 @@ async def register_delegation(group_id: str, request: Request, rpc: Rpc, who: As
     except (Invalid, Conflict) as refused:
         return await _page(request, rpc, group_id, refusal=refused.detail, status=refused.status)
     return RedirectResponse(f"/group/{group_id}", status_code=303)
+
+
+@router.post("/group/{group_id}/calendar")
+async def group_calendar(group_id: str, request: Request, rpc: Rpc, form_token: FormToken):
+    """A new address of the group's calendar of its delegations (the earlier one stops working)."""
+    check_form_token(request, form_token)
+    return await _page(request, rpc, group_id, feed=await group_feed_address(request, rpc, group_id))
 
 
 @router.post("/group/{group_id}/entry")
