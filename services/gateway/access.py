@@ -140,6 +140,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/console/members/{member_id}/memberships"): Rule(Who.ORGANIZER, MEMBER),
     ("POST", "/console/events/new"): Rule(Who.ORGANIZER, EVENT),
     ("GET", "/console/events/{event_id}"): Rule(Who.ORGANIZER, EVENT),
+    ("GET", "/console/events/{event_id}/edit"): Rule(Who.ORGANIZER, EVENT),
+    ("POST", "/console/events/{event_id}/edit"): Rule(Who.ORGANIZER, f"{EVENT}, before and after the change"),
     ("POST", "/console/events/{event_id}/publish"): Rule(Who.ORGANIZER, EVENT),
     ("POST", "/console/events/{event_id}/postpone"): Rule(Who.ORGANIZER, EVENT),
     ("POST", "/console/events/{event_id}/cancel"): Rule(Who.ORGANIZER, EVENT),

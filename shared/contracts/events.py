@@ -200,11 +200,7 @@ class EventDraft(Contract):
     @classmethod
     def _sessions_in_zone(cls, value: list[SessionDraft], info: ValidationInfo) -> list[SessionDraft]:
         zone = info.data.get("timezone") or DEFAULT_TIMEZONE
-        localised = [session.in_zone(zone) for session in value]
-        for index, session in enumerate(localised):
-            if session.ends_at <= session.starts_at:
-                raise ValueError(f"session {index + 1} ends before it starts")
-        return localised
+        return [session.in_zone(zone) for session in value]
 
     @model_validator(mode="after")
     def _coherent(self) -> EventDraft:
@@ -225,9 +221,11 @@ def check_event_rules(event: EventDraft) -> None:
     starts_at, ends_at = event.span()
     if ends_at <= starts_at:
         raise ValueError("ends_at: the event ends before it starts")
-    for index, session in enumerate(event.sessions):
+    for index, session in enumerate(event.sessions):  # each refusal names the session's own field
+        if session.ends_at <= session.starts_at:
+            raise ValueError(f"sessions.{index}.ends_at: session {index + 1} ends before it starts")
         if session.starts_at < starts_at or session.ends_at > ends_at:
-            raise ValueError(f"sessions: session {index + 1} lies outside the event's dates")
+            raise ValueError(f"sessions.{index}.starts_at: session {index + 1} lies outside the event's dates")
     opens, closes = event.registration_opens_at, event.registration_closes_at
     if opens and closes and closes <= opens:
         raise ValueError("registration_closes_at: registration closes before it opens")

@@ -1,5 +1,6 @@
 """The secretariat, in the console on a phone (in English): the month's schedule across regions with
-its clash marked; members — the year-on-year figures, a group added (its refusal beside the field
+its clash marked; an event postponed, given new dates and a session (its refusal beside the field first)
+and published again; members — the year-on-year figures, a group added (its refusal beside the field
 first), a membership period added, a spreadsheet checked by a dry run whose report names the rejected
 line, then imported without sending it again; a list's announcement written in two languages, previewed
 as each group of readers gets it, sent, its progress followed live to the end, the Vietnamese reader's
@@ -36,6 +37,7 @@ def test_the_secretariat_plans_keeps_the_members_and_writes_to_a_list(stack):
                               starts_at="2028-03-04T10:00:00", ends_at="2028-03-05T16:00:00")
     talks = gateway.new_event(kind="negotiation", title={"en": f"Ministry talks {suffix}"}, region="kanto",
                               starts_at="2028-03-04T14:00:00", ends_at="2028-03-04T17:00:00")
+    assert gateway.publish(talks["id"], force=True).status_code == 200  # the forum stays a draft
     slug = f"news-{suffix}"
     assert gateway.http.post("/lists", json={"slug": slug, "name": {"ja": "ニュース", "en": "News"}}).status_code == 201
     readers = {"ja": f"ja-{suffix}@example.org", "vi": f"vi-{suffix}@example.org"}
@@ -59,8 +61,34 @@ def test_the_secretariat_plans_keeps_the_members_and_writes_to_a_list(stack):
         assert f"Forum {suffix}" in day.inner_text() and f"Ministry talks {suffix}" in day.inner_text()
         clash = day.locator("li.clash", has_text=f"Forum {suffix}").first
         assert "Two network-wide events at once" in clash.inner_text() and f"Ministry talks {suffix}" in clash.inner_text()
+        assert clash.locator(f'a[href="/console/events/{forum["id"]}"]').count() == 1  # the draft, to its page
         assert page.locator("td.clash a", has_text="4").count() == 1  # the day is marked in the month too
         checks.check("schedule")
+
+        page.goto(f"{settings.gateway_url}/console/events/{talks['id']}")
+        page.get_by_role("button", name="Postpone (new dates later)").click()
+        assert "Postponed" in page.inner_text(".kind")
+        page.get_by_role("link", name="Change the event").click()
+        checks.check("changing a postponed event")
+        page.locator("#starts_at").fill("2028-04-08T14:00")
+        page.locator("#ends_at").fill("2028-04-08T17:00")
+        page.locator("#session_0_title").fill("本会議")
+        page.locator("#session_0_starts_at").fill("2028-04-08T15:00")
+        page.locator("#session_0_ends_at").fill("2028-04-08T13:00")  # before it starts
+        page.get_by_role("button", name="Save the changes").click()
+        assert page.locator("#session_0_ends_at").get_attribute("aria-invalid") == "true"
+        assert page.locator("#starts_at").input_value() == "2028-04-08T14:00"  # what was typed, kept
+        checks.check("a session's refusal beside its field")
+        page.locator("#session_0_ends_at").fill("2028-04-08T16:30")
+        page.get_by_role("button", name="Save the changes").click()
+        page.get_by_role("button", name="Publish again (with its new dates)").click()
+        assert "Published" in page.inner_text(".kind")
+        moved = gateway.http.get(f"/events/{talks['id']}").json()
+        assert (moved["starts_at"], moved["status"]) == ("2028-04-08T05:00:00Z", "published")
+        assert moved["title"] == {"en": f"Ministry talks {suffix}"}  # what the form did not show, kept
+        assert [(each["title"]["ja"], each["ends_at"]) for each in moved["sessions"]] == [
+            ("本会議", "2028-04-08T07:30:00Z")]
+        checks.check("published again")
 
         page.goto(f"{settings.gateway_url}/console/members")
         figures = page.inner_text("table.figures")
@@ -125,5 +153,4 @@ def test_the_secretariat_plans_keeps_the_members_and_writes_to_a_list(stack):
         page.goto(f"{settings.gateway_url}/console/audit?action=directory.organizer_view")
         assert "directory.organizer_view" in page.inner_text("table.audit")
         checks.check("audit trail")
-    assert forum["id"] and talks["id"]
     checks.assert_passed()

@@ -11,6 +11,7 @@ from services.gateway.web import (
     audit_console,
     console,
     directory,
+    event_editing,
     group,
     lists,
     lists_console,
@@ -22,4 +23,5 @@ from services.gateway.web import (
 )
 
 ROUTERS = tuple(module.router for module in (public, lists, directory, signing_in, me, group, console, schedule,
-                                                      members_console, lists_console, audit_console))
+                                                      members_console, lists_console, audit_console,
+                                                      event_editing))

@@ -32,8 +32,9 @@ EVENT_FIELDS = ("kind", "title_ja", "title_en", "region", "city", "venue_name", 
                 "networks")
 
 
-def _draft(data: FormData) -> dict:
-    """The form as an EventDraft would read it: empty fields left out, times in the event's own zone."""
+def event_fields(data: FormData, rows: int) -> tuple[dict, list[int]]:
+    """The form as an EventDraft would read it: empty fields left out, times in the event's own zone;
+    and the form row each of its sessions came from (a row left empty is no session)."""
     title = {language: text for language in ("ja", "en") if (text := posted_text(data, f"title_{language}"))}
     draft: dict = {"kind": posted_text(data, "kind"), "title": title, "region": posted_text(data, "region"),
                    "starts_at": posted_text(data, "starts_at"), "ends_at": posted_text(data, "ends_at"),
@@ -46,7 +47,8 @@ def _draft(data: FormData) -> dict:
         draft["venue"] = {"name": venue}
     if capacity := posted_text(data, "capacity"):
         draft["capacity"] = capacity
-    for row in range(SESSION_ROWS):
+    session_rows = []
+    for row in range(rows):
         if not (title_ja := posted_text(data, f"session_{row}_title")):
             continue
         session = {"title": {"ja": title_ja}, "kind": posted_text(data, f"session_{row}_kind") or "sub_session",
@@ -54,21 +56,26 @@ def _draft(data: FormData) -> dict:
                    "ends_at": posted_text(data, f"session_{row}_ends_at")}
         if room := posted_text(data, f"session_{row}_room"):
             session["room"] = room
+        if session_id := posted_text(data, f"session_{row}_id"):
+            session["id"] = session_id
         draft["sessions"].append(session)
-    return draft
+        session_rows.append(row)
+    return draft, session_rows
 
 
-def _form_field(where: str | None) -> str:
-    """The form field an error of the draft belongs beside (`title.ja` → title_ja, `sessions.1.starts_at` →
-    session_1_starts_at)."""
-    parts = (where or "").split(".")
-    if parts[0] == "sessions" and len(parts) >= 3 and parts[1].isdigit():
-        return f"session_{parts[1]}_{'title' if parts[2] == 'title' else parts[2]}"
-    if parts[0] == "title":
-        return "title_ja"
-    if parts[0] == "venue":
-        return "venue_name"
-    return parts[0] if parts[0] in EVENT_FIELDS else ""
+def form_field_of(session_rows: list[int]):
+    """Where an error of the draft belongs on the form (`title.ja` → title_ja, `sessions.1.starts_at` →
+    the starts_at of the row the second session came from)."""
+    def form_field(where: str | None) -> str:
+        parts = (where or "").split(".")
+        if parts[0] == "sessions" and len(parts) >= 3 and parts[1].isdigit() and int(parts[1]) < len(session_rows):
+            return f"session_{session_rows[int(parts[1])]}_{parts[2]}"
+        if parts[0] == "title":
+            return "title_ja"
+        if parts[0] == "venue":
+            return "venue_name"
+        return parts[0] if parts[0] in EVENT_FIELDS else ""
+    return form_field
 
 
 @router.get("/console")
@@ -93,11 +100,12 @@ async def new_event_page(request: Request):
 @router.post("/console/events/new")
 async def new_event(request: Request, rpc: Rpc):
     data, values = await posted_form(request)
+    fields, session_rows = event_fields(data, SESSION_ROWS)
     try:
-        draft = EventDraft.model_validate(_draft(data))
+        draft = EventDraft.model_validate(fields)
         created = EventView.model_validate(await rpc.events.create_event(draft.to_wire()))
     except (ValidationError, Invalid) as refused:
-        return _new_event_page(request, values, refusals(refused, _form_field), status=422)
+        return _new_event_page(request, values, refusals(refused, form_field_of(session_rows)), status=422)
     return RedirectResponse(f"/console/events/{created.id}", status_code=303)
 
 
