@@ -154,7 +154,7 @@ def _request(world: World, method: str, path: str) -> dict:
     """What is sent on a route: its path filled with the world's things, and a body that holds."""
     suffix = uuid.uuid4().hex[:8]
     values = {"event_id": world.event_id, "registration_id": world.delegation_id, "slug": world.slug,
-              "member_id": world.erasable_id if path.endswith("/erase") else world.group_id,
+              "member_id": world.erasable_id if path.endswith("/erase") else world.group_id, "group_id": world.group_id,
               "job_id": str(uuid.uuid4()), "announcement_id": str(uuid.uuid4()), "token_id": str(uuid.uuid4()),
               "session_id": str(uuid.uuid4()), "subscription_id": "1", "signature": "x", "feed_token": "x",
               "name": "all"}
@@ -239,6 +239,9 @@ def test_scope_attacks_fail(world):
     assert own.status_code == 200 and own.json()["website"] == "https://kansai.example.org"
     assert contact.patch(f"/members/{world.other_group_id}", json={"website": "https://x.example"}).status_code == 403
     assert contact.get(f"/members/{world.other_group_id}").status_code == 403
+    # … and the calendar feed of its own group's delegations, not another's
+    assert contact.post(f"/members/{world.group_id}/calendar-feed").status_code == 201
+    assert contact.post(f"/members/{world.other_group_id}/calendar-feed").status_code == 403
 
 
 def test_a_member_sees_and_keeps_what_is_their_own_and_nothing_of_anyone_else(system, world):
