@@ -31,13 +31,14 @@ class Month:
         return [day for week in self.weeks for day in week if day.in_month and day.events]
 
 
-def month_of(text: str | None, today: date) -> date:
-    """The first day of the month `text` names (YYYY-MM), or of today's; a month far off is today's."""
+def month_of(text: str | None, today: date, years_around: int = 5) -> date:
+    """The first day of the month `text` names (YYYY-MM), or of today's; a month more than `years_around`
+    years off is today's."""
     try:
         first = datetime.strptime(text or "", "%Y-%m").date()
     except ValueError:
         return today.replace(day=1)
-    return first if abs(first.year - today.year) <= 5 else today.replace(day=1)
+    return first if abs(first.year - today.year) <= years_around else today.replace(day=1)
 
 
 def span(first: date) -> tuple[datetime, datetime]:

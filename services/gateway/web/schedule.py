@@ -15,12 +15,13 @@ from shared.contracts.events import DEFAULT_TIMEZONE, EventView
 from shared.contracts.vocabulary import Region
 
 router = APIRouter(include_in_schema=False)
+YEARS_AROUND = 30  # organizers look back at past Forums (the public calendar looks five years either way)
 
 
 @router.get("/console/schedule")
 async def schedule(request: Request, rpc: Rpc, region: Region | None = None,
                    shown_month: Annotated[str | None, Query(alias="month", max_length=7)] = None):
-    first = month_of(shown_month, datetime.now(UTC).astimezone(ZoneInfo(DEFAULT_TIMEZONE)).date())
+    first = month_of(shown_month, datetime.now(UTC).astimezone(ZoneInfo(DEFAULT_TIMEZONE)).date(), YEARS_AROUND)
     start, end = span(first)
     events = [EventView.model_validate(each) for each in await rpc.events.schedule(
         start.isoformat(), end.isoformat(), region.value if region else None, True, True)]
