@@ -195,3 +195,14 @@ def test_a_complete_catalogue_says_every_string_with_its_placeholders(language):
     assert missing == []
     for msgid in wanted:
         assert set(PLACEHOLDER.findall(catalog[msgid].string)) == set(PLACEHOLDER.findall(msgid)), msgid
+
+
+def test_a_month_far_off_is_this_month_unless_the_page_looks_further():
+    from datetime import date
+
+    from services.gateway.web.month import month_of
+    from services.gateway.web.schedule import YEARS_AROUND
+    today = date(2026, 12, 6)
+    assert month_of("2011-06", today) == date(2026, 12, 1)  # the public calendar: five years either way
+    assert month_of("2011-06", today, YEARS_AROUND) == date(2011, 6, 1)  # the organizers' schedule: past Forums
+    assert month_of("2011-13", today, YEARS_AROUND) == date(2026, 12, 1)
