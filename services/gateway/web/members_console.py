@@ -186,7 +186,7 @@ async def change_member(member_id: str, request: Request, rpc: Rpc):
     draft = MemberGroupDraft if member.member_kind == "group" else IndividualDraft
     fields = _member_fields(data, member.member_kind)
     try:
-        draft.model_validate({**fields, **({"email": member.email} if "email" not in fields and member.email else {})})
+        draft.model_validate(fields)  # the whole form checked as a new member's would be, each refusal placed
         await rpc.members.patch_member(member_id, fields)
     except (ValidationError, Invalid) as refused:
         return await _member_page(request, rpc, member_id, values, refusals(refused, _member_field), status=422)
