@@ -1,4 +1,4 @@
-"""The organizers' console, first part: the events of one's scope, a new event with its sessions (each
+"""The organizers' console: the events of one's scope, a new event with its sessions (each
 refusal beside its field), an event's own page — its clashes, publishing (over a clash only when the
 organizer says so), its registrations with approve and reject, the CSV, and the needs per session."""
 from __future__ import annotations
