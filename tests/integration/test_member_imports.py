@@ -2,6 +2,8 @@
 answering, the network's own export brought back unchanged, and files that cannot be imported."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import httpx
 import pytest
 
@@ -122,8 +124,8 @@ def test_a_checked_file_is_imported_once_without_being_sent_again_and_not_kept_l
     pool = RpcPool.for_operator(stack.settings, 1)
     try:
         with pool.services() as rpc:
-            in_two_hours = later["finished_at"][:11] + "23:59:59+00:00"  # well past the hour it is kept
-            assert rpc.members.run_housekeeping(in_two_hours)["checked_import_files_dropped"] >= 1
+            in_two_hours = datetime.fromisoformat(later["finished_at"]) + timedelta(hours=2)  # past the hour kept
+            assert rpc.members.run_housekeeping(in_two_hours.isoformat())["checked_import_files_dropped"] >= 1
     finally:
         pool.close()
     gone = gateway.http.post(f"/members/import-jobs/{later['id']}/import")
