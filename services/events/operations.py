@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, Select, String, bindparam, cast, select
 from sqlalchemy.orm import Session
@@ -26,6 +25,7 @@ from shared.contracts.events import (
     EventView,
     MigrantsDayDraft,
     SessionDraft,
+    named_days,
 )
 from shared.contracts.identity import Caller
 from shared.contracts.vocabulary import EventKind, EventStatus
@@ -134,15 +134,15 @@ def create_event(session: Session, draft: EventDraft, occasion_id: str | None = 
 
 def _as_draft_values(row: EventRow) -> dict:
     """The event as the fields of a draft, so a patch can be checked by the same rules."""
+    starts_at: datetime | date = row.starts_at
     ends_at: datetime | date = row.ends_at
-    if row.all_day:  # stored exclusive; a draft names the last day
-        ends_at = (row.ends_at.astimezone(ZoneInfo(row.timezone)) - timedelta(days=1)).date()
+    if row.all_day:
+        starts_at, ends_at = named_days(row.starts_at, row.ends_at, row.timezone)
     return {
         "kind": row.kind, "series": row.series, "edition": row.edition, "title": row.title,
         "description": row.description, "region": row.region, "prefecture": row.prefecture, "city": row.city,
         "venue": row.venue, "networks": row.networks, "timezone": row.timezone, "all_day": row.all_day,
-        "starts_at": row.starts_at if not row.all_day else row.starts_at.astimezone(ZoneInfo(row.timezone)).date(),
-        "ends_at": ends_at,
+        "starts_at": starts_at, "ends_at": ends_at,
         "sessions": [{"id": s.id, "kind": s.kind, "title": s.title, "starts_at": s.starts_at, "ends_at": s.ends_at,
                       "room": s.room, "capacity": s.capacity, "languages": s.languages,
                       "interpretation": s.interpretation} for s in row.sessions],

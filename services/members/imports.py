@@ -242,9 +242,13 @@ def start(session: Session, data: bytes, dry_run: bool, today: date | None = Non
     """Check that the file can be read at all (Invalid saying why not) and queue it."""
     text = decode_spreadsheet(data)
     importer.read_header(text)
+    return _queue(session, text, importer.count_rows(text), dry_run, today)
+
+
+def _queue(session: Session, text: str, rows: int, dry_run: bool, today: date | None) -> ImportJobView:
+    """A job for the import worker, which is woken when the transaction commits."""
     job = ImportJobRow(id=str(uuid.uuid4()), status=ImportJobStatus.QUEUED.value, dry_run=dry_run, today=today,
-                       content=text, rows=importer.count_rows(text), rows_done=0, created=0, updated=0,
-                       unchanged=0, created_at=utcnow())
+                       content=text, rows=rows, rows_done=0, created=0, updated=0, unchanged=0, created_at=utcnow())
     session.add(job)
     session.flush()
     session.info[WAKE_FLAG] = True
@@ -262,14 +266,8 @@ def import_checked(session: Session, dry_run_id: str) -> ImportJobView:
     if checked.content is None:
         raise Conflict(f"the checked file is no longer kept (a dry run keeps it {CHECKED_KEPT_FOR}, and until it "
                        "is imported once): send it again", "job_id")
-    job = ImportJobRow(id=str(uuid.uuid4()), status=ImportJobStatus.QUEUED.value, dry_run=False, today=checked.today,
-                       content=checked.content, rows=checked.rows, rows_done=0, created=0, updated=0, unchanged=0,
-                       created_at=utcnow())
-    checked.content = None
-    session.add(job)
-    session.flush()
-    session.info[WAKE_FLAG] = True
-    return job_view(session, job.id)
+    text, checked.content = checked.content, None
+    return _queue(session, text, checked.rows, False, checked.today)
 
 
 def forget_checked_files(session: Session, now: datetime) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gettext
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -71,6 +71,7 @@ def template_words(template: str) -> frozenset[str]:
     return frozenset(words)
 
 
+@lru_cache(maxsize=1024)  # asked for every mail: the answer depends on the kind and the reader's tag alone
 def mail_language(template: str, wanted: str | None) -> str:
     """The first language of the recipient's chain whose catalogue says every word of this kind of mail."""
     chain = language_chain(supported_language(wanted or "") or wanted)
@@ -81,8 +82,8 @@ def mail_language(template: str, wanted: str | None) -> str:
     return SOURCE_LANGUAGE
 
 
-def render(template: str, wanted_language: str, **variables) -> RenderedMail:
-    language = mail_language(template, wanted_language)
+def render(template: str, language: str, **variables) -> RenderedMail:
+    """The mail in `language`, as mail_language chose it for the recipient."""
     text = _environment(language).get_template(f"{template}.txt").render(**variables)
     subject, _, body = text.partition("\n")
     return RenderedMail(language=language, subject=subject.strip(), body=body.lstrip("\n"))
@@ -101,7 +102,7 @@ def _when(event: dict, language: str) -> str:
 def render_event_announcement(template: str, event: dict, list_name: dict, recipient_name: str | None,
                               recipient_language: str, event_url: str) -> RenderedMail:
     language = mail_language(template, recipient_language)
-    return render(template, recipient_language, recipient_name=recipient_name,
+    return render(template, language, recipient_name=recipient_name,
                   title=choose_text(event["title"], recipient_language),
                   description=choose_text(event.get("description") or {}, recipient_language),
                   kind_name=ANNOUNCED_KIND_NAMES[EventKind(event["kind"])],
@@ -117,7 +118,7 @@ def render_registration_status(template: str, context: dict, recipient_name: str
     # approved, but the event filled up meanwhile: the waiting list's sentence too
     also = (REGISTRATION_NEWS["registration_waitlisted"][1]
             if context["event_type"] == "registration_approved" and context["status"] == "waitlisted" else None)
-    return render(template, recipient_language, recipient_name=recipient_name, status_label=label,
+    return render(template, language, recipient_name=recipient_name, status_label=label,
                   status_text=sentence, also=also, title=choose_text(event["title"], recipient_language),
                   when=_when(event, language), place=_place(event), url=event_url,
                   registration_id=context["registration_id"][:8], places=context["places"], attached=attached)
@@ -129,7 +130,7 @@ def render_registration_confirm_address(template: str, context: dict, recipient_
     language = mail_language(template, recipient_language)
     event = context["event"]
     hold = datetime.fromisoformat(context["hold_until"]).astimezone(ZoneInfo(event["timezone"]))
-    return render(template, recipient_language, recipient_name=None,
+    return render(template, language, recipient_name=None,
                   title=choose_text(event["title"], recipient_language), when=_when(event, language),
                   place=_place(event), hold_until=f"{hold:%Y-%m-%d %H:%M} ({event['timezone']})",
                   confirm_url=confirm_url)
@@ -137,18 +138,20 @@ def render_registration_confirm_address(template: str, context: dict, recipient_
 
 def render_subscription_confirm(template: str, list_name: dict, recipient_name: str | None, recipient_language: str,
                                 confirm_url: str) -> RenderedMail:
-    return render(template, recipient_language, recipient_name=recipient_name,
+    return render(template, mail_language(template, recipient_language), recipient_name=recipient_name,
                   list_name=choose_text(list_name, recipient_language), confirm_url=confirm_url)
 
 
 def render_sign_in_link(template: str, recipient_language: str, sign_in_url: str) -> RenderedMail:
     # nobody's name: the request came from whoever typed the address, and no text of theirs is mailed
-    return render(template, recipient_language, recipient_name=None, sign_in_url=sign_in_url)
+    return render(template, mail_language(template, recipient_language), recipient_name=None,
+                  sign_in_url=sign_in_url)
 
 
 def render_renewal_due(template: str, context: dict, recipient_language: str) -> RenderedMail:
     due = date.fromisoformat(context["renewal_due_on"])
-    return render(template, recipient_language, recipient_name=context.get("name"), due=due.isoformat())
+    return render(template, mail_language(template, recipient_language), recipient_name=context.get("name"),
+                  due=due.isoformat())
 
 
 def render_list_announcement(_template: str, context: dict, recipient_language: str) -> RenderedMail:
@@ -162,6 +165,6 @@ def render_event_reminder(template: str, context: dict, recipient_name: str | No
                           event_url: str) -> RenderedMail:
     language = mail_language(template, recipient_language)
     event = context["event"]
-    return render(template, recipient_language, recipient_name=recipient_name,
+    return render(template, language, recipient_name=recipient_name,
                   title=choose_text(event["title"], recipient_language), when=_when(event, language),
                   place=_place(event), url=event_url)

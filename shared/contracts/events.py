@@ -216,6 +216,13 @@ class EventDraft(Contract):
         return local_moment(self.starts_at, self.timezone), local_moment(self.ends_at, self.timezone)
 
 
+def named_days(starts_at: datetime, ends_at: datetime, zone: str) -> tuple[date, date]:
+    """A whole-day event's first and last day as a draft names them, from its stored span (the inverse
+    of EventDraft.span: the stored end is the midnight after the last day)."""
+    return (starts_at.astimezone(ZoneInfo(zone)).date(),
+            (ends_at.astimezone(ZoneInfo(zone)) - timedelta(days=1)).date())
+
+
 def check_event_rules(event: EventDraft) -> None:
     """Rules across fields, for a draft and for an event after a patch alike."""
     starts_at, ends_at = event.span()

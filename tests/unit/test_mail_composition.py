@@ -60,6 +60,13 @@ def test_a_vietnamese_subscriber_reads_the_mail_s_own_words_in_vietnamese():
     assert "\nHủy nhận thư: https://tsunagu.example/lists/unsubscribe/7/" in body
     html_part = mail.get_body(preferencelist=("html",)).get_content()
     assert '<html lang="vi">' in html_part and "Hủy nhận thư" in html_part
+    # as a client that decodes nothing for it reads the wire: ASCII headers, the subject in RFC 2047 words,
+    # each text part's bytes in the charset it declares
+    raw = raw_headers(message)
+    assert str(make_header(decode_header(unfolded(raw["Subject"])))) == "[Ngày Quốc tế Người di cư] 国際移住者デー"
+    texts = [part for part in raw.walk() if part.get_content_maintype() == "text"]
+    assert {part.get_content_charset() for part in texts} == {"utf-8"}
+    assert all("Hủy nhận thư" in part.get_payload(decode=True).decode("utf-8") for part in texts)
 
 
 def test_a_language_whose_catalogue_lacks_the_mail_s_words_gets_all_of_it_in_japanese():

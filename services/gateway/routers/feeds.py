@@ -61,10 +61,13 @@ class PrivateFeed(BaseModel):
     webcal_url: str
 
 
+def webcal_url(url: str) -> str:
+    """A feed's address as calendar apps subscribe to it (the API's links, and the pages' buttons)."""
+    return urlunsplit(("webcal", *urlsplit(url)[1:]))
+
+
 def _link(url: str) -> dict:
-    parts = urlsplit(url)
-    return {"url": url, "https_url": urlunsplit(("https", *parts[1:])),
-            "webcal_url": urlunsplit(("webcal", *parts[1:]))}
+    return {"url": url, "https_url": urlunsplit(("https", *urlsplit(url)[1:])), "webcal_url": webcal_url(url)}
 
 
 def _not_modified(request: Request, feed: Feed) -> bool:

@@ -3,6 +3,7 @@ refusal beside its field), an event's own page — its clashes, publishing (over
 organizer says so), its registrations with approve and reject, the CSV, and the needs per session."""
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
 from typing import Annotated
 
@@ -111,12 +112,15 @@ async def new_event(request: Request, rpc: Rpc):
 
 async def _event_page(request: Request, rpc: Rpc, event_id: str, refusal: str | None = None, status: int = 200,
                       shown: RegistrationStatus | None = None):
-    event = EventView.model_validate(await rpc.events.get_event(event_id))
-    everyone = [RegistrationView.model_validate(each) for each in await rpc.events.list_registrations(event_id)]
+    found, registered, needed = await asyncio.gather(rpc.events.get_event(event_id),  # asked at once
+                                                     rpc.events.list_registrations(event_id),
+                                                     rpc.events.needs_summary(event_id))
+    event = EventView.model_validate(found)
+    everyone = [RegistrationView.model_validate(each) for each in registered]
     registrations = [each for each in everyone if shown is None or each.status is shown]
     waiting = sorted((each for each in everyone if each.status is RegistrationStatus.WAITLISTED),
                      key=lambda each: each.waitlist_position or 0)
-    needs = [SessionNeeds.model_validate(each) for each in await rpc.events.needs_summary(event_id)]
+    needs = [SessionNeeds.model_validate(each) for each in needed]
     session_titles = {session.id: session.title for session in event.sessions}
     return pages_of(request).render(request, "console_event.html", status=status, private=True,
                                     here=f"/console/events/{event_id}", event=event, registrations=registrations,

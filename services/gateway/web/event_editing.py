@@ -4,7 +4,7 @@ is then published again from its page. What the form does not show (descriptions
 titles, a venue's address and map point, a session's languages and interpretation) stays as it was."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
@@ -15,7 +15,7 @@ from services.gateway.deps import Rpc
 from services.gateway.web.console import event_fields, form_field_of
 from services.gateway.web.forms import posted_form, refusals
 from services.gateway.web.templating import pages_of
-from shared.contracts.events import EventPatch, EventView, SessionKind
+from shared.contracts.events import EventPatch, EventView, SessionKind, named_days
 from shared.contracts.vocabulary import EventKind, Region
 from shared.errors import Conflict, Invalid
 
@@ -23,20 +23,25 @@ router = APIRouter(include_in_schema=False)
 EMPTY_ROWS = 2  # sessions the form offers to add
 
 
-def _local(moment, zone: str, all_day: bool = False, end: bool = False) -> str:
-    local = moment.astimezone(ZoneInfo(zone))
-    if all_day:  # stored with an exclusive end; the form names the last day
-        return ((local - timedelta(days=1)) if end else local).date().isoformat()
-    return local.strftime("%Y-%m-%dT%H:%M")
+def _local(moment: datetime, zone: str) -> str:
+    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
+
+
+def _span(event: EventView) -> tuple[str, str]:
+    """The event's start and end as its form's fields show them (a whole-day event: its first and last day)."""
+    if event.all_day:
+        first, last = named_days(event.starts_at, event.ends_at, event.timezone)
+        return first.isoformat(), last.isoformat()
+    return _local(event.starts_at, event.timezone), _local(event.ends_at, event.timezone)
 
 
 def _values(event: EventView) -> dict[str, str]:
     """The form filled in with the event as it is."""
+    starts_at, ends_at = _span(event)
     values = {"kind": event.kind.value, "title_ja": event.title.get("ja", ""), "title_en": event.title.get("en", ""),
               "region": event.region.value, "city": event.city or "",
               "venue_name": (event.venue.name if event.venue else None) or "",
-              "starts_at": _local(event.starts_at, event.timezone, event.all_day),
-              "ends_at": _local(event.ends_at, event.timezone, event.all_day, end=True),
+              "starts_at": starts_at, "ends_at": ends_at,
               "capacity": "" if event.capacity is None else str(event.capacity),
               "networks": ", ".join(event.networks), "requires_approval": "yes" if event.requires_approval else ""}
     for row, session in enumerate(event.sessions):

@@ -74,8 +74,14 @@ def refusals(refused: ValidationError | Invalid, field_of: Callable[[str | None]
     return errors
 
 
-async def posted_form(request: Request) -> tuple[FormData, dict[str, str]]:
-    """A posted form whose token has been checked, and its text fields as they came (to show again)."""
+async def checked_form(request: Request) -> FormData:
+    """A posted form whose token has been checked."""
     data = await request.form()
     check_form_token(request, data.get(FORM_FIELD))
+    return data
+
+
+async def posted_form(request: Request) -> tuple[FormData, dict[str, str]]:
+    """A posted form whose token has been checked, and its text fields as they came (to show again)."""
+    data = await checked_form(request)
     return data, {name: value for name, value in data.items() if isinstance(value, str)}

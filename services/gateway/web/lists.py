@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from services.gateway.deps import Rpc
 from services.gateway.routers.lists import Signature, SubscriptionId
-from services.gateway.web.forms import FORM_FIELD, check_form_token
+from services.gateway.web.forms import checked_form, posted_text
 from services.gateway.web.languages import page_language
 from services.gateway.web.templating import pages_of
 from shared.contracts.notifications import MailingListView, PublicList, SubscriptionRequest
@@ -37,12 +37,11 @@ async def subscribe_page(request: Request, rpc: Rpc):
 
 @router.post("/subscribe")
 async def subscribe(request: Request, rpc: Rpc):
-    data = await request.form()
-    check_form_token(request, data.get(FORM_FIELD))
+    data = await checked_form(request)
     lists = await _lists(rpc)
     known = {each.slug for each in lists}
     chosen = [slug for slug in data.getlist("lists") if isinstance(slug, str) and slug in known]
-    email, name = str(data.get("email") or "").strip(), str(data.get("name") or "").strip()
+    email, name = posted_text(data, "email"), posted_text(data, "name")
     mail_language = str(data.get("language") or page_language(request))
     errors: dict[str, str] = {}
     if not chosen:

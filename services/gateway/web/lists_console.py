@@ -3,6 +3,7 @@ languages, previewed as each group of readers will get it (the text of their lan
 fall back to), sent, and followed as it goes out (pending, sent, failed)."""
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from uuid import UUID
 
@@ -58,24 +59,33 @@ def _readers(subscribers: list[SubscriberView]) -> Counter:
                    if each.status is SubscriptionStatus.CONFIRMED)
 
 
-async def _list_of(rpc: Rpc, slug: str) -> MailingListView:
-    found = [MailingListView.model_validate(each) for each in await rpc.notifications.list_lists()]
-    for each in found:
-        if each.slug == slug:
-            return each
-    raise NotFound(f"no list {slug}", "slug")
+async def _lists(rpc: Rpc) -> list[MailingListView]:
+    return [MailingListView.model_validate(each) for each in await rpc.notifications.list_lists()]
+
+
+def _preview(draft: AnnouncementDraft, readers: Counter) -> list[dict]:
+    """What each group of readers gets: the text in their language, or the one they fall back to."""
+    preview = []
+    for language, count in readers.most_common():
+        written = choose_language(draft.body.keys(), language)
+        preview.append({"reader": language, "count": count, "written": written,
+                        "subject": draft.subject.get(written or "", ""), "body": draft.body.get(written or "", "")})
+    return preview
 
 
 @router.get("/console/lists")
 async def lists(request: Request, rpc: Rpc):
-    found = [MailingListView.model_validate(each) for each in await rpc.notifications.list_lists()]
-    return pages_of(request).render(request, "console_lists.html", private=True, lists=found)
+    return pages_of(request).render(request, "console_lists.html", private=True, lists=await _lists(rpc))
 
 
 async def _list_page(request: Request, rpc: Rpc, slug: str, values: dict | None = None, errors: dict | None = None,
-                     preview: list | None = None, nothing_written: bool = False, status: int = 200):
-    mailing_list = await _list_of(rpc, slug)
-    subscribers = [SubscriberView.model_validate(each) for each in await rpc.notifications.list_subscribers(slug)]
+                     draft: AnnouncementDraft | None = None, nothing_written: bool = False, status: int = 200):
+    """The list's page; with `draft`, what each group of its readers would get of it."""
+    every_list, listed = await asyncio.gather(_lists(rpc), rpc.notifications.list_subscribers(slug))
+    mailing_list = next((each for each in every_list if each.slug == slug), None)
+    if mailing_list is None:
+        raise NotFound(f"no list {slug}", "slug")
+    subscribers = [SubscriberView.model_validate(each) for each in listed]
     readers = _readers(subscribers)
     # the form's languages: those the list's readers read most, then Japanese and English
     offered = [language for language, _ in readers.most_common()]
@@ -85,7 +95,8 @@ async def _list_page(request: Request, rpc: Rpc, slug: str, values: dict | None 
     return pages_of(request).render(request, "console_list.html", status=status, private=True,
                                     here=f"/console/lists/{slug}", mailing_list=mailing_list, subscribers=subscribers,
                                     readers=readers, values={**shown, **(values or {})}, errors=errors or {},
-                                    blocks=range(WRITTEN_IN), preview=preview, nothing_written=nothing_written)
+                                    blocks=range(WRITTEN_IN), preview=_preview(draft, readers) if draft else None,
+                                    nothing_written=nothing_written)
 
 
 @router.get("/console/lists/{slug}")
@@ -107,13 +118,7 @@ async def compose(slug: Slug, request: Request, rpc: Rpc):
             return RedirectResponse(f"/console/announcements/{sent.id}", status_code=303)
     except (ValidationError, Invalid) as refused:
         return await _list_page(request, rpc, slug, values, refusals(refused, _block_of(data)), status=422)
-    subscribers = [SubscriberView.model_validate(each) for each in await rpc.notifications.list_subscribers(slug)]
-    preview = []
-    for language, count in sorted(_readers(subscribers).items(), key=lambda pair: -pair[1]):
-        written = choose_language(draft.body.keys(), language)
-        preview.append({"reader": language, "count": count, "written": written,
-                        "subject": draft.subject.get(written or "", ""), "body": draft.body.get(written or "", "")})
-    return await _list_page(request, rpc, slug, values, preview=preview)
+    return await _list_page(request, rpc, slug, values, draft=draft)
 
 
 @router.get("/console/announcements/{announcement_id}")

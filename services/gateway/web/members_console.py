@@ -4,6 +4,7 @@ subscription period; and (the secretariat) import a spreadsheet — upload, read
 (each rejected line, its field and why), then import the very file that was checked."""
 from __future__ import annotations
 
+import asyncio
 import base64
 from datetime import date
 from typing import Annotated
@@ -81,9 +82,10 @@ def _choices() -> dict:
 async def members(request: Request, rpc: Rpc, q: Annotated[str | None, Query(max_length=100)] = None,
                   region: Region | None = None, as_of: MemberDate | None = None):
     query = {"q": q, "region": region.value if region else None, "limit": FOUND_AT_MOST}
-    found = [MemberView.model_validate(each)
-             for each in await rpc.members.directory({k: v for k, v in query.items() if v is not None})]
-    stats = MemberStats.model_validate(await rpc.members.stats(as_of.isoformat() if as_of else None))
+    listed, counted = await asyncio.gather(rpc.members.directory({k: v for k, v in query.items() if v is not None}),
+                                           rpc.members.stats(as_of.isoformat() if as_of else None))
+    found = [MemberView.model_validate(each) for each in listed]
+    stats = MemberStats.model_validate(counted)
     return pages_of(request).render(request, "console_members.html", private=True, found=found, q=q or "",
                                     region=region, regions=list(Region), stats=stats, shown_most=FOUND_AT_MOST)
 

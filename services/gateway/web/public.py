@@ -12,10 +12,11 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import ValidationError
 
 from services.gateway.deps import Rpc
+from services.gateway.routers.feeds import webcal_url
 from services.gateway.throttle import Throttled
 from services.gateway.web.events import event_or_none, registration_state
 from services.gateway.web.events import upcoming as coming
-from services.gateway.web.forms import FORM_FIELD, FormToken, check_form_token
+from services.gateway.web.forms import FormToken, check_form_token, checked_form
 from services.gateway.web.languages import page_language
 from services.gateway.web.month import month as month_view
 from services.gateway.web.month import month_of, span
@@ -81,7 +82,7 @@ def _event_page_context(request: Request, event: EventView) -> dict:
         map_link = f"https://www.openstreetmap.org/search?{urlencode({'query': venue.address})}"
     else:
         map_link = None  # a link only: no map is embedded, nothing is fetched from the map's site
-    return {"calendar": {"ics": ics, "webcal": "webcal" + ics[ics.index(":"):]}, "map_link": map_link,
+    return {"calendar": {"ics": ics, "webcal": webcal_url(ics)}, "map_link": map_link,
             "registration": registration_state(event, datetime.now(UTC))}
 
 
@@ -106,8 +107,7 @@ async def event_page(event_id: str, request: Request, rpc: Rpc):
 @router.post("/event/{event_id}/register",
              dependencies=[Depends(Throttled("registration", setting="registrations_per_minute"))])
 async def register(event_id: str, request: Request, rpc: Rpc):
-    data = await request.form()
-    check_form_token(request, data.get(FORM_FIELD))
+    data = await checked_form(request)
     event = await event_or_none(rpc, event_id)
     if event is None:
         return _not_found(request)

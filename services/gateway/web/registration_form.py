@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
+from services.gateway.web.forms import posted_text
 from shared.contracts.base import field_and_message
 from shared.contracts.events import RegistrationRequest
 from shared.errors import TsunaguError
@@ -46,8 +47,7 @@ class RegistrationForm:
     @classmethod
     def read(cls, data: FormData, language: str) -> RegistrationForm:
         def text(name: str) -> str:
-            value = data.get(name)
-            return value.strip() if isinstance(value, str) else ""
+            return posted_text(data, name)
         return cls(language=language, display_name=text("display_name"), email=text("email"),
                    interpretation=text("interpretation"), sign_language=text("sign_language"),
                    step_free_access=text("step_free_access") == "yes", childcare=text("childcare") or "0",

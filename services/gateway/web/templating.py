@@ -15,6 +15,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 
+from services.gateway.routers.feeds import webcal_url
 from services.gateway.web.forms import form_token, remember_form_cookie
 from services.gateway.web.languages import (
     HTML_LANG,
@@ -110,7 +111,7 @@ def _environment(catalogues: Catalogues, language: str) -> Environment:
                               undefined=StrictUndefined, extensions=["jinja2.ext.i18n"], trim_blocks=True,
                               lstrip_blocks=True)
     environment.filters.update(text=_text, when=_when, day=_day, month_name=_month_name,
-                               long_date=_long_date)
+                               long_date=_long_date, webcal=webcal_url)
     environment.globals.update(WORDS, weekdays=_weekdays)
     # added by jinja2.ext.i18n, which type checkers do not see
     cast(Any, environment).install_gettext_translations(catalogues.translations(language), newstyle=True)
