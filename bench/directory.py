@@ -17,7 +17,8 @@ from sqlalchemy.orm import sessionmaker
 
 from services.members import domain, models, operations
 from shared.contracts.members import DirectoryQuery
-from shared.db import create_tables, make_engine
+from shared.db import make_engine
+from shared.migrations import upgrade
 
 MEMBERS = 100_000
 REPEAT = 30
@@ -98,7 +99,7 @@ def run() -> dict:
     with tempfile.TemporaryDirectory(prefix="tsunagu-directory-bench-") as directory:
         path = f"{directory}/members.db"
         engine = make_engine(f"sqlite:///{path}")
-        create_tables(engine, models.metadata)
+        upgrade(engine, models.__name__.split(".")[1])
         members, networks, languages = _generate(rng)
         with engine.begin() as connection:
             connection.execute(insert(models.MemberRow), members)

@@ -26,8 +26,9 @@ from sqlalchemy.orm import sessionmaker
 from bench.environment import organizer_headers
 from bench.wrk import run_wrk
 from services.events import feeds, models
-from shared.db import create_tables, make_engine
+from shared.db import make_engine
 from shared.i18n import choose_text
+from shared.migrations import upgrade
 from shared.settings import Settings
 from tsunagu.ports import free_port
 from tsunagu.stack import ROOT, settings_env, wait_for_port
@@ -87,7 +88,7 @@ def _bare_icalendar(rows: list[models.EventRow]) -> bytes:
 def build_benchmark() -> dict:
     with tempfile.TemporaryDirectory(prefix="tsunagu-feed-bench-") as directory:
         engine = make_engine(f"sqlite:///{directory}/events.db")
-        create_tables(engine, models.metadata)
+        upgrade(engine, models.__name__.split(".")[1])
         db = sessionmaker(engine, expire_on_commit=False)
         rows = _generated_rows()
         with db.begin() as session:

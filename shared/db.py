@@ -14,12 +14,13 @@ from datetime import UTC, datetime
 from typing import cast
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import CursorResult, DateTime, Engine, Executable, MetaData, TypeDecorator, create_engine, event, text
+from sqlalchemy import CursorResult, DateTime, Engine, Executable, TypeDecorator, create_engine, event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from shared.errors import Unavailable
+from shared.migrations import require_current
 from shared.settings import Settings
 
 SETTINGS_KEY = "TSUNAGU_SETTINGS"  # where the services' nameko config carries the Settings object
@@ -124,10 +125,6 @@ def rows_changed(session: Session, statement: Executable) -> int:
     return cast(CursorResult, session.execute(statement)).rowcount
 
 
-def create_tables(engine: Engine, metadata: MetaData) -> None:
-    metadata.create_all(engine)
-
-
 def _sqlite_busy(exc: sa_exc.DBAPIError) -> bool:
     code = getattr(exc.orig, "sqlite_errorcode", None)
     return code is not None and (code & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
@@ -189,8 +186,7 @@ class Sessions:
 class Database(DependencyProvider):
     """Gives each worker the service's `Sessions`; operations open `with db.begin() as session`."""
 
-    def __init__(self, metadata: MetaData):
-        self.metadata = metadata
+    def __init__(self):
         self.engine: Engine | None = None
         self.sessionmaker: sessionmaker[Session] | None = None
 
@@ -199,7 +195,8 @@ class Database(DependencyProvider):
         service = self.container.service_name
         url = settings.database_url_for(service)
         self.engine = make_engine(url, schema=service, busy_seconds=settings.database_busy_seconds)
-        create_tables(self.engine, self.metadata)
+        # The tables are `tsunagu migrate`'s to make and change; a service only checks they are current.
+        require_current(self.engine, service)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self.sessions = Sessions(self.sessionmaker, self.probe)
         # The health probe has a connection of its own: on SQLite the service has one connection,

@@ -28,17 +28,27 @@ def run(name: str) -> None:
     from nameko.runners import ServiceRunner
 
     from shared.bus.parts import BrokerPart
-    from shared.db import SETTINGS_KEY
+    from shared.db import SETTINGS_KEY, make_engine
     from shared.logs import quiet_domain_errors
+    from shared.migrations import SchemaBehind, require_current
     from shared.settings import load_settings
 
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s")
     quiet_domain_errors()
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # a service only reads its revision
     log = logging.getLogger(__name__)
     settings = load_settings()
     config = settings.nameko_config(BrokerPart(name))  # connects as this service's broker user
     config[SETTINGS_KEY] = settings
     service_class = load_service_class(name)
+    engine = make_engine(settings.database_url_for(name), schema=name)
+    try:  # before the container: its start would report the same in tracebacks from every greenthread
+        require_current(engine, name)
+    except SchemaBehind as behind:  # not a fault that passes: starting again would not mend it
+        log.error("%s", behind)
+        raise SystemExit(2) from None
+    finally:
+        engine.dispose()
     stopping = eventlet.event.Event()
     current: list[ServiceRunner] = []
 

@@ -109,6 +109,12 @@ class Stack:
         with Connection(self.settings.amqp_uri, connect_timeout=10) as connection:
             declare_all(connection)
 
+    def migrate(self) -> None:
+        """What `tsunagu migrate` does, before any service starts (each refuses a database behind)."""
+        from tsunagu.migrate import migrate
+        for line in migrate(self.settings):
+            print(f"migrate: {line}", flush=True)
+
     # --- child processes ---------------------------------------------------------------------
     def _spawn(self, name: str, *args: str) -> subprocess.Popen:
         self.log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -198,6 +204,7 @@ class Stack:
         self.start_broker()
         self.declare_topology()
         self.start_sink()
+        self.migrate()
         for name in SERVICE_NAMES:
             self.start_service(name)
         self.start_gateway()

@@ -52,7 +52,7 @@ def _wire(views) -> list[dict]:
 class EventsService(Pingable, Audited, Housekeeping):
     name = "events"
 
-    db: Sessions = Database(models.metadata)  # workers see the Sessions it hands them
+    db: Sessions = Database()  # workers see the Sessions it hands them
     relay = OutboxRelay(models.outbox)
     inbox = Inbox(models.inbox)
     commands = Commands(models.commands)

@@ -66,7 +66,7 @@ def _in_scope_or_own_entry(member: MemberView, who: Caller) -> MemberView:
 class MembersService(Pingable, Audited, Housekeeping):
     name = "members"
 
-    db: Sessions = Database(models.metadata)  # workers see the Sessions it hands them
+    db: Sessions = Database()  # workers see the Sessions it hands them
     relay = OutboxRelay(models.outbox)
     commands = Commands(models.commands)
     import_runner = ImportRunner()

@@ -59,7 +59,7 @@ REMINDER_CHECK_SECONDS = 600
 class NotificationsService(Pingable, Audited, Housekeeping):
     name = "notifications"
 
-    db: Sessions = Database(models.metadata)  # workers see the Sessions it hands them
+    db: Sessions = Database()  # workers see the Sessions it hands them
     inbox = Inbox(models.inbox)
     mailer = Mailer()
     commands = Commands(models.commands)

@@ -18,8 +18,9 @@ from shared.bus.relay import OutboxPublisher
 from shared.bus.subscriptions import subscriptions_from
 from shared.bus.topology import subscription_queue
 from shared.contracts.events import EventPublished
-from shared.db import create_tables, make_engine
+from shared.db import make_engine
 from shared.settings import Settings
+from tests.databases import make_tables
 from tests.integration.patience import PATIENCE
 from tests.samples import event_view
 from tsunagu.ports import free_amqp_port
@@ -36,7 +37,7 @@ def broker(tmp_path):
 @pytest.fixture
 def db(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path}/events.db")
-    create_tables(engine, models.metadata)
+    make_tables(engine, models)
     yield sessionmaker(engine, expire_on_commit=False)
     engine.dispose()
 

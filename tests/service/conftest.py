@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
-from shared.db import create_tables, make_engine
+from shared.db import make_engine
+from tests.databases import make_tables
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -19,13 +20,14 @@ def database_url(request, tmp_path):
 
 @pytest.fixture
 def make_sessionmaker(database_url):
-    """sessionmaker for a service's metadata, in a fresh schema (PostgreSQL) or file (SQLite)."""
+    """sessionmaker for a service's tables (`owner`: its models module) or a test's own MetaData, in a
+    fresh schema (PostgreSQL) or file (SQLite)."""
     engines = []
 
-    def build(metadata):
+    def build(owner):
         schema = f"t_{uuid.uuid4().hex[:10]}"
         engine = make_engine(database_url, schema=schema)
-        create_tables(engine, metadata)
+        make_tables(engine, owner)
         engines.append((engine, schema))
         return sessionmaker(engine, expire_on_commit=False)
 

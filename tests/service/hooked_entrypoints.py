@@ -21,9 +21,10 @@ from shared.bus.commands import CommandRun
 from shared.bus.requester import CALLER_CONTEXT, Voucher
 from shared.claims import Purpose, purpose_key, sign
 from shared.contracts.identity import Caller, Grant, Role
-from shared.db import SETTINGS_KEY, Sessions, create_tables, make_engine
+from shared.db import SETTINGS_KEY, Sessions, make_engine
 from shared.errors import Forbidden, NotFound, Unauthenticated
 from shared.settings import Settings
+from tests.databases import make_tables
 
 # The containers' settings (environment "test") have an empty secret key: the claims are signed with it.
 SECRETARIAT = Voucher("").context(Caller(account_id="a-1", email="secretariat@example.org",
@@ -42,7 +43,7 @@ def container_of(tmp_path):
     def build(service_class, models) -> ServiceContainer:
         engine = make_engine(f"sqlite:///{tmp_path}/{service_class.name}.db")
         engines.append(engine)
-        create_tables(engine, models.metadata)
+        make_tables(engine, models)
         container = ServiceContainer(service_class, {SETTINGS_KEY: Settings(environment="test"),
                                                      "AMQP_URI": "memory://"})
         others = {name: MagicMock() for name in ("relay", "inbox", "import_runner", "mailer")

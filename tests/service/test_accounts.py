@@ -17,7 +17,7 @@ from shared.secrets import link_secret
 
 @pytest.fixture
 def db(make_sessionmaker):
-    return make_sessionmaker(models.metadata)
+    return make_sessionmaker(models)
 
 
 def add(db, email, *grants):

@@ -21,7 +21,7 @@ VICTIM = "mai@example.org"
 
 @pytest.fixture
 def db(make_sessionmaker):
-    return make_sessionmaker(models.metadata)
+    return make_sessionmaker(models)
 
 
 def published(db, event_type: str) -> list[dict]:

@@ -18,7 +18,7 @@ KANSAI = organizer("kinki-kansai").model_copy(update={"client": "203.0.113.7"})
 
 @pytest.fixture
 def db(make_sessionmaker):
-    return make_sessionmaker(models.metadata)
+    return make_sessionmaker(models)
 
 
 def record(db, count: int) -> None:

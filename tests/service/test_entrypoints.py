@@ -23,9 +23,10 @@ from services.notifications.service import NotificationsService
 from shared.bus.commands import CommandRun
 from shared.bus.requester import CALLER_CONTEXT, Asking, Voucher
 from shared.claims import Purpose, purpose_key
-from shared.db import Sessions, create_tables, make_engine
+from shared.db import Sessions, make_engine
 from shared.errors import Invalid, NotFound
 from tests.conftest import ROOT
+from tests.databases import make_tables
 from tests.integration.patience import PATIENCE
 from tests.samples import SECRETARIAT
 
@@ -44,7 +45,7 @@ def database(tmp_path):
     def sessions_for(models) -> Sessions:
         engine = make_engine(f"sqlite:///{tmp_path}/{len(engines)}.db")
         engines.append(engine)
-        create_tables(engine, models.metadata)
+        make_tables(engine, models)
         return Sessions(sessionmaker(engine, expire_on_commit=False))
     yield sessions_for
     for engine in engines:

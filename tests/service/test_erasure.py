@@ -48,7 +48,7 @@ def table_text(session, *tables) -> str:
 
 @pytest.fixture
 def events_db(make_sessionmaker):
-    return make_sessionmaker(events_models.metadata)
+    return make_sessionmaker(events_models)
 
 
 def test_an_erased_persons_waiting_place_is_withdrawn_and_nobody_hears_of_them_again(events_db):
@@ -114,7 +114,7 @@ def test_a_name_in_someone_elses_delegation_goes_what_they_need_stays(events_db)
 
 @pytest.fixture
 def notifications_db(make_sessionmaker):
-    db = make_sessionmaker(notifications_models.metadata)
+    db = make_sessionmaker(notifications_models)
     with db.begin() as session:
         notifications_operations.create_list(session, MailingListDraft(slug=GENERAL_LIST, name={"ja": "全体"}))
         notifications_operations.add_confirmed_subscribers(session, GENERAL_LIST, [
@@ -199,7 +199,7 @@ def test_the_mailer_logs_no_address(notifications_db, caplog):
 
 @pytest.fixture
 def members_db(make_sessionmaker):
-    return make_sessionmaker(members_models.metadata)
+    return make_sessionmaker(members_models)
 
 
 def test_members_forgets_the_renewal_reminder_in_its_outbox_and_sends_name_digests(members_db):

@@ -22,7 +22,7 @@ FORUM = {
 
 @pytest.fixture
 def db(make_sessionmaker):
-    return make_sessionmaker(models.metadata)
+    return make_sessionmaker(models)
 
 
 def create(db, **changes):

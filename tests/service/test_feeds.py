@@ -21,7 +21,7 @@ WORKSHOP = {"kind": "workshop", "title": {"ja": "四国ワークショップ"}, 
 
 @pytest.fixture
 def db(make_sessionmaker):
-    return make_sessionmaker(models.metadata)
+    return make_sessionmaker(models)
 
 
 def published(db, **changes):

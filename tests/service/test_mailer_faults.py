@@ -15,8 +15,9 @@ from sqlalchemy.orm import sessionmaker
 from services.notifications import models, operations
 from services.notifications.mailer import Mailer
 from shared.contracts.notifications import AnnouncementDraft, ConfirmedSubscriber, MailingListDraft
-from shared.db import SETTINGS_KEY, create_tables, make_engine
+from shared.db import SETTINGS_KEY, make_engine
 from shared.settings import Settings
+from tests.databases import make_tables
 from tsunagu.ports import free_port
 from tsunagu.smtp_sink import MailDirHandler
 
@@ -100,7 +101,7 @@ def test_a_ledger_that_cannot_be_written_for_a_while_sends_each_mail_once(tmp_pa
     def _give_up_waiting_soon(dbapi_connection, _record):  # the service waits 30 s; a test need not
         dbapi_connection.execute("PRAGMA busy_timeout=200")
 
-    create_tables(engine, models.metadata)
+    make_tables(engine, models)
     db = sessionmaker(engine, expire_on_commit=False)
     with db.begin() as session:
         operations.create_list(session, MailingListDraft(slug="magazine", name={"en": "Magazine"}))

@@ -19,7 +19,7 @@ from tsunagu import demo
 
 @pytest.fixture
 def db(make_sessionmaker):
-    return make_sessionmaker(models.metadata)
+    return make_sessionmaker(models)
 
 
 def export(db) -> str:

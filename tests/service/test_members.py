@@ -21,7 +21,7 @@ KALABAW = {"name": {"ja": "カラバオの会", "en": "Kalabaw-no-kai"}, "kind":
 
 @pytest.fixture
 def db(make_sessionmaker):
-    return make_sessionmaker(models.metadata)
+    return make_sessionmaker(models)
 
 
 def group(db, **changes):

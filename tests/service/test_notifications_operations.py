@@ -21,7 +21,7 @@ EVENT = EventView.model_validate({
 
 @pytest.fixture
 def db(make_sessionmaker):
-    db = make_sessionmaker(models.metadata)
+    db = make_sessionmaker(models)
     with db.begin() as session:
         operations.create_list(session, MailingListDraft(slug=GENERAL_LIST, name={"ja": "全体"}))
         operations.add_confirmed_subscribers(session, GENERAL_LIST, [

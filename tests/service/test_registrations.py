@@ -15,7 +15,7 @@ from tests.service.scenarios import EVENT, join, open_event, person, register
 
 @pytest.fixture
 def db(make_sessionmaker):
-    return make_sessionmaker(models.metadata)
+    return make_sessionmaker(models)
 
 
 def event_types(db):

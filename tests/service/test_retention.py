@@ -21,7 +21,7 @@ from tests.service.scenarios import join, open_event, register
 
 @pytest.fixture
 def db(make_sessionmaker):
-    return make_sessionmaker(event_models.metadata)
+    return make_sessionmaker(event_models)
 
 
 def ended(db, event_id: str, days_ago: int) -> None:
@@ -85,7 +85,7 @@ def test_a_delegation_keeps_its_attendees_needs_without_their_names(db):
 
 
 def test_sign_in_links_and_sessions_that_ended_are_deleted(make_sessionmaker):
-    db = make_sessionmaker(member_models.metadata)
+    db = make_sessionmaker(member_models)
     now = utcnow()
     with db.begin() as session:
         session.add(member_models.AccountRow(id="a-1", email="a@example.org", grants=[], created_at=now,
@@ -104,7 +104,7 @@ def test_sign_in_links_and_sessions_that_ended_are_deleted(make_sessionmaker):
 
 
 def test_mail_records_are_pruned_after_half_a_year(make_sessionmaker):
-    db = make_sessionmaker(notification_models.metadata)
+    db = make_sessionmaker(notification_models)
     now = utcnow()
     with db.begin() as session:
         for key, age in (("old", 181), ("recent", 179)):

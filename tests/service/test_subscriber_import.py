@@ -27,7 +27,7 @@ LINES = [
 
 @pytest.fixture
 def db(make_sessionmaker):
-    db = make_sessionmaker(models.metadata)
+    db = make_sessionmaker(models)
     with db.begin() as session:
         operations.create_list(session, MailingListDraft(slug="magazine", name={"ja": "会報誌"}))
         operations.add_confirmed_subscribers(session, "magazine", [ConfirmedSubscriber(email="kept@example.org")])

@@ -21,6 +21,10 @@ def test_it_parses_and_has_every_part():
     assert {"rabbitmq", "postgres", "mail", "events", "members", "notifications", "gateway"} <= set(
         document["services"])
     assert "management" in document["services"]["rabbitmq"]["image"]
+    # the services start once their databases are migrated, by a one-shot step
+    assert document["services"]["migrate"]["command"] == ["migrate"]
+    for service in ("events", "members", "notifications", "gateway"):
+        assert document["services"][service]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
 
 
 def test_its_environment_names_are_settings():

@@ -20,7 +20,8 @@ from shared.contracts.members import (
     MemberGroupDraft,
     MemberView,
 )
-from shared.db import create_tables, make_engine
+from shared.db import make_engine
+from tests.databases import make_tables
 
 token = st.builds(lambda: uuid.uuid4().hex[:12])
 regions = st.sampled_from(["kanto", "chubu-tokai", "kinki-kansai", "online"])
@@ -78,7 +79,7 @@ def found_by_what_it_shows(entry: DirectoryEntry, query: dict) -> bool:
 def test_the_public_directory_shows_and_finds_only_what_members_chose(members, query, tmp_path_factory):
     directory = tmp_path_factory.mktemp("privacy")
     engine = make_engine(f"sqlite:///{directory}/members.db")
-    create_tables(engine, models.metadata)
+    make_tables(engine, models)
     db = sessionmaker(engine, expire_on_commit=False)
     try:
         with db.begin() as session:
