@@ -88,6 +88,13 @@ class Settings(LocalState):
     max_body_bytes: int = Field(1024 * 1024, gt=0, description="Largest request body the gateway reads; "
                                                                "larger ones get 413 (the member import has "
                                                                "its own limit)")
+    metrics_port: int = Field(9310, ge=0, le=65535, description="Base port of the services' Prometheus metrics: "
+                              "events, members, notifications on this and the next two (INSTANCE moves them "
+                              "on by 3 each); 0: none. The gateway's are at /metrics on its HTTP port")
+    metrics_host: str = Field("127.0.0.1", description="Address the services' metrics ports listen on")
+    instance: int = Field(0, ge=0, le=100, description="Which copy of a service this is on its host (0, 1, …): "
+                                                       "moves its metrics port so copies do not collide")
+    log_level: str = Field("INFO", description="Least severe log records written (DEBUG, INFO, WARNING, ERROR)")
     log_max_bytes: int = Field(10 * 1024 * 1024, gt=0, description="Size at which the local stack starts a "
                                                                    "new log file for a part")
     log_backups: int = Field(3, ge=1, description="Earlier log files kept per part (NAME.log.1 …)")
@@ -104,6 +111,14 @@ class Settings(LocalState):
                 raise ValueError(f"TSUNAGU_ENVIRONMENT must be one of {', '.join(known)} (got {value!r})")
             return word
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _known_level(cls, value: object) -> object:
+        word = str(value).strip().upper()
+        if word not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError(f"TSUNAGU_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got {value!r})")
+        return word
 
     @model_validator(mode="after")
     def _derived_ports(self) -> Settings:

@@ -45,10 +45,13 @@ def _service(args) -> int:
 def _gateway(_args) -> int:
     import uvicorn
 
+    from shared.logs import logging_config
     from shared.settings import load_settings
     settings = load_settings()
     uvicorn.run("services.gateway.app:app_factory", factory=True, host=settings.http_host,
-                port=settings.http_port, workers=settings.http_workers, log_level="info", access_log=False,
+                port=settings.http_port, workers=settings.http_workers, log_level=settings.log_level.lower(),
+                log_config=logging_config("gateway", settings.log_level),
+                access_log=False,  # services/gateway/observed.py logs what changes something, with its id
                 http="httptools", loop="uvloop")
     return 0
 

@@ -29,15 +29,15 @@ def run(name: str) -> None:
 
     from shared.bus.parts import BrokerPart
     from shared.db import SETTINGS_KEY, make_engine
-    from shared.logs import quiet_domain_errors
+    from shared.logs import configure, quiet_domain_errors
     from shared.migrations import SchemaBehind, require_current
     from shared.settings import load_settings
 
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {name} %(levelname)s %(name)s: %(message)s")
+    settings = load_settings()
+    configure(name, settings.log_level)
     quiet_domain_errors()
     logging.getLogger("alembic").setLevel(logging.WARNING)  # a service only reads its revision
     log = logging.getLogger(__name__)
-    settings = load_settings()
     config = settings.nameko_config(BrokerPart(name))  # connects as this service's broker user
     config[SETTINGS_KEY] = settings
     service_class = load_service_class(name)

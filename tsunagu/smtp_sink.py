@@ -11,6 +11,8 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
+from shared.logs import configure
+
 
 class MailDirHandler:
     def __init__(self, directory: Path):
@@ -28,7 +30,7 @@ class MailDirHandler:
 
 
 def run(host: str, port: int, directory: Path) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s smtp-sink %(levelname)s %(message)s")
+    configure("smtp-sink")
     # aiosmtpd logs every command with its recipient at INFO; the sink's log lives beside the services'
     # logs, which hold no addresses. The messages themselves are in the mail folder.
     logging.getLogger("mail.log").setLevel(logging.WARNING)

@@ -72,6 +72,7 @@ class Stack:
         self.var = settings.var_dir.resolve()
         self.log_dir = self.var / "log"
         self.processes: dict[str, subprocess.Popen] = {}
+        self.services_running: list[str] = []  # one entry per copy started (each its metrics port)
         self.broker_started = False  # stop only a broker this stack started, never someone else's
 
     # --- the broker -------------------------------------------------------------------------
@@ -116,9 +117,9 @@ class Stack:
             print(f"migrate: {line}", flush=True)
 
     # --- child processes ---------------------------------------------------------------------
-    def _spawn(self, name: str, *args: str) -> subprocess.Popen:
+    def _spawn(self, name: str, *args: str, **extra_env: str) -> subprocess.Popen:
         self.log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        env = {**os.environ, **settings_env(self.settings), "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, **settings_env(self.settings), "PYTHONUNBUFFERED": "1", **extra_env}
         log = RotatingLog(self.log_dir / f"{name}.log", self.settings.log_max_bytes, self.settings.log_backups)
         try:
             process = subprocess.Popen([self.python, "-m", "tsunagu.cli", *args], env=env, cwd=ROOT,
@@ -137,8 +138,11 @@ class Stack:
         wait_for_port(self.settings.smtp_host, self.settings.smtp_port, 30)
 
     def start_service(self, name: str, instance: str | None = None) -> None:
-        """Start a service; with `instance`, one more copy of it under that name (they share its queues)."""
-        self._spawn(instance or name, "service", name)
+        """Start a service; with `instance`, one more copy of it under that name (they share its queues)
+        and a metrics port of its own."""
+        copies = sum(1 for running in self.services_running if running == name)
+        self._spawn(instance or name, "service", name, TSUNAGU_INSTANCE=str(copies))
+        self.services_running.append(name)
 
     def start_gateway(self) -> None:
         self._spawn("gateway", "gateway")

@@ -41,6 +41,7 @@ from shared.db import SETTINGS_KEY, Database, Sessions
 from shared.erasure import reclaim_erased_space
 from shared.health import Pingable
 from shared.housekeeping import Housekeeping
+from shared.observability import Observed
 
 RELEASE_SECONDS = 60  # places held for unconfirmed addresses go back within a minute of their time
 
@@ -53,6 +54,7 @@ class EventsService(Pingable, Audited, Housekeeping):
     name = "events"
 
     db: Sessions = Database()  # workers see the Sessions it hands them
+    observed = Observed()  # metrics port; the correlation id of each worker's log lines
     relay = OutboxRelay(models.outbox)
     inbox = Inbox(models.inbox)
     commands = Commands(models.commands)

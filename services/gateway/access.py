@@ -47,6 +47,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/"): Rule(Who.ANYONE, "a browser gets the home page"),
     ("GET", "/docs"): Rule(Who.PUBLIC),
     ("GET", "/health"): Rule(Who.ANYONE, "details for organizers"),
+    ("GET", "/metrics"): Rule(Who.PUBLIC),  # counts and latencies, no person; keep it off the public proxy
     # calendars: a private feed's address is its own key
     ("GET", "/feeds"): Rule(Who.PUBLIC),
     ("GET", "/feeds/{name}.ics"): Rule(Who.PUBLIC),

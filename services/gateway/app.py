@@ -13,8 +13,9 @@ from services.gateway.api_tokens import ApiTokens
 from services.gateway.body_limit import BodyLimit
 from services.gateway.bus import Bus
 from services.gateway.feed_cache import FeedCache, FeedInvalidator
+from services.gateway.observed import ObservedRequests
 from services.gateway.openapi import build_openapi
-from services.gateway.routers import audit, auth, events, feeds, health, lists, members, registrations
+from services.gateway.routers import audit, auth, events, feeds, health, lists, members, metrics, registrations
 from services.gateway.security_headers import SecurityHeaders
 from services.gateway.sessions import RenewedSessionCookie, SessionGuard
 from services.gateway.web.templating import Pages
@@ -32,8 +33,8 @@ class Gateway(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         # Outside everything FastAPI builds, so even its last-resort 500 answer carries the headers,
         # and no route (nor FastAPI's body parsing) ever reads past the body limit.
-        return SecurityHeaders(BodyLimit(RenewedSessionCookie(super().build_middleware_stack()),
-                                         self.max_body_bytes))
+        return ObservedRequests(SecurityHeaders(BodyLimit(RenewedSessionCookie(super().build_middleware_stack()),
+                                                          self.max_body_bytes)))
 
     def openapi(self) -> dict[str, Any]:
         if not self.openapi_schema:
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, bus: Bus | None = None) -> Fast
     problems.install(app)
     docs.install(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     app.include_router(feeds.router)  # before events: /events/{id}.ics must not be read as an event id
     app.include_router(events.router)
     app.include_router(registrations.router)

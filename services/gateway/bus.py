@@ -34,6 +34,7 @@ from aiormq.abc import DeliveredMessage
 from kombu.utils.json import dumps, loads
 from pamqp.commands import Basic
 
+from shared import correlation
 from shared.bus.remote_errors import error_from_reply
 from shared.bus.topology import GATEWAY_REPLY_QUEUE, RPC_EXCHANGE, event_exchange
 
@@ -156,6 +157,9 @@ class Bus:
         self.stats.calls += 1
         headers = {CONTEXT_HEADER_PREFIX + key: value for key, value in (context or {}).items()
                    if value is not None}
+        request_id = correlation.current()  # the HTTP request's (services/gateway/observed.py)
+        if request_id:
+            headers[CONTEXT_HEADER_PREFIX + correlation.CONTEXT_KEY] = request_id
         properties = Basic.Properties(
             content_type="application/json", content_encoding="utf-8", delivery_mode=TRANSIENT,
             correlation_id=correlation_id, message_id=correlation_id, reply_to=link.reply_key,

@@ -35,6 +35,7 @@ from shared.erasure import reclaim_erased_space
 from shared.errors import Invalid
 from shared.health import Pingable
 from shared.housekeeping import Housekeeping
+from shared.observability import Observed
 
 _MEMBER_DATE: TypeAdapter[date] = TypeAdapter(MemberDate)
 
@@ -67,6 +68,7 @@ class MembersService(Pingable, Audited, Housekeeping):
     name = "members"
 
     db: Sessions = Database()  # workers see the Sessions it hands them
+    observed = Observed()  # metrics port; the correlation id of each worker's log lines
     relay = OutboxRelay(models.outbox)
     commands = Commands(models.commands)
     import_runner = ImportRunner()

@@ -19,6 +19,7 @@ from pathlib import Path
 from services.notifications import domain, operations
 from services.notifications.composition import compose
 from shared.background import WokenWorker
+from shared.metrics import MAIL
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,12 @@ def where_raised(exc: Exception) -> str:
     holds none of the recipient's data."""
     frames = traceback.extract_tb(exc.__traceback__)
     return f"{Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else "?"
+
+
+def _about(delivery: operations.DueDelivery) -> dict:
+    """A mail's log fields: which delivery and message, and the request that caused it — no address."""
+    return {"delivery_id": delivery.delivery_id, "message_id": delivery.message_id,
+            "correlation_id": delivery.correlation_id}
 
 
 class Mailer(WokenWorker):
@@ -119,7 +126,8 @@ class Mailer(WokenWorker):
                 reason, permanent = smtp_failure(exc)
                 # Logs name the delivery, never the address (nor the server's reply, which often quotes it).
                 log.warning("delivery %s failed (%s, %s)", delivery.delivery_id, type(exc).__name__,
-                            "permanent" if permanent else "will retry")
+                            "permanent" if permanent else "will retry", extra=_about(delivery))
+                MAIL.labels("bounced" if permanent else "deferred").inc()
                 with self.sessionmaker.begin() as session:
                     operations.mark_failed_attempt(session, delivery, reason, permanent)
                 if not permanent:
@@ -127,7 +135,8 @@ class Mailer(WokenWorker):
                 continue
             except Exception as exc:  # a message that cannot be composed: record it, never loop on it
                 log.error("delivery %s cannot be composed (%s at %s)", delivery.delivery_id, type(exc).__name__,
-                          where_raised(exc))
+                          where_raised(exc), extra=_about(delivery))
+                MAIL.labels("bounced").inc()
                 with self.sessionmaker.begin() as session:
                     operations.mark_failed_attempt(session, delivery, repr(exc), permanent=True)
                 continue
@@ -141,4 +150,6 @@ class Mailer(WokenWorker):
                             "nothing more is sent until it is recorded", delivery.delivery_id)
                 raise
             self.accepted_unrecorded.discard(delivery.delivery_id)
+            MAIL.labels("sent").inc()
+            log.info("delivery %s sent (%s)", delivery.delivery_id, delivery.template, extra=_about(delivery))
         return len(due), last

@@ -66,6 +66,7 @@ class MessageRow(Base):
     list_slug: Mapped[str | None] = mapped_column(String(64))
     context: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    correlation_id: Mapped[str | None] = mapped_column(String(128))  # the request that caused it (logs)
 
 
 class DeliveryRow(Base):

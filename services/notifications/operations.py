@@ -23,6 +23,7 @@ from services.notifications.mail_kinds import (
     SUBSCRIPTION_CONFIRM,
 )
 from services.notifications.models import DeliveryRow, MailingListRow, MessageRow, ReminderRow, SubscriptionRow
+from shared import correlation
 from shared.authority import organizer_of
 from shared.contracts.base import utcnow
 from shared.contracts.events import (
@@ -180,7 +181,7 @@ def _message(session: Session, key: str, template: str, context: dict, list_slug
         return None
     message_id = str(uuid.uuid4())
     session.add(MessageRow(id=message_id, key=key, template=template, list_slug=list_slug, context=context,
-                           created_at=utcnow()))
+                           created_at=utcnow(), correlation_id=correlation.current()))
     session.flush()
     session.info[DELIVERIES_WRITTEN] = True
     return message_id
@@ -447,6 +448,7 @@ class DueDelivery:
     list_slug: str | None
     context: dict
     subscription_id: int | None = None
+    correlation_id: str | None = None  # the request that caused the mail
 
 
 def due_deliveries(session: Session, limit: int, after_id: int = 0) -> list[DueDelivery]:
@@ -459,7 +461,7 @@ def due_deliveries(session: Session, limit: int, after_id: int = 0) -> list[DueD
     messages = {m.id: m for m in session.execute(select(MessageRow).where(MessageRow.id.in_(message_ids))).scalars()}
     return [DueDelivery(d.id, d.message_id, d.email, d.name, d.language, d.attempts, messages[d.message_id].template,
                         d.list_slug or messages[d.message_id].list_slug, messages[d.message_id].context,
-                        d.subscription_id) for d in rows]
+                        d.subscription_id, messages[d.message_id].correlation_id) for d in rows]
 
 
 def list_names(session: Session) -> dict[str, dict]:

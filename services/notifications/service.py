@@ -52,6 +52,7 @@ from shared.db import SETTINGS_KEY, Database, Sessions
 from shared.erasure import reclaim_erased_space
 from shared.health import Pingable
 from shared.housekeeping import Housekeeping
+from shared.observability import Observed
 
 REMINDER_CHECK_SECONDS = 600
 
@@ -60,6 +61,7 @@ class NotificationsService(Pingable, Audited, Housekeeping):
     name = "notifications"
 
     db: Sessions = Database()  # workers see the Sessions it hands them
+    observed = Observed()  # metrics port; the correlation id of each worker's log lines
     inbox = Inbox(models.inbox)
     mailer = Mailer()
     commands = Commands(models.commands)

@@ -26,11 +26,13 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from shared import correlation
 from shared.bus.dead_letters import send_for_retry, send_to_dead_letters
 from shared.bus.tables import InboxTable
 from shared.contracts import EVENT_TYPES
 from shared.contracts.base import Event, utcnow
 from shared.db import SETTINGS_KEY, Database, find_dependency, is_transient
+from shared.metrics import DEAD_LETTERS, EVENTS_CONSUMED
 
 log = logging.getLogger(__name__)
 RETRY_DELAYS = (0.2, 1.0)  # for a race between deliveries; a fault that passes is put aside at once
@@ -85,19 +87,26 @@ class InboxWorker:
         except (ValidationError, KeyError) as exc:
             self._dead_letter(payload, f"does not match the {self.event_type} contract: {exc}")
             return False
+        if event.correlation_id and not correlation.current():  # put aside or replayed: no header
+            correlation.bind(event.correlation_id)
         if time.monotonic() < self.provider.faulty_until:
             self._put_aside(payload, self.provider.last_fault)
             return False
         failure = None
         for delay in (*RETRY_DELAYS, None):
             try:
-                return self._apply_once(event, use_case)
+                applied = self._apply_once(event, use_case)
             except Exception as exc:  # noqa: BLE001 — every failure is kept, none is swallowed
                 failure = exc
                 log.warning("%s failed on %s %s: %s", self.consumer, self.event_type, event.event_id,
                             type(exc).__name__)
                 if is_transient(exc) or delay is None or self.provider._stopped.wait(delay):
                     break
+            else:
+                self._count("applied" if applied else "duplicate")
+                if applied:
+                    log.info("%s applied %s %s", self.consumer, self.event_type, event.event_id)
+                return applied
         assert failure is not None, "the loop only ends early by returning"
         if is_transient(failure) or self.provider._stopped.is_set():
             self.provider.faulty_until = time.monotonic() + self.provider.settings.retry_seconds
@@ -117,6 +126,7 @@ class InboxWorker:
             self._dead_letter(payload, f"still failing after {settings.retry_hours:g} h: {failure!r}")
             return
         attempts = int(self.context.get(ATTEMPTS, 0)) + 1
+        self._count("retried")
         log.warning("%s puts %s %s aside for %.0fs (attempt %d, failing since %s): %s", self.consumer,
                     self.event_type, payload.get("event_id"), settings.retry_seconds, attempts,
                     first_failed.isoformat(timespec="seconds"), type(failure).__name__)
@@ -143,8 +153,13 @@ class InboxWorker:
                     return False
             raise
 
+    def _count(self, outcome: str) -> None:
+        EVENTS_CONSUMED.labels(self.provider.container.service_name, self.event_type, outcome).inc()
+
     def _dead_letter(self, payload, reason: str) -> None:
         log.error("%s dead-letters %s: %s", self.consumer, self.event_type, reason)
+        self._count("dead_lettered")
+        DEAD_LETTERS.labels(self.provider.container.service_name).inc()
         # Raises if the broker cannot take it; nameko then requeues the original (requeue_on_error).
         send_to_dead_letters(self.provider.amqp_uri, self.consumer, self.source,
                              self.event_type, payload, reason)

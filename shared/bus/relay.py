@@ -9,19 +9,31 @@ is at-least-once and every consumer is idempotent.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 
 import amqp
 from kombu import Connection, Producer
+from nameko.constants import HEADER_PREFIX
 from sqlalchemy import Text, bindparam, cast, select, update
 
+from shared import correlation
 from shared.background import WokenWorker
 from shared.bus.tables import OUTBOX_WRITTEN, Outbox
 from shared.bus.topology import PERSISTENT, event_exchange, require_for_source
 from shared.contracts.base import utcnow
+from shared.metrics import OUTBOX_LAG
 
+log = logging.getLogger(__name__)
 BATCH = 200
 CONFIRM_TIMEOUT = 30.0
+
+
+def _headers(row) -> dict[str, str]:
+    headers = {"tsunagu-event-type": row.event_type}
+    if row.correlation_id:  # nameko context data: the consumer's worker logs it, and hands it on
+        headers[f"{HEADER_PREFIX}." + correlation.CONTEXT_KEY] = row.correlation_id
+    return headers
 
 
 class OutboxPublisher:
@@ -40,9 +52,10 @@ class OutboxPublisher:
         table = outbox.table
         # The payload is read as the JSON text it is stored as and sent as such: no decoding and
         # encoding again on the way out.
-        self._pending = (select(table.c.id, table.c.event_id, table.c.event_type,
+        self._pending = (select(table.c.id, table.c.event_id, table.c.event_type, table.c.correlation_id,
                                 cast(table.c.payload, Text).label("payload"))
                          .where(table.c.published_at.is_(None)).order_by(table.c.id).limit(BATCH))
+        self._oldest = select(table.c.created_at).where(table.c.published_at.is_(None)).order_by(table.c.id).limit(1)
         self._mark = (update(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
                       .values(published_at=bindparam("published_at")))
         self._connection: Connection | None = None
@@ -98,7 +111,7 @@ class OutboxPublisher:
             producer.publish(row.payload.encode("utf-8"), routing_key=row.event_type,
                              content_type="application/json", content_encoding="utf-8",
                              delivery_mode=PERSISTENT, message_id=row.event_id, retry=False,
-                             headers={"tsunagu-event-type": row.event_type})
+                             headers=_headers(row))
             self._unconfirmed.add(self._next_tag)
             self._next_tag += 1
         deadline = time.monotonic() + CONFIRM_TIMEOUT
@@ -113,7 +126,15 @@ class OutboxPublisher:
             raise RuntimeError("the broker refused (nacked) an event; the batch will be published again")
         with self.sessionmaker.begin() as session:
             session.execute(self._mark, {"ids": [row.id for row in rows], "published_at": utcnow()})
+        for row in rows:
+            log.info("published %s %s", row.event_type, row.event_id, extra={"correlation_id": row.correlation_id})
         return len(rows)
+
+    def lag_seconds(self) -> float:
+        """How long the oldest row not yet published has waited (0 when none waits)."""
+        with self.sessionmaker() as session:
+            oldest = session.execute(self._oldest).scalar()
+        return max(0.0, (utcnow() - oldest).total_seconds()) if oldest else 0.0
 
     def publish_all(self) -> int:
         total = 0
@@ -139,7 +160,10 @@ class OutboxRelay(WokenWorker):
                                          self.container.service_name)
 
     def work(self) -> None:
+        lag = OUTBOX_LAG.labels(self.container.service_name)
+        lag.set(self.publisher.lag_seconds())  # before publishing: while the broker is away, it grows
         self.publisher.publish_all()
+        lag.set(self.publisher.lag_seconds())
 
     def end(self) -> None:
         self.publisher.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, insert
 from sqlalchemy.orm import Session
 
+from shared import correlation
 from shared.contracts.base import Event, utcnow
 from shared.db import UTCDateTime
 
@@ -22,15 +23,18 @@ class Outbox:
             Column("payload", JSON, nullable=False),
             Column("created_at", UTCDateTime(), nullable=False),
             Column("published_at", UTCDateTime(), nullable=True),
+            Column("correlation_id", String(128), nullable=True),  # published as a header (relay)
             Index("ix_outbox_pending", "published_at", "id"),
         )
 
         self._insert = insert(self.table)  # built once; each record only binds its values
 
     def record(self, session: Session, event: Event) -> None:
+        if event.correlation_id is None and correlation.current():
+            event = event.model_copy(update={"correlation_id": correlation.current()})
         session.connection().execute(self._insert, {
             "event_id": str(event.event_id), "event_type": event.event_type, "payload": event.to_wire(),
-            "created_at": utcnow(), "published_at": None})
+            "created_at": utcnow(), "published_at": None, "correlation_id": event.correlation_id})
         session.info[OUTBOX_WRITTEN] = True
 
 

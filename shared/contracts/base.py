@@ -88,6 +88,8 @@ class Event(Contract):
     event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
     occurred_at: datetime = Field(default_factory=utcnow)
     schema_version: int = 1
+    # The request that caused it (shared.correlation): its consumers and the mail it leads to log it too
+    correlation_id: str | None = Field(None, max_length=128)
 
 
 def _language_map(value: dict[str, str]) -> dict[str, str]:

@@ -43,6 +43,9 @@ def pytest_collection_modifyitems(items):
 
 
 def stack_settings(var_dir: Path, **overrides) -> Settings:
+    """A stack's settings on free ports; the services' metrics ports only where a test asks (their base
+    and the ports after it would have to be free together)."""
+    overrides.setdefault("metrics_port", 0)
     return Settings(var_dir=var_dir, environment="test", secret_key="integration-" + "s" * 32,
                     http_port=free_port(), amqp_port=free_amqp_port(), smtp_port=free_port(),
                     outbox_poll_seconds=0.5, rpc_timeout=20, private_feed_seconds=1, registrations_per_minute=0,

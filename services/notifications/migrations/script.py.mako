@@ -1,6 +1,6 @@
 """${message}
 
-Revision ${up_revision} (after ${down_revision | comma,n}), ${create_date}.
+Revision ${up_revision} (after ${down_revision | comma,n}): what it changes and why.
 """
 import sqlalchemy as sa
 from alembic import op
