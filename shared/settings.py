@@ -21,6 +21,19 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class QueueType(StrEnum):
+    """RabbitMQ's kind of durable queue: classic (one node holds it) or quorum (replicated on a majority
+    of a cluster's nodes, so it outlives the loss of one)."""
+
+    CLASSIC = "classic"
+    QUORUM = "quorum"
+
+    @property
+    def arguments(self) -> dict[str, str]:
+        """What a durable queue of this type is declared with."""
+        return {"x-queue-type": self.value}
+
+
 class LocalState(BaseSettings):
     """What the local stack must know before the full settings can be checked: where it keeps its
     state, and the secrets it may have generated and kept there on an earlier start."""
@@ -52,6 +65,13 @@ class Settings(LocalState):
     amqp_password: str = Field("", description="RabbitMQ password of AMQP_USER; empty with an empty "
                                                "AMQP_USER: each part's is derived from SECRET_KEY")
     amqp_vhost: str = Field("/", description="RabbitMQ virtual host")
+    amqp_nodes: str = Field("", description="Every node of a RabbitMQ cluster, as host:port,host:port,… — each "
+                                            "part connects to one and fails over to the next; empty: "
+                                            "AMQP_HOST:AMQP_PORT (and the local cluster's others)")
+    amqp_queue_type: QueueType | None = Field(None, description="classic or quorum, the type of every durable "
+                                                                "queue; empty: quorum with more than one node")
+    broker_nodes: int = Field(1, description="Nodes of the RabbitMQ that make run starts: 1, or 3 for a "
+                                             "cluster on loopback (AMQP_PORT and the next two)")
 
     smtp_host: str = Field("127.0.0.1", description="SMTP server that delivers Tsunagu's mail")
     smtp_port: int = Field(8025, description="SMTP port (the local sink listens here in development)")
@@ -112,6 +132,18 @@ class Settings(LocalState):
             return word
         return value
 
+    @field_validator("broker_nodes")
+    @classmethod
+    def _one_or_three(cls, value: int) -> int:
+        if value not in (1, 3):
+            raise ValueError("TSUNAGU_BROKER_NODES is 1 (one node) or 3 (a cluster)")
+        return value
+
+    @field_validator("amqp_queue_type", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _known_level(cls, value: object) -> object:
@@ -119,6 +151,14 @@ class Settings(LocalState):
         if word not in ("DEBUG", "INFO", "WARNING", "ERROR"):
             raise ValueError(f"TSUNAGU_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got {value!r})")
         return word
+
+    @model_validator(mode="after")
+    def _readable_nodes(self) -> Settings:
+        try:
+            self.amqp_addresses  # noqa: B018 — parsed here so that a typo is refused at start
+        except ValueError:
+            raise ValueError(f"TSUNAGU_AMQP_NODES is host:port,host:port,… (got {self.amqp_nodes!r})") from None
+        return self
 
     @model_validator(mode="after")
     def _derived_ports(self) -> Settings:
@@ -146,10 +186,30 @@ class Settings(LocalState):
             return self.amqp_user, self.amqp_password
         return user_of(part), password_of(self.secret_key, part)
 
+    @property
+    def amqp_addresses(self) -> list[tuple[str, int]]:
+        """Every broker node a part may connect to, the first tried first."""
+        if self.amqp_nodes:
+            found = []
+            for address in self.amqp_nodes.split(","):
+                host, _, port = address.strip().rpartition(":")
+                found.append((host or address.strip(), int(port) if host else self.amqp_port))
+            return found
+        return [(self.amqp_host, self.amqp_port + number) for number in range(self.broker_nodes)]
+
+    @property
+    def queue_type(self) -> QueueType:
+        if self.amqp_queue_type is not None:
+            return self.amqp_queue_type
+        return QueueType.QUORUM if len(self.amqp_addresses) > 1 else QueueType.CLASSIC
+
     def amqp_uri_for(self, part: BrokerPart) -> str:
+        """The part's broker URI; with several nodes, one per node joined by `;` (kombu's failover list,
+        which the gateway's client reads the same way)."""
         user, password = self.amqp_credentials(part)
         vhost = quote(self.amqp_vhost, safe="")
-        return f"amqp://{quote(user, safe='')}:{quote(password, safe='')}@{self.amqp_host}:{self.amqp_port}/{vhost}"
+        login = f"{quote(user, safe='')}:{quote(password, safe='')}"
+        return ";".join(f"amqp://{login}@{host}:{port}/{vhost}" for host, port in self.amqp_addresses)
 
     @cached_property
     def amqp_uri(self) -> str:

@@ -32,3 +32,10 @@ def free_amqp_port() -> int:
     """RabbitMQ derives its management (+10000), distribution (+20000), epmd (+21000) and CLI (+30000)
     ports from the AMQP port: all must be free."""
     return free_port(10000, 20000, 21000, 30000)
+
+
+def free_cluster_port(nodes: int = 3) -> int:
+    """The first AMQP port of a cluster on loopback (rabbitmq.sh cluster-start): each node's AMQP port
+    and the ports derived from it free, and the shared epmd's."""
+    derived = (10000, 20000, 30000)
+    return free_port(*(node + offset for node in range(nodes) for offset in (0, *derived) if node or offset), 21000)

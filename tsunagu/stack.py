@@ -49,6 +49,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
     for name, value in settings.model_dump().items():
         if isinstance(value, bool):
             value = "true" if value else "false"
+        elif value is None:
+            value = ""  # unset: the child derives it as this process did
         env[f"TSUNAGU_{name.upper()}"] = str(value)
     return env
 
@@ -72,7 +74,7 @@ class Stack:
         self.var = settings.var_dir.resolve()
         self.log_dir = self.var / "log"
         self.processes: dict[str, subprocess.Popen] = {}
-        self.services_running: list[str] = []  # one entry per copy started (each its metrics port)
+        self.copies: dict[str, tuple[str, int]] = {}  # process → (service, its TSUNAGU_INSTANCE)
         self.broker_started = False  # stop only a broker this stack started, never someone else's
 
     # --- the broker -------------------------------------------------------------------------
@@ -80,16 +82,24 @@ class Stack:
     def broker_dir(self) -> Path:
         return self.var / "rabbitmq"
 
+    @property
+    def clustered(self) -> bool:
+        return self.settings.broker_nodes > 1
+
+    def _broker_script(self, *args: str, check: bool = True) -> None:
+        env = {**os.environ, **{name: value for name, value in settings_env(self.settings).items()
+                                if name in BROKER_SCRIPT_SETTINGS}}
+        subprocess.run([str(RABBITMQ_SCRIPT), *args], check=check, preexec_fn=_child_setup, env=env)
+
     def start_broker(self) -> None:
+        """One node, or with TSUNAGU_BROKER_NODES=3 a cluster of three on loopback."""
         self.broker_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not self.settings.amqp_user:  # a broker user per part, which the node loads as it boots
             from tsunagu.broker import write_definitions
             write_definitions(self.settings, self.broker_dir / "definitions.json")
-        env = {**os.environ, **{name: value for name, value in settings_env(self.settings).items()
-                                if name in BROKER_SCRIPT_SETTINGS}}
         try:
-            subprocess.run([str(RABBITMQ_SCRIPT), "start", str(self.broker_dir), str(self.settings.amqp_port),
-                            str(self.settings.amqp_management_port)], check=True, preexec_fn=_child_setup, env=env)
+            self._broker_script("cluster-start" if self.clustered else "start", str(self.broker_dir),
+                                str(self.settings.amqp_port), str(self.settings.amqp_management_port))
         except BaseException:
             # The node may have been launched before the start failed (or was interrupted): whatever runs
             # from our broker directory is stopped, so the next start does not find it half alive.
@@ -100,15 +110,22 @@ class Stack:
 
     def stop_broker(self) -> None:
         if self.broker_started:
-            subprocess.run([str(RABBITMQ_SCRIPT), "stop", str(self.broker_dir)], check=False)
+            self._broker_script("cluster-stop" if self.clustered else "stop", str(self.broker_dir), check=False)
             self.broker_started = False
+
+    def stop_broker_node(self, number: int) -> None:
+        """Node `number` (1–3) of the cluster goes away, as a machine does (the fault tests)."""
+        self._broker_script("node-stop", str(self.broker_dir), str(number))
+
+    def start_broker_node(self, number: int) -> None:
+        self._broker_script("node-start", str(self.broker_dir), str(number))
 
     def declare_topology(self) -> None:
         from kombu import Connection
 
         from shared.bus.topology import declare_all
         with Connection(self.settings.amqp_uri, connect_timeout=10) as connection:
-            declare_all(connection)
+            declare_all(connection, self.settings.queue_type)
 
     def migrate(self) -> None:
         """What `tsunagu migrate` does, before any service starts (each refuses a database behind)."""
@@ -140,13 +157,18 @@ class Stack:
     def start_service(self, name: str, instance: str | None = None) -> None:
         """Start a service; with `instance`, one more copy of it under that name (they share its queues)
         and a metrics port of its own."""
-        copies = sum(1 for running in self.services_running if running == name)
-        self._spawn(instance or name, "service", name, TSUNAGU_INSTANCE=str(copies))
-        self.services_running.append(name)
+        alive = {number for process, (service, number) in self.copies.items()
+                 if service == name and process in self.processes and self.processes[process].poll() is None}
+        number = min(set(range(len(alive) + 1)) - alive)  # a copy restarted takes its old number back
+        self._spawn(instance or name, "service", name, TSUNAGU_INSTANCE=str(number))
+        self.copies[instance or name] = (name, number)
 
-    def start_gateway(self) -> None:
-        self._spawn("gateway", "gateway")
-        wait_for_port(self.settings.http_host, self.settings.http_port, 60)
+    def start_gateway(self, instance: str | None = None, port: int | None = None) -> None:
+        """The gateway; with `instance` and `port`, one more on that port (a second host's, behind the same
+        proxy)."""
+        port = port or self.settings.http_port
+        self._spawn(instance or "gateway", "gateway", TSUNAGU_HTTP_PORT=str(port))
+        wait_for_port(self.settings.http_host, port, 60)
 
     def stop_process(self, name: str, timeout: float = 20) -> None:
         process = self.processes.pop(name, None)
@@ -194,10 +216,11 @@ class Stack:
 
     def check_ports_free(self) -> None:
         """Fail early and clearly when something else holds one of our ports."""
-        wanted = {"TSUNAGU_AMQP_PORT": (self.settings.amqp_host, self.settings.amqp_port),
-                  "TSUNAGU_HTTP_PORT": (self.settings.http_host, self.settings.http_port),
-                  "TSUNAGU_SMTP_PORT": (self.settings.smtp_host, self.settings.smtp_port)}
-        for variable, (host, port) in wanted.items():
+        wanted = [("TSUNAGU_AMQP_PORT", self.settings.amqp_host, self.settings.amqp_port + node)
+                  for node in range(self.settings.broker_nodes)]
+        wanted += [("TSUNAGU_HTTP_PORT", self.settings.http_host, self.settings.http_port),
+                   ("TSUNAGU_SMTP_PORT", self.settings.smtp_host, self.settings.smtp_port)]
+        for variable, host, port in wanted:
             if not port_is_free(host, port):
                 raise RuntimeError(f"{host}:{port} is already in use (another Tsunagu, or a system "
                                    f"service?); choose another port with {variable}")

@@ -90,8 +90,12 @@ Press Ctrl-C to stop.""", flush=True)
             for name, code in stack.exited().items():
                 print(f"{name} exited with {code}; restarting it (log: {stack.log_dir / (name + '.log')})",
                       flush=True)
-                restart = {"gateway": stack.start_gateway, "smtp-sink": stack.start_sink}.get(name)
-                restart() if restart else stack.start_service(name) if name in SERVICE_NAMES else None
+                if name == "gateway":
+                    stack.start_gateway()
+                elif name == "smtp-sink":
+                    stack.start_sink()
+                elif name in SERVICE_NAMES:
+                    stack.start_service(name)
                 time.sleep(1)
     except Exception as exc:  # noqa: BLE001 — say what failed, then clean up below
         print(f"Tsunagu could not start: {exc}", flush=True)

@@ -102,6 +102,10 @@ class _Link:
 class Bus:
     def __init__(self, amqp_uri: str, timeout: float):
         self.amqp_uri = amqp_uri
+        # A cluster's nodes, `;`-separated as kombu takes them: one connection at a time, to the next
+        # node when the one in use goes away.
+        self.node_uris = amqp_uri.split(";")
+        self._node = 0
         self.timeout = timeout
         self.stats = BusStats()
         self._link: _Link | None = None
@@ -218,7 +222,8 @@ class Bus:
     # -- the connection ----------------------------------------------------------------------------
 
     async def _open(self) -> _Link:
-        url = self.amqp_uri + ("&" if "?" in self.amqp_uri else "?") + f"heartbeat={HEARTBEAT_SECONDS}"
+        uri = self.node_uris[self._node % len(self.node_uris)]
+        url = uri + ("&" if "?" in uri else "?") + f"heartbeat={HEARTBEAT_SECONDS}"
         async with asyncio.timeout(CONNECT_SECONDS):
             connection = await aiormq.connect(url)
         try:
@@ -248,14 +253,22 @@ class Bus:
     async def _stay_connected(self) -> None:
         backoff = BACKOFF_FIRST
         ever_connected = False
+        failed_nodes = 0
         while True:
             try:
                 link = await self._open()
             except (aiormq.exceptions.AMQPError, OSError, TimeoutError) as exc:
+                self._node += 1
+                failed_nodes += 1
+                if failed_nodes < len(self.node_uris):
+                    log.warning("no connection to a node of the message bus (%r); trying the next", exc)
+                    continue
+                failed_nodes = 0
                 log.warning("no connection to the message bus (%r); trying again in %.1fs", exc, backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, BACKOFF_MOST)
                 continue
+            failed_nodes = 0
             backoff = BACKOFF_FIRST
             if ever_connected:
                 self.stats.reconnects += 1
@@ -268,6 +281,7 @@ class Bus:
                 await asyncio.wait([link.connection.closing, link.channel.closing],
                                    return_when=asyncio.FIRST_COMPLETED)
                 log.warning("lost the connection to the message bus; reconnecting")
+                self._node += 1  # the node may be the one that went away: the next first
             finally:
                 self._link = None
                 self._connected.clear()

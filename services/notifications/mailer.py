@@ -25,6 +25,7 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 BATCH = 100
 POLL_SECONDS = 5.0
+CLAIM_SECONDS = 300.0  # a batch is this copy's to send for so long (another copy of the service skips it)
 
 
 class SmtpConnection:
@@ -108,14 +109,20 @@ class Mailer(WokenWorker):
             log.info("recorded %d deliveries the SMTP server had accepted", len(self.accepted_unrecorded))
             self.accepted_unrecorded.clear()
 
+    def _release(self, unsent: list[operations.DueDelivery]) -> None:
+        """Claimed, not tried: due again at once rather than when the claim runs out."""
+        with contextlib.suppress(Exception), self.sessionmaker.begin() as session:  # else the claim runs out
+            operations.release_claims(session, [delivery.delivery_id for delivery in unsent])
+
     def send_due(self, smtp: SmtpConnection, after_id: int = 0) -> tuple[int, int]:
         """Send the next batch after `after_id`; returns how many were due and the last id seen."""
-        with self.sessionmaker() as session:
-            due = operations.due_deliveries(session, BATCH, after_id)
+        with self.sessionmaker.begin() as session:
+            due = operations.due_deliveries(session, BATCH, after_id, CLAIM_SECONDS)
             names = operations.list_names(session) if due else {}
         last = due[-1].delivery_id if due else after_id
-        for delivery in due:
+        for position, delivery in enumerate(due):
             if self.stopping:
+                self._release(due[position:])
                 break
             if delivery.delivery_id in self.accepted_unrecorded:
                 continue
@@ -131,6 +138,7 @@ class Mailer(WokenWorker):
                 with self.sessionmaker.begin() as session:
                     operations.mark_failed_attempt(session, delivery, reason, permanent)
                 if not permanent:
+                    self._release(due[position + 1:])
                     return 0, last  # the server is unwell: leave the rest of the batch for the backoff
                 continue
             except Exception as exc:  # a message that cannot be composed: record it, never loop on it

@@ -451,12 +451,22 @@ class DueDelivery:
     correlation_id: str | None = None  # the request that caused the mail
 
 
-def due_deliveries(session: Session, limit: int, after_id: int = 0) -> list[DueDelivery]:
-    """The next deliveries due, in id order after `after_id`; each message is read once per batch."""
-    rows = session.execute(
-        select(DeliveryRow).where(DeliveryRow.status == DeliveryStatus.PENDING, DeliveryRow.id > after_id,
-                                  DeliveryRow.next_attempt_at <= utcnow()).order_by(DeliveryRow.id).limit(limit)
-    ).scalars().all()
+def due_deliveries(session: Session, limit: int, after_id: int = 0, claim_seconds: float = 0.0) -> list[DueDelivery]:
+    """The next deliveries due, in id order after `after_id`; each message is read once per batch.
+
+    With `claim_seconds` (the mailer, in a transaction of its own), they are also claimed: not due again
+    for that long, so another copy of the service sends none of them meanwhile. Rows another copy is
+    claiming at this very moment are skipped (PostgreSQL's SKIP LOCKED; SQLite has one writer at a time).
+    A copy that dies after claiming leaves them due again once the claim has run out: a mail may then
+    go twice, never zero times."""
+    query = (select(DeliveryRow).where(DeliveryRow.status == DeliveryStatus.PENDING, DeliveryRow.id > after_id,
+                                       DeliveryRow.next_attempt_at <= utcnow()).order_by(DeliveryRow.id).limit(limit))
+    if claim_seconds:
+        query = query.with_for_update(skip_locked=True)
+    rows = session.execute(query).scalars().all()
+    if claim_seconds and rows:
+        session.execute(update(_DELIVERIES).where(_DELIVERIES.c.id.in_([row.id for row in rows]))
+                        .values(next_attempt_at=utcnow() + timedelta(seconds=claim_seconds)))
     message_ids = {row.message_id for row in rows}
     messages = {m.id: m for m in session.execute(select(MessageRow).where(MessageRow.id.in_(message_ids))).scalars()}
     return [DueDelivery(d.id, d.message_id, d.email, d.name, d.language, d.attempts, messages[d.message_id].template,
@@ -472,6 +482,14 @@ _DELIVERIES = cast(Table, DeliveryRow.__table__)  # a mapped class's table
 # Built once: marking a delivery sent is the hot path of a large send, one short transaction per mail.
 MARK_SENT = (update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("delivery_id"))
              .values(status=DeliveryStatus.SENT, sent_at=bindparam("sent_at"), attempts=_DELIVERIES.c.attempts + 1))
+
+
+def release_claims(session: Session, delivery_ids: list[int]) -> None:
+    """Deliveries claimed but not tried (the server went away mid-batch): due again at once."""
+    if delivery_ids:
+        session.execute(update(_DELIVERIES).where(_DELIVERIES.c.id.in_(delivery_ids),
+                                                  _DELIVERIES.c.status == DeliveryStatus.PENDING)
+                        .values(next_attempt_at=utcnow()))
 
 
 def mark_sent(connection, delivery_id: int) -> None:

@@ -70,7 +70,7 @@ def list_dead_letters(amqp_uri: str) -> list[DeadLetter]:
     """Read every dead letter and leave them all on the queue."""
     with Connection(amqp_uri, connect_timeout=5) as conn:
         queue = dead_letter_queue()(conn.default_channel)
-        queue.declare()
+        queue.queue_declare(passive=True)  # the operator's topology: classic or quorum, it is there
         held, letters = [], []
         while (message := queue.get(no_ack=False, accept=["json"])) is not None:
             held.append(message)
@@ -86,7 +86,7 @@ def replay_dead_letters(amqp_uri: str) -> int:
     with Connection(amqp_uri, transport_options={"confirm_publish": True}, connect_timeout=5) as conn:
         channel = conn.default_channel
         queue = dead_letter_queue()(channel)
-        queue.declare()
+        queue.queue_declare(passive=True)
         producer = Producer(channel)
         while (message := queue.get(no_ack=False, accept=["json"])) is not None:
             letter = _as_dead_letter(message)

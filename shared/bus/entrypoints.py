@@ -8,15 +8,20 @@ from __future__ import annotations
 from nameko.events import EventHandler
 from nameko.rpc import Rpc, RpcConsumer
 
+from shared.db import SETTINGS_KEY
 
-def _check_only(queue) -> None:
+
+def _check_only(queue, config) -> None:
     queue.exchange.passive = True  # kombu then declares it with passive=True: exists, or NOT_FOUND
+    # Of the type the operator declared the others with (quorum on a cluster): a queue redeclared with
+    # another type is refused by the broker.
+    queue.queue_arguments = {**(queue.queue_arguments or {}), **config[SETTINGS_KEY].queue_type.arguments}
 
 
 class _RpcConsumer(RpcConsumer):
     def setup(self):
         super().setup()
-        _check_only(self.queue)
+        _check_only(self.queue, self.container.config)
 
 
 class _Rpc(Rpc):
@@ -26,7 +31,7 @@ class _Rpc(Rpc):
 class Subscriber(EventHandler):
     def setup(self):
         super().setup()
-        _check_only(self.queue)
+        _check_only(self.queue, self.container.config)
 
 
 rpc = _Rpc.decorator

@@ -10,7 +10,7 @@ from __future__ import annotations
 from kombu import Connection, Exchange, Queue
 
 from shared.bus.subscriptions import SUBSCRIPTIONS, Subscription, subscriptions_from
-from shared.settings import SERVICE_NAMES
+from shared.settings import SERVICE_NAMES, QueueType
 
 RPC_EXCHANGE = "nameko-rpc"  # nameko's default (RPC_EXCHANGE_CONFIG_KEY)
 RPC_QUEUE = "rpc-{service}"  # nameko's RPC_QUEUE_TEMPLATE
@@ -27,9 +27,10 @@ def event_exchange(source: str) -> Exchange:
     return Exchange(f"{source}.events", type="topic", durable=True, delivery_mode=PERSISTENT)
 
 
-def subscription_queue(sub: Subscription) -> Queue:
+def subscription_queue(sub: Subscription, queue_type: QueueType = QueueType.CLASSIC) -> Queue:
     return Queue(sub.queue_name, exchange=event_exchange(sub.contract.source),
-                 routing_key=sub.contract.event_type, durable=True, auto_delete=False, exclusive=False)
+                 routing_key=sub.contract.event_type, durable=True, auto_delete=False, exclusive=False,
+                 queue_arguments=queue_type.arguments)
 
 
 def retry_exchange(consumer: str) -> Exchange:
@@ -37,18 +38,20 @@ def retry_exchange(consumer: str) -> Exchange:
     return Exchange(f"{consumer}.retry", type="direct", durable=True, delivery_mode=PERSISTENT)
 
 
-def retry_queue(consumer: str, consumer_queue: str) -> Queue:
+def retry_queue(consumer: str, consumer_queue: str, queue_type: QueueType = QueueType.CLASSIC) -> Queue:
     """Where an event that met a passing fault waits: it holds no consumer meanwhile, and when its
     time is up (per-message expiration) the broker puts it back on the consumer's own queue (and no
     other consumer's)."""
     name = f"{consumer_queue}.retry"
     return Queue(name, exchange=retry_exchange(consumer), routing_key=name, durable=True, auto_delete=False,
-                 queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": consumer_queue})
+                 queue_arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": consumer_queue,
+                                  **queue_type.arguments})
 
 
-def dead_letter_queue() -> Queue:
+def dead_letter_queue(queue_type: QueueType = QueueType.CLASSIC) -> Queue:
     return Queue(DEAD_LETTERS, exchange=Exchange(DEAD_LETTERS, type="direct", durable=True),
-                 routing_key=DEAD_LETTERS, durable=True, auto_delete=False)
+                 routing_key=DEAD_LETTERS, durable=True, auto_delete=False,
+                 queue_arguments=queue_type.arguments)
 
 
 def require(channel, *queues: Queue, exchanges: tuple[Exchange, ...] = ()) -> None:
@@ -60,16 +63,17 @@ def require(channel, *queues: Queue, exchanges: tuple[Exchange, ...] = ()) -> No
         channel.queue_declare(queue.name, passive=True)
 
 
-def declare_all(connection: Connection) -> None:
-    """The whole topology; the operator runs this once before the parts start (idempotent)."""
+def declare_all(connection: Connection, queue_type: QueueType) -> None:
+    """The whole topology; the operator runs this once before the parts start (idempotent). The services'
+    RPC queues are declared by the services themselves (nameko), of the same type (shared.bus.entrypoints)."""
     channel = connection.default_channel
     rpc_exchange()(channel).declare()
     for source in SERVICE_NAMES:  # every service publishes events; the gateway listens to some
         event_exchange(source)(channel).declare()
     for sub in SUBSCRIPTIONS:
-        subscription_queue(sub)(channel).declare()
-        retry_queue(sub.consumer, sub.queue_name)(channel).declare()
-    dead_letter_queue()(channel).declare()
+        subscription_queue(sub, queue_type)(channel).declare()
+        retry_queue(sub.consumer, sub.queue_name, queue_type)(channel).declare()
+    dead_letter_queue(queue_type)(channel).declare()
 
 
 def require_for_source(channel, source: str) -> None:

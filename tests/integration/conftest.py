@@ -46,10 +46,11 @@ def stack_settings(var_dir: Path, **overrides) -> Settings:
     """A stack's settings on free ports; the services' metrics ports only where a test asks (their base
     and the ports after it would have to be free together)."""
     overrides.setdefault("metrics_port", 0)
+    if "amqp_port" not in overrides:
+        overrides["amqp_port"] = free_amqp_port()
     return Settings(var_dir=var_dir, environment="test", secret_key="integration-" + "s" * 32,
-                    http_port=free_port(), amqp_port=free_amqp_port(), smtp_port=free_port(),
-                    outbox_poll_seconds=0.5, rpc_timeout=20, private_feed_seconds=1, registrations_per_minute=0,
-                    **overrides)
+                    http_port=free_port(), smtp_port=free_port(), outbox_poll_seconds=0.5, rpc_timeout=20,
+                    private_feed_seconds=1, registrations_per_minute=0, **overrides)
 
 
 def management_api(settings: Settings, path: str) -> list[dict]:

@@ -136,4 +136,3 @@ def test_a_second_copy_of_a_service_has_its_own_metrics_port(observed_stack):
         assert "tsunagu_rpc_calls_total" in text or "tsunagu_rpc_seconds" in text
     finally:
         observed_stack.stop_process("events-2")
-        observed_stack.services_running.remove("events")
