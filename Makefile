@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-unit test-integration bench lint translations screenshots install install-test clean
+.PHONY: run test test-slow test-unit test-integration bench lint translations screenshots install install-test clean
 
 install:
 	@deploy/local/bootstrap.sh run
@@ -14,8 +14,13 @@ install-test:
 run: install
 	@$(VENV)/bin/tsunagu run
 
+# everything but the tests marked slow (a broker cluster losing a node, the API fuzzing, …): under 15 minutes
 test: install-test
-	@$(PY) -m pytest -q -p no:cacheprovider tests
+	@$(PY) -m pytest -q -p no:cacheprovider tests -m "not slow"
+
+# the slow ones; CI runs both
+test-slow: install-test
+	@$(PY) -m pytest -q -p no:cacheprovider tests -m slow
 
 test-unit: install-test
 	@$(PY) -m pytest -q -p no:cacheprovider tests -m "not integration"

@@ -49,7 +49,7 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def make_engine(url: str, schema: str | None = None, busy_seconds: float = 5.0) -> Engine:
+def make_engine(url: str, schema: str | None = None, busy_seconds: float = 5.0, pool_size: int = 8) -> Engine:
     """`busy_seconds`: how long a writer waits for a lock held elsewhere before its transaction fails
     (a fault that passes: the caller is told to try again). `hide_parameters`: an error's text (logged,
     dead-lettered) names the statement, never the values bound to it — people's addresses and names."""
@@ -99,7 +99,11 @@ def make_engine(url: str, schema: str | None = None, busy_seconds: float = 5.0) 
                 pause = min(pause * 2, 0.05)
 
         return engine
-    engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
+    # PostgreSQL: at most `pool_size` connections per process (TSUNAGU_DATABASE_POOL_SIZE), kept open; a worker
+    # finding none free waits up to busy_seconds, then its caller is told to try again (a passing fault).
+    # No overflow: the server's max_connections is shared by every copy of every service (README).
+    engine = create_engine(url, pool_size=pool_size, max_overflow=0, pool_timeout=max(busy_seconds, 1.0),
+                           pool_pre_ping=True, hide_parameters=True)
 
     @event.listens_for(engine, "handle_error")
     def _without_row_values(context):
@@ -194,7 +198,8 @@ class Database(DependencyProvider):
         settings: Settings = self.container.config[SETTINGS_KEY]
         service = self.container.service_name
         url = settings.database_url_for(service)
-        self.engine = make_engine(url, schema=service, busy_seconds=settings.database_busy_seconds)
+        self.engine = make_engine(url, schema=service, busy_seconds=settings.database_busy_seconds,
+                                  pool_size=settings.database_pool_size)
         # The tables are `tsunagu migrate`'s to make and change; a service only checks they are current.
         require_current(self.engine, service)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)

@@ -83,6 +83,8 @@ class Settings(LocalState):
 
     database_url: str = Field("", description="PostgreSQL URL shared by all services (each its own "
                                               "schema); empty: one SQLite file per service under VAR_DIR")
+    database_pool_size: int = Field(8, ge=1, le=100, description="Connections each service process keeps to "
+                                    "PostgreSQL (one more for its health probe); see README on max_connections")
     database_busy_seconds: float = Field(5.0, description="How long a write waits for a lock held elsewhere "
                                                            "before it fails as a passing fault (503, retried)")
 

@@ -130,7 +130,12 @@ class Stack:
     def migrate(self) -> None:
         """What `tsunagu migrate` does, before any service starts (each refuses a database behind)."""
         from tsunagu.migrate import migrate
-        for line in migrate(self.settings):
+        earlier = os.umask(PRIVATE)  # it makes the SQLite files, as a child of the stack would: 0600
+        try:
+            done = migrate(self.settings)
+        finally:
+            os.umask(earlier)
+        for line in done:
             print(f"migrate: {line}", flush=True)
 
     # --- child processes ---------------------------------------------------------------------

@@ -30,6 +30,32 @@ PATIENCE_SECONDS = 420
 RETRIED = {502, 503, 504}
 
 
+class ConnectionCount(threading.Thread):
+    """How many connections the PostgreSQL server holds, sampled while the registrations run."""
+
+    def __init__(self, url: str):
+        super().__init__(daemon=True)
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+        self.engine = create_engine(url, poolclass=NullPool)
+        self.peak, self.limit = 0, 0
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        with self.engine.connect() as connection:
+            self.limit = int(connection.exec_driver_sql("SHOW max_connections").scalar() or 0)
+            while not self.stopping.wait(0.2):
+                count = connection.exec_driver_sql("SELECT count(*) FROM pg_stat_activity "
+                                                   "WHERE backend_type = 'client backend'").scalar() or 0
+                self.peak = max(self.peak, int(count))
+                connection.rollback()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join()
+        self.engine.dispose()
+
+
 def _in_hand(answer: httpx.Response) -> bool:
     return answer.status_code == 409 and any(error["field"] == "Idempotency-Key"
                                              for error in answer.json().get("errors", []))
@@ -104,6 +130,8 @@ def test_a_thousand_registrations_for_400_places_while_a_broker_node_stops_and_s
             assert time.monotonic() < deadline, f"registration {number} never acknowledged"
             time.sleep(0.3)
 
+    connections = ConnectionCount(settings.database_url)
+    connections.start()
     started = time.monotonic()
     with ThreadPoolExecutor(THREADS) as executor:
         futures = [executor.submit(register, number) for number in range(REGISTRANTS)]
@@ -117,6 +145,7 @@ def test_a_thousand_registrations_for_400_places_while_a_broker_node_stops_and_s
         node_back = time.monotonic()
         receipts = [future.result() for future in futures]
     finished = time.monotonic()
+    connections.stop()
 
     # What was acknowledged is all there, once each: 400 places, 600 waiting
     assert len({receipt["id"] for receipt in receipts}) == REGISTRANTS
@@ -143,6 +172,7 @@ def test_a_thousand_registrations_for_400_places_while_a_broker_node_stops_and_s
     duplicates = {address: count for address, count in to_registrants.items() if count > 1}
     assert duplicates == {}
     assert list_dead_letters(settings.amqp_uri) == []
+    assert connections.limit == 100 and connections.peak < connections.limit - 3  # 3 kept for superusers
 
     gaps = [later - earlier for earlier, later in zip(sorted(acknowledged_at), sorted(acknowledged_at)[1:],
                                                        strict=False) if later > stopped_at]
@@ -154,4 +184,5 @@ def test_a_thousand_registrations_for_400_places_while_a_broker_node_stops_and_s
           f"0 dead letters; node 1 away {node_back - node_stopped:.1f} s (stop took {node_stopped - stopped_at:.1f} s); "
           f"first acknowledgement {first_after - node_stopped:.2f} s after the stop; longest pause between "
           f"acknowledgements {max(gaps, default=0):.2f} s; all acknowledged in {finished - started:.1f} s, "
-          f"every mail in {mails_done - started:.1f} s")
+          f"every mail in {mails_done - started:.1f} s; PostgreSQL connections at most {connections.peak} "
+          f"of max_connections {connections.limit}")
