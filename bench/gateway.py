@@ -27,6 +27,7 @@ import httpx
 from bench.environment import Running, cpu_seconds, measure_echo, organizer_headers, session_cookie
 from bench.wrk import WrkResult, registration_script, run_wrk
 from shared.settings import Settings
+from tsunagu.stack import Stack
 
 CONCURRENCY = 8
 SECONDS = 8.0
@@ -63,11 +64,15 @@ def published(settings: Settings, draft: dict) -> dict:
     return event.json()
 
 
-def quiet(running: Running, most_busy: float = 0.1, longest: float = 120.0) -> None:
+def quiet(running: Running) -> None:
+    quiet_stack(running.stack)
+
+
+def quiet_stack(stack: Stack, most_busy: float = 0.1, longest: float = 120.0) -> None:
     """Wait until the stack has done what the last load left behind: each registration also sends its
     registrant a mail, which the notifications service works off for a while after the load stopped,
     and that work must not be counted against the next measurement."""
-    pids = [process.pid for process in running.stack.processes.values()]
+    pids = [process.pid for process in stack.processes.values()]
     deadline = time.monotonic() + longest
     while time.monotonic() < deadline:
         before = cpu_seconds(*pids)

@@ -18,9 +18,15 @@ COMPOSE = ROOT / "docker-compose.yml"
 
 def test_it_parses_and_has_every_part():
     document = yaml.safe_load(COMPOSE.read_text())
-    assert {"rabbitmq", "postgres", "mail", "events", "members", "notifications", "gateway"} <= set(
-        document["services"])
-    assert "management" in document["services"]["rabbitmq"]["image"]
+    assert {"rabbitmq-1", "rabbitmq-2", "rabbitmq-3", "postgres", "mail", "events", "members", "notifications",
+            "gateway", "prometheus", "grafana"} <= set(document["services"])
+    assert all("management" in document["services"][f"rabbitmq-{n}"]["image"] for n in (1, 2, 3))
+    # a cluster of the three, each with its own data
+    volumes = {n: document["services"][f"rabbitmq-{n}"]["volumes"] for n in (1, 2, 3)}
+    assert all(any("rabbitmq-cluster.conf" in volume for volume in volumes[n]) for n in (1, 2, 3))
+    assert len({volumes[n][0] for n in (1, 2, 3)}) == 3
+    # more than one copy of each service
+    assert all(document["services"][name]["deploy"]["replicas"] >= 2 for name in ("events", "members", "notifications"))
     # the services start once their databases are migrated, by a one-shot step
     assert document["services"]["migrate"]["command"] == ["migrate"]
     for service in ("events", "members", "notifications", "gateway"):
@@ -38,13 +44,15 @@ def test_its_settings_are_accepted_by_the_settings_class():
     environment = dict(document["services"]["gateway"]["environment"])
     environment["TSUNAGU_SECRET_KEY"] = "k" * 32
     settings = Settings(**{k.removeprefix("TSUNAGU_").lower(): v for k, v in environment.items()})
-    assert settings.amqp_host == "rabbitmq" and settings.database_url.startswith("postgresql")
+    assert settings.amqp_host == "rabbitmq-1" and settings.database_url.startswith("postgresql")
     assert settings.http_host == "0.0.0.0"
+    assert [host for host, _port in settings.amqp_addresses] == ["rabbitmq-1", "rabbitmq-2", "rabbitmq-3"]
+    assert settings.queue_type.value == "quorum"
 
 
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose is installed by make test")
 def test_docker_compose_validates_it():
-    env = {**os.environ, "TSUNAGU_SECRET_KEY": "k" * 32}
+    env = {**os.environ, "TSUNAGU_SECRET_KEY": "k" * 32, "RABBITMQ_ERLANG_COOKIE": "c" * 32}
     result = subprocess.run(["docker-compose", "-f", str(COMPOSE), "config", "-q"], env=env,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
