@@ -48,6 +48,9 @@ def _gateway(_args) -> int:
     from shared.logs import logging_config
     from shared.settings import load_settings
     settings = load_settings()
+    if settings.http_workers > 1:
+        from tsunagu.gateway_metrics import share_metrics_between_workers
+        share_metrics_between_workers(settings)
     uvicorn.run("services.gateway.app:app_factory", factory=True, host=settings.http_host,
                 port=settings.http_port, workers=settings.http_workers, log_level=settings.log_level.lower(),
                 log_config=logging_config("gateway", settings.log_level),

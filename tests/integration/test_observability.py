@@ -136,3 +136,23 @@ def test_a_second_copy_of_a_service_has_its_own_metrics_port(observed_stack):
         assert "tsunagu_rpc_calls_total" in text or "tsunagu_rpc_seconds" in text
     finally:
         observed_stack.stop_process("events-2")
+
+
+def test_with_two_gateway_processes_metrics_count_the_requests_of_both(observed_stack):
+    stack = observed_stack
+    stack.stop_process("gateway")
+    stack.settings.http_workers = 2
+    try:
+        stack.start_gateway()
+        stack.wait_healthy()
+        http = httpx.Client(base_url=stack.settings.gateway_url, timeout=30)
+        for _ in range(40):  # new connections: the kernel spreads them over both processes
+            httpx.get(f"{stack.settings.gateway_url}/feeds", timeout=30)
+        counts = {_metric(http.get("/metrics").text, "tsunagu_http_requests_total", route="/feeds")
+                  for _ in range(10)}
+        assert min(counts) >= 40, counts
+    finally:
+        stack.stop_process("gateway")
+        stack.settings.http_workers = 1
+        stack.start_gateway()
+        stack.wait_healthy()

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
 
 from shared.settings import SERVICE_NAMES
 from tests.integration.conftest import secretariat_headers, stack_settings
-from tsunagu.stack import Stack
+from tsunagu.stack import ROOT, Stack, settings_env
 
 RELEASE = Path(__file__).resolve().parents[1] / "fixtures" / "release-0.1" / "sqlite"
 
@@ -34,3 +37,19 @@ def test_release_0_1_data_is_served_after_the_upgrade(tmp_path):
         late = public.post(f"/events/{symposium}/registrations",
                            json={"display_name": "Late", "email": "late@example.org", "language": "en"})
         assert late.status_code == 201 and late.json()["status"] == "waitlisted", late.text
+
+
+def test_a_service_refuses_a_database_that_is_behind_naming_the_command(tmp_path):
+    """Started on release 0.1's file without `tsunagu migrate`: it exits at once, and says what to run."""
+    var = tmp_path / "var"
+    var.mkdir()
+    shutil.copy(RELEASE / "events.db", var / "events.db")
+    settings = stack_settings(var)
+    env = {**os.environ, **settings_env(settings)}
+    started = subprocess.run([sys.executable, "-m", "tsunagu.cli", "service", "events"], env=env, cwd=ROOT,
+                             capture_output=True, text=True, timeout=60)
+    assert started.returncode == 2
+    refusal = [json.loads(line) for line in started.stderr.splitlines() if line.startswith("{")]
+    assert [line["level"] for line in refusal] == ["ERROR"]
+    assert "run `tsunagu migrate` first" in refusal[0]["message"]
+    assert "Traceback" not in started.stderr
