@@ -88,9 +88,13 @@ class Mailer(WokenWorker):
         # database). Their rows still read as pending: they are recorded before anything else is sent
         # and never handed to SMTP again meanwhile, so an outage repeats no mail.
         self.accepted_unrecorded: set[int] = set()
+        # Deliveries this copy claimed and has not finished (sent, or failed and recorded): when a round
+        # ends early they are handed back, so they are due again at once, not when the claim runs out.
+        self.claimed: set[int] = set()
 
     def work(self) -> None:
         self.record_accepted()  # raises while the ledger is still unwritable: the round sends nothing
+        self.release_claimed()
         after = 0
         while not self.stopping:
             sent, after = self.send_due(self.smtp, after)
@@ -100,6 +104,8 @@ class Mailer(WokenWorker):
 
     def end(self) -> None:
         self.smtp.close()
+        with contextlib.suppress(Exception):  # stopping or a failed round; else the claims run out
+            self.release_claimed()
 
     def record_accepted(self) -> None:
         if self.accepted_unrecorded:
@@ -109,10 +115,14 @@ class Mailer(WokenWorker):
             log.info("recorded %d deliveries the SMTP server had accepted", len(self.accepted_unrecorded))
             self.accepted_unrecorded.clear()
 
-    def _release(self, unsent: list[operations.DueDelivery]) -> None:
-        """Claimed, not tried: due again at once rather than when the claim runs out."""
-        with contextlib.suppress(Exception), self.sessionmaker.begin() as session:  # else the claim runs out
-            operations.release_claims(session, [delivery.delivery_id for delivery in unsent])
+    def release_claimed(self) -> None:
+        """Claimed by an earlier round that ended early, never tried: due again now (raises while the
+        ledger cannot be written; the claim then runs out by itself)."""
+        unsent = self.claimed - self.accepted_unrecorded  # those accepted are recorded, never sent again
+        if unsent:
+            with self.sessionmaker.begin() as session:
+                operations.release_claims(session, sorted(unsent))
+        self.claimed.clear()
 
     def send_due(self, smtp: SmtpConnection, after_id: int = 0) -> tuple[int, int]:
         """Send the next batch after `after_id`; returns how many were due and the last id seen."""
@@ -120,9 +130,9 @@ class Mailer(WokenWorker):
             due = operations.due_deliveries(session, BATCH, after_id, CLAIM_SECONDS)
             names = operations.list_names(session) if due else {}
         last = due[-1].delivery_id if due else after_id
-        for position, delivery in enumerate(due):
+        self.claimed.update(delivery.delivery_id for delivery in due)
+        for delivery in due:
             if self.stopping:
-                self._release(due[position:])
                 break
             if delivery.delivery_id in self.accepted_unrecorded:
                 continue
@@ -137,8 +147,8 @@ class Mailer(WokenWorker):
                 MAIL.labels("bounced" if permanent else "deferred").inc()
                 with self.sessionmaker.begin() as session:
                     operations.mark_failed_attempt(session, delivery, reason, permanent)
+                self.claimed.discard(delivery.delivery_id)  # its next try is the backoff's to say
                 if not permanent:
-                    self._release(due[position + 1:])
                     return 0, last  # the server is unwell: leave the rest of the batch for the backoff
                 continue
             except Exception as exc:  # a message that cannot be composed: record it, never loop on it
@@ -147,6 +157,7 @@ class Mailer(WokenWorker):
                 MAIL.labels("bounced").inc()
                 with self.sessionmaker.begin() as session:
                     operations.mark_failed_attempt(session, delivery, repr(exc), permanent=True)
+                self.claimed.discard(delivery.delivery_id)
                 continue
             # Right after the server accepted it, in its own transaction: a crash repeats at most this one.
             self.accepted_unrecorded.add(delivery.delivery_id)
@@ -158,6 +169,7 @@ class Mailer(WokenWorker):
                             "nothing more is sent until it is recorded", delivery.delivery_id)
                 raise
             self.accepted_unrecorded.discard(delivery.delivery_id)
+            self.claimed.discard(delivery.delivery_id)
             MAIL.labels("sent").inc()
             log.info("delivery %s sent (%s)", delivery.delivery_id, delivery.template, extra=_about(delivery))
         return len(due), last

@@ -210,3 +210,21 @@ def test_a_confirmation_token_is_never_stored_and_the_link_in_the_mail_still_con
         status = session.execute(select(models.SubscriptionRow.status).where(
             models.SubscriptionRow.email == "new@example.org")).scalar()
     assert status == "confirmed"
+
+
+def test_a_claimed_batch_is_no_other_copys_until_released(db):
+    """Two copies of the service: what one claimed to send, the other does not see as due."""
+    with db.begin() as session:
+        operations.announce_event(session, EventPublished(event=EVENT))
+    with db.begin() as session:
+        first = operations.due_deliveries(session, 1, claim_seconds=300)
+    with db.begin() as session:
+        second = operations.due_deliveries(session, 10, claim_seconds=300)
+    assert len(first) == 1 and len(second) == 1 and first[0].delivery_id != second[0].delivery_id
+    with db() as session:
+        assert operations.due_deliveries(session, 10) == []
+    with db.begin() as session:
+        operations.mark_sent(session, first[0].delivery_id)
+        operations.release_claims(session, [first[0].delivery_id, second[0].delivery_id])
+    with db() as session:  # the one sent stays sent; the other is due again at once
+        assert [d.delivery_id for d in operations.due_deliveries(session, 10)] == [second[0].delivery_id]
