@@ -24,6 +24,8 @@ def load_service_class(name: str):
 def run(name: str) -> None:
     import eventlet
     eventlet.monkey_patch()
+    from shared.green_postgres import make_psycopg2_green
+    make_psycopg2_green()  # PostgreSQL's waits yield to the other workers, as socket waits do
 
     from nameko.runners import ServiceRunner
 
