@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -85,12 +86,13 @@ def _vtimezone(tzid: str) -> icalendar.Timezone | None:
         return None
 
 
-def add_timezones(cal: icalendar.Calendar) -> None:
+def add_timezones(cal: icalendar.Calendar, tzids: Iterable[str] | None = None) -> None:
     """`cal.add_missing_timezones()`, but each zone's VTIMEZONE is built once per process and shared
     (calendars are only serialised): building one walks the zone's transitions over decades, and cost a
-    third of the notifications service's time per registration mail."""
+    third of the notifications service's time per registration mail. `tzids`: the zones of components
+    that will be written after the calendar's own (services/events/ical.py's assembled feeds)."""
     position = len(cal.timezones)
-    for tzid in sorted(cal.get_missing_tzids()):
+    for tzid in sorted(cal.get_missing_tzids() if tzids is None else set(tzids)):
         timezone = _vtimezone(tzid)
         if timezone is not None:
             cal.subcomponents.insert(position, timezone)

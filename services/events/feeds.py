@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.events import ical
+from services.events.feed_parts import FeedParts
 from services.events.models import (
     CalendarFeedRow,
     EventRow,
@@ -85,18 +86,52 @@ def _last_departure(session: Session, kind: str | None, region: str | None, netw
 
 
 def public_feed(session: Session, name: str, lang: str | None, base_url: str, source_url: str,
-                region: str | None = None, kind: str | None = None, network: str | None = None) -> dict:
+                region: str | None = None, kind: str | None = None, network: str | None = None,
+                parts: FeedParts | None = None) -> dict:
+    """A named feed; with `parts`, built from the components kept there, writing only those of events
+    changed since (the service keeps them); without, written whole."""
     if name not in NAMED_FEEDS:
         raise NotFound(f"no feed {name!r}", "feed")
     fixed_kind, title = NAMED_FEEDS[name].kind, NAMED_FEEDS[name].title
     kind = fixed_kind.value if fixed_kind else kind
-    query = _placed(select(EventRow).where(PUBLIC).order_by(EventRow.starts_at), EventRow, kind, region, network)
+    since = [written_since(session), *_last_departure(session, kind, region, network)]
+    if parts is not None:
+        return _assembled_feed(session, _placed(_HELD, EventRow, kind, region, network), choose_text(title, lang),
+                               lang, base_url, source_url, parts, since)
+    query = _placed(select(EventRow).where(PUBLIC).order_by(*_FEED_ORDER), EventRow, kind, region, network)
     rows: Iterable[EventRow] = session.execute(query).scalars()
     events = [event_view(row) for row in rows]
-    changed_at = max([written_since(session), *(e.updated_at for e in events),
-                      *_last_departure(session, kind, region, network)])
     cal = ical.calendar(choose_text(title, lang), events, lang, base_url, source_url)
-    return ical.serialise(cal, changed_at)
+    return ical.serialise(cal, max([*since, *(e.updated_at for e in events)]))
+
+
+_FEED_ORDER = (EventRow.starts_at, EventRow.id)  # the id: events starting together keep one order (and ETag)
+_HELD = select(EventRow.id, EventRow.updated_at, EventRow.revision).where(PUBLIC).order_by(*_FEED_ORDER)
+_CHANGED_CHUNK = 500  # events read at once when many changed (an IN list of ids)
+
+
+def _assembled_feed(session: Session, held: Select, title: str, lang: str | None, base_url: str, source_url: str,
+                    parts: FeedParts, since: list[datetime]) -> dict:
+    keys = [(row.id, row.updated_at, row.revision, lang, base_url) for row in session.execute(held)]
+    missing = [key[0] for key in keys if parts.get(key) is None]
+    for start in range(0, len(missing), _CHANGED_CHUNK):
+        for row in session.scalars(select(EventRow).where(EventRow.id.in_(missing[start:start + _CHANGED_CHUNK]))):
+            parts.put((row.id, row.updated_at, row.revision, lang, base_url),
+                      ical.event_part(event_view(row), lang, base_url))
+    found = [parts.get(key) for key in keys]
+    if any(part is None for part in found):  # more changed than the parts can hold: written whole
+        return ical.serialise(ical.calendar(title, _views(session, [key[0] for key in keys]), lang, base_url,
+                                            source_url), max([*since, *(key[1] for key in keys)]))
+    body = ical.assembled(title, [part for part in found if part is not None], source_url)
+    return ical.served(body, max([*since, *(key[1] for key in keys)]))
+
+
+def _views(session: Session, ids: list[str]) -> list[EventView]:
+    rows = {}
+    for start in range(0, len(ids), _CHANGED_CHUNK):
+        rows.update({row.id: row for row in session.scalars(
+            select(EventRow).where(EventRow.id.in_(ids[start:start + _CHANGED_CHUNK])))})
+    return [event_view(rows[event_id]) for event_id in ids if event_id in rows]
 
 
 def event_feed(session: Session, event_id: str, lang: str | None, base_url: str, source_url: str) -> dict:

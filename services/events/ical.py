@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import icalendar
@@ -96,8 +97,8 @@ def session_component(event: EventView, session: SessionView, lang: str | None, 
     return component
 
 
-def calendar(name: str, events: Iterable[EventView], lang: str | None, base_url: str, source_url: str,
-             with_sessions: bool = False) -> icalendar.Calendar:
+def _head(name: str, source_url: str) -> icalendar.Calendar:
+    """A feed's calendar with its own properties and no component yet."""
     cal = icalendar.Calendar()
     cal.add("prodid", calendars.PRODID)
     cal.add("version", "2.0")
@@ -108,6 +109,12 @@ def calendar(name: str, events: Iterable[EventView], lang: str | None, base_url:
     cal.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     cal.add("x-published-ttl", icalendar.vDuration(REFRESH))
     cal.add("source", source_url, parameters={"VALUE": "URI"})
+    return cal
+
+
+def calendar(name: str, events: Iterable[EventView], lang: str | None, base_url: str, source_url: str,
+             with_sessions: bool = False) -> icalendar.Calendar:
+    cal = _head(name, source_url)
     for event in events:
         cal.add_component(event_component(event, lang, base_url))
         if with_sessions:
@@ -119,9 +126,42 @@ def calendar(name: str, events: Iterable[EventView], lang: str | None, base_url:
 
 def serialise(cal: icalendar.Calendar, changed_at: datetime) -> dict:
     """The body, a strong ETag of exactly those bytes, and when the feed's content last changed."""
-    body = cal.to_ical()
+    return served(cal.to_ical(), changed_at)
+
+
+def served(body: bytes, changed_at: datetime) -> dict:
     return {"body": body.decode("utf-8"), "etag": '"' + hashlib.sha256(body).hexdigest()[:40] + '"',
             "last_modified": changed_at.isoformat()}
+
+
+@dataclass(frozen=True)
+class Part:
+    """One event's component as written (its bytes inside the calendar) and the zones it names."""
+
+    ical: bytes
+    tzids: frozenset[str]
+
+
+def event_part(event: EventView, lang: str | None, base_url: str) -> Part:
+    component = event_component(event, lang, base_url)
+    alone = icalendar.Calendar()
+    alone.add_component(component)
+    return Part(component.to_ical(), frozenset(alone.get_missing_tzids()))
+
+
+_END = b"END:VCALENDAR\r\n"
+
+
+def assembled(name: str, parts: Iterable[Part], source_url: str) -> bytes:
+    """The bytes `calendar(name, events, …)` writes, from each event's part written before: a calendar's
+    text is its own lines, its VTIMEZONEs, then each component's text as that component writes it alone
+    (a test compares the two byte for byte)."""
+    parts = list(parts)
+    cal = _head(name, source_url)
+    calendars.add_timezones(cal, set().union(*(part.tzids for part in parts)))
+    text = cal.to_ical()
+    assert text.endswith(_END), "icalendar ends a calendar with its END line"
+    return b"".join([text[:-len(_END)], *(part.ical for part in parts), _END])
 
 
 _SAMPLE_MOMENT = datetime(2000, 1, 1, tzinfo=UTC)

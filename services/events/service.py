@@ -18,6 +18,7 @@ from nameko.timer import timer
 from sqlalchemy.orm import Session
 
 from services.events import erasure, feeds, models, operations, registrations, retention
+from services.events.feed_parts import FeedParts, KeptFeedParts
 from shared.audit import Audited
 from shared.authority import organizer_of
 from shared.bus.commands import Commands
@@ -55,6 +56,7 @@ class EventsService(Pingable, Audited, Housekeeping):
 
     db: Sessions = Database()  # workers see the Sessions it hands them
     observed = Observed()  # metrics port; the correlation id of each worker's log lines
+    feed_parts: FeedParts = KeptFeedParts()  # each public event's calendar component, kept between builds
     relay = OutboxRelay(models.outbox)
     inbox = Inbox(models.inbox)
     commands = Commands(models.commands)
@@ -274,7 +276,7 @@ class EventsService(Pingable, Audited, Housekeeping):
             if request["feed"] == "group":
                 return feeds.group_feed(session, request["token"], lang, base, source)
             return feeds.public_feed(session, request["feed"], lang, base, source, request.get("region"),
-                                     request.get("kind"), request.get("network"))
+                                     request.get("kind"), request.get("network"), parts=self.feed_parts)
 
     # --- housekeeping (shared/housekeeping.py runs it hourly) ------------------------------------
     def housekeep(self, session, now: datetime) -> dict:

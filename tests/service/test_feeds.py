@@ -116,3 +116,38 @@ def test_a_group_s_feed_holds_its_delegations_for_its_contacts_only(db):
     assert [v.uid.value for v in calendar.vevent_list] == [f"{ours.id}@tsunagu"]
     assert [str(v["UID"]) for v in icalendar.Calendar.from_ical(built["body"]).walk("VEVENT")] == [f"{ours.id}@tsunagu"]
     assert calendar.contents["x-wr-calname"][0].value == "つなぐ 団体の参加予定" and built["owner"] == "group:g-7"
+
+
+def test_a_feed_built_from_kept_parts_is_byte_for_byte_a_full_build(db):
+    """Events in two zones, one whole-day, one starting with another; built, then one changed, one added,
+    one cancelled, in Japanese and in English: each time the same bytes (and ETag) as the whole feed
+    written again, while only the changed events' components are written."""
+    from services.events.feed_parts import FeedParts
+
+    parts = FeedParts()
+    ids = [published(db, title={"ja": f"集会 {n}", "en": f"Rally {n}"}, starts_at=f"2031-06-{n + 1:02d}T10:00",
+                     ends_at=f"2031-06-{n + 1:02d}T12:00").id for n in range(6)]
+    published(db, title={"ja": "同時刻"}, starts_at="2031-06-01T10:00", ends_at="2031-06-01T12:00")
+    published(db, title={"ja": "那覇"}, timezone="Asia/Manila", starts_at="2031-07-01T10:00",
+              ends_at="2031-07-01T12:00")
+    published(db, title={"ja": "終日"}, all_day=True, starts_at="2031-08-01T00:00", ends_at="2031-08-02T00:00")
+
+    def both(lang):
+        with db.begin() as session:
+            whole = feeds.public_feed(session, "events", lang, "https://t", "https://t/feeds/events.ics")
+            kept = feeds.public_feed(session, "events", lang, "https://t", "https://t/feeds/events.ics", parts=parts)
+        assert kept == whole
+        return kept
+
+    for lang in ("ja", "en"):
+        both(lang)
+    written = len(parts._parts)
+    assert written == 2 * 9
+    patch(db, ids[2], title={"ja": "集会 2（会場変更）"})
+    published(db, title={"ja": "追加"}, starts_at="2031-06-03T10:00", ends_at="2031-06-03T12:00")
+    with db.begin() as session:
+        operations.cancel_event(session, ids[4], "台風")
+    for lang in ("ja", "en"):
+        assert "集会 2（会場変更）" in both(lang)["body"] or lang == "en"
+    assert len(parts._parts) == written + 2 * 3  # the changed, the new and the cancelled: nothing else
+    icalendar.Calendar.from_ical(both("ja")["body"])
