@@ -1,10 +1,23 @@
-"""`python -m bench`: every benchmark, each with its own same-run baseline;
+"""`python -m bench`: every benchmark, each with its own same-run baseline, then a summary table;
 `python -m bench gateway`: only the gateway's figures; `python -m bench scale-out`: only registrations
 with one and two copies of the events service on PostgreSQL."""
 import sys
 
 from bench import directory, feeds, gateway, mail, scale_out
 from bench.environment import running_stack
+from bench.summary import NO_GOAL, Figure, table
+
+
+def _gateway_figures(measured: dict) -> list[Figure]:
+    goals = gateway.GOALS
+    return [Figure("GET /events/{id} / echo", goals["read"], measured["read"]),
+            Figure("registrations / echo", goals["register"], measured["register"]),
+            Figure("GET /events/{id} p99 / p50", goals["tail"], measured["read_tail"]),
+            Figure("registrations p99 / p50", goals["tail"], measured["register_tail"]),
+            Figure("signed in / nobody", goals["signed_in"], measured["signed_in"]),
+            Figure("event page (vi) / JSON", goals["event_page"], measured["event_page"]),
+            Figure("2 gateway processes / 1", NO_GOAL, measured["two_workers"])]
+
 
 if __name__ == "__main__":
     only = sys.argv[1:]
@@ -13,13 +26,22 @@ if __name__ == "__main__":
     if only == ["scale-out"]:
         scale_out.run()
         sys.exit(0)
+    figures: list[Figure] = []
     if not only:
-        feeds.build_benchmark()
-        directory.run()
+        built = feeds.build_benchmark()
+        figures += [Figure("feed build / bare icalendar", feeds.GOALS["build"], built["ratio"]),
+                    Figure("feed, one event changed / bare full build", feeds.GOALS["one_change"],
+                           built["changed_ratio"])]
+        figures.append(Figure("directory, worst query / bare SQL", directory.GOAL, directory.run()["worst"]))
     with running_stack() as running:
-        gateway.run(running)
+        figures += _gateway_figures(gateway.run(running))
         if not only:
-            feeds.conditional_get_benchmark(running.settings)
-            mail.run(running.settings)
+            figures.append(Figure("304 / fixed body", feeds.GOALS["not_modified"],
+                                  feeds.conditional_get_benchmark(running.settings)["ratio"]))
+            sent = mail.run(running.settings)
+            figures += [Figure("mail / bare smtplib", mail.GOALS["ratio"], sent["ratio"]),
+                        Figure("mail, RSS peak MiB", mail.GOALS["rss_peak_mib"], sent["rss_peak_mib"])]
     if not only:
-        scale_out.run()
+        figures.append(Figure("registrations on PostgreSQL, 2 events copies / 1", NO_GOAL, scale_out.run()["ratio"]))
+    print("\n== Summary ==")
+    print(table(figures))

@@ -15,12 +15,14 @@ from types import SimpleNamespace
 from sqlalchemy import insert
 from sqlalchemy.orm import sessionmaker
 
+from bench.summary import Goal
 from services.members import domain, models, operations
 from shared.contracts.members import DirectoryQuery
 from shared.db import make_engine
 from shared.migrations import upgrade
 
 MEMBERS = 100_000
+GOAL = Goal(at_most=2.0)  # the worst query, directory / bare SQL
 REPEAT = 30
 REGIONS = ["hokkaido", "tohoku", "kanto", "chubu-tokai", "kinki-kansai", "chugoku", "shikoku", "kyushu-okinawa"]
 LANGUAGES = ["ja", "en", "vi", "pt-BR", "tl", "zh-Hans", "ko", "ne", "my", "id", "es", "th"]
@@ -122,7 +124,7 @@ def run() -> dict:
         bare.close()
         engine.dispose()
     worst = max(results.values())
-    print(f"worst ratio directory / bare SQL: {worst:.2f}× (goal ≤ 2×)")
+    print(f"worst ratio directory / bare SQL: {worst:.2f}× (goal {GOAL})")
     return {"ratios": results, "worst": worst}
 
 
