@@ -1,6 +1,7 @@
 """Every setting Tsunagu reads, with its default and why. Environment variables are prefixed TSUNAGU_."""
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -78,6 +79,9 @@ class Settings(LocalState):
     smtp_user: str = Field("", description="SMTP login, when the server wants one")
     smtp_password: str = Field("", description="SMTP password")
     smtp_starttls: bool = Field(False, description="Use STARTTLS before login")
+    smtp_connections: int = Field(default_factory=lambda: min(8, 2 * (os.cpu_count() or 1)), ge=1, le=32,
+                                  description="SMTP sessions each notifications process sends over at once; "
+                                              "default twice the machine's cores, at most 8")
     mail_from: str = Field("Tsunagu <noreply@tsunagu.localhost>", description="From address of all mail")
     mail_reply_to: str = Field("", description="Reply-To of list mail (the secretariat), empty for none")
 

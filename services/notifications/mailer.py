@@ -13,6 +13,7 @@ import contextlib
 import logging
 import smtplib
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -83,7 +84,9 @@ class Mailer(WokenWorker):
     def begin(self, sessionmaker) -> None:
         self.sessionmaker = sessionmaker
         self.engine = sessionmaker.kw["bind"]
-        self.smtp = SmtpConnection(self.settings)
+        # Several sessions at once (TSUNAGU_SMTP_CONNECTIONS): a mail server takes mail from many
+        # connections faster than from one, which waits for each reply before the next message.
+        self.smtps = [SmtpConnection(self.settings) for _ in range(self.settings.smtp_connections)]
         # Deliveries the SMTP server accepted while the ledger could not record them (a locked or full
         # database). Their rows still read as pending: they are recorded before anything else is sent
         # and never handed to SMTP again meanwhile, so an outage repeats no mail.
@@ -97,13 +100,17 @@ class Mailer(WokenWorker):
         self.release_claimed()
         after = 0
         while not self.stopping:
-            sent, after = self.send_due(self.smtp, after)
+            sent, after = self.send_due(after_id=after)
             if sent < BATCH:
                 break
-        self.smtp.close()  # do not hold an idle SMTP session between rounds
+        self._close()  # do not hold idle SMTP sessions between rounds
+
+    def _close(self) -> None:
+        for smtp in self.smtps:
+            smtp.close()
 
     def end(self) -> None:
-        self.smtp.close()
+        self._close()
         with contextlib.suppress(Exception):  # stopping or a failed round; else the claims run out
             self.release_claimed()
 
@@ -124,13 +131,29 @@ class Mailer(WokenWorker):
                 operations.release_claims(session, sorted(unsent))
         self.claimed.clear()
 
-    def send_due(self, smtp: SmtpConnection, after_id: int = 0) -> tuple[int, int]:
-        """Send the next batch after `after_id`; returns how many were due and the last id seen."""
+    def send_due(self, connections: list | None = None, after_id: int = 0) -> tuple[int, int]:
+        """Send the next batch after `after_id`, shared among the SMTP connections (each its own share, in
+        its own thread); returns how many were due (0 when the server failed for now) and the last id seen."""
+        connections = connections or self.smtps
         with self.sessionmaker.begin() as session:
             due = operations.due_deliveries(session, BATCH, after_id, CLAIM_SECONDS)
             names = operations.list_names(session) if due else {}
         last = due[-1].delivery_id if due else after_id
         self.claimed.update(delivery.delivery_id for delivery in due)
+        shares = [due[start::len(connections)] for start in range(len(connections))]
+        pairs = [(smtp, share) for smtp, share in zip(connections, shares, strict=True) if share]
+        if len(pairs) <= 1:
+            unwell = any(self._send_share(smtp, share, names) for smtp, share in pairs)
+        else:
+            with ThreadPoolExecutor(len(pairs), thread_name_prefix="smtp") as pool:
+                running = [pool.submit(self._send_share, smtp, share, names) for smtp, share in pairs]
+            ended = [sending.result() for sending in running]  # every share has ended: a fault is raised here
+            unwell = any(ended)
+        return (0 if unwell else len(due)), last
+
+    def _send_share(self, smtp, due: list[operations.DueDelivery], names: dict) -> bool:
+        """Send these on one connection, each marked in the ledger as soon as the server took it; True
+        when the server failed for now (the rest of the share waits for the backoff)."""
         for delivery in due:
             if self.stopping:
                 break
@@ -149,7 +172,7 @@ class Mailer(WokenWorker):
                     operations.mark_failed_attempt(session, delivery, reason, permanent)
                 self.claimed.discard(delivery.delivery_id)  # its next try is the backoff's to say
                 if not permanent:
-                    return 0, last  # the server is unwell: leave the rest of the batch for the backoff
+                    return True  # the server is unwell: leave the rest of the share for the backoff
                 continue
             except Exception as exc:  # a message that cannot be composed: record it, never loop on it
                 log.error("delivery %s cannot be composed (%s at %s)", delivery.delivery_id, type(exc).__name__,
@@ -172,4 +195,4 @@ class Mailer(WokenWorker):
             self.claimed.discard(delivery.delivery_id)
             MAIL.labels("sent").inc()
             log.info("delivery %s sent (%s)", delivery.delivery_id, delivery.template, extra=_about(delivery))
-        return len(due), last
+        return False

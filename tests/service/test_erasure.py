@@ -190,7 +190,7 @@ def test_the_mailer_logs_no_address(notifications_db, caplog):
     mailer.settings, mailer._stopped = Settings(environment="test"), threading.Event()
     mailer.begin(notifications_db)
     with caplog.at_level(logging.INFO):
-        mailer.send_due(RefusingServer())
+        mailer.send_due([RefusingServer()])
     assert "delivery 1 failed (SMTPRecipientsRefused, permanent)" in caplog.text
     assert "nguyen" not in caplog.text.lower()
 
