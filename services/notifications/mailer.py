@@ -3,7 +3,8 @@
 The mailer is a managed thread of the notifications service (a WokenWorker): a commit that wrote
 deliveries wakes it; otherwise it looks every few seconds for retries that came due. It holds no database connection
 while it talks to the SMTP server, and it marks each delivery sent right after the server accepted
-it, so a crash can repeat at most the one mail in flight (with the same Message-ID). When the ledger
+it, so a crash can repeat at most the mails in flight — one per SMTP session — each with the same
+Message-ID, which lets a receiving server or client recognise it. When the ledger
 cannot record a mail the server accepted, the mailer remembers it and records it before sending
 anything else: an outage of the database repeats nothing.
 """
