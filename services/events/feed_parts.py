@@ -43,10 +43,10 @@ class FeedParts:
 
 
 class KeptFeedParts(DependencyProvider):
-    """The service's FeedParts, made at start-up and shared by its workers."""
+    """The service's FeedParts, shared by its workers; empty until the first feed is built."""
 
-    def setup(self):
-        self.parts = FeedParts()
+    def __init__(self):
+        self.parts = FeedParts()  # an empty dict until used: nothing to open or connect
 
     def get_dependency(self, _worker_ctx):
         return self.parts
