@@ -27,6 +27,8 @@ import httpx
 from bench.environment import Running, cpu_seconds, measure_echo, organizer_headers, session_cookie
 from bench.summary import Goal
 from bench.wrk import WrkResult, registration_script, run_wrk
+from shared.bus.parts import BrokerPart
+from shared.bus.topology import DEAD_LETTERS
 from shared.settings import Settings
 from tsunagu.stack import Stack
 
@@ -71,17 +73,28 @@ def quiet(running: Running) -> None:
 
 
 def quiet_stack(stack: Stack, most_busy: float = 0.1, longest: float = 120.0) -> None:
-    """Wait until the stack has done what the last load left behind: each registration also sends its
-    registrant a mail, which the notifications service works off for a while after the load stopped,
-    and that work must not be counted against the next measurement."""
+    """Wait until the stack has done what the last load left behind, so each round starts drained: every
+    queue on the broker empty (no event waiting or being handled) and the parts idle for a second (each
+    registration also sends its registrant a mail, which the notifications service works off for a while
+    after the load stopped; that work must not be counted against the next measurement)."""
     pids = [process.pid for process in stack.processes.values()]
     deadline = time.monotonic() + longest
     while time.monotonic() < deadline:
         before = cpu_seconds(*pids)
         time.sleep(1.0)
-        if cpu_seconds(*pids) - before < most_busy:
+        if cpu_seconds(*pids) - before < most_busy and _queues_empty(stack.settings):
             return
     print(f"(the stack was still busy after {longest:.0f} s)")
+
+
+def _queues_empty(settings: Settings) -> bool:
+    """No message ready or unacknowledged on any queue (the broker's management API, as the operator) but
+    the dead letters, which are kept there on purpose until someone replays them."""
+    answer = httpx.get(f"http://127.0.0.1:{settings.amqp_management_port}/api/queues",
+                       params={"columns": "name,messages"}, timeout=10,
+                       auth=settings.amqp_credentials(BrokerPart.OPERATOR))
+    answer.raise_for_status()
+    return all(not queue.get("messages") for queue in answer.json() if queue["name"] != DEAD_LETTERS)
 
 
 def under_load(running: Running, load: Callable[[], WrkResult]) -> tuple[WrkResult, float]:
