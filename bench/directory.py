@@ -101,7 +101,7 @@ def run() -> dict:
     with tempfile.TemporaryDirectory(prefix="tsunagu-directory-bench-") as directory:
         path = f"{directory}/members.db"
         engine = make_engine(f"sqlite:///{path}")
-        upgrade(engine, models.__name__.split(".")[1])
+        upgrade(engine, "members")
         members, networks, languages = _generate(rng)
         with engine.begin() as connection:
             connection.execute(insert(models.MemberRow), members)

@@ -94,7 +94,7 @@ def _bare_icalendar(rows: list[models.EventRow]) -> bytes:
 def build_benchmark() -> dict:
     with tempfile.TemporaryDirectory(prefix="tsunagu-feed-bench-") as directory:
         engine = make_engine(f"sqlite:///{directory}/events.db")
-        upgrade(engine, models.__name__.split(".")[1])
+        upgrade(engine, "events")
         db = sessionmaker(engine, expire_on_commit=False)
         rows = _generated_rows()
         with db.begin() as session:

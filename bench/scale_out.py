@@ -12,7 +12,6 @@ two machines would.
 from __future__ import annotations
 
 import statistics
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -20,29 +19,21 @@ from bench.gateway import FORUM, line, published, quiet_stack
 from bench.wrk import registration_script, run_wrk
 from shared.settings import Settings
 from tsunagu.ports import free_amqp_port, free_port
-from tsunagu.stack import ROOT, Stack
+from tsunagu.scratch_postgres import throwaway_postgres
+from tsunagu.stack import Stack
 
 CONCURRENCY = 16
 SECONDS = 8.0
 ROUNDS = 3
-POSTGRES_SCRIPT = ROOT / "deploy" / "local" / "postgres.sh"
 
 
 def run() -> dict:
-    with tempfile.TemporaryDirectory(prefix="tsunagu-bench-pg-") as directory:
-        Path(directory).chmod(0o755)  # the cluster runs as the postgres user
-        port = free_port()
-        cluster = Path(directory) / "pg"
-        subprocess.run([str(POSTGRES_SCRIPT), "start", str(cluster), str(port)], check=True)
-        try:
-            settings = Settings(var_dir=Path(directory) / "var", environment="test", secret_key="b" * 32,
-                                registrations_per_minute=0, http_port=free_port(), amqp_port=free_amqp_port(),
-                                smtp_port=free_port(), metrics_port=0,
-                                database_url=f"postgresql+psycopg2://postgres@127.0.0.1:{port}/tsunagu")
-            with Stack(settings) as stack:
-                return _measure(stack)
-        finally:
-            subprocess.run([str(POSTGRES_SCRIPT), "stop", str(cluster)], check=False)
+    with tempfile.TemporaryDirectory(prefix="tsunagu-bench-") as directory, throwaway_postgres() as url:
+        settings = Settings(var_dir=Path(directory), environment="test", secret_key="b" * 32,
+                            registrations_per_minute=0, http_port=free_port(), amqp_port=free_amqp_port(),
+                            smtp_port=free_port(), metrics_port=0, database_url=url)
+        with Stack(settings) as stack:
+            return _measure(stack)
 
 
 def _measure(stack: Stack) -> dict:

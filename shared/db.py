@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from shared.errors import Unavailable
-from shared.migrations import require_current
 from shared.settings import Settings
 
 SETTINGS_KEY = "TSUNAGU_SETTINGS"  # where the services' nameko config carries the Settings object
@@ -200,8 +199,8 @@ class Database(DependencyProvider):
         url = settings.database_url_for(service)
         self.engine = make_engine(url, schema=service, busy_seconds=settings.database_busy_seconds,
                                   pool_size=settings.database_pool_size)
-        # The tables are `tsunagu migrate`'s to make and change; a service only checks they are current.
-        require_current(self.engine, service)
+        # The tables are `tsunagu migrate`'s to make and change; the service runner checked, before this
+        # container started, that they are current (tsunagu/service_runner.py).
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self.sessions = Sessions(self.sessionmaker, self.probe)
         # The health probe has a connection of its own: on SQLite the service has one connection,

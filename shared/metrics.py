@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+# Set (before prometheus-client is imported) when several gateway processes share the HTTP port: each
+# writes its samples to files there and /metrics adds them up (tsunagu/gateway_metrics.py)
+MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
 # Latencies from a cached feed (0.5 ms) to a slow export (10 s)
 SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 

@@ -45,16 +45,15 @@ def schema_of(engine: Engine) -> str | None:
     return engine.get_execution_options().get("schema_translate_map", {}).get(None)
 
 
+def _location(service: str) -> str:
+    return str(SERVICES_DIR / service / "migrations")
+
+
 def _config(service: str, engine: Engine) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(SERVICES_DIR / service / "migrations"))
-    config.attributes["engine"] = engine
-    config.attributes["service"] = service
+    config.set_main_option("script_location", _location(service))
+    config.attributes["engine"] = engine  # run_migrations' (each service's env.py)
     return config
-
-
-def _script(service: str) -> ScriptDirectory:
-    return ScriptDirectory(str(SERVICES_DIR / service / "migrations"))
 
 
 def _current(connection: Connection, schema: str | None) -> str | None:
@@ -66,7 +65,7 @@ def _current(connection: Connection, schema: str | None) -> str | None:
 def state(engine: Engine, service: str) -> SchemaState:
     with engine.connect() as connection:
         current = _current(connection, schema_of(engine))
-    head = _script(service).get_current_head()
+    head = ScriptDirectory(_location(service)).get_current_head()
     assert head is not None, f"{service} has no migrations"
     return SchemaState(service, current, head)
 
@@ -88,12 +87,12 @@ def _made_by_release_0_1(engine: Engine) -> bool:
 
 def upgrade(engine: Engine, service: str) -> tuple[str | None, str]:
     """Bring the service's database to head; the revisions before and after."""
-    before = state(engine, service).current
+    before = state(engine, service)
     config = _config(service, engine)
-    if before is None and _made_by_release_0_1(engine):
+    if before.current is None and _made_by_release_0_1(engine):
         command.stamp(config, RELEASE_0_1)
     command.upgrade(config, "head")
-    return before, state(engine, service).head
+    return before.current, before.head
 
 
 def run_migrations(context, metadata: MetaData) -> None:

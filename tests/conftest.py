@@ -1,14 +1,11 @@
 """Fixtures shared by every kind of test: a throwaway PostgreSQL cluster."""
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from tsunagu.ports import free_port
+from tsunagu.scratch_postgres import throwaway_postgres
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,15 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 def postgres_url():
     """A PostgreSQL cluster for this test session only, removed afterwards."""
-    directory = Path(tempfile.mkdtemp(prefix="tsunagu-pg-"))
-    port = free_port()
-    script = ROOT / "deploy" / "local" / "postgres.sh"
-    subprocess.run([str(script), "start", str(directory), str(port)], check=True)
-    try:
-        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/tsunagu"
-    finally:
-        subprocess.run([str(script), "stop", str(directory)], check=False)
-        shutil.rmtree(directory, ignore_errors=True)
+    with throwaway_postgres() as url:
+        yield url
 
 
 def fresh_database(postgres_url: str, name: str) -> str:

@@ -26,7 +26,6 @@ import argparse
 import sys
 import warnings
 
-SERVICE_NAMES = ("events", "members", "notifications")  # as shared.settings, which imports pydantic
 # nameko 2 depends on eventlet, which warns on import that it is in maintenance mode; we know.
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
@@ -156,8 +155,9 @@ def _accounts_list(_args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from tsunagu.service_runner import SERVICE_CLASSES  # imports nothing of Tsunagu's at module level
     words = sys.argv[1:] if argv is None else argv
-    if len(words) == 2 and words[0] == "service" and words[1] in SERVICE_NAMES:
+    if len(words) == 2 and words[0] == "service" and words[1] in SERVICE_CLASSES:
         # Straight to eventlet's patching, before the parser below imports pydantic: patching walks every
         # object alive, and pydantic's placeholders answer that walk with a traceback in the log.
         return _service(argparse.Namespace(name=words[1]))
@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--no-demo", action="store_true", help="do not load the demo data")
     run.set_defaults(handler=_run_all)
     service = commands.add_parser("service", help="run one service")
-    service.add_argument("name", choices=SERVICE_NAMES)
+    service.add_argument("name", choices=list(SERVICE_CLASSES))
     service.set_defaults(handler=_service)
     commands.add_parser("gateway", help="run the HTTP gateway").set_defaults(handler=_gateway)
     commands.add_parser("smtp-sink", help="run the local SMTP sink").set_defaults(handler=_smtp_sink)

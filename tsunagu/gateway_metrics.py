@@ -7,13 +7,13 @@ from __future__ import annotations
 import os
 import shutil
 
+from shared.metrics import MULTIPROCESS_VARIABLE
 from shared.settings import Settings
-
-MULTIPROCESS_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus-client when it is imported
 
 
 def share_metrics_between_workers(settings: Settings) -> None:
     directory = settings.var_dir.resolve() / "gateway-metrics"
     shutil.rmtree(directory, ignore_errors=True)
     directory.mkdir(mode=0o700, parents=True)
-    os.environ[MULTIPROCESS_VARIABLE] = str(directory)  # inherited by the workers uvicorn starts
+    # inherited by the workers, which uvicorn spawns afresh: each imports prometheus-client with it set
+    os.environ[MULTIPROCESS_VARIABLE] = str(directory)

@@ -44,7 +44,9 @@ def run(name: str) -> None:
     config[SETTINGS_KEY] = settings
     service_class = load_service_class(name)
     engine = make_engine(settings.database_url_for(name), schema=name)
-    try:  # before the container: its start would report the same in tracebacks from every greenthread
+    # The one check that the tables are current, before the container starts (a failure inside its start
+    # would be reported in tracebacks from every greenthread).
+    try:
         require_current(engine, name)
     except SchemaBehind as behind:  # not a fault that passes: starting again would not mend it
         log.error("%s", behind)

@@ -101,7 +101,6 @@ class _Link:
 
 class Bus:
     def __init__(self, amqp_uri: str, timeout: float):
-        self.amqp_uri = amqp_uri
         # A cluster's nodes, `;`-separated as kombu takes them: one connection at a time, to the next
         # node when the one in use goes away.
         self.node_uris = amqp_uri.split(";")

@@ -9,6 +9,8 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from shared.metrics import MULTIPROCESS_VARIABLE
+
 router = APIRouter(tags=["health"])
 
 
@@ -16,7 +18,7 @@ router = APIRouter(tags=["health"])
             response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
 async def metrics() -> Response:
     registry = REGISTRY
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if os.environ.get(MULTIPROCESS_VARIABLE):
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
