@@ -137,7 +137,10 @@ def build_benchmark() -> dict:
           f"(rounds {', '.join(f'{t:.3f}' for t in incremental)})")
     print(f"ratio one-change rebuild / bare icalendar full build: {changed_ratio:.3f}× (goal {GOALS['one_change']})")
     return {"bare_s": statistics.median(bare), "feed_s": statistics.median(ours), "ratio": ratio,
-            "changed_s": statistics.median(incremental), "changed_ratio": changed_ratio}
+            "changed_s": statistics.median(incremental), "changed_ratio": changed_ratio,
+            # each round's build and one-change rebuild beside the same round's bare build
+            "rounds": tuple(mine / theirs for mine, theirs in zip(ours, bare, strict=True)),
+            "changed_rounds": tuple(mine / theirs for mine, theirs in zip(incremental, bare, strict=True))}
 
 
 def conditional_get_benchmark(settings: Settings) -> dict:

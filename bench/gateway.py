@@ -157,19 +157,23 @@ def run(running: Running) -> dict:
         line(f"round {number}: {signed_in.line()}   nobody {read.rate:.1f} req/s", signed_in.rate / read.rate)
         line(f"round {number}: {page.line()}   JSON {read.rate:.1f} req/s", page.rate / read.rate)
 
+    def each(figure: Callable[[Round], float]) -> tuple[float, ...]:
+        return tuple(figure(one_round) for one_round in rounds)
+
     def median(figure: Callable[[Round], float]) -> float:
-        return statistics.median(figure(each) for each in rounds)
-    figures = {
-        "read": median(lambda r: r.read.rate / r.echo_rate),
-        "register": median(lambda r: r.register.rate / r.echo_rate),
-        "read_tail": median(lambda r: r.read.p99_ms / r.read.p50_ms),
-        "register_tail": median(lambda r: r.register.p99_ms / r.register.p50_ms),
-        "read_cpu_ms": median(lambda r: r.read_cpu_ms),
-        "register_cpu_ms": median(lambda r: r.register_cpu_ms),
-        "echo_cpu_ms": median(lambda r: r.echo_cpu_ms),
-        "signed_in": median(lambda r: r.signed_in.rate / r.read.rate),
-        "event_page": median(lambda r: r.page.rate / r.read.rate),
+        return statistics.median(each(figure))
+    per_round = {
+        "read": each(lambda r: r.read.rate / r.echo_rate),
+        "register": each(lambda r: r.register.rate / r.echo_rate),
+        "read_tail": each(lambda r: r.read.p99_ms / r.read.p50_ms),
+        "register_tail": each(lambda r: r.register.p99_ms / r.register.p50_ms),
+        "read_cpu_ms": each(lambda r: r.read_cpu_ms),
+        "register_cpu_ms": each(lambda r: r.register_cpu_ms),
+        "echo_cpu_ms": each(lambda r: r.echo_cpu_ms),
+        "signed_in": each(lambda r: r.signed_in.rate / r.read.rate),
+        "event_page": each(lambda r: r.page.rate / r.read.rate),
     }
+    figures = {name: statistics.median(values) for name, values in per_round.items()}
     print(f"-- medians of {ROUNDS} rounds --")
     line(f"GET /events/{{id}} / echo (goal {GOALS['read']})", figures["read"])
     line(f"registrations / echo (goal {GOALS['register']})", figures["register"])
@@ -193,4 +197,5 @@ def run(running: Running) -> dict:
         with_gateway_workers(running, 1)
     line(f"{two.line()}; CPU {two_cpu:.2f} ms/request; 1 process: {one:.1f} req/s", two.rate / one)
     figures["two_workers"] = two.rate / one
-    return figures
+    per_round["two_workers"] = (two.rate / one,)
+    return {**figures, "rounds": per_round}

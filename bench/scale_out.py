@@ -59,6 +59,7 @@ def _measure(stack: Stack) -> dict:
                 stack.stop_process("events-2")
     figures = {"one": statistics.median(one), "two": statistics.median(two)}
     figures["ratio"] = figures["two"] / figures["one"]
+    figures["rounds"] = tuple(two_copies / one_copy for one_copy, two_copies in zip(one, two, strict=True))
     line(f"registrations/s with 2 copies of events ({figures['two']:.0f}) / with 1 ({figures['one']:.0f})",
          figures["ratio"])
     return figures

@@ -128,6 +128,13 @@ def rows_changed(session: Session, statement: Executable) -> int:
     return cast(CursorResult, session.execute(statement)).rowcount
 
 
+def refresh_planner_statistics(session: Session) -> None:
+    """SQLite's planner knows how many rows an index holds only from ANALYZE (PostgreSQL's autovacuum
+    keeps its own statistics): without them it may read a large table along the wrong index."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("ANALYZE"))
+
+
 def _sqlite_busy(exc: sa_exc.DBAPIError) -> bool:
     code = getattr(exc.orig, "sqlite_errorcode", None)
     return code is not None and (code & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)

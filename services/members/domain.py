@@ -59,8 +59,27 @@ def search_text(name: dict[str, str] | None, display_name: str | None) -> str:
     return folded(" ".join([*(name or {}).values(), display_name or ""])).strip()
 
 
+SORT_KEY_CHARS = 200
+
+
+def sort_key(search_text: str) -> str:
+    """Where a name sorts in the directory: its folded text, cut to a length an index holds on every
+    database (PostgreSQL's b-tree entries stop near 2,700 bytes; a name may be written in 20 languages)."""
+    return search_text[:SORT_KEY_CHARS]
+
+
 def search_words(q: str) -> list[str]:
     return folded(q).split()
+
+
+def search_grams(text: str) -> set[str]:
+    """The directory's index of a folded text: every two neighbouring characters within a word (a
+    bigram, not the trigram of pg_trgm or FTS5: 支援, 連帯, 難民 are two characters long). A query
+    word of two characters or more has all its bigrams among a name's when it is part of that name,
+    so the index narrows a search to the members holding them all; the substring test then decides
+    (the bigrams may all be there out of order). A single character has no bigram: it is looked for
+    by the substring test alone."""
+    return {word[i:i + 2] for word in text.split() for i in range(len(word) - 1)}
 
 
 def name_key(text: str) -> str:

@@ -1,7 +1,7 @@
 """The members service's tables (its own database file or schema).
 
-Groups and individuals share `members`; networks and help languages sit in tables of their own so the
-directory filters on them with an index, at 100,000 members as at 700.
+Groups and individuals share `members`; networks, help languages and the bigrams of names sit in tables
+of their own so the directory filters and searches on them with an index, at 100,000 members as at 700.
 """
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from services.members import domain
 from shared.audit import AuditTrail
 from shared.bus.commands import CommandLog
 from shared.bus.tables import Outbox
@@ -23,8 +24,12 @@ class Base(DeclarativeBase):
 
 class MemberRow(Base):
     __tablename__ = "members"
-    __table_args__ = (Index("ix_members_public_directory", "directory_listed", "public_region"),
-                      Index("ix_members_members_directory", "members_listed", "public_region"))
+    # A directory page is read along one of these in name order, and stops when it is full.
+    __table_args__ = (
+        Index("ix_members_public_directory", "directory_listed", "public_region", "public_sort_key", "id"),
+        Index("ix_members_members_directory", "members_listed", "public_region", "public_sort_key", "id"),
+        Index("ix_members_public_names", "directory_listed", "public_sort_key", "id"),
+        Index("ix_members_members_names", "members_listed", "public_sort_key", "id"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     member_kind: Mapped[str] = mapped_column(String(12), index=True)  # group, individual
@@ -56,6 +61,7 @@ class MemberRow(Base):
     # (domain.public_filters), so a hidden name or region can never be found by searching for it.
     public_search_text: Mapped[str] = mapped_column(Text, default="")
     public_region: Mapped[str | None] = mapped_column(String(32))
+    public_sort_key: Mapped[str] = mapped_column(String(domain.SORT_KEY_CHARS), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -77,6 +83,18 @@ class MemberLanguage(Base):
     member_id: Mapped[str] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
     language: Mapped[str] = mapped_column(String(35), primary_key=True, index=True)
     public: Mapped[bool] = mapped_column(Boolean, default=False)  # shown in the public directory
+
+
+class MemberSearchGram(Base):
+    """The directory's partial-match index (domain.search_grams) of each member's search text; `public`
+    when the gram is also one of the public search text's, as the filter tables mark what is shown."""
+
+    __tablename__ = "member_search_grams"
+    __table_args__ = (Index("ix_member_search_grams_gram", "gram", "public", "member_id"),)
+
+    member_id: Mapped[str] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    gram: Mapped[str] = mapped_column(String(2), primary_key=True)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class MembershipRow(Base):

@@ -6,19 +6,29 @@ import logging
 import uuid
 from datetime import date, timedelta
 from enum import Enum
-from functools import partial
+from functools import cache, partial
 
-from sqlalchemy import ColumnElement, delete, false, insert, or_, select, true
+from sqlalchemy import ColumnElement, Select, bindparam, delete, exists, false, func, insert, or_, select, true
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from services.members import domain, erasure
-from services.members.models import ImportJobRow, MemberLanguage, MemberNetwork, MemberRow, MembershipRow, outbox
+from services.members.models import (
+    ImportJobRow,
+    MemberLanguage,
+    MemberNetwork,
+    MemberRow,
+    MemberSearchGram,
+    MembershipRow,
+    outbox,
+)
 from shared.authority import of_the_network
 from shared.contracts.base import parse_contract, utcnow
 from shared.contracts.identity import Caller
 from shared.contracts.members import (
     ERASED_NAME,
+    GROUP_PUBLIC_FIELDS,
+    INDIVIDUAL_PUBLIC_FIELDS,
     DirectoryEntry,
     DirectoryQuery,
     IndividualDraft,
@@ -36,6 +46,7 @@ from shared.contracts.members import (
     MemberView,
     RenewalView,
 )
+from shared.db import refresh_planner_statistics
 from shared.errors import Conflict, Invalid, NotFound
 from shared.i18n import choose_text, normalise_tag
 
@@ -79,9 +90,11 @@ def _refresh_derived(session: Session, row: MemberRow) -> None:
     # query may see at all is the listing's (directory below).
     public = domain.public_filters(domain.public_entry(row) if row.members_listed else None)
     row.public_search_text, row.public_region = public.search_text, public.region
+    row.public_sort_key = domain.sort_key(public.search_text)
     session.flush()
     session.execute(delete(MemberNetwork).where(MemberNetwork.member_id == row.id))
     session.execute(delete(MemberLanguage).where(MemberLanguage.member_id == row.id))
+    session.execute(delete(MemberSearchGram).where(MemberSearchGram.member_id == row.id))
     if row.networks:
         session.execute(insert(MemberNetwork), [{"member_id": row.id, "network": n, "public": n in public.networks}
                                                 for n in set(row.networks)])
@@ -89,6 +102,10 @@ def _refresh_derived(session: Session, row: MemberRow) -> None:
         session.execute(insert(MemberLanguage), [{"member_id": row.id, "language": lang,
                                                   "public": lang in public.languages}
                                                  for lang in set(row.help_languages)])
+    shown = domain.search_grams(row.public_search_text)
+    if grams := domain.search_grams(row.search_text) | shown:
+        session.execute(insert(MemberSearchGram), [{"member_id": row.id, "gram": gram, "public": gram in shown}
+                                                   for gram in grams])
 
 
 def _check_unique(session: Session, email: str | None, external_id: str | None, except_id: str | None = None) -> None:
@@ -229,36 +246,85 @@ def directory(session: Session, query: DirectoryQuery,
     """Public callers: only listed entries, only their public fields — and found only by those: a name,
     region or network someone did not choose to show can neither be searched for nor sort them. The
     network's members (authority.of_the_network) also see the groups that show themselves to members
-    only, in the same way. Organizers: everything of the members in their scope, by every field."""
-    organizer = viewer is not None and viewer.is_organizing
-    statement = select(MemberRow).where(MemberRow.erased_at.is_(None))
-    if viewer is not None and organizer:
-        statement = statement.where(in_scope_of(viewer))
-        text, region = MemberRow.search_text, MemberRow.region
-        networks, languages = select(MemberNetwork.member_id), select(MemberLanguage.member_id)
-    else:
-        listing = MemberRow.members_listed if of_the_network(viewer) else MemberRow.directory_listed
-        statement = statement.where(listing.is_(True))
-        text, region = MemberRow.public_search_text, MemberRow.public_region
-        networks = select(MemberNetwork.member_id).where(MemberNetwork.public.is_(True))
-        languages = select(MemberLanguage.member_id).where(MemberLanguage.public.is_(True))
+    only, in the same way. Organizers: everything of the members in their scope, by every field.
+
+    A page is read along an index in name order and stops when full; a network or language is probed
+    per member read; a word whose rarest bigram few members hold is looked up through the bigram index
+    instead (a common word is found sooner by reading names in order)."""
+    if viewer is not None and viewer.is_organizing:
+        rows: list[MemberRow] = list(session.execute(_organizers_directory(session, query, viewer)).scalars())
+        return [member_view(row) for row in rows]
+    listing = MemberRow.members_listed if of_the_network(viewer) else MemberRow.directory_listed
+    statement = select(*PUBLIC_ENTRY_COLUMNS).where(listing.is_(True), MemberRow.erased_at.is_(None))
+    statement = _filtered(session, statement, query, public=True)
+    statement = statement.order_by(MemberRow.public_sort_key, MemberRow.id).limit(query.limit).offset(query.offset)
+    return [domain.public_entry(row) for row in session.execute(statement)]
+
+
+# What a public entry is made from (domain.public_entry): never the whole row.
+PUBLIC_ENTRY_COLUMNS = [getattr(MemberRow, name) for name in dict.fromkeys((
+    "id", "member_kind", "visibility", "directory_opt_in", "public_fields", *GROUP_PUBLIC_FIELDS,
+    *INDIVIDUAL_PUBLIC_FIELDS))]
+RARE_GRAM = 1000  # members holding a bigram, below which the bigram index leads the search
+GRAMS_COUNTED = 8
+
+
+def _organizers_directory(session: Session, query: DirectoryQuery, viewer: Caller) -> Select[MemberRow]:
+    statement = select(MemberRow).where(MemberRow.erased_at.is_(None), in_scope_of(viewer))
+    statement = _filtered(session, statement, query, public=False)
+    return statement.order_by(MemberRow.search_text, MemberRow.id).limit(query.limit).offset(query.offset)
+
+
+def _filtered(session: Session, statement: Select, query: DirectoryQuery, public: bool) -> Select:
+    """The query's filters; `public`: on what the entries show alone."""
+    text, region = (MemberRow.public_search_text, MemberRow.public_region) if public else (
+        MemberRow.search_text, MemberRow.region)
+    network_shown, language_shown = (MemberNetwork.public.is_(True), MemberLanguage.public.is_(True)) if public else (
+        true(), true())
     if query.region:
         statement = statement.where(region == query.region.value)
     if query.kind:
         statement = statement.where(MemberRow.kind == query.kind.value)
     if query.network:
-        statement = statement.where(MemberRow.id.in_(networks.where(
-            MemberNetwork.network == query.network.strip().lower())))
+        statement = statement.where(exists().where(
+            MemberNetwork.member_id == MemberRow.id, MemberNetwork.network == query.network.strip().lower(),
+            network_shown))
     if query.language:
-        statement = statement.where(MemberRow.id.in_(languages.where(
-            MemberLanguage.language == normalise_tag(query.language))))
+        statement = statement.where(exists().where(
+            MemberLanguage.member_id == MemberRow.id, MemberLanguage.language == normalise_tag(query.language),
+            language_shown))
     for word in domain.search_words(query.q or ""):
         statement = statement.where(text.contains(word, autoescape=True))
-    statement = statement.order_by(text, MemberRow.id).limit(query.limit).offset(query.offset)
-    rows = session.execute(statement).scalars().all()
-    if organizer:
-        return [member_view(row) for row in rows]
-    return [domain.public_entry(row) for row in rows]
+        if (rarest := _rarest_gram(session, domain.search_grams(word), public)):
+            statement = statement.where(MemberRow.id.in_(_holding(public).where(MemberSearchGram.gram == rarest)))
+    return statement
+
+
+def _rarest_gram(session: Session, grams: set[str], public: bool) -> str | None:
+    """The word's bigram the fewest members hold, if fewer than RARE_GRAM do (each counted no further,
+    at most GRAMS_COUNTED of them: the substring test decides in the end anyway)."""
+    wanted = sorted(grams)[:GRAMS_COUNTED]
+    if not wanted:
+        return None
+    counts = session.execute(_held_counts(len(wanted), public, RARE_GRAM),
+                             {f"gram{n}": gram for n, gram in enumerate(wanted)}).one()
+    least = min(range(len(wanted)), key=counts.__getitem__)
+    return wanted[least] if counts[least] < RARE_GRAM else None
+
+
+
+@cache
+def _held_counts(grams: int, public: bool, up_to: int) -> Select:
+    """One query counting, for each of `grams` bigrams (parameters gram0, gram1…), the members holding it."""
+    def held(n: int):
+        holding = _holding(public).where(MemberSearchGram.gram == bindparam(f"gram{n}")).limit(up_to)
+        return select(func.count()).select_from(holding.subquery()).scalar_subquery()
+    return select(*(held(n) for n in range(grams)))
+
+
+def _holding(public: bool) -> Select:
+    held = select(MemberSearchGram.member_id)
+    return held.where(MemberSearchGram.public.is_(True)) if public else held
 
 
 def stats(session: Session, as_of: date) -> MemberStats:
@@ -304,7 +370,7 @@ def _isolated(session: Session, what: str, skipped: list[str], step) -> None:
 
 def housekeeping(session: Session, today: date) -> dict:
     """Hourly: renewal reminders that came due (once each), members whose membership ended, import
-    reports past keeping. `skipped` names the rows that could not be handled."""
+    reports past keeping, the planner's statistics. `skipped` names the rows that could not be handled."""
     reminders: list[str] = []
     left: list[str] = []
     skipped: list[str] = []
@@ -332,6 +398,7 @@ def housekeeping(session: Session, today: date) -> dict:
     for member in session.execute(select(MemberRow).where(MemberRow.current_member.is_(True))).scalars().all():
         _isolated(session, f"member {member.id}", skipped, partial(check_current, member))
     session.execute(delete(ImportJobRow).where(ImportJobRow.finished_at < utcnow() - IMPORT_JOBS_KEPT))
+    refresh_planner_statistics(session)  # the directory's plans follow the members' numbers as they grow
     return {"renewal_reminders": len(reminders), "members_left": len(left), "skipped": skipped}
 
 

@@ -14,6 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, MetaData, select, text
 
 from services.events import models as events_models
+from services.members import domain as members_domain
 from services.members import models as members_models
 from services.notifications import models as notifications_models
 from shared.db import make_engine
@@ -60,6 +61,25 @@ def _upgrades_intact(engine: Engine, service: str) -> None:
     _kept(before, _contents(engine))
     _agrees_with_models(engine, service)
     require_current(engine, service)
+    if service == "members":
+        _directory_index_filled(engine)
+
+
+def _directory_index_filled(engine: Engine) -> None:
+    """Revision 0003 filled the directory's index of the members already there as the service keeps it."""
+    members, grams = members_models.MemberRow.__table__, members_models.MemberSearchGram.__table__
+    with engine.connect() as connection:
+        rows = connection.execute(select(members.c.id, members.c.search_text, members.c.public_search_text,
+                                         members.c.public_sort_key).where(members.c.erased_at.is_(None))).all()
+        held = connection.execute(select(grams.c.member_id, grams.c.gram, grams.c.public)).all()
+    assert rows and held
+    expected = set()
+    for member_id, search_text, public_search_text, public_sort_key in rows:
+        assert public_sort_key == members_domain.sort_key(public_search_text)
+        shown = members_domain.search_grams(public_search_text)
+        expected |= {(member_id, gram, gram in shown)
+                     for gram in members_domain.search_grams(search_text) | shown}
+    assert set(held) == expected
 
 
 def _agrees_with_models(engine: Engine, service: str) -> None:

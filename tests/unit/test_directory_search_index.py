@@ -1,0 +1,75 @@
+"""The directory's partial match goes through its bigram index (domain.search_grams); what it finds must
+be exactly what a substring test over every name finds — for organizers (every name) and the public (the
+names shown), whether a rare bigram leads or names are read in order, after renames, for words of one character (no bigram) and for words whose bigrams a name
+holds out of order (あいあ in いあい…あい)."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete
+from sqlalchemy.orm import sessionmaker
+
+from services.members import domain, models, operations
+from shared.contracts.members import DirectoryQuery, MemberGroupDraft, MemberPatch
+from shared.db import make_engine
+from tests.databases import make_tables
+from tests.samples import SECRETARIAT
+
+# Few letters, so that names share bigrams and hold them in every order; ア folds to あ, Ａ to a.
+names = st.text(alphabet="あいアaＡb", min_size=1, max_size=7)
+words = st.text(alphabet="あいアaＡb", min_size=1, max_size=3)
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory):
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('grams')}/members.db")
+    make_tables(engine, models)
+    yield sessionmaker(engine, expire_on_commit=False)
+    engine.dispose()
+
+
+def found(db, q: str, viewer=None) -> set[str]:
+    with db() as session:
+        return {entry.id for entry in operations.directory(session, DirectoryQuery(q=q, limit=200), viewer)}
+
+
+@pytest.mark.parametrize("rare", [1, operations.RARE_GRAM], ids=["names-read-in-order", "index-leads"])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(groups=st.lists(st.tuples(names, names, st.sampled_from(["public", "hidden"])), min_size=1, max_size=10),
+       renamed=st.lists(st.tuples(st.integers(0, 9), names), max_size=3), queries=st.lists(words, min_size=1, max_size=4))
+def test_the_index_finds_what_a_substring_test_finds(db, rare, monkeypatch, groups, renamed, queries):
+    monkeypatch.setattr(operations, "RARE_GRAM", rare)  # 1: every bigram is common, none leads
+    shown, every = {}, {}
+    with db.begin() as session:
+        for table in (models.MemberSearchGram, models.MemberNetwork, models.MemberLanguage, models.MemberRow):
+            session.execute(delete(table))
+        for n, (ja, en, visibility) in enumerate(groups):
+            member = operations.create_group(session, MemberGroupDraft(
+                name={"ja": ja, "en": en}, kind="npo", region="kanto", visibility=visibility, external_id=f"G-{n}"))
+            every[member.id] = (ja, en)
+            if visibility == "public":
+                shown[member.id] = (ja, en)
+        ids = list(every)
+        for index, ja in renamed:
+            member_id = ids[index % len(ids)]
+            operations.patch_member(session, member_id, MemberPatch(name={"ja": ja}))
+            every[member_id] = (ja,)
+            if member_id in shown:
+                shown[member_id] = (ja,)
+    for q in [" ".join(queries), *queries]:
+        assert found(db, q) == matching(shown, q), q
+        assert found(db, q, SECRETARIAT) == matching(every, q), q
+
+
+def matching(members: dict[str, tuple[str, ...]], q: str) -> set[str]:
+    """The reference: every word of the query a substring of the member's names, folded."""
+    return {member_id for member_id, texts in members.items()
+            if all(word in domain.search_text({"n": " ".join(texts)}, None) for word in domain.search_words(q))}
+
+
+def test_a_name_holding_a_word_s_bigrams_out_of_order_is_not_found():
+    assert domain.search_grams("いあい") >= domain.search_grams("あいあ")  # every bigram, not the word
+    assert domain.search_grams(domain.folded("カラバオの会 Kalabaw")) == {
+        "から", "らば", "ばお", "おの", "の会", "ka", "al", "la", "ab", "ba", "aw"}  # never across a space
+    assert domain.search_grams("会") == set()
