@@ -41,10 +41,9 @@ if __name__ == "__main__":
         if not only:
             figures.append(Figure("304 / fixed body", feeds.GOALS["not_modified"],
                                   (feeds.conditional_get_benchmark(running.settings)["ratio"],)))
-            sent = mail.run(running.settings)
-            figures += [Figure("mail / bare smtplib, one connection", mail.GOALS["ratio"], (sent["ratio"],)),
-                        Figure("mail / bare smtplib, as many connections", NO_GOAL,
-                               (sent["ratio_same_connections"],)),
+            sent = mail.run(running)
+            figures += [Figure("mail / bare smtplib, one connection", mail.GOALS["ratio"], sent["rounds"]),
+                        Figure("mail / bare smtplib, as many connections", NO_GOAL, sent["same_connections_rounds"]),
                         Figure("mail, RSS peak MiB", mail.GOALS["rss_peak_mib"], (sent["rss_peak_mib"],))]
     if not only:
         figures.append(Figure("registrations on PostgreSQL, 2 events copies / 1", NO_GOAL, scale_out.run()["rounds"]))

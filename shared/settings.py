@@ -82,6 +82,9 @@ class Settings(LocalState):
     smtp_connections: int = Field(default_factory=lambda: min(8, 2 * (os.cpu_count() or 1)), ge=1, le=32,
                                   description="SMTP sessions each notifications process sends over at once; "
                                               "default twice the machine's cores, at most 8")
+    sink_accept_delay_ms: float = Field(0.0, ge=0, le=10_000, description=(
+        "The local sink's wait before it accepts each message, as a mail server's queue write and round trip "
+        "take (postfix's smtp-sink -w); 0 in development and tests"))
     mail_from: str = Field("Tsunagu <noreply@tsunagu.localhost>", description="From address of all mail")
     mail_reply_to: str = Field("", description="Reply-To of list mail (the secretariat), empty for none")
 

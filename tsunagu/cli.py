@@ -62,7 +62,7 @@ def _smtp_sink(_args) -> int:
     from shared.settings import load_settings
     from tsunagu.smtp_sink import run
     settings = load_settings()
-    run(settings.smtp_host, settings.smtp_port, settings.mail_dir.resolve())
+    run(settings.smtp_host, settings.smtp_port, settings.mail_dir.resolve(), settings.sink_accept_delay_ms / 1000)
     return 0
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import sessionmaker
 
 from services.members import domain, models, operations
-from shared.contracts.members import DirectoryQuery, MemberGroupDraft, MemberPatch
+from shared.contracts.members import ERASED_NAME, DirectoryQuery, MemberGroupDraft, MemberPatch
 from shared.db import make_engine
 from tests.databases import make_tables
 from tests.samples import SECRETARIAT
@@ -73,3 +73,16 @@ def test_a_name_holding_a_word_s_bigrams_out_of_order_is_not_found():
     assert domain.search_grams(domain.folded("カラバオの会 Kalabaw")) == {
         "から", "らば", "ばお", "おの", "の会", "ka", "al", "la", "ab", "ba", "aw"}  # never across a space
     assert domain.search_grams("会") == set()
+
+
+def test_an_erased_member_leaves_no_bigram_of_their_name(db):
+    with db.begin() as session:
+        member = operations.create_group(session, MemberGroupDraft(
+            name={"ja": "カラバオの会", "en": "Kalabaw"}, kind="npo", region="kanto", external_id="G-erased"))
+        operations.erase(session, member.id)
+    with db() as session:
+        held = set(session.scalars(select(models.MemberSearchGram.gram).where(
+            models.MemberSearchGram.member_id == member.id)))
+    assert held == domain.search_grams(domain.search_text(None, ERASED_NAME))
+    assert not held & domain.search_grams(domain.folded("カラバオの会 Kalabaw"))
+    assert found(db, "カラバオ", SECRETARIAT) & {member.id} == set()
