@@ -43,8 +43,9 @@ def upgrade() -> None:
     for member_id, text, public_text in rows:
         shown = _grams(public_text)
         filled += [{'member_id': member_id, 'gram': gram, 'public': gram in shown} for gram in _grams(text) | shown]
-        bind.execute(members.update().where(members.c.id == member_id)
-                     .values(public_sort_key=str(public_text or '')[:SORT_KEY_CHARS]))
+    # substr counts characters on both databases, as Python's slice does
+    bind.execute(members.update().values(public_sort_key=sa.func.substr(members.c.public_search_text, 1,
+                                                                        SORT_KEY_CHARS)))
     if filled:
         op.bulk_insert(grams, filled)
     op.drop_index('ix_members_public_directory', table_name='members')
