@@ -27,6 +27,7 @@ import icalendar
 from sqlalchemy.orm import sessionmaker
 
 from bench.environment import organizer_headers
+from bench.feed_server import FIXED_PATH
 from bench.summary import Goal
 from bench.wrk import run_wrk
 from services.events import feeds, models
@@ -171,13 +172,18 @@ def conditional_get_benchmark(settings: Settings) -> dict:
             if httpx.get(f"{base}/feeds/workshops.ics", headers={"If-None-Match": etag}).status_code == 304:
                 break
             time.sleep(0.2)
-        fixed = run_wrk("fixed body (same server, same bytes)", f"{base}/bench/fixed.ics", 8, 8)
+        baseline = httpx.get(f"{base}{FIXED_PATH}", timeout=30)
+        if baseline.status_code != 200 or baseline.content != feed.content:  # a baseline of errors is none
+            raise RuntimeError(f"the fixed body answers {baseline.status_code}, not the feed's bytes")
+        fixed = run_wrk("fixed body (same server, same bytes)", f"{base}{FIXED_PATH}", 8, 8)
         lua = f'wrk.headers["If-None-Match"] = \'{etag}\''
         not_modified = run_wrk("feed, If-None-Match → 304", f"{base}/feeds/workshops.ics", 8, 8, lua)
     finally:
         server.terminate()
         server.wait(10)
         os.unlink(body_file.name)
+    if fixed.errors or not_modified.errors:
+        raise RuntimeError(f"{fixed.errors} + {not_modified.errors} requests failed")
     ratio = not_modified.rate / fixed.rate
     print(f"\n== Conditional GET of a {len(feed.content):,}-byte feed vs a fixed body (8 concurrent, wrk) ==")
     print(fixed.line())
