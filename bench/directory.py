@@ -115,9 +115,8 @@ def _generate(rng: random.Random, words: SimpleNamespace):
                      for net in chosen_networks]
         languages += [{"member_id": member_id, "language": lang, "public": lang in public.languages}
                       for lang in chosen_languages]
-        shown = domain.search_grams(public.search_text)
-        grams += [{"member_id": member_id, "gram": gram, "public": gram in shown}
-                  for gram in domain.search_grams(members[-1]["search_text"]) | shown]
+        grams += [{"member_id": member_id, "gram": gram, "public": shown} for gram, shown
+                  in domain.indexed_grams(members[-1]["search_text"], public.search_text).items()]
     return members, networks, languages, grams
 
 

@@ -82,6 +82,13 @@ def search_grams(text: str) -> set[str]:
     return {word[i:i + 2] for word in text.split() for i in range(len(word) - 1)}
 
 
+def indexed_grams(search_text: str, public_search_text: str) -> dict[str, bool]:
+    """What the directory's index holds of a member: each bigram of their names, and whether the public
+    entry shows it (public queries look only at those)."""
+    shown = search_grams(public_search_text)
+    return {gram: gram in shown for gram in search_grams(search_text) | shown}
+
+
 def name_key(text: str) -> str:
     """A group's name as the import matches it: folded, spaces (half- or full-width) ignored."""
     return "".join(folded(text).split())

@@ -102,10 +102,9 @@ def _refresh_derived(session: Session, row: MemberRow) -> None:
         session.execute(insert(MemberLanguage), [{"member_id": row.id, "language": lang,
                                                   "public": lang in public.languages}
                                                  for lang in set(row.help_languages)])
-    shown = domain.search_grams(row.public_search_text)
-    if grams := domain.search_grams(row.search_text) | shown:
-        session.execute(insert(MemberSearchGram), [{"member_id": row.id, "gram": gram, "public": gram in shown}
-                                                   for gram in grams])
+    if grams := domain.indexed_grams(row.search_text, row.public_search_text):
+        session.execute(insert(MemberSearchGram), [{"member_id": row.id, "gram": gram, "public": public}
+                                                   for gram, public in grams.items()])
 
 
 def _check_unique(session: Session, email: str | None, external_id: str | None, except_id: str | None = None) -> None:
@@ -252,8 +251,7 @@ def directory(session: Session, query: DirectoryQuery,
     per member read; a word whose rarest bigram few members hold is looked up through the bigram index
     instead (a common word is found sooner by reading names in order)."""
     if viewer is not None and viewer.is_organizing:
-        rows: list[MemberRow] = list(session.execute(_organizers_directory(session, query, viewer)).scalars())
-        return [member_view(row) for row in rows]
+        return [member_view(row) for row in session.scalars(_organizers_directory(session, query, viewer))]
     listing = MemberRow.members_listed if of_the_network(viewer) else MemberRow.directory_listed
     statement = select(*PUBLIC_ENTRY_COLUMNS).where(listing.is_(True), MemberRow.erased_at.is_(None))
     statement = _filtered(session, statement, query, public=True)
@@ -279,8 +277,6 @@ def _filtered(session: Session, statement: Select, query: DirectoryQuery, public
     """The query's filters; `public`: on what the entries show alone."""
     text, region = (MemberRow.public_search_text, MemberRow.public_region) if public else (
         MemberRow.search_text, MemberRow.region)
-    network_shown, language_shown = (MemberNetwork.public.is_(True), MemberLanguage.public.is_(True)) if public else (
-        true(), true())
     if query.region:
         statement = statement.where(region == query.region.value)
     if query.kind:
@@ -288,11 +284,11 @@ def _filtered(session: Session, statement: Select, query: DirectoryQuery, public
     if query.network:
         statement = statement.where(exists().where(
             MemberNetwork.member_id == MemberRow.id, MemberNetwork.network == query.network.strip().lower(),
-            network_shown))
+            _shown(MemberNetwork.public, public)))
     if query.language:
         statement = statement.where(exists().where(
             MemberLanguage.member_id == MemberRow.id, MemberLanguage.language == normalise_tag(query.language),
-            language_shown))
+            _shown(MemberLanguage.public, public)))
     for word in domain.search_words(query.q or ""):
         statement = statement.where(text.contains(word, autoescape=True))
         if (rarest := _rarest_gram(session, domain.search_grams(word), public)):
@@ -312,7 +308,6 @@ def _rarest_gram(session: Session, grams: set[str], public: bool) -> str | None:
     return wanted[least] if counts[least] < RARE_GRAM else None
 
 
-
 @cache
 def _held_counts(grams: int, public: bool, up_to: int) -> Select:
     """One query counting, for each of `grams` bigrams (parameters gram0, gram1…), the members holding it."""
@@ -323,8 +318,12 @@ def _held_counts(grams: int, public: bool, up_to: int) -> Select:
 
 
 def _holding(public: bool) -> Select:
-    held = select(MemberSearchGram.member_id)
-    return held.where(MemberSearchGram.public.is_(True)) if public else held
+    return select(MemberSearchGram.member_id).where(_shown(MemberSearchGram.public, public))
+
+
+def _shown(flag, public: bool) -> ColumnElement[bool]:
+    """A filter row's `public` flag, for a public query; anything, for organizers."""
+    return flag.is_(True) if public else true()
 
 
 def stats(session: Session, as_of: date) -> MemberStats:

@@ -1,7 +1,7 @@
 """The directory's partial match goes through its bigram index (domain.search_grams); what it finds must
 be exactly what a substring test over every name finds — for organizers (every name) and the public (the
-names shown), whether a rare bigram leads or names are read in order, after renames, for words of one character (no bigram) and for words whose bigrams a name
-holds out of order (あいあ in いあい…あい)."""
+names shown), whether a rare bigram leads or names are read in order, after renames, for words of one
+character (no bigram) and for words whose bigrams a name holds out of order (あいあ in いあい…あい)."""
 from __future__ import annotations
 
 import pytest

@@ -28,8 +28,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('member_id', 'gram')
     )
-    with op.batch_alter_table('member_search_grams', schema=None) as batch_op:
-        batch_op.create_index('ix_member_search_grams_gram', ['gram', 'public', 'member_id'], unique=False)
+    op.create_index('ix_member_search_grams_gram', 'member_search_grams', ['gram', 'public', 'member_id'],
+                    unique=False)
     # Added in place, never by copying the table: on SQLite a copy drops the old members table, and
     # its rows' memberships, networks and languages would go with it (ON DELETE CASCADE).
     op.add_column('members', sa.Column('public_sort_key', sa.String(length=SORT_KEY_CHARS), nullable=False,
@@ -67,7 +67,5 @@ def downgrade() -> None:
     op.create_index('ix_members_members_directory', 'members', ['members_listed', 'public_region'], unique=False)
     op.create_index('ix_members_public_directory', 'members', ['directory_listed', 'public_region'], unique=False)
     op.drop_column('members', 'public_sort_key')  # SQLite 3.35 and later drop a column in place
-    with op.batch_alter_table('member_search_grams', schema=None) as batch_op:
-        batch_op.drop_index('ix_member_search_grams_gram')
-
+    op.drop_index('ix_member_search_grams_gram', table_name='member_search_grams')
     op.drop_table('member_search_grams')
