@@ -108,7 +108,7 @@ def _generate(rng: random.Random, words: SimpleNamespace):
             "erased_at": None, "external_id": f"B-{n}", "search_text": domain.search_text(name, display),
             "created_at": now, "updated_at": now})
         listed = members[-1]["directory_listed"]
-        public = domain.public_filters(domain.public_entry(SimpleNamespace(**members[-1])) if listed else None)
+        public = domain.public_filters(domain.public_entry(members[-1]) if listed else None)
         members[-1].update(public_search_text=public.search_text, public_region=public.region,
                            public_sort_key=domain.sort_key(public.search_text))
         networks += [{"member_id": member_id, "network": net, "public": net in public.networks}
@@ -169,7 +169,7 @@ def run() -> dict:
             for label, (query, sql, params) in queries.items():
                 def ours(query=query):
                     with loaded.db() as session:
-                        return [entry.to_wire() for entry in operations.directory(session, query)]
+                        return operations.directory(session, query)
                 found = len(ours())
                 assert found == len(_bare_entries(bare, sql, params)), label
                 ours_s = _median_seconds(ours)

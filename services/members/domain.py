@@ -3,9 +3,10 @@ current member on a date, the activity report's counts, and when a renewal remin
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from shared.contracts.members import (
     GROUP_PUBLIC_FIELDS,
@@ -22,7 +23,7 @@ RENEWAL_NOTICE = timedelta(weeks=4)
 def directory_listed(member_kind: str, visibility: str | None, opted_in: bool) -> bool:
     """Whether everyone's directory lists it: a public group, or an individual who opted in."""
     if member_kind == "group":
-        return visibility == Visibility.PUBLIC.value
+        return visibility == Visibility.PUBLIC  # a StrEnum: equal to its stored text
     return opted_in
 
 
@@ -30,18 +31,30 @@ def members_listed(member_kind: str, visibility: str | None, opted_in: bool) -> 
     """Whether the network's members' directory lists it: all that everyone sees, and the groups that
     show themselves to members only."""
     return directory_listed(member_kind, visibility, opted_in) or (
-        member_kind == "group" and visibility == Visibility.MEMBERS.value)
+        member_kind == "group" and visibility == Visibility.MEMBERS)
 
 
-def public_entry(member) -> DirectoryEntry:
-    """Only what the member chose to show. `member` is anything with the members table's attributes."""
-    if member.member_kind == "group":
-        shown = {name: getattr(member, name) for name in GROUP_PUBLIC_FIELDS}
-    else:
-        chosen = set(member.public_fields or ()) & set(INDIVIDUAL_PUBLIC_FIELDS)
-        shown = {name: getattr(member, name) for name in chosen}
-    members_only = not directory_listed(member.member_kind, member.visibility, member.directory_opt_in)
-    return DirectoryEntry(id=member.id, member_kind=member.member_kind, members_only=members_only, **shown)
+# What a public entry is made from (public_entry): never the whole row.
+PUBLIC_ENTRY_FIELDS = tuple(dict.fromkeys((
+    "id", "member_kind", "visibility", "directory_opt_in", "public_fields", *GROUP_PUBLIC_FIELDS,
+    *INDIVIDUAL_PUBLIC_FIELDS)))
+# An entry that shows nothing: every field DirectoryEntry sends, at its default.
+_NOTHING_SHOWN = {name: field.get_default() for name, field in DirectoryEntry.model_fields.items()
+                  if not field.is_required()}
+
+
+def public_entry(member: Mapping[str, Any]) -> dict:
+    """Only what the member chose to show, as the directory sends it: DirectoryEntry's fields, written
+    straight from the stored values (each was checked by its draft when it was written, and the gateway
+    answers with the contract). `member`: the PUBLIC_ENTRY_FIELDS of the members table, by name."""
+    kind = member["member_kind"]
+    entry = {**_NOTHING_SHOWN, "id": member["id"], "member_kind": kind,
+             "members_only": not directory_listed(kind, member["visibility"], member["directory_opt_in"])}
+    shown = GROUP_PUBLIC_FIELDS if kind == "group" else set(member["public_fields"] or ()).intersection(
+        INDIVIDUAL_PUBLIC_FIELDS)
+    for name in shown:
+        entry[name] = member[name]
+    return entry
 
 
 # Katakana as hiragana (ァ..ヶ, ヽ, ヾ): someone typing カラバオ on a phone may get からばお.
@@ -104,12 +117,12 @@ class PublicFilters:
     languages: frozenset[str]
 
 
-def public_filters(entry: DirectoryEntry | None) -> PublicFilters:
-    """`entry` is the member's public entry, or None when the member is not listed."""
+def public_filters(entry: dict | None) -> PublicFilters:
+    """`entry` is the member's public entry (public_entry), or None when the member is not listed."""
     if entry is None:
         return PublicFilters("", None, frozenset(), frozenset())
-    return PublicFilters(search_text(entry.name, entry.display_name), entry.region.value if entry.region else None,
-                         frozenset(entry.networks or ()), frozenset(entry.help_languages or ()))
+    return PublicFilters(search_text(entry["name"], entry["display_name"]), entry["region"],
+                         frozenset(entry["networks"] or ()), frozenset(entry["help_languages"] or ()))
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,11 @@ from datetime import date, timedelta
 from enum import Enum
 from functools import cache, partial
 
-from sqlalchemy import ColumnElement, Select, bindparam, delete, exists, false, func, insert, or_, select, true
+from sqlalchemy import ColumnElement, Select, bindparam, delete, exists, false, insert, or_, select, true
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from services.members import domain, erasure
+from services.members import domain, erasure, gram_statistics
 from services.members.models import (
     ImportJobRow,
     MemberLanguage,
@@ -27,9 +27,6 @@ from shared.contracts.base import parse_contract, utcnow
 from shared.contracts.identity import Caller
 from shared.contracts.members import (
     ERASED_NAME,
-    GROUP_PUBLIC_FIELDS,
-    INDIVIDUAL_PUBLIC_FIELDS,
-    DirectoryEntry,
     DirectoryQuery,
     IndividualDraft,
     MemberGroupDraft,
@@ -88,7 +85,8 @@ def _refresh_derived(session: Session, row: MemberRow) -> None:
     row.search_text = domain.search_text(row.name, row.display_name)
     # The entry a group shows to members is the one a public group shows to everyone; which rows a
     # query may see at all is the listing's (directory below).
-    public = domain.public_filters(domain.public_entry(row) if row.members_listed else None)
+    shown = domain.public_entry({name: getattr(row, name) for name in domain.PUBLIC_ENTRY_FIELDS})
+    public = domain.public_filters(shown if row.members_listed else None)
     row.public_search_text, row.public_region = public.search_text, public.region
     row.public_sort_key = domain.sort_key(public.search_text)
     session.flush()
@@ -240,85 +238,104 @@ def in_scope_of(viewer: Caller) -> ColumnElement[bool]:
                MemberRow.id.in_(select(MemberNetwork.member_id).where(MemberNetwork.network.in_(sorted(networks)))))
 
 
-def directory(session: Session, query: DirectoryQuery,
-              viewer: Caller | None = None) -> list[DirectoryEntry] | list[MemberView]:
-    """Public callers: only listed entries, only their public fields — and found only by those: a name,
-    region or network someone did not choose to show can neither be searched for nor sort them. The
-    network's members (authority.of_the_network) also see the groups that show themselves to members
-    only, in the same way. Organizers: everything of the members in their scope, by every field.
+def directory(session: Session, query: DirectoryQuery, viewer: Caller | None = None) -> list[dict]:
+    """The directory's answer, as it is sent. Public callers: only listed entries, only their public
+    fields (domain.public_entry) — and found only by those: a name, region or network someone did not
+    choose to show can neither be searched for nor sort them. The network's members
+    (authority.of_the_network) also see the groups that show themselves to members only, in the same
+    way. Organizers: everything (MemberView) of the members in their scope, by every field.
 
     A page is read along an index in name order and stops when full; a network or language is probed
     per member read; a word whose rarest bigram few members hold is looked up through the bigram index
-    instead (a common word is found sooner by reading names in order)."""
+    instead (a common word is found sooner by reading names in order). A query's statement is built
+    once for its shape (which filters, which words the index leads) and its values bound per call."""
     if viewer is not None and viewer.is_organizing:
-        return [member_view(row) for row in session.scalars(_organizers_directory(session, query, viewer))]
-    listing = MemberRow.members_listed if of_the_network(viewer) else MemberRow.directory_listed
-    statement = select(*PUBLIC_ENTRY_COLUMNS).where(listing.is_(True), MemberRow.erased_at.is_(None))
-    statement = _filtered(session, statement, query, public=True)
-    statement = statement.order_by(MemberRow.public_sort_key, MemberRow.id).limit(query.limit).offset(query.offset)
-    return [domain.public_entry(row) for row in session.execute(statement)]
+        values = _search_values(session, query, public=False)
+        statement = _organizers_directory(tuple(values)).where(in_scope_of(viewer))
+        return [member_view(row).to_wire() for row in session.scalars(statement, values)]
+    values = _search_values(session, query, public=True)
+    found = session.connection().execute(_public_directory(of_the_network(viewer), tuple(values)), values)
+    return [domain.public_entry(dict(zip(domain.PUBLIC_ENTRY_FIELDS, row, strict=True))) for row in found.all()]
 
 
-# What a public entry is made from (domain.public_entry): never the whole row.
-PUBLIC_ENTRY_COLUMNS = [getattr(MemberRow, name) for name in dict.fromkeys((
-    "id", "member_kind", "visibility", "directory_opt_in", "public_fields", *GROUP_PUBLIC_FIELDS,
-    *INDIVIDUAL_PUBLIC_FIELDS))]
 RARE_GRAM = 1000  # members holding a bigram, below which the bigram index leads the search
-GRAMS_COUNTED = 8
+_MEMBERS, _NETWORKS, _LANGUAGES, _GRAMS = (table.__table__ for table in (
+    MemberRow, MemberNetwork, MemberLanguage, MemberSearchGram))
 
 
-def _organizers_directory(session: Session, query: DirectoryQuery, viewer: Caller) -> Select[MemberRow]:
-    statement = select(MemberRow).where(MemberRow.erased_at.is_(None), in_scope_of(viewer))
-    statement = _filtered(session, statement, query, public=False)
-    return statement.order_by(MemberRow.search_text, MemberRow.id).limit(query.limit).offset(query.offset)
-
-
-def _filtered(session: Session, statement: Select, query: DirectoryQuery, public: bool) -> Select:
-    """The query's filters; `public`: on what the entries show alone."""
-    text, region = (MemberRow.public_search_text, MemberRow.public_region) if public else (
-        MemberRow.search_text, MemberRow.region)
+def _search_values(session: Session, query: DirectoryQuery, public: bool) -> dict[str, object]:
+    """The values a directory query binds, by name; which names are there is the statement's shape
+    (_filtered): region, kind, network, language, word<n> (a LIKE pattern), gram<n> (the bigram that
+    leads word n), limit, offset."""
+    values: dict[str, object] = {}
     if query.region:
-        statement = statement.where(region == query.region.value)
+        values["region"] = query.region.value
     if query.kind:
-        statement = statement.where(MemberRow.kind == query.kind.value)
+        values["kind"] = query.kind.value
     if query.network:
-        statement = statement.where(exists().where(
-            MemberNetwork.member_id == MemberRow.id, MemberNetwork.network == query.network.strip().lower(),
-            _shown(MemberNetwork.public, public)))
+        values["network"] = query.network.strip().lower()
     if query.language:
-        statement = statement.where(exists().where(
-            MemberLanguage.member_id == MemberRow.id, MemberLanguage.language == normalise_tag(query.language),
-            _shown(MemberLanguage.public, public)))
-    for word in domain.search_words(query.q or ""):
-        statement = statement.where(text.contains(word, autoescape=True))
+        values["language"] = normalise_tag(query.language)
+    for n, word in enumerate(domain.search_words(query.q or "")):
+        values[f"word{n}"] = _containing(word)
         if (rarest := _rarest_gram(session, domain.search_grams(word), public)):
-            statement = statement.where(MemberRow.id.in_(_holding(public).where(MemberSearchGram.gram == rarest)))
-    return statement
+            values[f"gram{n}"] = rarest
+    return values | {"limit": query.limit, "offset": query.offset}
 
 
-def _rarest_gram(session: Session, grams: set[str], public: bool) -> str | None:
-    """The word's bigram the fewest members hold, if fewer than RARE_GRAM do (each counted no further,
-    at most GRAMS_COUNTED of them: the substring test decides in the end anyway)."""
-    wanted = sorted(grams)[:GRAMS_COUNTED]
-    if not wanted:
-        return None
-    counts = session.execute(_held_counts(len(wanted), public, RARE_GRAM),
-                             {f"gram{n}": gram for n, gram in enumerate(wanted)}).one()
-    least = min(range(len(wanted)), key=counts.__getitem__)
-    return wanted[least] if counts[least] < RARE_GRAM else None
+def _containing(word: str) -> str:
+    """A LIKE pattern matching text that contains `word` as it is (escaped with /)."""
+    return "%" + word.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
 
 
 @cache
-def _held_counts(grams: int, public: bool, up_to: int) -> Select:
-    """One query counting, for each of `grams` bigrams (parameters gram0, gram1…), the members holding it."""
-    def held(n: int):
-        holding = _holding(public).where(MemberSearchGram.gram == bindparam(f"gram{n}")).limit(up_to)
-        return select(func.count()).select_from(holding.subquery()).scalar_subquery()
-    return select(*(held(n) for n in range(grams)))
+def _public_directory(members_view: bool, shape: tuple[str, ...]) -> Select:
+    listing = _MEMBERS.c.members_listed if members_view else _MEMBERS.c.directory_listed
+    statement = select(*(_MEMBERS.c[name] for name in domain.PUBLIC_ENTRY_FIELDS)).where(
+        listing.is_(True), _MEMBERS.c.erased_at.is_(None))
+    return _filtered(statement, shape, public=True).order_by(_MEMBERS.c.public_sort_key, _MEMBERS.c.id)
+
+
+@cache
+def _organizers_directory(shape: tuple[str, ...]) -> Select[MemberRow]:
+    statement = select(MemberRow).where(_MEMBERS.c.erased_at.is_(None))
+    return _filtered(statement, shape, public=False).order_by(_MEMBERS.c.search_text, _MEMBERS.c.id)
+
+
+def _filtered(statement: Select, shape: tuple[str, ...], public: bool) -> Select:
+    """The filters of a query's shape (_search_values), their values bound by name; `public`: on what
+    the entries show alone."""
+    text, region = (_MEMBERS.c.public_search_text, _MEMBERS.c.public_region) if public else (
+        _MEMBERS.c.search_text, _MEMBERS.c.region)
+    if "region" in shape:
+        statement = statement.where(region == bindparam("region"))
+    if "kind" in shape:
+        statement = statement.where(_MEMBERS.c.kind == bindparam("kind"))
+    if "network" in shape:
+        statement = statement.where(exists().where(
+            _NETWORKS.c.member_id == _MEMBERS.c.id, _NETWORKS.c.network == bindparam("network"),
+            _shown(_NETWORKS.c.public, public)))
+    if "language" in shape:
+        statement = statement.where(exists().where(
+            _LANGUAGES.c.member_id == _MEMBERS.c.id, _LANGUAGES.c.language == bindparam("language"),
+            _shown(_LANGUAGES.c.public, public)))
+    for name in shape:
+        if name.startswith("word"):
+            statement = statement.where(text.like(bindparam(name), escape="/"))
+        elif name.startswith("gram"):
+            statement = statement.where(_MEMBERS.c.id.in_(_holding(public).where(_GRAMS.c.gram == bindparam(name))))
+    return statement.limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+def _rarest_gram(session: Session, grams: set[str], public: bool) -> str | None:
+    """The word's bigram the fewest members hold, if fewer than RARE_GRAM do (gram_statistics)."""
+    held = gram_statistics.current(session).held(public)
+    rarest = min(sorted(grams), key=lambda gram: held.get(gram, 0), default=None)
+    return rarest if rarest is not None and held.get(rarest, 0) < RARE_GRAM else None
 
 
 def _holding(public: bool) -> Select:
-    return select(MemberSearchGram.member_id).where(_shown(MemberSearchGram.public, public))
+    return select(_GRAMS.c.member_id).where(_shown(_GRAMS.c.public, public))
 
 
 def _shown(flag, public: bool) -> ColumnElement[bool]:

@@ -127,11 +127,11 @@ class MembersService(Pingable, Audited, Housekeeping):
         viewer = self.asking.anyone()
         if viewer is None or not viewer.is_organizing:
             with self.db() as session:
-                return [entry.to_wire() for entry in operations.directory(session, command, viewer)]
+                return operations.directory(session, command, viewer)
         with self.db.begin() as session:
             entries = operations.directory(session, command, viewer)
             models.audit.record(session, viewer, "directory.organizer_view", "directory", len(entries))
-            return [entry.to_wire() for entry in entries]
+            return entries
 
     @rpc
     def stats(self, as_of: str | None = None) -> dict:

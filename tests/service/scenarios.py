@@ -11,7 +11,7 @@ from services.members import operations as members
 from shared.contracts.base import parse_contract
 from shared.contracts.events import EventDraft, RegistrationRequest
 from shared.contracts.identity import Caller, Grant, Role
-from shared.contracts.members import DirectoryQuery, MemberJoined
+from shared.contracts.members import DirectoryEntry, DirectoryQuery, MemberJoined, MemberView
 from tests.samples import SECRETARIAT
 
 EVENT = {"kind": "workshop", "title": {"ja": "ワークショップ"}, "region": "kinki-kansai",
@@ -50,9 +50,11 @@ def register(db, event_id, confirmed: bool = True, **request):
 
 
 def search(db, viewer: Caller | None = None, **query):
-    """The directory as the public sees it, or as `viewer` does."""
+    """The directory as the public sees it, or as `viewer` does: its answer read as the gateway reads it."""
     with db() as session:
-        return members.directory(session, DirectoryQuery(**query), viewer)
+        answer = members.directory(session, DirectoryQuery(**query), viewer)
+    contract = MemberView if viewer is not None and viewer.is_organizing else DirectoryEntry
+    return [contract.model_validate(entry) for entry in answer]
 
 
 def run_import(db, data: bytes, dry_run=False, chunk_rows=imports.CHUNK_ROWS):

@@ -284,7 +284,7 @@ def test_a_change_is_checked_by_the_same_rules_as_a_creation(db):
         changed = operations.patch_member(session, kalabaw.id, MemberPatch(website=None, networks=["Livelihood", "labour"]))
     assert changed.website is None and changed.networks == ["livelihood", "labour"]
     with db() as session:
-        assert operations.directory(session, DirectoryQuery(q="kalabaw"), None)[0].website is None
+        assert operations.directory(session, DirectoryQuery(q="kalabaw"), None)[0]["website"] is None
 
 
 def test_the_directory_finds_a_name_typed_in_another_width(db):
