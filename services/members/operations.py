@@ -6,7 +6,7 @@ import logging
 import uuid
 from datetime import date, timedelta
 from enum import Enum
-from functools import cache, partial
+from functools import lru_cache, partial
 
 from sqlalchemy import ColumnElement, Select, bindparam, delete, exists, false, insert, or_, select, true
 from sqlalchemy.exc import OperationalError
@@ -288,7 +288,11 @@ def _containing(word: str) -> str:
     return "%" + word.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
 
 
-@cache
+# Statements by shape, the commonest kept: a query of many words could otherwise make shapes without end.
+STATEMENTS_KEPT = 256
+
+
+@lru_cache(maxsize=STATEMENTS_KEPT)
 def _public_directory(members_view: bool, shape: tuple[str, ...]) -> Select:
     listing = _MEMBERS.c.members_listed if members_view else _MEMBERS.c.directory_listed
     statement = select(*(_MEMBERS.c[name] for name in domain.PUBLIC_ENTRY_FIELDS)).where(
@@ -296,7 +300,7 @@ def _public_directory(members_view: bool, shape: tuple[str, ...]) -> Select:
     return _filtered(statement, shape, public=True).order_by(_MEMBERS.c.public_sort_key, _MEMBERS.c.id)
 
 
-@cache
+@lru_cache(maxsize=STATEMENTS_KEPT)
 def _organizers_directory(shape: tuple[str, ...]) -> Select[MemberRow]:
     statement = select(MemberRow).where(_MEMBERS.c.erased_at.is_(None))
     return _filtered(statement, shape, public=False).order_by(_MEMBERS.c.search_text, _MEMBERS.c.id)

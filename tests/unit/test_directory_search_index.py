@@ -118,3 +118,16 @@ def test_the_rarest_bigram_leads_and_the_counts_are_taken_again_when_old(db, mon
         assert gram_statistics.current(session) is counts  # still fresh
         clock[0] += gram_statistics.REFRESHED_AFTER_SECONDS + 1
         assert gram_statistics.current(session).held(public=True) == {"支援": 2, "の会": 2}
+
+
+def test_statements_kept_by_shape_are_bounded_whatever_queries_come(db):
+    """A statement is built once per shape (filters present, words, which a bigram leads); a client
+    sending queries of ever new shapes cannot make the kept statements grow without end."""
+    operations._public_directory.cache_clear()
+    with db() as session:
+        for words in range(1, 51):
+            for region, kind, network in [(r, k, n) for r in (None, "kanto") for k in (None, "npo")
+                                          for n in (None, "labour")]:
+                operations.directory(session, DirectoryQuery(q=" ".join("あ" * words), region=region, kind=kind,
+                                                             network=network))
+    assert operations._public_directory.cache_info().currsize == operations.STATEMENTS_KEPT
