@@ -16,6 +16,10 @@ def _gateway_figures(measured: dict) -> list[Figure]:
             Figure("registrations p99 / p50", goals["tail"], rounds["register_tail"]),
             Figure("signed in / nobody", goals["signed_in"], rounds["signed_in"]),
             Figure("event page (vi) / JSON", goals["event_page"], rounds["event_page"]),
+            Figure("machine CPU per registration / per echo call", NO_GOAL,
+                   tuple(a / b for a, b in zip(rounds["register_machine_ms"], rounds["echo_machine_ms"],
+                                               strict=True))),
+            Figure("registrations / echo the cores allow", NO_GOAL, rounds["register_allowed"]),
             Figure("2 gateway processes / 1", NO_GOAL, rounds["two_workers"])]
 
 

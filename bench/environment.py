@@ -79,6 +79,14 @@ def cpu_seconds(*pids: int) -> float:
     return sum(stats[member][1] for member in tree if member in stats)
 
 
+def machine_cpu_seconds() -> float:
+    """CPU time the whole machine has spent busy so far, every core together (from /proc/stat: all but
+    idle and I/O wait): the broker, the load generator and every process of the stack are in it."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle, iowait = fields[3], fields[4]
+    return (sum(fields[:8]) - idle - iowait) / os.sysconf("SC_CLK_TCK")
+
+
 def session_cookie(settings: Settings) -> str:
     """A `Cookie` header of the secretariat signed in through a sign-in link, as a browser sends it."""
     organizer_headers(settings)  # the account exists
