@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import smtplib
+import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
@@ -28,16 +29,39 @@ log = logging.getLogger(__name__)
 BATCH = 100
 POLL_SECONDS = 5.0
 CLAIM_SECONDS = 300.0  # a batch is this copy's to send for so long (another copy of the service skips it)
+# An SMTP session stays open so long after a round, for the next round to reuse: a burst of registrations
+# wakes the mailer once or twice per mail, and a session per round would cost the server and us a
+# connection, a greeting and EHLO per mail. Postfix caches its sessions two seconds as well
+# (smtp_connection_cache_time_limit); a server that closed one meanwhile is found by a NOOP first.
+SESSION_KEPT_SECONDS = 2.0
 
 
 class SmtpConnection:
-    """One SMTP session reused for a batch; reopened after any error."""
+    """One SMTP session, reused for a batch and kept for the next round a short while; reopened after
+    any error."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self._smtp: smtplib.SMTP | None = None
+        self.kept_since: float | None = None  # when the round that used it ended (None: in use, or closed)
+
+    @property
+    def is_open(self) -> bool:
+        return self._smtp is not None
+
+    def keep(self) -> None:
+        if self._smtp is not None and self.kept_since is None:
+            self.kept_since = time.monotonic()
 
     def send(self, message: EmailMessage) -> None:
+        if self._smtp is not None and self.kept_since is not None:
+            self.kept_since = None
+            try:  # the server may have closed a session kept from an earlier round: nothing is sent yet
+                alive = self._smtp.noop()[0] == 250
+            except (smtplib.SMTPException, OSError):
+                alive = False
+            if not alive:
+                self.close()
         if self._smtp is None:
             smtp = smtplib.SMTP(self.settings.smtp_host, self.settings.smtp_port, timeout=30)
             if self.settings.smtp_starttls:
@@ -48,6 +72,7 @@ class SmtpConnection:
         self._smtp.send_message(message)
 
     def close(self) -> None:
+        self.kept_since = None
         if self._smtp is not None:
             with contextlib.suppress(smtplib.SMTPException, OSError):  # closing a broken session
                 self._smtp.quit()
@@ -80,7 +105,8 @@ class Mailer(WokenWorker):
     wake_flag = operations.DELIVERIES_WRITTEN
 
     def poll_seconds(self) -> float:
-        return POLL_SECONDS
+        # While a session is kept, look again when it has been kept long enough to be closed.
+        return SESSION_KEPT_SECONDS if any(smtp.is_open for smtp in self.smtps) else POLL_SECONDS
 
     def begin(self, sessionmaker) -> None:
         self.sessionmaker = sessionmaker
@@ -97,6 +123,7 @@ class Mailer(WokenWorker):
         self.claimed: set[int] = set()
 
     def work(self) -> None:
+        self._close_idle()
         self.record_accepted()  # raises while the ledger is still unwritable: the round sends nothing
         self.release_claimed()
         after = 0
@@ -104,7 +131,15 @@ class Mailer(WokenWorker):
             sent, after = self.send_due(after_id=after)
             if sent < BATCH:
                 break
-        self._close()  # do not hold idle SMTP sessions between rounds
+        for smtp in self.smtps:
+            smtp.keep()
+
+    def _close_idle(self) -> None:
+        """Close the sessions no round has used for SESSION_KEPT_SECONDS."""
+        now = time.monotonic()
+        for smtp in self.smtps:
+            if smtp.kept_since is not None and now - smtp.kept_since >= SESSION_KEPT_SECONDS:
+                smtp.close()
 
     def _close(self) -> None:
         for smtp in self.smtps:
