@@ -3,8 +3,9 @@ that holds their address or name is handled in `forget_member`."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import Table, bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from services.notifications.models import DeliveryRow, ErasedAddressRow, MessageRow, ReminderRow, SubscriptionRow
@@ -65,7 +66,15 @@ def _remember(session: Session, email_sha256: str, erased_at: datetime) -> None:
         row.erased_at = max(row.erased_at, erased_at)
 
 
+_ERASED = cast(Table, ErasedAddressRow.__table__)
+# Every mail to one person asks this first: built once.
+_ERASED_AT = select(_ERASED.c.erased_at).where(_ERASED.c.email_sha256 == bindparam("digest"))
+
+
 def erased_since(session: Session, email: str | None, occurred_at: datetime) -> bool:
     """Whether this address was erased after the fact that would now be mailed to it."""
-    row = session.get(ErasedAddressRow, email_digest(email)) if email_digest(email) else None
-    return row is not None and row.erased_at >= occurred_at
+    digest = email_digest(email)
+    if not digest:
+        return False
+    erased_at = session.execute(_ERASED_AT, {"digest": digest}).scalar()
+    return erased_at is not None and erased_at >= occurred_at

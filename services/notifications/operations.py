@@ -175,23 +175,33 @@ def _list_of(session: Session, subscription: SubscriptionRow) -> MailingListRow:
     return mailing_list
 
 
+# Every event that mails someone runs these (a burst of registrations, thousands a minute): built once,
+# run as Core on the session's connection, each call only binding its values.
+_MESSAGES = cast(Table, MessageRow.__table__)
+_MESSAGE_WITH_KEY = select(_MESSAGES.c.id).where(_MESSAGES.c.key == bindparam("key"))
+_NEW_MESSAGE = insert(_MESSAGES)
+_NEW_DELIVERY = insert(cast(Table, DeliveryRow.__table__))
+
+
 def _message(session: Session, key: str, template: str, context: dict, list_slug: str | None = None) -> str | None:
     """A new message, or None when one with this key exists (a redelivered or replayed event)."""
-    if session.execute(select(MessageRow.id).where(MessageRow.key == key)).first():
+    connection = session.connection()
+    if connection.execute(_MESSAGE_WITH_KEY, {"key": key}).first():
         return None
     message_id = str(uuid.uuid4())
-    session.add(MessageRow(id=message_id, key=key, template=template, list_slug=list_slug, context=context,
-                           created_at=utcnow(), correlation_id=correlation.current()))
-    session.flush()
+    connection.execute(_NEW_MESSAGE, {"id": message_id, "key": key, "template": template, "list_slug": list_slug,
+                                      "context": context, "created_at": utcnow(),
+                                      "correlation_id": correlation.current()})
     session.info[DELIVERIES_WRITTEN] = True
     return message_id
 
 
 def _deliver_to(session: Session, message_id: str, email: str, name: str | None, language: str,
                 subscription_id: int | None = None, list_slug: str | None = None) -> None:
-    session.add(DeliveryRow(message_id=message_id, email=email, name=name, language=language,
-                            status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=utcnow(),
-                            subscription_id=subscription_id, list_slug=list_slug))
+    session.connection().execute(_NEW_DELIVERY, {
+        "message_id": message_id, "email": email, "name": name, "language": language,
+        "status": DeliveryStatus.PENDING.value, "attempts": 0, "next_attempt_at": utcnow(),
+        "subscription_id": subscription_id, "list_slug": list_slug, "last_error": None, "sent_at": None})
 
 
 def _deliver_to_lists(session: Session, message_id: str, list_ids: list[int]) -> int:
@@ -371,28 +381,42 @@ def mail_registration_change(session: Session, changed: RegistrationChanged) -> 
         if message_id:
             _deliver_to(session, message_id, registrant.email,
                         registrant.display_name if changed.address_confirmed else None, registrant.language)
+    _owe_reminder(session, changed)
+
+
+REMINDER_ENDS = (RegistrationStatus.CANCELLED, RegistrationStatus.REJECTED, RegistrationStatus.EXPIRED)
+
+
+def _owe_reminder(session: Session, changed: RegistrationChanged) -> None:
+    """A reminder is owed to whoever holds a place with an address they confirmed; it goes when the
+    registration ends (cancelled, rejected, expired). Other changes leave it as it is."""
+    holds_place = changed.status is RegistrationStatus.CONFIRMED and changed.address_confirmed
+    if not holds_place and changed.status not in REMINDER_ENDS:
+        return  # nothing to write or remove: the reminder (if any) is not even read
     reminder = session.get(ReminderRow, changed.registration_id)
-    if changed.status is RegistrationStatus.CONFIRMED and changed.address_confirmed:
+    if holds_place:
         if reminder is None:
             reminder = ReminderRow(registration_id=changed.registration_id, sent=False)
             session.add(reminder)
         reminder.email, reminder.name = changed.registrant.email, changed.registrant.display_name
         reminder.language, reminder.event = changed.registrant.language, changed.event.to_wire()
         reminder.remind_at = changed.event.starts_at - domain.REMINDER_BEFORE
-    elif reminder is not None and changed.status in (RegistrationStatus.CANCELLED, RegistrationStatus.REJECTED,
-                                                     RegistrationStatus.EXPIRED):
+    elif reminder is not None:
         session.delete(reminder)
 
 
 CONFIRMATIONS_PER_HOUR = 3  # links to confirm a registration's address, per address
 
 
+_ADDRESS_CONFIRMATIONS_SINCE = select(func.count()).select_from(DeliveryRow).join(
+    MessageRow, DeliveryRow.message_id == MessageRow.id).where(
+    DeliveryRow.email == bindparam("email"), MessageRow.template == REGISTRATION_CONFIRM_ADDRESS.name,
+    MessageRow.created_at > bindparam("since", type_=MessageRow.created_at.type))
+
+
 def _mail_address_confirmation(session: Session, changed: RegistrationChanged) -> None:
-    since = changed.occurred_at - timedelta(hours=1)
-    recent = session.execute(select(func.count()).select_from(DeliveryRow).join(
-        MessageRow, DeliveryRow.message_id == MessageRow.id).where(
-        DeliveryRow.email == changed.registrant.email, MessageRow.template == REGISTRATION_CONFIRM_ADDRESS.name,
-        MessageRow.created_at > since)).scalar_one()
+    recent = session.connection().execute(_ADDRESS_CONFIRMATIONS_SINCE, {
+        "email": changed.registrant.email, "since": changed.occurred_at - timedelta(hours=1)}).scalar_one()
     if recent >= CONFIRMATIONS_PER_HOUR:
         return
     message_id = _message(session, f"confirm_address:{changed.registration_id}", REGISTRATION_CONFIRM_ADDRESS.name,

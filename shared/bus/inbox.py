@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 
 from nameko.extensions import DependencyProvider
 from pydantic import ValidationError
-from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -135,21 +134,20 @@ class InboxWorker:
                        settings.retry_seconds, {FIRST_FAILED_AT: first_failed.isoformat(), ATTEMPTS: attempts})
 
     def _apply_once(self, event: Event, use_case: UseCase) -> bool:
-        table = self.provider.inbox.table
+        inbox = self.provider.inbox
         key = {"consumer": self.consumer, "event_id": str(event.event_id)}
         try:
             with self.provider.sessionmaker.begin() as session:
-                seen = session.execute(select(table.c.event_id).filter_by(**key)).first()
-                if seen:
+                if session.connection().execute(inbox.seen, key).first():
                     return False
                 use_case(session, event)
-                session.execute(insert(table).values(**key, event_type=self.event_type,
-                                                     processed_at=utcnow()))
+                session.connection().execute(inbox.applied, {**key, "event_type": self.event_type,
+                                                             "processed_at": utcnow()})
             return True
         except IntegrityError:
             # Two deliveries of one event raced; the loser finds the winner's row and stops here.
             with self.provider.sessionmaker() as session:
-                if session.execute(select(table.c.event_id).filter_by(**key)).first():
+                if session.connection().execute(inbox.seen, key).first():
                     return False
             raise
 

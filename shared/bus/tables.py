@@ -1,7 +1,7 @@
 """The outbox and inbox tables, added to a service's own metadata."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, insert
+from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from shared import correlation
@@ -49,3 +49,7 @@ class InboxTable:
             Column("event_type", String(64), nullable=False),
             Column("processed_at", UTCDateTime(), nullable=False),
         )
+        # Built once: every event consumed runs both (each call only binds its values).
+        self.seen = select(self.table.c.event_id).where(self.table.c.consumer == bindparam("consumer"),
+                                                       self.table.c.event_id == bindparam("event_id"))
+        self.applied = insert(self.table)
