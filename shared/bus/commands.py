@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import JSON, Column, MetaData, String, Table, delete, insert, select
+from sqlalchemy import JSON, Column, MetaData, String, Table, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -53,6 +53,14 @@ class CommandLog:
             Column("result", JSON, nullable=True),
             Column("created_at", UTCDateTime(), nullable=False, index=True),
         )
+        # Built once: every command a client sends runs all three (each call only binds its values).
+        columns = self.table.c
+        # (named apart from the columns: an UPDATE keeps the columns' own names for its SET values)
+        this_command = (columns.key_hash == bindparam("command_key"),
+                        columns.operation == bindparam("command_operation"))
+        self.recorded = select(columns.request_digest, columns.result).where(*this_command)
+        self.record = insert(self.table)
+        self.complete = self.table.update().where(*this_command).values(result=bindparam("result", type_=columns.result.type))
 
 
 def _digest(value: object) -> str:
@@ -80,7 +88,7 @@ class Commands(DependencyProvider):
     kill = stop
 
     def get_dependency(self, worker_ctx):
-        return CommandRun(self.log.table, worker_ctx.data.get(IDEMPOTENCY_KEY), self.settings.secret_key)
+        return CommandRun(self.log, worker_ctx.data.get(IDEMPOTENCY_KEY), self.settings.secret_key)
 
     def _prune(self) -> None:
         while not self._stopped.wait(PRUNE_SECONDS):
@@ -96,8 +104,8 @@ def forget_commands_before(session: Session, table: Table, moment) -> int:
 
 
 class CommandRun:
-    def __init__(self, table: Table, key: str | None, secret_key: str):
-        self.table = table
+    def __init__(self, log_table: CommandLog, key: str | None, secret_key: str):
+        self.log = log_table
         self.key = key
         self._secret_key = secret_key
 
@@ -123,24 +131,24 @@ class CommandRun:
         if len(self.key) > MAX_KEY_LENGTH:
             raise Invalid(f"an idempotency key has at most {MAX_KEY_LENGTH} characters", "Idempotency-Key")
         key_hash = hashlib.sha256(self.key.encode()).hexdigest()
+        this_command = {"command_key": key_hash, "command_operation": operation}
         digest = _digest(arguments)
-        recorded = session.execute(select(self.table.c.request_digest, self.table.c.result).where(
-            self.table.c.key_hash == key_hash, self.table.c.operation == operation)).first()
+        connection = session.connection()
+        recorded = connection.execute(self.log.recorded, this_command).first()
         if recorded is None:
             try:
                 # The key first: a second delivery running at the same moment (PostgreSQL) waits on
                 # this row and then fails, rather than both running the command.
-                session.execute(insert(self.table).values(key_hash=key_hash, operation=operation,
-                                                          request_digest=digest, result=None,
-                                                          created_at=utcnow()))
+                connection.execute(self.log.record, {"key_hash": key_hash, "operation": operation,
+                                                     "request_digest": digest, "result": None,
+                                                     "created_at": utcnow()})
             except IntegrityError:
                 raise Conflict("a request with this Idempotency-Key is being handled; ask again in a moment",
                                "Idempotency-Key") from None
             result = run()
             kept = ({k: v for k, v in result.items() if k not in secret_fields}
                     if isinstance(result, dict) else result)
-            session.execute(self.table.update().where(
-                self.table.c.key_hash == key_hash, self.table.c.operation == operation).values(result=kept))
+            connection.execute(self.log.complete, {**this_command, "result": kept})
             return result
         if recorded.request_digest != digest:
             raise Invalid("this Idempotency-Key was used for a different request; use a new key for a new "

@@ -49,7 +49,7 @@ def container_of(tmp_path):
         others = {name: MagicMock() for name in ("relay", "inbox", "import_runner", "mailer")
                   if hasattr(service_class, name)}
         replace_dependencies(container, db=Sessions(sessionmaker(engine, expire_on_commit=False)),
-                             commands=CommandRun(models.commands.table, None, "s" * 32), **others)
+                             commands=CommandRun(models.commands, None, "s" * 32), **others)
         return container
     yield build
     for engine in engines:

@@ -39,9 +39,9 @@ def count(db) -> int:
 def test_the_same_key_runs_the_command_once_and_answers_the_same(db):
     key = uuid.uuid4().hex
     with db.begin() as session:
-        first = register(session, CommandRun(log.table, key, "k" * 32), {"email": "a@example.org"})
+        first = register(session, CommandRun(log, key, "k" * 32), {"email": "a@example.org"})
     with db.begin() as session:  # the bus delivers the request again
-        second = register(session, CommandRun(log.table, key, "k" * 32), {"email": "a@example.org"})
+        second = register(session, CommandRun(log, key, "k" * 32), {"email": "a@example.org"})
     assert second == first
     assert count(db) == 1
     # the secret was not recorded, yet the replay hands out the one whose hash was kept
@@ -55,25 +55,25 @@ def test_the_same_key_runs_the_command_once_and_answers_the_same(db):
 def test_without_a_key_every_call_runs(db):
     for _ in range(2):
         with db.begin() as session:
-            register(session, CommandRun(log.table, None, "k" * 32), {"email": "a@example.org"})
+            register(session, CommandRun(log, None, "k" * 32), {"email": "a@example.org"})
     assert count(db) == 2
 
 
 def test_a_key_reused_for_another_request_is_refused(db):
     key = uuid.uuid4().hex
     with db.begin() as session:
-        register(session, CommandRun(log.table, key, "k" * 32), {"email": "a@example.org"})
+        register(session, CommandRun(log, key, "k" * 32), {"email": "a@example.org"})
     with pytest.raises(Invalid, match="different request"), db.begin() as session:
-        register(session, CommandRun(log.table, key, "k" * 32), {"email": "b@example.org"})
+        register(session, CommandRun(log, key, "k" * 32), {"email": "b@example.org"})
     assert count(db) == 1
 
 
 def test_a_command_that_fails_records_nothing_and_may_run_again(db):
     key = uuid.uuid4().hex
     with pytest.raises(Conflict), db.begin() as session:
-        CommandRun(log.table, key, "k" * 32).once(session, "register", {}, _refuse)
+        CommandRun(log, key, "k" * 32).once(session, "register", {}, _refuse)
     with db.begin() as session:
-        register(session, CommandRun(log.table, key, "k" * 32), {})
+        register(session, CommandRun(log, key, "k" * 32), {})
     assert count(db) == 1
 
 
@@ -85,12 +85,12 @@ def test_erasure_scrubs_recorded_results_and_a_redelivery_still_runs_nothing(db)
     from shared.erasure import ErasedPerson, forget_in_command_results
     key = uuid.uuid4().hex
     with db.begin() as session:
-        CommandRun(log.table, key, "k" * 32).once(session, "register", {}, lambda: {
+        CommandRun(log, key, "k" * 32).once(session, "register", {}, lambda: {
             "id": 7, "display_name": "山田 花子", "email": "Hanako@Example.org"})
     with db.begin() as session:
         person = ErasedPerson.known_as("hanako@example.org", ["山田　花子"])
         assert forget_in_command_results(session, log.table, person) == 1
     with db.begin() as session:
-        replayed = CommandRun(log.table, key, "k" * 32).once(session, "register", {}, _refuse)
+        replayed = CommandRun(log, key, "k" * 32).once(session, "register", {}, _refuse)
     assert replayed["id"] == 7 and "Hanako@Example.org" not in replayed.values()
     assert "山田 花子" not in replayed.values()

@@ -53,7 +53,7 @@ def database(tmp_path):
 
 
 def commands_for(models, key: str | None = None) -> CommandRun:
-    return CommandRun(models.commands.table, key, SECRET)
+    return CommandRun(models.commands, key, SECRET)
 
 
 def asking(caller=None) -> Asking:
