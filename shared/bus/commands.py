@@ -60,7 +60,8 @@ class CommandLog:
                         columns.operation == bindparam("command_operation"))
         self.recorded = select(columns.request_digest, columns.result).where(*this_command)
         self.record = insert(self.table)
-        self.complete = self.table.update().where(*this_command).values(result=bindparam("result", type_=columns.result.type))
+        self.complete = self.table.update().where(*this_command).values(
+            result=bindparam("result", type_=columns.result.type))
 
 
 def _digest(value: object) -> str:
