@@ -19,7 +19,7 @@ def _gateway_figures(measured: dict) -> list[Figure]:
             Figure("machine CPU per registration / per echo call", NO_GOAL,
                    tuple(a / b for a, b in zip(rounds["register_machine_ms"], rounds["echo_machine_ms"],
                                                strict=True))),
-            Figure("registrations / echo the cores allow", NO_GOAL, rounds["register_allowed"]),
+            Figure("registrations / echo the cores could sustain", NO_GOAL, rounds["register_sustained"]),
             Figure("2 gateway processes / 1", NO_GOAL, rounds["two_workers"])]
 
 

@@ -11,8 +11,9 @@ line ending in `ratio=<x>`:
   CPU per call;
 - the whole machine's CPU per registration, from the load's start until the stack has drained (the
   registrant's mail sent), beside the machine's CPU per echo call, and the registrations / echo ratio the
-  machine's cores allow at that cost (every core busy, nothing else running): how far the goal above
-  is from what this machine can do, whatever the services' design;
+  machine's cores could sustain at that cost (every core busy, each registration's mail sent as it
+  comes, nothing else running): how far the goal above is from what this machine can do, whatever the
+  services' design. A burst of 8 s may go beyond it, its last mail sent after it;
 - `GET /events/{id}` with 2 gateway processes (TSUNAGU_HTTP_WORKERS=2) beside 1;
 - `GET /events/{id}` by a signed-in person (their session cookie: the gateway reads the signed claim and
   vouches for them to the service, which verifies it) beside the same request by nobody: goal ≥ 0.9×;
@@ -198,7 +199,7 @@ def run(running: Running) -> dict:
         "echo_cpu_ms": each(lambda r: r.echo_cpu_ms),
         "echo_machine_ms": each(lambda r: r.echo_machine_ms),
         "register_machine_ms": each(lambda r: r.register_machine_ms),
-        "register_allowed": each(lambda r: CORES * 1000 / r.register_machine_ms / r.echo_rate),
+        "register_sustained": each(lambda r: CORES * 1000 / r.register_machine_ms / r.echo_rate),
         "signed_in": each(lambda r: r.signed_in.rate / r.read.rate),
         "event_page": each(lambda r: r.page.rate / r.read.rate),
     }
@@ -218,8 +219,8 @@ def run(running: Running) -> dict:
          f"{figures['echo_cpu_ms']:.2f} ms", figures["register_cpu_ms"] / figures["echo_cpu_ms"])
     line(f"machine CPU per registration through its mail {figures['register_machine_ms']:.2f} ms / per echo call "
          f"{figures['echo_machine_ms']:.2f} ms", figures["register_machine_ms"] / figures["echo_machine_ms"])
-    line(f"registrations / echo that {CORES} cores allow at that cost (goal above {GOALS['register']})",
-         figures["register_allowed"])
+    line(f"registrations / echo that {CORES} cores could sustain at that cost, mail included",
+         figures["register_sustained"])
 
     one = median(lambda r: r.read.rate)
     with_gateway_workers(running, 2)
