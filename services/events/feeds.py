@@ -36,7 +36,7 @@ from services.events.registrations import confirm_own_address, load_registration
 from services.events.views import event_view
 from shared.authority import contact_of
 from shared.contracts.base import utcnow
-from shared.contracts.events import GROUP_FEED_TITLE, NAMED_FEEDS, PRIVATE_FEED_TITLE, EventView, RegistrationStatus
+from shared.contracts.events import ENDED_STATUSES, GROUP_FEED_TITLE, NAMED_FEEDS, PRIVATE_FEED_TITLE, EventView
 from shared.contracts.identity import Caller
 from shared.contracts.vocabulary import EventStatus
 from shared.db import rows_changed
@@ -172,8 +172,7 @@ def revoke_private_feed(session: Session, registration_id: str, manage_token: st
 
 
 def _ended(registration: RegistrationRow) -> bool:
-    return registration.status in (RegistrationStatus.CANCELLED.value, RegistrationStatus.REJECTED.value,
-                                   RegistrationStatus.EXPIRED.value)
+    return registration.status in ENDED_STATUSES
 
 
 def _one_per_event(rows: Sequence[Row[RegistrationRow, EventRow]]) -> list[tuple[RegistrationRow, EventRow]]:

@@ -27,6 +27,7 @@ from shared import correlation
 from shared.authority import organizer_of
 from shared.contracts.base import utcnow
 from shared.contracts.events import (
+    ENDED_STATUSES,
     EventPublished,
     RegistrationAddressConfirmed,
     RegistrationChanged,
@@ -177,10 +178,10 @@ def _list_of(session: Session, subscription: SubscriptionRow) -> MailingListRow:
 
 # Every event that mails someone runs these (a burst of registrations, thousands a minute): built once,
 # run as Core on the session's connection, each call only binding its values.
-_MESSAGES = cast(Table, MessageRow.__table__)
+_MESSAGES, _DELIVERIES = (cast(Table, row.__table__) for row in (MessageRow, DeliveryRow))  # mapped classes' tables
 _MESSAGE_WITH_KEY = select(_MESSAGES.c.id).where(_MESSAGES.c.key == bindparam("key"))
 _NEW_MESSAGE = insert(_MESSAGES)
-_NEW_DELIVERY = insert(cast(Table, DeliveryRow.__table__))
+_NEW_DELIVERY = insert(_DELIVERIES)
 
 
 def _message(session: Session, key: str, template: str, context: dict, list_slug: str | None = None) -> str | None:
@@ -384,14 +385,11 @@ def mail_registration_change(session: Session, changed: RegistrationChanged) -> 
     _owe_reminder(session, changed)
 
 
-REMINDER_ENDS = (RegistrationStatus.CANCELLED, RegistrationStatus.REJECTED, RegistrationStatus.EXPIRED)
-
-
 def _owe_reminder(session: Session, changed: RegistrationChanged) -> None:
     """A reminder is owed to whoever holds a place with an address they confirmed; it goes when the
     registration ends (cancelled, rejected, expired). Other changes leave it as it is."""
     holds_place = changed.status is RegistrationStatus.CONFIRMED and changed.address_confirmed
-    if not holds_place and changed.status not in REMINDER_ENDS:
+    if not holds_place and changed.status not in ENDED_STATUSES:
         return  # nothing to write or remove: the reminder (if any) is not even read
     reminder = session.get(ReminderRow, changed.registration_id)
     if holds_place:
@@ -502,7 +500,6 @@ def list_names(session: Session) -> dict[str, dict]:
     return dict(session.execute(select(MailingListRow.slug, MailingListRow.name)).all())
 
 
-_DELIVERIES = cast(Table, DeliveryRow.__table__)  # a mapped class's table
 # Built once: marking a delivery sent is the hot path of a large send, one short transaction per mail.
 MARK_SENT = (update(_DELIVERIES).where(_DELIVERIES.c.id == bindparam("delivery_id"))
              .values(status=DeliveryStatus.SENT, sent_at=bindparam("sent_at"), attempts=_DELIVERIES.c.attempts + 1))

@@ -480,6 +480,11 @@ class RegistrationStatus(StrEnum):
     EXPIRED = "expired"  # its address was not confirmed in time: its places went back
 
 
+# A registration in one of these holds nothing any more (no place, no reminder, no feed of its own).
+# A tuple, compared by value: a stored status (text) is found in it too.
+ENDED_STATUSES = (RegistrationStatus.REJECTED, RegistrationStatus.CANCELLED, RegistrationStatus.EXPIRED)
+
+
 class RegistrationRequest(Contract):
     """An individual registering themselves, or a member group's delegation of `places` places whose
     attendees may be named later (until the event's attendee_names_deadline)."""
